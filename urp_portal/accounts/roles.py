@@ -1,0 +1,81 @@
+"""The five roles of the service as Django groups, each with the least permissions it needs.
+
+The groups are created by a migration; their permissions are declared here and synced after
+every `migrate`, so that a model added later gets its permissions without a hand-written step.
+"""
+
+from django.contrib.auth.models import Group, Permission
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    ADMINISTRATOR = "administrator", _("Amministratori")
+    OPERATOR = "operator", _("Operatori URP")
+    COMMUNICATIONS = "communications", _("Comunicazione")
+    MODERATOR = "moderator", _("Moderatori")
+    SERVICE = "service", _("Servizi comunali")
+
+
+GROUP_NAMES: dict[str, str] = {
+    Role.ADMINISTRATOR: "Amministratori",
+    Role.OPERATOR: "Operatori URP",
+    Role.COMMUNICATIONS: "Comunicazione",
+    Role.MODERATOR: "Moderatori",
+    Role.SERVICE: "Servizi comunali",
+}
+
+ALL = ("view", "add", "change", "delete")
+READ = ("view",)
+WRITE = ("view", "add", "change")
+
+# (app_label, model) -> actions, per role. Business actions (forwarding, approving, blocking)
+# are further checked by the services; these are the admin's model permissions.
+ROLE_PERMISSIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
+    Role.ADMINISTRATOR: {
+        ("municipality", "municipality"): ALL,
+        ("municipality", "officehoursslot"): ALL,
+        ("municipality", "closure"): ALL,
+        ("municipality", "keyword"): ALL,
+        ("municipality", "broadcastslot"): ALL,
+        ("auth", "user"): ALL,
+        ("auth", "group"): READ,
+    },
+    Role.OPERATOR: {
+        ("municipality", "municipality"): READ,
+    },
+    Role.COMMUNICATIONS: {
+        ("municipality", "municipality"): READ,
+        ("municipality", "broadcastslot"): WRITE,
+    },
+    Role.MODERATOR: {},
+    Role.SERVICE: {},
+}
+
+
+def declared_permissions(role: str) -> list[tuple[str, str]]:
+    """(app_label, codename) pairs of a role."""
+    pairs: list[tuple[str, str]] = []
+    for (app_label, model), actions in ROLE_PERMISSIONS[role].items():
+        pairs.extend((app_label, f"{action}_{model}") for action in actions)
+    return pairs
+
+
+def sync_role_permissions(**kwargs) -> None:
+    for role, name in GROUP_NAMES.items():
+        group, _created = Group.objects.get_or_create(name=name)
+        wanted = declared_permissions(role)
+        permissions = Permission.objects.none()
+        for app_label, codename in wanted:
+            permissions |= Permission.objects.filter(
+                content_type__app_label=app_label, codename=codename
+            )
+        group.permissions.set(permissions)
+
+
+def user_has_role(user, role: str) -> bool:
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    return user.groups.filter(name=GROUP_NAMES[role]).exists()

@@ -1,0 +1,150 @@
+from django.contrib import admin, messages
+from django.forms.models import BaseInlineFormSet
+from django.utils.translation import gettext_lazy as _
+
+from .keywords import normalize_keyword
+from .models import BroadcastSlot, Closure, Keyword, Municipality, OfficeHoursSlot
+from .selectors import municipality_calendar
+from .services import municipality_activate, validate_keywords, validate_office_slots
+
+
+def _live_forms(formset):
+    return [
+        form
+        for form in formset.forms
+        if form.cleaned_data and not form.cleaned_data.get("DELETE", False)
+    ]
+
+
+class OfficeSlotFormSet(BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        slots = [
+            (f.cleaned_data["weekday"], f.cleaned_data["opens_at"], f.cleaned_data["closes_at"])
+            for f in _live_forms(self)
+            if {"weekday", "opens_at", "closes_at"} <= f.cleaned_data.keys()
+        ]
+        validate_office_slots(slots)
+
+
+class KeywordFormSet(BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        live = [f for f in _live_forms(self) if {"kind", "word"} <= f.cleaned_data.keys()]
+        validate_keywords((f.cleaned_data["kind"], f.cleaned_data["word"]) for f in live)
+        for form in live:
+            form.instance.normalized = normalize_keyword(form.cleaned_data["word"])
+
+
+class OfficeSlotInline(admin.TabularInline):
+    model = OfficeHoursSlot
+    formset = OfficeSlotFormSet
+    extra = 0
+
+
+class ClosureInline(admin.TabularInline):
+    model = Closure
+    extra = 0
+
+
+class KeywordInline(admin.TabularInline):
+    model = Keyword
+    formset = KeywordFormSet
+    extra = 0
+
+
+class BroadcastSlotInline(admin.TabularInline):
+    model = BroadcastSlot
+    extra = 0
+
+
+@admin.register(Municipality)
+class MunicipalityAdmin(admin.ModelAdmin):
+    list_display = ["name", "whatsapp_number", "mode", "is_active", "office_hours"]
+    list_filter = ["is_active", "mode"]
+    readonly_fields = ["is_active", "office_hours"]
+    inlines = [OfficeSlotInline, ClosureInline, KeywordInline, BroadcastSlotInline]
+    actions = ["activate"]
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "whatsapp_number", "is_active", "office_hours"]}),
+        (
+            _("Servizio"),
+            {
+                "fields": [
+                    "mode",
+                    "identity_required",
+                    "answer_deadline_working_days",
+                    "services_may_reply_directly",
+                    "quiet_hours_start",
+                    "quiet_hours_end",
+                ]
+            },
+        ),
+        (
+            _("Calendario"),
+            {
+                "fields": [
+                    "holiday_province",
+                    "patron_saint",
+                    "patron_day",
+                    "patron_month",
+                ]
+            },
+        ),
+        (
+            _("Altri canali"),
+            {
+                "fields": [
+                    "channel_phone",
+                    "channel_email",
+                    "channel_pec",
+                    "channel_app",
+                    "channel_web",
+                ]
+            },
+        ),
+        (
+            _("Testi inviati ai cittadini"),
+            {
+                "fields": [
+                    "welcome_text",
+                    "privacy_notice_text",
+                    "privacy_notice_version",
+                    "already_subscribed_text",
+                    "unsubscribed_text",
+                    "not_subscribed_text",
+                    "first_contact_text",
+                    "identity_request_text",
+                    "out_of_hours_text",
+                    "media_not_accepted_text",
+                    "broadcast_only_text",
+                    "official_channel_text",
+                ]
+            },
+        ),
+        (
+            _("Conservazione dei dati"),
+            {
+                "fields": [
+                    "unsubscribed_data_retention_days",
+                    "message_retention_days",
+                ]
+            },
+        ),
+    ]
+
+    @admin.display(description=_("orari"))
+    def office_hours(self, obj):
+        if obj.pk is None:
+            return "-"
+        return municipality_calendar(obj).describe_hours() or _("nessun orario: solo broadcast")
+
+    @admin.action(description=_("Rendi attiva la configurazione selezionata"))
+    def activate(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, _("Seleziona una sola configurazione."), messages.ERROR)
+            return
+        municipality = municipality_activate(municipality=queryset.get())
+        self.message_user(
+            request, _("%(name)s è ora la configurazione attiva.") % {"name": municipality}
+        )

@@ -1,0 +1,117 @@
+from collections import defaultdict
+from collections.abc import Iterable
+from itertools import pairwise
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from .keywords import normalize_keyword
+from .models import BroadcastSlot, Keyword, Municipality, OfficeHoursSlot
+from .presets import PRESETS
+from .states import KeywordKind, Weekday
+
+
+def validate_office_slots(slots: Iterable[tuple[int, object, object]]) -> None:
+    """Refuse slots of one day that overlap (Cagliari's 9-12 and 15:30-17:30 do not)."""
+    by_day: dict[int, list] = defaultdict(list)
+    for weekday, opens_at, closes_at in slots:
+        by_day[weekday].append((opens_at, closes_at))
+    for weekday, ranges in by_day.items():
+        ranges.sort()
+        for (_o1, closes), (opens, _c2) in pairwise(ranges):
+            if opens < closes:
+                raise ValidationError(
+                    _("Le fasce orarie di %(day)s si sovrappongono: %(a)s e %(b)s.")
+                    % {
+                        "day": Weekday(weekday).label,
+                        "a": f"{_o1:%H:%M}-{closes:%H:%M}",
+                        "b": f"{opens:%H:%M}-{_c2:%H:%M}",
+                    },
+                    code="overlapping_slots",
+                )
+
+
+def validate_keywords(words: Iterable[tuple[str, str]]) -> None:
+    """Refuse a keyword given twice, above all one that would both subscribe and unsubscribe."""
+    seen: dict[str, tuple[str, str]] = {}
+    for kind, word in words:
+        normalized = normalize_keyword(word)
+        if not normalized:
+            raise ValidationError(
+                _('La parola chiave "%(word)s" non contiene lettere né cifre.') % {"word": word},
+                code="empty_keyword",
+            )
+        if normalized in seen:
+            other_kind, other_word = seen[normalized]
+            if other_kind != kind:
+                raise ValidationError(
+                    _(
+                        '"%(word)s" non può servire sia per iscriversi sia per cancellarsi '
+                        '(coincide con "%(other)s").'
+                    )
+                    % {"word": word, "other": other_word},
+                    code="keyword_both_ways",
+                )
+            raise ValidationError(
+                _('La parola chiave "%(word)s" è ripetuta.') % {"word": word},
+                code="duplicate_keyword",
+            )
+        seen[normalized] = (kind, word)
+
+
+@transaction.atomic
+def municipality_activate(*, municipality: Municipality) -> Municipality:
+    Municipality.objects.select_for_update().filter(is_active=True).exclude(
+        pk=municipality.pk
+    ).update(is_active=False)
+    Municipality.objects.filter(pk=municipality.pk).update(is_active=True)
+    municipality.is_active = True
+    return municipality
+
+
+def municipality_set_keywords(
+    *, municipality: Municipality, subscribe: list[str], unsubscribe: list[str]
+) -> None:
+    pairs = [(KeywordKind.SUBSCRIBE, w) for w in subscribe] + [
+        (KeywordKind.UNSUBSCRIBE, w) for w in unsubscribe
+    ]
+    validate_keywords(pairs)
+    municipality.keywords.all().delete()
+    Keyword.objects.bulk_create(
+        Keyword(municipality=municipality, kind=kind, word=word, normalized=normalize_keyword(word))
+        for kind, word in pairs
+    )
+
+
+@transaction.atomic
+def municipality_load_preset(*, slug: str) -> Municipality:
+    """Make a seed comune's preset the active configuration; loading it again changes nothing."""
+    try:
+        preset = PRESETS[slug]
+    except KeyError as exc:
+        raise ValidationError(
+            _('Comune sconosciuto "%(slug)s". Scegli tra: %(choices)s.')
+            % {"slug": slug, "choices": ", ".join(PRESETS)},
+            code="unknown_preset",
+        ) from exc
+    validate_office_slots(preset.office_slots)
+    municipality, _created = Municipality.objects.update_or_create(
+        slug=slug, defaults=preset.values
+    )
+    municipality.full_clean()
+    municipality.office_slots.all().delete()
+    OfficeHoursSlot.objects.bulk_create(
+        OfficeHoursSlot(municipality=municipality, weekday=d, opens_at=o, closes_at=c)
+        for d, o, c in preset.office_slots
+    )
+    municipality.broadcast_slots.all().delete()
+    BroadcastSlot.objects.bulk_create(
+        BroadcastSlot(municipality=municipality, weekday=d, at=t) for d, t in preset.broadcast_slots
+    )
+    municipality_set_keywords(
+        municipality=municipality,
+        subscribe=preset.subscribe_words,
+        unsubscribe=preset.unsubscribe_words,
+    )
+    return municipality_activate(municipality=municipality)
