@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     # The ground: the comune's configuration and the WhatsApp port import no product app.
     "urp_portal.municipality",
+    "urp_portal.gateway",
     "urp_portal.accounts",
     # The product's apps, in dependency order (DESIGN.md).
     "subscribers",

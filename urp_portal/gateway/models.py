@@ -1,0 +1,137 @@
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .states import InboundState, MessageKind, OutboundState
+
+
+class WebhookEvent(models.Model):
+    """A webhook body exactly as it arrived, stored before anything else happens."""
+
+    class State(models.TextChoices):
+        RECEIVED = "received", _("ricevuto")
+        PROCESSED = "processed", _("elaborato")
+        # Not the gateway's format: kept for inspection, never processed.
+        REJECTED = "rejected", _("rifiutato")
+        FAILED = "failed", _("errore di elaborazione")
+
+    gateway = models.CharField(_("gateway"), max_length=20)
+    # SHA-256 of the raw body: the same delivery posted twice is one event.
+    body_sha256 = models.CharField(max_length=64)
+    body = models.BinaryField(_("corpo grezzo"))
+    content_type = models.CharField(max_length=100, blank=True)
+    state = models.CharField(
+        _("stato"), max_length=12, choices=State.choices, default=State.RECEIVED
+    )
+    error = models.TextField(_("errore"), blank=True)
+    received_at = models.DateTimeField(_("ricevuto il"), auto_now_add=True, db_index=True)
+    processed_at = models.DateTimeField(_("elaborato il"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("evento webhook")
+        verbose_name_plural = _("eventi webhook")
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["gateway", "body_sha256"], name="webhook_event_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.gateway} {self.received_at:%Y-%m-%d %H:%M:%S}"
+
+
+class InboundMessage(models.Model):
+    """A citizen's message as the gateway understood it, stored once per provider id."""
+
+    provider_id = models.CharField(_("id del gateway"), max_length=200, unique=True)
+    event = models.ForeignKey(
+        WebhookEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    # E.164 with "+" when WhatsApp gives the number (wa_id); otherwise the username-based user id.
+    sender = models.CharField(_("mittente"), max_length=100, db_index=True)
+    sender_user_id = models.CharField(_("user id WhatsApp"), max_length=100, blank=True)
+    profile_name = models.CharField(_("nome del profilo"), max_length=200, blank=True)
+    sent_at = models.DateTimeField(_("inviato il"))
+    kind = models.CharField(_("tipo"), max_length=12, choices=MessageKind.choices)
+    text = models.TextField(_("testo"), blank=True)
+    media_id = models.CharField(max_length=200, blank=True)
+    media_mime_type = models.CharField(max_length=100, blank=True)
+    media_filename = models.CharField(max_length=255, blank=True)
+    # The downloaded media, in Django's storage, once the download task fetched it.
+    media_file = models.FileField(upload_to="inbound/%Y/%m/", blank=True)
+    reply_to_provider_id = models.CharField(max_length=200, blank=True)
+    # Location, reaction, button payloads and errors, as parsed.
+    extra = models.JSONField(default=dict, blank=True)
+    state = models.CharField(
+        _("stato"), max_length=12, choices=InboundState.choices, default=InboundState.RECEIVED
+    )
+    handled_by = models.CharField(_("gestito da"), max_length=120, blank=True)
+    received_at = models.DateTimeField(_("ricevuto il"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("messaggio ricevuto")
+        verbose_name_plural = _("messaggi ricevuti")
+        ordering = ["-sent_at"]
+        indexes = [models.Index(fields=["sender", "-sent_at"], name="inbound_sender_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.sender} {self.get_kind_display()}"
+
+    @property
+    def has_media(self) -> bool:
+        return self.kind in MessageKind.media_kinds()
+
+
+class OutboundMessage(models.Model):
+    """The outbox: every message we send, written in the transaction of the change that causes
+    it, sent by a task after commit."""
+
+    to = models.CharField(_("destinatario"), max_length=100, db_index=True)
+    # Free text (only within 24 hours of the citizen's last message) or an approved template.
+    text = models.TextField(_("testo"), blank=True)
+    template_name = models.CharField(_("modello"), max_length=200, blank=True)
+    template_language = models.CharField(max_length=10, blank=True, default="it")
+    template_parameters = models.JSONField(default=list, blank=True)
+    media_url = models.URLField(_("allegato (URL)"), blank=True, max_length=1000)
+    media_file = models.FileField(upload_to="outbound/%Y/%m/", blank=True)
+    # What caused it, for the admin and the statistics ("reply", "welcome", "broadcast", ...).
+    purpose = models.CharField(_("motivo"), max_length=40, db_index=True)
+    # Higher goes first: emergency alerts overtake a broadcast being sent.
+    priority = models.PositiveSmallIntegerField(default=5)
+
+    state = models.CharField(
+        _("stato"), max_length=12, choices=OutboundState.choices, default=OutboundState.QUEUED
+    )
+    provider_id = models.CharField(_("id del gateway"), max_length=200, blank=True)
+    error_code = models.CharField(_("codice di errore"), max_length=20, blank=True)
+    error_message = models.TextField(_("errore"), blank=True)
+    attempts = models.PositiveIntegerField(_("tentativi"), default=0)
+    # Set when a worker died while this message was in flight: it may have been sent or not.
+    needs_review = models.BooleanField(_("da verificare"), default=False)
+
+    created_at = models.DateTimeField(_("creato il"), auto_now_add=True, db_index=True)
+    sending_started_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(_("inviato il"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("consegnato il"), null=True, blank=True)
+    read_at = models.DateTimeField(_("letto il"), null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("messaggio inviato")
+        verbose_name_plural = _("messaggi inviati")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider_id"],
+                condition=~Q(provider_id=""),
+                name="outbound_provider_id_once",
+            ),
+            models.CheckConstraint(
+                condition=~Q(text="") | ~Q(template_name="") | ~Q(media_url="") | ~Q(media_file=""),
+                name="outbound_has_content",
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "priority", "created_at"], name="outbox_queue")]
+
+    def __str__(self) -> str:
+        return f"{self.to} {self.purpose} ({self.get_state_display()})"
