@@ -40,6 +40,7 @@ ROLE_PERMISSIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
         ("municipality", "broadcastslot"): ALL,
         ("auth", "user"): ALL,
         ("auth", "group"): READ,
+        ("moderation", "policycategory"): ALL,
     },
     Role.OPERATOR: {
         ("municipality", "municipality"): READ,
@@ -48,7 +49,9 @@ ROLE_PERMISSIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
         ("municipality", "municipality"): READ,
         ("municipality", "broadcastslot"): WRITE,
     },
-    Role.MODERATOR: {},
+    Role.MODERATOR: {
+        ("moderation", "policycategory"): READ,
+    },
     Role.SERVICE: {},
 }
 

@@ -1,0 +1,1 @@
+"""Moderation's writes. The policy categories are data, edited in the admin."""
