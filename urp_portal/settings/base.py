@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "tickets",
     "moderation",
     "broadcasts",
+    # The composition root's demo commands (`make demo`).
+    "urp_portal.demo",
 ]
 
 MIDDLEWARE = [
