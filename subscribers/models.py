@@ -39,4 +39,4 @@ class Subscriber(models.Model):
 
     def __str__(self) -> str:
         full_name = f"{self.first_name} {self.last_name}".strip()
-        return full_name or self.profile_name or self.number or _("anonimo")
+        return full_name or self.profile_name or self.number or str(_("anonimo"))

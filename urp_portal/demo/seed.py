@@ -1,6 +1,7 @@
 """A realistic Italian data set for the demo. Idempotent: running it twice adds nothing."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -69,10 +70,10 @@ def seed_citizens() -> None:
             defaults={
                 "profile_name": name,
                 "status": status,
-                "first_contact_at": now - timezone.timedelta(days=30),
-                "last_inbound_at": now - timezone.timedelta(days=2),
+                "first_contact_at": now - timedelta(days=30),
+                "last_inbound_at": now - timedelta(days=2),
                 "subscribed_at": (
-                    now - timezone.timedelta(days=20)
+                    now - timedelta(days=20)
                     if status == SubscriberStatus.SUBSCRIBED
                     else None
                 ),
