@@ -4,10 +4,14 @@ from django.contrib import admin
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
+from urp_portal import health
+
 admin.site.site_header = _("URP Portal")
 admin.site.site_title = _("URP Portal")
 admin.site.index_title = _("Console dell'Ufficio Relazioni con il Pubblico")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
 ]

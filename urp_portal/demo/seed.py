@@ -73,9 +73,7 @@ def seed_citizens() -> None:
                 "first_contact_at": now - timedelta(days=30),
                 "last_inbound_at": now - timedelta(days=2),
                 "subscribed_at": (
-                    now - timedelta(days=20)
-                    if status == SubscriberStatus.SUBSCRIBED
-                    else None
+                    now - timedelta(days=20) if status == SubscriberStatus.SUBSCRIBED else None
                 ),
             },
         )
