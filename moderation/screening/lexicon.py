@@ -94,10 +94,10 @@ def word_forms(lemma: str) -> frozenset[str]:
     lemma = normalise_phrase(lemma)
     if " " in lemma or len(lemma) < 4:
         return frozenset({lemma})
-    for infinitive, endings in _VERB_ENDINGS.items():
+    for infinitive, verb_endings in _VERB_ENDINGS.items():
         if lemma.endswith(infinitive) and len(lemma) > 5:
             stem = lemma[: -len(infinitive)]
-            return frozenset(stem + ending for ending in endings)
+            return frozenset(stem + ending for ending in verb_endings)
     stem, ending = lemma[:-1], lemma[-1]
     if lemma.endswith("one"):
         endings: tuple[str, ...] = ("e", "i", "a")
