@@ -1,8 +1,10 @@
 """The composition root: the only module that names every app's URLs."""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
+
+from urp_portal.simulator.checks import simulator_enabled
 
 admin.site.site_header = _("URP Portal")
 admin.site.site_title = _("URP Portal")
@@ -11,3 +13,7 @@ admin.site.index_title = _("Console dell'Ufficio Relazioni con il Pubblico")
 urlpatterns = [
     path("admin/", admin.site.urls),
 ]
+
+# The fake WhatsApp API and the citizen's phone: demo, tests and training only, never production.
+if simulator_enabled():
+    urlpatterns.append(path("simulator/", include("urp_portal.simulator.urls")))
