@@ -84,6 +84,8 @@ ALLOWED_TYPES: dict[str, MediaType] = {
     ".opus": _OGG,
     ".amr": MediaType("audio/amr", ".amr"),
     ".mp3": _MP3,
+    # puremagic's name for the ID3v2.3 header most tagged MP3 files start with.
+    ".koz": _MP3,
     ".mpga": _MP3,
     ".aac": MediaType("audio/aac", ".aac"),
     ".m4a": _M4A,
@@ -106,8 +108,10 @@ def media_type_from_bytes(content: bytes) -> MediaType | None:
         matches = puremagic.magic_string(content)
     except (puremagic.PureError, ValueError):
         return None
-    # Most confident first; a format may also match weaker, shorter signatures of others.
-    for match in matches:
+    # Only the best matches count: weaker ones are short signatures shared by other formats
+    # (a WAV's "RIFF" header also weakly matches allowed formats).
+    best = [match for match in matches if match.confidence == matches[0].confidence]
+    for match in best:
         media_type = ALLOWED_TYPES.get(match.extension.lower())
         if media_type is not None:
             return media_type
