@@ -11,7 +11,7 @@
   function ticks(message) {
     if (!message.mine) return "";
     if (message.status === "failed") return '<span class="sim-ticks failed" title="' + escapeHtml(message.status_label) + '">⚠</span>';
-    if (message.status === "pending") return '<span class="sim-ticks" title="' + escapeHtml(message.status_label) + '">🕓</span>';
+    if (message.status === "pending") return '<span class="sim-ticks" title="' + escapeHtml(message.status_label) + '">…</span>';
     return '<span class="sim-ticks delivered" title="' + escapeHtml(message.status_label) + '">✓✓</span>';
   }
 
@@ -27,7 +27,7 @@
       if (message.kind === "image" || message.kind === "sticker") {
         html += '<img src="' + escapeHtml(message.media_url) + '" alt="foto">';
       } else if (message.kind === "audio") {
-        html += (message.is_voice ? "🎤 " : "🎵 ") + '<audio controls preload="none" src="' + escapeHtml(message.media_url) + '"></audio>';
+        html += '<audio controls preload="none" src="' + escapeHtml(message.media_url) + '"></audio>';
       } else {
         html += '📄 <a href="' + escapeHtml(message.media_url) + '" target="_blank" rel="noopener">' + escapeHtml(message.kind) + "</a>";
       }
