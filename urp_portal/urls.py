@@ -1,10 +1,11 @@
 """The composition root: the only module that names every app's URLs."""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from urp_portal import health
+from urp_portal.simulator.checks import simulator_enabled
 
 admin.site.site_header = _("URP Portal")
 admin.site.site_title = _("URP Portal")
@@ -15,3 +16,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
 ]
+
+# The fake WhatsApp API and the citizen's phone: demo, tests and training only, never production.
+if simulator_enabled():
+    urlpatterns.append(path("simulator/", include("urp_portal.simulator.urls")))

@@ -26,3 +26,6 @@ def inbound_message_process(message_id: int) -> None:
     from .pipeline import inbound_message_run_pipeline
 
     inbound_message_run_pipeline(message_id=message_id)
+
+
+from .media_tasks import inbound_media_fetch  # noqa: E402, F401  (registers the media task)

@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "urp_portal.municipality",
     "urp_portal.gateway",
     "urp_portal.accounts",
+    # Always installed (its table exists everywhere); its URLs are mounted only when enabled.
+    "urp_portal.simulator",
     # The product's apps, in dependency order (DESIGN.md).
     "subscribers",
     "tickets",
@@ -152,13 +154,15 @@ else:
     # Embedded default: kombu's filesystem transport needs no server and still runs a real worker
     # and the scheduler, which exchange messages through these folders.
     _broker_dir = env.path("CELERY_FILESYSTEM_BROKER_DIR", default=BASE_DIR / "var" / "broker")
-    for _sub in ("out", "processed"):
+    for _sub in ("out", "processed", "control"):
         (Path(_broker_dir) / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(Path(_broker_dir) / "out"),
         "data_folder_out": str(Path(_broker_dir) / "out"),
         "processed_folder": str(Path(_broker_dir) / "processed"),
+        # Broadcast (control) messages too, or kombu writes a control/ folder in the working dir.
+        "control_folder": str(Path(_broker_dir) / "control"),
         "store_processed": False,
     }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
@@ -196,6 +200,25 @@ TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
 TWILIO_WHATSAPP_FROM = env.str("TWILIO_WHATSAPP_FROM", default="")
 TWILIO_API_URL = env.str("TWILIO_API_URL", default="https://api.twilio.com")
+
+# --- Simulator (urp_portal/simulator): a fake Cloud API and the citizen's phone -----------------
+# For the demo, the tests and operators' training; never enabled with DEBUG off (production.py
+# forces it off and a system check refuses it).
+SIMULATOR_ENABLED = DEBUG and env.bool("SIMULATOR_ENABLED", default=WHATSAPP_GATEWAY == "simulator")
+# Where the simulator adapter sends (the fake Graph API mounted under /simulator/).
+SIMULATOR_GRAPH_URL = env.str(
+    "SIMULATOR_GRAPH_URL", default="http://127.0.0.1:8000/simulator/graph/v23.0"
+)
+# The product's own Meta webhook, where the citizen's phone posts and statuses come back.
+SIMULATOR_WEBHOOK_URL = env.str(
+    "SIMULATOR_WEBHOOK_URL", default="http://127.0.0.1:8000/webhooks/whatsapp/meta/"
+)
+# Seconds between the status webhooks of one sent message (sent, delivered, read).
+SIMULATOR_STATUS_DELAY_SECONDS = env.float("SIMULATOR_STATUS_DELAY_SECONDS", default=1.0)
+
+# --- Inbound media (urp_portal/gateway/media.py) ----------------------------------------------
+# Largest media file kept from a citizen; WhatsApp itself caps video and audio at 16 MB.
+URP_MEDIA_MAX_BYTES = env.int("URP_MEDIA_MAX_BYTES", default=16 * 1024 * 1024)
 
 # Steps of the inbound pipeline, in order, like middleware (DESIGN.md, "The inbound path").
 URP_INBOUND_PIPELINE = [

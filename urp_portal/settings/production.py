@@ -18,3 +18,5 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SECURE = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+# The fake WhatsApp API and the citizen's phone never run in production.
+SIMULATOR_ENABLED = False

@@ -1,0 +1,20 @@
+from django.urls import path, re_path
+
+from . import views
+
+app_name = "simulator"
+
+# The Graph API's version is part of the base URL (SIMULATOR_GRAPH_URL); any "vNN.N" is answered.
+GRAPH = r"^graph/(?P<version>v\d+\.\d+)/"
+
+urlpatterns = [
+    path("", views.phone, name="phone"),
+    path("phone/send/", views.phone_send, name="phone_send"),
+    path("phone/conversation/", views.phone_conversation, name="phone_conversation"),
+    path("phone/media/<str:media_id>/", views.phone_media, name="phone_media"),
+    # Meta serves media from another host, with a short-lived signed URL.
+    path("lookaside/<str:token>/", views.media_download, name="media_download"),
+    re_path(GRAPH + r"(?P<phone_number_id>[^/]+)/messages$", views.graph_messages, name="messages"),
+    re_path(GRAPH + r"(?P<phone_number_id>[^/]+)/media$", views.graph_media_upload, name="upload"),
+    re_path(GRAPH + r"(?P<media_id>[^/]+)$", views.graph_media, name="media"),
+]

@@ -1,0 +1,243 @@
+"""The fake Graph API (answers like Meta's) and the citizen's phone page (staff only)."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from typing import Any
+
+from django.conf import settings
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core import signing
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from urp_portal.municipality.errors import NoActiveMunicipality
+
+from . import selectors, services
+from .demo import SAMPLES
+from .forms import CitizenMessageForm
+from .graph import GraphError, send_request_parse
+from .models import SimulatedMessage
+from .states import Direction
+from .webhooks import wa_id
+
+# Meta's media URLs are valid for five minutes; the simulator's too.
+MEDIA_URL_MAX_AGE = 300
+_media_signer = signing.TimestampSigner(salt="urp_portal.simulator.media-url")
+
+
+def _graph_error(error: GraphError) -> JsonResponse:
+    return JsonResponse(error.body(), status=error.status)
+
+
+def _check_bearer(request: HttpRequest) -> None:
+    expected = str(settings.WHATSAPP_ACCESS_TOKEN)
+    if not expected:
+        return
+    given = request.headers.get("Authorization", "")
+    if not given.startswith("Bearer ") or not hmac.compare_digest(
+        given.removeprefix("Bearer ").encode(), expected.encode()
+    ):
+        raise GraphError(
+            "Invalid OAuth access token - Cannot parse access token", code=190, status=401
+        )
+
+
+def _check_phone_number_id(phone_number_id: str) -> None:
+    configured = str(settings.WHATSAPP_PHONE_NUMBER_ID or "")
+    if configured and phone_number_id != configured:
+        raise GraphError(
+            f"Unsupported post request. Object with ID '{phone_number_id}' does not exist, "
+            "cannot be loaded due to missing permissions, or does not support this operation.",
+            code=100,
+            error_type="GraphMethodException",
+        )
+
+
+# --- the fake Graph API -----------------------------------------------------------------------
+@csrf_exempt
+@require_POST
+def graph_messages(request: HttpRequest, version: str, phone_number_id: str) -> JsonResponse:
+    try:
+        _check_bearer(request)
+        _check_phone_number_id(phone_number_id)
+        try:
+            payload = json.loads(request.body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise GraphError("(#100) Invalid parameter", details=f"Invalid JSON: {exc}") from exc
+        send = send_request_parse(payload)
+        message = services.graph_message_accept(request=send, payload=payload)
+    except GraphError as error:
+        return _graph_error(error)
+    return JsonResponse(
+        {
+            "messaging_product": "whatsapp",
+            "contacts": [{"input": send.to_input, "wa_id": wa_id(send.to)}],
+            "messages": [{"id": message.wamid}],
+        }
+    )
+
+
+@csrf_exempt
+@require_POST
+def graph_media_upload(request: HttpRequest, version: str, phone_number_id: str) -> JsonResponse:
+    try:
+        _check_bearer(request)
+        _check_phone_number_id(phone_number_id)
+        if request.POST.get("messaging_product") != "whatsapp":
+            raise GraphError("(#100) The parameter messaging_product is required.")
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise GraphError("(#100) The parameter file is required.")
+        mime_type = request.POST.get("type") or upload.content_type or ""
+        if not mime_type:
+            raise GraphError("(#100) The parameter type is required.")
+        media = services.graph_media_upload(
+            content=upload.read(), mime_type=mime_type, filename=upload.name or ""
+        )
+    except GraphError as error:
+        return _graph_error(error)
+    return JsonResponse({"id": media.media_id})
+
+
+@require_GET
+def graph_media(request: HttpRequest, version: str, media_id: str) -> JsonResponse:
+    try:
+        _check_bearer(request)
+        media = selectors.simulated_media_get(media_id=media_id)
+        if media is None:
+            raise GraphError(
+                f"Unsupported get request. Object with ID '{media_id}' does not exist.",
+                code=100,
+                error_type="GraphMethodException",
+            )
+    except GraphError as error:
+        return _graph_error(error)
+    token = _media_signer.sign(media.media_id)
+    url = request.build_absolute_uri(reverse("simulator:media_download", kwargs={"token": token}))
+    return JsonResponse(
+        {
+            "url": url,
+            "mime_type": media.mime_type,
+            "sha256": media.sha256,
+            "file_size": media.file_size,
+            "id": media.media_id,
+            "messaging_product": "whatsapp",
+        }
+    )
+
+
+@require_GET
+def media_download(request: HttpRequest, token: str) -> HttpResponseBase:
+    """The short-lived URL `GET /{media-id}` hands out; wants the bearer token like Meta's."""
+    try:
+        _check_bearer(request)
+        try:
+            media_id = _media_signer.unsign(token, max_age=MEDIA_URL_MAX_AGE)
+        except signing.BadSignature as exc:
+            raise GraphError("URL signature expired", code=100, status=404) from exc
+        media = selectors.simulated_media_get(media_id=media_id)
+        if media is None:
+            raise GraphError("Media not found", code=100, status=404)
+    except GraphError as error:
+        return _graph_error(error)
+    return FileResponse(media.file.open("rb"), content_type=media.mime_type)
+
+
+# --- the citizen's phone ------------------------------------------------------------------------
+def _message_json(message: SimulatedMessage) -> dict[str, Any]:
+    media_url = ""
+    if message.media is not None:
+        media_url = reverse("simulator:phone_media", kwargs={"media_id": message.media.media_id})
+    elif message.media_link:
+        media_url = message.media_link
+    return {
+        "id": message.pk,
+        "direction": message.direction,
+        "mine": message.direction == Direction.IN,
+        "kind": message.kind,
+        "body": message.body,
+        "is_voice": message.is_voice,
+        "media_url": media_url,
+        "media_mime_type": message.media.mime_type if message.media else "",
+        "status": message.status,
+        "status_label": message.get_status_display(),
+        "error": message.error,
+        "time": timezone.localtime(message.created_at).strftime("%H:%M"),
+        "at": message.created_at.isoformat(),
+    }
+
+
+def _comune_name() -> str:
+    from urp_portal.municipality.selectors import municipality_get_active
+
+    try:
+        return municipality_get_active().name
+    except NoActiveMunicipality:
+        return ""
+
+
+@staff_member_required
+@require_GET
+def phone(request: HttpRequest) -> HttpResponse:
+    citizens = selectors.simulated_citizens()
+    number = request.GET.get("number") or citizens[0].number
+    name = request.GET.get("name") or next((c.name for c in citizens if c.number == number), "")
+    conversation = selectors.simulated_conversation(number=number)
+    return render(
+        request,
+        "simulator/phone.html",
+        {
+            "citizens": citizens,
+            "number": number,
+            "profile_name": name,
+            "samples": SAMPLES.values(),
+            "messages_json": [_message_json(m) for m in conversation],
+            "comune_name": _comune_name(),
+            "webhook_url": settings.SIMULATOR_WEBHOOK_URL,
+        },
+    )
+
+
+@staff_member_required
+@require_POST
+def phone_send(request: HttpRequest) -> HttpResponse:
+    form = CitizenMessageForm(request.POST)
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    if not form.is_valid():
+        if wants_json:
+            return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
+        return redirect(reverse("simulator:phone"))
+    data = form.cleaned_data
+    messages = services.citizen_message_send(
+        number=data["number"],
+        profile_name=data["profile_name"],
+        text=data["text"],
+        sample_key=data["sample"],
+    )
+    if wants_json:
+        return JsonResponse({"messages": [_message_json(m) for m in messages]}, status=201)
+    return redirect(f"{reverse('simulator:phone')}?number={data['number']}")
+
+
+@staff_member_required
+@require_GET
+def phone_conversation(request: HttpRequest) -> JsonResponse:
+    number = request.GET.get("number", "")
+    conversation = selectors.simulated_conversation(number=number) if number else []
+    return JsonResponse({"number": number, "messages": [_message_json(m) for m in conversation]})
+
+
+@staff_member_required
+@require_GET
+def phone_media(request: HttpRequest, media_id: str) -> HttpResponseBase:
+    media = selectors.simulated_media_get(media_id=media_id)
+    if media is None:
+        raise Http404
+    return FileResponse(media.file.open("rb"), content_type=media.mime_type)
