@@ -40,16 +40,33 @@ ROLE_PERMISSIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
         ("municipality", "broadcastslot"): ALL,
         ("auth", "user"): ALL,
         ("auth", "group"): READ,
+        ("tickets", "ticket"): WRITE,
+        ("tickets", "message"): READ,
+        ("tickets", "ticketevent"): READ,
+        ("tickets", "forward"): READ,
+        ("tickets", "municipalservice"): ALL,
+        ("tickets", "cannedanswer"): ALL,
+        ("tickets", "servicekeywordrule"): ALL,
     },
     Role.OPERATOR: {
         ("municipality", "municipality"): READ,
+        ("tickets", "ticket"): WRITE,
+        ("tickets", "message"): READ,
+        ("tickets", "ticketevent"): READ,
+        ("tickets", "forward"): READ,
+        ("tickets", "municipalservice"): READ,
+        ("tickets", "cannedanswer"): READ,
+        ("tickets", "servicekeywordrule"): READ,
     },
     Role.COMMUNICATIONS: {
         ("municipality", "municipality"): READ,
         ("municipality", "broadcastslot"): WRITE,
     },
     Role.MODERATOR: {},
-    Role.SERVICE: {},
+    Role.SERVICE: {
+        # Only the tickets forwarded to their service: the selectors scope every list and page.
+        ("tickets", "ticket"): READ,
+    },
 }
 
 
