@@ -281,3 +281,20 @@ def _on_commit():
     from django.test import TestCase
 
     return TestCase.captureOnCommitCallbacks(execute=True)
+
+
+def test_the_scheduler_runs_the_deadline_warnings(municipality, mailoutbox):
+    from django.conf import settings
+
+    from urp_portal.celery import app
+
+    app.loader.import_default_modules()
+    entry = settings.CELERY_BEAT_SCHEDULE["tickets-deadline-warnings"]
+    task = app.tasks[entry["task"]]
+    TicketFactory(state=TicketState.NEW, due_at=timezone.now() + dt.timedelta(hours=2))
+    operator(email="turno@comune.example.it")
+
+    with _on_commit():
+        task()
+
+    assert [m.to for m in mailoutbox] == [["turno@comune.example.it"]]
