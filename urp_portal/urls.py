@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 admin.site.site_header = _("URP Portal")
 admin.site.site_title = _("URP Portal")
 admin.site.index_title = _("Console dell'Ufficio Relazioni con il Pubblico")
+# The tickets' dashboard above the list of apps.
+admin.site.index_template = "tickets/admin_index.html"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
