@@ -29,7 +29,10 @@ class ConsoleForm(forms.Form):
         self.helper = FormHelper()
         self.helper.form_method = "post"
         self.helper.form_class = f"console-form console-form-{self.action_name}"
-        self.helper.add_input(Submit("submit", self.button_label, css_class=self.button_css))
+        button = Submit("submit", self.button_label, css_id=f"submit-{self.action_name}")
+        # Crispy's default classes would make every button primary.
+        button.field_classes = self.button_css
+        self.helper.add_input(button)
 
 
 class ReplyForm(ConsoleForm):

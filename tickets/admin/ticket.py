@@ -211,7 +211,8 @@ class TicketAdmin(admin.ModelAdmin):
             "today": pending.filter(due_at__gte=now, due_at__lt=end).count(),
             "new": pending.filter(state=TicketState.NEW).count(),
         }
-        return super().changelist_view(request, {**(extra_context or {}), "inbox": counts})
+        context = {"title": _("Richieste dei cittadini"), "inbox": counts, **(extra_context or {})}
+        return super().changelist_view(request, context)
 
     # --- bulk actions ---------------------------------------------------------------------------
     def _bulk(self, request, queryset, call, done_message) -> None:

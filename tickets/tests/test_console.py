@@ -269,3 +269,50 @@ def test_bulk_assign_to_me(urp):
 
     assert set(Ticket.objects.values_list("assignee", flat=True)) == {urp.user.pk}
     assert set(Ticket.objects.values_list("state", flat=True)) == {TicketState.OPEN}
+
+
+def test_outside_the_window_an_operator_sends_an_approved_template_from_the_page(urp):
+    ticket = TicketFactory(subscriber__last_inbound_at=timezone.now() - dt.timedelta(days=3))
+
+    urp.post(
+        conversation_url(ticket),
+        {"op": "reply", "template": "aggiornamento_richiesta", "template_parameters": "Anna\n#7"},
+    )
+
+    sent = OutboundMessage.objects.get(purpose="reply")
+    assert (sent.template_name, sent.template_parameters, sent.text) == (
+        "aggiornamento_richiesta",
+        ["Anna", "#7"],
+        "",
+    )
+
+
+def test_the_official_channel_button_closes_and_redirects_the_citizen(urp):
+    ticket = TicketFactory()
+
+    urp.post(conversation_url(ticket), {"op": "official_channel"})
+
+    ticket.refresh_from_db()
+    assert ticket.state == TicketState.CLOSED
+    assert OutboundMessage.objects.get(purpose="official_channel").to == ticket.subscriber.number
+
+
+def test_an_error_the_operator_can_fix_is_shown_on_the_page(urp):
+    ticket = TicketFactory(state=TicketState.RESOLVED)
+
+    response = urp.post(conversation_url(ticket), {"op": "resolve"}, follow=True)
+
+    assert response.status_code == 200
+    assert "non può passare" in response.content.decode()
+
+
+def test_service_staff_leave_an_internal_note_that_is_never_sent(client, municipality):
+    roads = MunicipalServiceFactory()
+    ticket = _forwarded_ticket(roads, operator())
+    client.force_login(service_staff(roads))
+
+    client.post(conversation_url(ticket), {"op": "note", "note": "Sopralluogo martedì"})
+
+    note = ticket.messages.get(text="Sopralluogo martedì")
+    assert note.outbound is None
+    assert not OutboundMessage.objects.exists()
