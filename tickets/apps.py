@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class TicketsConfig(AppConfig):
     name = "tickets"
     verbose_name = _("Richieste dei cittadini")
+
+    def ready(self) -> None:
+        from . import receivers
+
+        receivers.connect()

@@ -10,11 +10,14 @@ from urp_portal.simulator.checks import simulator_enabled
 admin.site.site_header = _("URP Portal")
 admin.site.site_title = _("URP Portal")
 admin.site.index_title = _("Console dell'Ufficio Relazioni con il Pubblico")
+# The tickets' dashboard above the list of apps.
+admin.site.index_template = "tickets/admin_index.html"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("tickets/", include("tickets.urls")),
 ]
 
 # The fake WhatsApp API and the citizen's phone: demo, tests and training only, never production.

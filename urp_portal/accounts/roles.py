@@ -41,9 +41,23 @@ ROLE_PERMISSIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
         ("auth", "user"): ALL,
         ("auth", "group"): READ,
         ("moderation", "policycategory"): ALL,
+        ("tickets", "ticket"): WRITE,
+        ("tickets", "message"): READ,
+        ("tickets", "ticketevent"): READ,
+        ("tickets", "forward"): READ,
+        ("tickets", "municipalservice"): ALL,
+        ("tickets", "cannedanswer"): ALL,
+        ("tickets", "servicekeywordrule"): ALL,
     },
     Role.OPERATOR: {
         ("municipality", "municipality"): READ,
+        ("tickets", "ticket"): WRITE,
+        ("tickets", "message"): READ,
+        ("tickets", "ticketevent"): READ,
+        ("tickets", "forward"): READ,
+        ("tickets", "municipalservice"): READ,
+        ("tickets", "cannedanswer"): READ,
+        ("tickets", "servicekeywordrule"): READ,
     },
     Role.COMMUNICATIONS: {
         ("municipality", "municipality"): READ,
@@ -52,7 +66,10 @@ ROLE_PERMISSIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
     Role.MODERATOR: {
         ("moderation", "policycategory"): READ,
     },
-    Role.SERVICE: {},
+    Role.SERVICE: {
+        # Only the tickets forwarded to their service: the selectors scope every list and page.
+        ("tickets", "ticket"): READ,
+    },
 }
 
 

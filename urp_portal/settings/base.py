@@ -184,6 +184,11 @@ CELERY_TASK_TIME_LIMIT = 90
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE: dict = {}
+# Operators are warned by email before a ticket's answer deadline is missed (once per ticket).
+CELERY_BEAT_SCHEDULE["tickets-deadline-warnings"] = {
+    "task": "tickets.tasks.tickets_deadline_warnings",
+    "schedule": 600.0,
+}
 CELERY_BEAT_SCHEDULE_FILENAME = env.str(
     "CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / "var" / "celerybeat-schedule")
 )

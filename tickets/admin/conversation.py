@@ -1,0 +1,317 @@
+"""The conversation page: the chat as bubbles, and every action an operator or a service takes on
+a ticket. Reads go through selectors, writes through services; the page runs a fixed number of
+queries however long the chat is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.forms import ModelChoiceField
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from urp_portal.gateway.states import MessageKind, OutboundState
+from urp_portal.municipality.errors import NoActiveMunicipality, UserError
+from urp_portal.municipality.selectors import municipality_get_active
+
+from .. import services
+from ..forms import (
+    AssignForm,
+    CategoryForm,
+    ForwardForm,
+    NoteForm,
+    ReplyForm,
+    ServiceAnswerForm,
+)
+from ..models import CannedAnswer, Forward, Message, Ticket, TicketEvent
+from ..selectors import (
+    forward_for_user,
+    reply_window_closes_at,
+    reply_window_is_open,
+    ticket_get_for,
+    ticket_is_late,
+    user_is_urp,
+)
+from ..states import MessageOrigin
+
+# The chat shows the latest messages; older ones are rare in a URP conversation and a fixed cap
+# keeps the page's cost fixed.
+CHAT_LIMIT = 300
+
+_TICKS: dict[str, tuple[str, str]] = {
+    OutboundState.QUEUED: ("🕓", "queued"),
+    OutboundState.SENDING: ("🕓", "queued"),
+    OutboundState.SENT: ("✓", "sent"),
+    OutboundState.DELIVERED: ("✓✓", "delivered"),
+    OutboundState.READ: ("✓✓", "read"),
+    OutboundState.FAILED: ("⚠", "failed"),
+    OutboundState.CANCELLED: ("✕", "failed"),
+}
+
+
+@dataclass
+class ChatRow:
+    message: Message
+    side: str  # "in", "out" or "note"
+    media: str = ""  # "image", "audio", "video", "file"
+    media_url: str = ""
+    ticks: str = ""
+    tick_class: str = ""
+    tick_title: str = ""
+
+
+def _media_kind(message: Message) -> str:
+    inbound = message.inbound
+    if inbound is None or not inbound.media_file:
+        return ""
+    mime = inbound.media_mime_type or ""
+    if message.kind in (MessageKind.IMAGE, MessageKind.STICKER) or mime.startswith("image/"):
+        return "image"
+    if message.kind in (MessageKind.AUDIO, MessageKind.VOICE) or mime.startswith("audio/"):
+        return "audio"
+    if message.kind == MessageKind.VIDEO or mime.startswith("video/"):
+        return "video"
+    return "file"
+
+
+def chat_rows(chat: list[Message]) -> list[ChatRow]:
+    rows = []
+    for message in chat:
+        if message.origin == MessageOrigin.CITIZEN:
+            row = ChatRow(message, "in")
+            row.media = _media_kind(message)
+            if row.media:
+                row.media_url = reverse("tickets:media", args=[message.pk])
+        elif message.outbound_id is None:
+            row = ChatRow(message, "note")
+        else:
+            row = ChatRow(message, "out")
+            outbound = message.outbound
+            assert outbound is not None
+            row.ticks, row.tick_class = _TICKS.get(outbound.state, ("", ""))
+            row.tick_title = outbound.get_state_display()
+            if outbound.error_code:
+                row.tick_title += f" ({outbound.error_code} {outbound.error_message})"
+        rows.append(row)
+    return rows
+
+
+class ConversationView:
+    """Bound to the TicketAdmin; `__call__` is the admin view."""
+
+    template = "admin/tickets/ticket/conversation.html"
+
+    def __init__(self, model_admin: Any) -> None:
+        self.model_admin = model_admin
+
+    def __call__(self, request: HttpRequest, ticket_id: int) -> HttpResponse:
+        if not self.model_admin.has_view_permission(request):
+            raise Http404()
+        ticket = ticket_get_for(user=request.user, ticket_id=ticket_id)
+        if ticket is None:
+            raise Http404(_("Richiesta non trovata."))
+        try:
+            municipality = municipality_get_active()
+        except NoActiveMunicipality:
+            municipality = None
+        forms: dict[str, Any] = {}
+        if request.method == "POST":
+            response = self._post(request, ticket, municipality, forms)
+            if response is not None:
+                return response
+        return self._render(request, ticket, municipality, forms)
+
+    # --- actions --------------------------------------------------------------------------------
+    def _post(self, request, ticket: Ticket, municipality, forms) -> HttpResponse | None:
+        action = request.POST.get("op", "")
+        user = request.user
+        window_open = reply_window_is_open(ticket=ticket)
+        form: Any
+        try:
+            if action == "reply":
+                form = ReplyForm(request.POST, window_open=window_open)
+                forms["reply"] = form
+                if not form.is_valid():
+                    return None
+                data = form.cleaned_data
+                text = data.get("text", "")
+                if not text and data.get("canned_answer"):
+                    text = services.canned_answer_render(
+                        answer=data["canned_answer"], ticket=ticket, municipality=municipality
+                    )
+                services.ticket_reply(
+                    ticket=ticket,
+                    author=user,
+                    text=text,
+                    template_name=data.get("template", ""),
+                    template_parameters=form.parameters(),
+                    wait_for_citizen=data["wait_for_citizen"],
+                )
+                done = _("Risposta in coda di invio.")
+            elif action == "note":
+                form = NoteForm(request.POST)
+                forms["note"] = form
+                if not form.is_valid():
+                    return None
+                services.ticket_add_note(ticket=ticket, author=user, text=form.cleaned_data["note"])
+                done = _("Nota aggiunta.")
+            elif action == "assign_me":
+                services.ticket_assign(ticket=ticket, assignee=user, actor=user)
+                done = _("La richiesta è assegnata a te.")
+            elif action == "assign":
+                form = AssignForm(request.POST)
+                forms["assign"] = form
+                if not form.is_valid():
+                    return None
+                services.ticket_assign(
+                    ticket=ticket, assignee=form.cleaned_data["assignee"], actor=user
+                )
+                done = _("Assegnazione aggiornata.")
+            elif action == "forward":
+                form = ForwardForm(request.POST)
+                forms["forward"] = form
+                if not form.is_valid():
+                    return None
+                forward = services.ticket_forward(
+                    ticket=ticket,
+                    service=form.cleaned_data["service"],
+                    note=form.cleaned_data["note"],
+                    actor=user,
+                    site_url=request.build_absolute_uri("/"),
+                )
+                done = _("Inoltrata a %(service)s.") % {"service": forward.service}
+            elif action == "category":
+                form = CategoryForm(request.POST)
+                forms["category"] = form
+                if not form.is_valid():
+                    return None
+                services.ticket_set_category(
+                    ticket=ticket,
+                    actor=user,
+                    category=form.cleaned_data["category"],
+                    service=form.cleaned_data["service"],
+                )
+                done = _("Categoria aggiornata.")
+            elif action == "resolve":
+                services.ticket_resolve(ticket=ticket, actor=user)
+                done = _("Richiesta risolta.")
+            elif action == "official_channel":
+                if municipality is None:
+                    raise NoActiveMunicipality()
+                services.ticket_close_official_channel(
+                    ticket=ticket, actor=user, municipality=municipality
+                )
+                done = _("Chiusa: il cittadino è stato indirizzato ai canali ufficiali.")
+            elif action == "service_answer":
+                own_forward = forward_for_user(user=user, ticket=ticket)
+                if own_forward is None or municipality is None:
+                    raise services.TicketNotAllowed()
+                form = ServiceAnswerForm(
+                    request.POST, may_send_directly=municipality.services_may_reply_directly
+                )
+                forms["service_answer"] = form
+                if not form.is_valid():
+                    return None
+                services.forward_answer(
+                    forward=own_forward,
+                    author=user,
+                    text=form.cleaned_data["answer"],
+                    municipality=municipality,
+                    send_to_citizen=form.cleaned_data.get("send_to_citizen", False),
+                )
+                done = _("Risposta inviata all'URP.")
+            else:
+                messages.error(request, _("Azione sconosciuta."))
+                return None
+        except UserError as error:
+            messages.error(request, str(error.message))
+            return None
+        messages.success(request, done)
+        return redirect(request.path)
+
+    # --- page -----------------------------------------------------------------------------------
+    def _render(self, request, ticket: Ticket, municipality, forms) -> HttpResponse:
+        user = request.user
+        is_urp = user_is_urp(user)
+        now = timezone.now()
+        chat = list(
+            Message.objects.filter(ticket=ticket)
+            .select_related("inbound", "outbound", "author")
+            .order_by("-at", "-pk")[:CHAT_LIMIT]
+        )
+        chat.reverse()
+        events = list(
+            TicketEvent.objects.filter(ticket=ticket).select_related("actor").order_by("at", "pk")
+        )
+        forwards = list(
+            Forward.objects.filter(ticket=ticket)
+            .select_related("service", "by", "answered_by")
+            .order_by("at")
+        )
+        window_open = reply_window_is_open(ticket=ticket, now=now)
+        context: dict[str, Any] = {
+            **self.model_admin.admin_site.each_context(request),
+            "opts": Ticket._meta,
+            "title": _("Richiesta %(number)s") % {"number": ticket.number},
+            "ticket": ticket,
+            "rows": chat_rows(chat),
+            "events": events,
+            "forwards": forwards,
+            "is_urp": is_urp,
+            "is_late": ticket_is_late(ticket, now),
+            "due_today": timezone.localdate(ticket.due_at) == timezone.localdate(now),
+            "window_open": window_open,
+            "window_closes_at": reply_window_closes_at(ticket=ticket),
+            "finished": ticket.state in ("resolved", "closed"),
+        }
+        citizen_text = " ".join(row.message.text for row in context["rows"] if row.side == "in")
+        if is_urp:
+            answers = list(CannedAnswer.objects.filter(is_active=True))
+            context["canned_texts"] = {
+                str(a.pk): services.canned_answer_render(
+                    answer=a, ticket=ticket, municipality=municipality
+                )
+                for a in answers
+            }
+            reply = forms.get("reply") or ReplyForm(window_open=window_open)
+            canned = reply.fields["canned_answer"]
+            assert isinstance(canned, ModelChoiceField)
+            # The answers are already loaded for their texts: no second query for the select.
+            canned.queryset = CannedAnswer.objects.none()
+            canned.choices = [
+                ("", canned.empty_label),
+                *((a.pk, a.title) for a in answers),
+            ]
+            suggestions = services.service_suggestions(text=citizen_text)
+            forward_initial = {"service": suggestions[0].service.pk} if suggestions else {}
+            context.update(
+                reply_form=reply,
+                note_form=forms.get("note") or NoteForm(),
+                assign_form=forms.get("assign")
+                or AssignForm(initial={"assignee": ticket.assignee_id}),
+                forward_form=forms.get("forward") or ForwardForm(initial=forward_initial),
+                category_form=forms.get("category")
+                or CategoryForm(
+                    initial={"category": ticket.category, "service": ticket.service_id}
+                ),
+                suggestions=suggestions,
+            )
+        else:
+            own_forward = forward_for_user(user=user, ticket=ticket)
+            context.update(
+                own_forward=own_forward,
+                note_form=forms.get("note") or NoteForm(),
+                service_answer_form=forms.get("service_answer")
+                or ServiceAnswerForm(
+                    may_send_directly=bool(
+                        municipality and municipality.services_may_reply_directly
+                    )
+                ),
+            )
+        return TemplateResponse(request, self.template, context)

@@ -1,0 +1,305 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from urp_portal.gateway.models import InboundMessage, OutboundMessage
+from urp_portal.gateway.states import MessageKind
+
+from .states import (
+    ClosingReason,
+    MessageOrigin,
+    TicketCategory,
+    TicketEventKind,
+    TicketState,
+)
+
+
+class MunicipalService(models.Model):
+    """A competent office of the comune (Anagrafe, Tributi, ...) that the URP forwards to."""
+
+    slug = models.SlugField(_("codice"), unique=True)
+    name = models.CharField(_("nome"), max_length=120)
+    email = models.EmailField(_("email"), blank=True)
+    staff = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("personale"),
+        blank=True,
+        related_name="municipal_services",
+        help_text=_("Vedono solo le richieste inoltrate a questo servizio."),
+    )
+    is_active = models.BooleanField(_("attivo"), default=True)
+
+    class Meta:
+        verbose_name = _("servizio comunale")
+        verbose_name_plural = _("servizi comunali")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Ticket(models.Model):
+    """One conversation with a citizen about one request, from the first message to its close."""
+
+    subscriber = models.ForeignKey(
+        "subscribers.Subscriber",
+        on_delete=models.PROTECT,
+        related_name="tickets",
+        verbose_name=_("cittadino"),
+    )
+    state = models.CharField(
+        _("stato"),
+        max_length=20,
+        choices=TicketState.choices,
+        default=TicketState.NEW,
+        db_index=True,
+    )
+    category = models.CharField(
+        _("categoria"), max_length=20, choices=TicketCategory.choices, blank=True
+    )
+    service = models.ForeignKey(
+        MunicipalService,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tickets",
+        verbose_name=_("servizio competente"),
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_tickets",
+        verbose_name=_("operatore"),
+    )
+    opened_at = models.DateTimeField(_("aperta il"), db_index=True)
+    # The end of the N-th working day after the first message (the comune's setting).
+    due_at = models.DateTimeField(_("scadenza"), db_index=True)
+    first_response_at = models.DateTimeField(_("prima risposta"), null=True, blank=True)
+    last_inbound_at = models.DateTimeField(_("ultimo messaggio del cittadino"), null=True)
+    last_message_at = models.DateTimeField(_("ultimo messaggio"), db_index=True)
+    resolved_at = models.DateTimeField(_("risolta il"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("chiusa il"), null=True, blank=True)
+    closing_reason = models.CharField(
+        _("motivo della chiusura"), max_length=20, choices=ClosingReason.choices, blank=True
+    )
+    # Out of hours: the first message came while the URP was closed...
+    opened_out_of_hours = models.BooleanField(_("aperta fuori orario"), default=False)
+    # ...and the next opening of the closed period whose out-of-hours reply was sent: one reply
+    # per conversation per closed period, however many messages arrive in it.
+    out_of_hours_replied_for = models.DateTimeField(null=True, blank=True, editable=False)
+    # The operators were warned that the deadline is near; once per ticket.
+    deadline_warned_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("richiesta")
+        verbose_name_plural = _("richieste")
+        ordering = ["-last_message_at"]
+        constraints = [
+            # A citizen's new message joins the ticket still open: there is only ever one.
+            models.UniqueConstraint(
+                fields=["subscriber"],
+                condition=~Q(state__in=TicketState.finished()),
+                name="ticket_one_open_per_subscriber",
+            ),
+            models.CheckConstraint(
+                condition=Q(closing_reason="") | Q(state=TicketState.CLOSED),
+                name="ticket_closing_reason_only_when_closed",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["state", "due_at"], name="ticket_state_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk}"
+
+    @property
+    def number(self) -> str:
+        return f"#{self.pk}"
+
+
+class Message(models.Model):
+    """The whole chat with the citizen, both ways, in order, plus the staff's internal notes."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    origin = models.CharField(_("da"), max_length=12, choices=MessageOrigin.choices)
+    kind = models.CharField(
+        _("tipo"), max_length=12, choices=MessageKind.choices, default=MessageKind.TEXT
+    )
+    text = models.TextField(_("testo"), blank=True)
+    # A citizen's message: its media (downloaded by the gateway) is read from here.
+    inbound = models.OneToOneField(
+        InboundMessage,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="ticket_message",
+    )
+    # Our message: its delivery ticks are read from the outbox row.
+    outbound = models.ForeignKey(
+        OutboundMessage,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="ticket_messages",
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="ticket_messages",
+        verbose_name=_("autore"),
+    )
+    template_name = models.CharField(_("modello"), max_length=200, blank=True)
+    at = models.DateTimeField(_("ora"), db_index=True)
+
+    class Meta:
+        verbose_name = _("messaggio")
+        verbose_name_plural = _("messaggi")
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["ticket", "at"], name="ticket_message_order")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket} {self.get_origin_display()} {self.at:%d/%m %H:%M}"
+
+    @property
+    def is_internal(self) -> bool:
+        return self.origin == MessageOrigin.NOTE or (
+            self.origin == MessageOrigin.SERVICE and self.outbound_id is None
+        )
+
+
+class TicketEvent(models.Model):
+    """The ticket's history: who did what, when, from which state to which, and why."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("tipo"), max_length=20, choices=TicketEventKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("chi"),
+    )
+    at = models.DateTimeField(_("quando"), db_index=True)
+    from_state = models.CharField(_("da"), max_length=20, choices=TicketState.choices, blank=True)
+    to_state = models.CharField(_("a"), max_length=20, choices=TicketState.choices, blank=True)
+    reason = models.TextField(_("perché"), blank=True)
+
+    class Meta:
+        verbose_name = _("evento")
+        verbose_name_plural = _("storia")
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.ticket} {self.get_kind_display()} {self.at:%d/%m %H:%M}"
+
+
+class CannedAnswer(models.Model):
+    """A ready answer, with placeholders: {nome}, {numero}, {comune}, {canali}, {orari}."""
+
+    title = models.CharField(_("titolo"), max_length=120, unique=True)
+    text = models.TextField(
+        _("testo"),
+        help_text=_(
+            "Segnaposto: {nome} (il nome del cittadino), {numero} (la richiesta), {comune}, "
+            "{canali} (gli altri canali), {orari} (gli orari del servizio)."
+        ),
+    )
+    is_active = models.BooleanField(_("attiva"), default=True)
+
+    class Meta:
+        verbose_name = _("risposta predefinita")
+        verbose_name_plural = _("risposte predefinite")
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Forward(models.Model):
+    """A ticket sent to a municipal service, with the note for it and, later, its answer."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="forwards")
+    service = models.ForeignKey(MunicipalService, on_delete=models.PROTECT, related_name="forwards")
+    note = models.TextField(_("nota per il servizio"), blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("inoltrata da"),
+    )
+    at = models.DateTimeField(_("inoltrata il"))
+    # The email link's token. The link alone opens nothing: the reader must still log in as staff
+    # of this service; the token only names the forward without guessable ids.
+    token = models.CharField(max_length=64, unique=True, editable=False)
+    answer = models.TextField(_("risposta del servizio"), blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("risposta di"),
+    )
+    answered_at = models.DateTimeField(_("risposta il"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("inoltro")
+        verbose_name_plural = _("inoltri")
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["service", "ticket"], name="forward_service_ticket")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket} → {self.service}"
+
+
+class ServiceKeywordRule(models.Model):
+    """An administrator's hint: a word in a request that points to a service."""
+
+    service = models.ForeignKey(
+        MunicipalService,
+        on_delete=models.CASCADE,
+        related_name="keyword_rules",
+        verbose_name=_("servizio"),
+    )
+    keyword = models.CharField(
+        _("parola"), max_length=60, help_text=_("Una parola, senza distinzione di maiuscole.")
+    )
+    weight = models.PositiveSmallIntegerField(_("peso"), default=5)
+
+    class Meta:
+        verbose_name = _("regola di smistamento")
+        verbose_name_plural = _("regole di smistamento")
+        ordering = ["service", "keyword"]
+        constraints = [
+            models.UniqueConstraint(fields=["service", "keyword"], name="service_keyword_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.keyword} → {self.service}"
+
+
+class ServiceWordCount(models.Model):
+    """Learnt from past forwards: how many tickets containing `word` went to `service`."""
+
+    service = models.ForeignKey(
+        MunicipalService, on_delete=models.CASCADE, related_name="word_counts"
+    )
+    word = models.CharField(max_length=60)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["service", "word"], name="service_word_once"),
+        ]
+        indexes = [models.Index(fields=["word"], name="service_word_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.word} → {self.service} ({self.count})"

@@ -1,0 +1,96 @@
+"""Reads of tickets, scoped to what the user may see."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
+
+from urp_portal.accounts.roles import Role, user_has_role
+
+from .models import Forward, MunicipalService, Ticket
+from .states import TicketState
+
+REPLY_WINDOW = dt.timedelta(hours=24)
+
+
+def user_is_urp(user: Any) -> bool:
+    """Operators and administrators of the URP see every ticket; the answer is kept on the user
+    object for the request, so a page asks the database once."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    cached = getattr(user, "_urp_is_urp", None)
+    if cached is None:
+        cached = (
+            user.is_superuser
+            or user_has_role(user, Role.OPERATOR)
+            or user_has_role(user, Role.ADMINISTRATOR)
+        )
+        user._urp_is_urp = cached
+    return cached
+
+
+def user_service_ids(user: Any) -> list[int]:
+    cached = getattr(user, "_urp_service_ids", None)
+    if cached is None:
+        cached = list(MunicipalService.objects.filter(staff=user).values_list("pk", flat=True))
+        user._urp_service_ids = cached
+    return cached
+
+
+def ticket_list_for(*, user: Any) -> QuerySet[Ticket]:
+    """The tickets `user` may see: all of them for the URP; for a service's staff only those
+    forwarded to their service; nothing for anyone else."""
+    tickets = Ticket.objects.all()
+    if user_is_urp(user):
+        return tickets
+    if not getattr(user, "is_authenticated", False):
+        return tickets.none()
+    service_ids = user_service_ids(user)
+    if not service_ids:
+        return tickets.none()
+    return tickets.filter(
+        Exists(Forward.objects.filter(ticket=OuterRef("pk"), service_id__in=service_ids))
+    )
+
+
+def ticket_get_for(*, user: Any, ticket_id: int) -> Ticket | None:
+    return (
+        ticket_list_for(user=user)
+        .select_related("subscriber", "service", "assignee")
+        .filter(pk=ticket_id)
+        .first()
+    )
+
+
+def user_may_see_ticket(*, user: Any, ticket: Ticket) -> bool:
+    return ticket_list_for(user=user).filter(pk=ticket.pk).exists()
+
+
+def forward_for_user(*, user: Any, ticket: Ticket) -> Forward | None:
+    """The latest forward of `ticket` to one of `user`'s services (what their staff answer)."""
+    return (
+        Forward.objects.filter(ticket=ticket, service_id__in=user_service_ids(user))
+        .select_related("service")
+        .order_by("-at")
+        .first()
+    )
+
+
+def reply_window_closes_at(*, ticket: Ticket) -> dt.datetime | None:
+    """When the 24-hour window for free text closes (DESIGN.md); None if it never opened."""
+    last = ticket.subscriber.last_inbound_at
+    if last is None:
+        return None
+    return last + REPLY_WINDOW
+
+
+def reply_window_is_open(*, ticket: Ticket, now: dt.datetime | None = None) -> bool:
+    closes_at = reply_window_closes_at(ticket=ticket)
+    return closes_at is not None and (now or timezone.now()) < closes_at
+
+
+def ticket_is_late(ticket: Ticket, now: dt.datetime | None = None) -> bool:
+    return ticket.state in TicketState.pending() and ticket.due_at < (now or timezone.now())

@@ -1,0 +1,395 @@
+"""The chat: a citizen's message into a ticket, the URP's replies, notes and automatic answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from urp_portal.gateway.models import InboundMessage
+from urp_portal.gateway.services import outbound_message_create
+from urp_portal.gateway.states import MessageKind
+from urp_portal.municipality.calendar import ComuneCalendar
+from urp_portal.municipality.errors import UserError
+from urp_portal.municipality.models import Municipality
+from urp_portal.municipality.selectors import (
+    municipality_calendar,
+    municipality_channels_text,
+    render_text,
+)
+
+from ..models import CannedAnswer, Message, Ticket
+from ..selectors import reply_window_is_open
+from ..states import ClosingReason, MessageOrigin, TicketEventKind, TicketState
+from .core import event_write, require_not_finished, require_urp, ticket_lock, ticket_move
+
+
+def _inbound_text(message: InboundMessage) -> str:
+    if message.kind == MessageKind.LOCATION and not message.text:
+        extra = message.extra or {}
+        place = " ".join(str(extra.get(k, "")) for k in ("name", "address")).strip()
+        lat, lon = extra.get("latitude"), extra.get("longitude")
+        position = f"{lat}, {lon}" if lat is not None and lon is not None else ""
+        return " — ".join(part for part in (place, position) if part)
+    return message.text
+
+
+def ticket_receive(
+    *, message: InboundMessage, subscriber: Any, municipality: Municipality, now: dt.datetime
+) -> tuple[Ticket, bool]:
+    """Put a citizen's message in their open ticket, opening one if there is none. Call inside
+    the pipeline's transaction; the returned ticket is locked. Running it twice for one message
+    adds it once."""
+    calendar = municipality_calendar(municipality)
+    received = message.sent_at or now
+    ticket = (
+        Ticket.objects.select_for_update()
+        .filter(subscriber=subscriber)
+        .exclude(state__in=TicketState.finished())
+        .first()
+    )
+    created = ticket is None
+    if ticket is None:
+        ticket = Ticket.objects.create(
+            subscriber=subscriber,
+            state=TicketState.NEW,
+            opened_at=received,
+            due_at=calendar.add_working_days(received, municipality.answer_deadline_working_days),
+            last_inbound_at=received,
+            last_message_at=received,
+            opened_out_of_hours=not calendar.is_open(now),
+        )
+        event_write(
+            ticket=ticket,
+            kind=TicketEventKind.STATE,
+            at=received,
+            to_state=TicketState.NEW,
+            reason=_("Aperta da un messaggio del cittadino."),
+        )
+    else:
+        fields: dict[str, Any] = {}
+        if ticket.last_inbound_at is None or received > ticket.last_inbound_at:
+            fields["last_inbound_at"] = received
+        if received > ticket.last_message_at:
+            fields["last_message_at"] = received
+        if ticket.state == TicketState.WAITING_CITIZEN:
+            ticket_move(
+                ticket=ticket,
+                to_state=TicketState.OPEN,
+                reason=_("Il cittadino ha risposto."),
+                at=received,
+                fields=fields,
+            )
+        elif fields:
+            for name, value in fields.items():
+                setattr(ticket, name, value)
+            ticket.save(update_fields=list(fields))
+    Message.objects.get_or_create(
+        inbound=message,
+        defaults={
+            "ticket": ticket,
+            "origin": MessageOrigin.CITIZEN,
+            "kind": message.kind,
+            "text": _inbound_text(message),
+            "at": received,
+        },
+    )
+    return ticket, created
+
+
+def _send_automatic(*, ticket: Ticket, text: str, purpose: str, now: dt.datetime) -> Message:
+    number = ticket.subscriber.number
+    if not number:
+        raise UserError(
+            _("I dati di questo cittadino sono stati cancellati: non si può scrivergli.")
+        )
+    outbound = outbound_message_create(to=number, purpose=purpose, text=text)
+    ticket.last_message_at = max(ticket.last_message_at, now)
+    ticket.save(update_fields=["last_message_at"])
+    return Message.objects.create(
+        ticket=ticket, origin=MessageOrigin.AUTOMATIC, text=text, outbound=outbound, at=now
+    )
+
+
+def ticket_send_out_of_hours_reply(
+    *,
+    ticket: Ticket,
+    municipality: Municipality,
+    now: dt.datetime,
+    calendar: ComuneCalendar | None = None,
+) -> Message | None:
+    """While the URP is closed, tell the citizen when it reopens: once per closed period per
+    ticket. The period is named by its next opening, which every instant of it shares."""
+    calendar = calendar or municipality_calendar(municipality)
+    if not municipality.out_of_hours_text or calendar.is_open(now):
+        return None
+    opening = calendar.next_opening(now)
+    if ticket.out_of_hours_replied_for == opening:
+        return None
+    text = render_text(
+        municipality.out_of_hours_text,
+        orari=calendar.describe_hours(),
+        prossima_apertura=calendar.describe_opening(opening, now),
+    )
+    ticket.out_of_hours_replied_for = opening
+    ticket.save(update_fields=["out_of_hours_replied_for"])
+    return _send_automatic(ticket=ticket, text=text, purpose="out_of_hours", now=now)
+
+
+def ticket_send_first_contact_reply(
+    *, ticket: Ticket, municipality: Municipality, now: dt.datetime
+) -> Message | None:
+    """The comune's first-contact text (e.g. Assemini's invitation to the broadcast list), on a
+    citizen's first ticket only."""
+    if not municipality.first_contact_text:
+        return None
+    if Ticket.objects.filter(subscriber_id=ticket.subscriber_id).exclude(pk=ticket.pk).exists():
+        return None
+    if (
+        Message.objects.filter(ticket=ticket, origin=MessageOrigin.AUTOMATIC)
+        .filter(outbound__purpose="first_contact")
+        .exists()
+    ):
+        return None
+    text = render_text(
+        municipality.first_contact_text, canali=municipality_channels_text(municipality)
+    )
+    return _send_automatic(ticket=ticket, text=text, purpose="first_contact", now=now)
+
+
+def _citizen_name(ticket: Ticket) -> str:
+    subscriber = ticket.subscriber
+    return subscriber.first_name or subscriber.profile_name or ""
+
+
+def canned_answer_render(
+    *, answer: CannedAnswer, ticket: Ticket, municipality: Municipality | None
+) -> str:
+    values: dict[str, object] = {"nome": _citizen_name(ticket), "numero": ticket.number}
+    if municipality is not None:
+        values["comune"] = municipality.name
+        values["canali"] = municipality_channels_text(municipality)
+        values["orari"] = municipality_calendar(municipality).describe_hours()
+    text = render_text(answer.text, **values)
+    # "Buongiorno {nome}," with no known name reads better as "Buongiorno,".
+    return text.replace(" ,", ",").replace("  ", " ")
+
+
+@transaction.atomic
+def ticket_reply(
+    *,
+    ticket: Ticket,
+    author: Any,
+    text: str = "",
+    template_name: str = "",
+    template_parameters: Sequence[str] = (),
+    wait_for_citizen: bool = False,
+) -> Message:
+    """Answer the citizen: free text inside the 24-hour window, an approved template outside it
+    (DESIGN.md). The message goes to the outbox and shows in the chat with its delivery ticks."""
+    require_urp(author)
+    ticket = ticket_lock(ticket=ticket)
+    require_not_finished(ticket)
+    now = timezone.now()
+    text = text.strip()
+    if text and template_name:
+        raise UserError(_("Scrivi un testo oppure scegli un modello, non entrambi."))
+    if not text and not template_name:
+        raise UserError(_("Scrivi la risposta o scegli un modello approvato."))
+    if not ticket.subscriber.number:
+        raise UserError(
+            _("I dati di questo cittadino sono stati cancellati: non si può scrivergli.")
+        )
+    if text and not reply_window_is_open(ticket=ticket, now=now):
+        raise UserError(
+            _(
+                "Sono passate più di 24 ore dall'ultimo messaggio del cittadino: WhatsApp accetta "
+                "solo un modello approvato."
+            ),
+            code="window_closed",
+        )
+    outbound = outbound_message_create(
+        to=ticket.subscriber.number,
+        purpose="reply",
+        text=text,
+        template_name=template_name,
+        template_parameters=list(template_parameters),
+    )
+    message = Message.objects.create(
+        ticket=ticket,
+        origin=MessageOrigin.OPERATOR,
+        text=text or " · ".join(str(p) for p in template_parameters),
+        template_name=template_name,
+        outbound=outbound,
+        author=author,
+        at=now,
+    )
+    fields: dict[str, Any] = {"last_message_at": now}
+    if ticket.first_response_at is None:
+        fields["first_response_at"] = now
+    if ticket.assignee_id is None:
+        fields["assignee"] = author
+        event_write(
+            ticket=ticket,
+            kind=TicketEventKind.ASSIGNED,
+            actor=author,
+            at=now,
+            reason=_("Presa in carico con la prima risposta."),
+        )
+    target: str
+    if wait_for_citizen:
+        target = TicketState.WAITING_CITIZEN
+    elif ticket.state in (TicketState.NEW, TicketState.ANSWERED_BY_SERVICE):
+        target = TicketState.OPEN
+    else:
+        target = ticket.state
+    if target != ticket.state:
+        ticket_move(
+            ticket=ticket,
+            to_state=target,
+            actor=author,
+            at=now,
+            fields=fields,
+            reason=_("Risposta al cittadino."),
+        )
+    else:
+        for name, value in fields.items():
+            setattr(ticket, name, value)
+        ticket.save(update_fields=list(fields))
+    return message
+
+
+def ticket_reply_canned(
+    *, ticket: Ticket, author: Any, answer: CannedAnswer, municipality: Municipality | None
+) -> Message:
+    text = canned_answer_render(answer=answer, ticket=ticket, municipality=municipality)
+    return ticket_reply(ticket=ticket, author=author, text=text)
+
+
+@transaction.atomic
+def ticket_add_note(*, ticket: Ticket, author: Any, text: str) -> Message:
+    """A note for colleagues and the services: stored in the chat, never sent."""
+    text = text.strip()
+    if not text:
+        raise UserError(_("La nota è vuota."))
+    ticket = ticket_lock(ticket=ticket)
+    return Message.objects.create(
+        ticket=ticket, origin=MessageOrigin.NOTE, text=text, author=author, at=timezone.now()
+    )
+
+
+@transaction.atomic
+def ticket_assign(*, ticket: Ticket, assignee: Any, actor: Any) -> Ticket:
+    """Give the ticket to an operator (oneself or a colleague); a new ticket becomes open."""
+    require_urp(actor)
+    if assignee is not None:
+        require_urp(assignee)
+    ticket = ticket_lock(ticket=ticket)
+    require_not_finished(ticket)
+    now = timezone.now()
+    previous = ticket.assignee
+    if ticket.assignee_id == getattr(assignee, "pk", None):
+        return ticket
+    ticket.assignee = assignee
+    if assignee is None:
+        reason = _("Tolta a %(user)s.") % {"user": previous}
+    else:
+        reason = _("Assegnata a %(user)s.") % {"user": assignee.get_full_name() or assignee}
+    event_write(ticket=ticket, kind=TicketEventKind.ASSIGNED, actor=actor, at=now, reason=reason)
+    if ticket.state == TicketState.NEW and assignee is not None:
+        return ticket_move(
+            ticket=ticket,
+            to_state=TicketState.OPEN,
+            actor=actor,
+            at=now,
+            fields={"assignee": assignee},
+            reason=reason,
+        )
+    ticket.save(update_fields=["assignee"])
+    return ticket
+
+
+@transaction.atomic
+def ticket_set_category(
+    *, ticket: Ticket, actor: Any, category: str, service: Any = None
+) -> Ticket:
+    require_urp(actor)
+    ticket = ticket_lock(ticket=ticket)
+    changed = []
+    if ticket.category != category:
+        ticket.category = category
+        changed.append("category")
+    if ticket.service_id != getattr(service, "pk", None):
+        ticket.service = service
+        changed.append("service")
+    if changed:
+        ticket.save(update_fields=changed)
+        event_write(
+            ticket=ticket,
+            kind=TicketEventKind.CATEGORY,
+            actor=actor,
+            reason=_("Categoria: %(category)s; servizio: %(service)s.")
+            % {
+                "category": ticket.get_category_display() or "—",
+                "service": service or "—",
+            },
+        )
+    return ticket
+
+
+@transaction.atomic
+def ticket_resolve(*, ticket: Ticket, actor: Any, reason: str = "") -> Ticket:
+    require_urp(actor)
+    ticket = ticket_lock(ticket=ticket)
+    return ticket_move(
+        ticket=ticket,
+        to_state=TicketState.RESOLVED,
+        actor=actor,
+        reason=reason or _("Risolta."),
+    )
+
+
+@transaction.atomic
+def ticket_close(*, ticket: Ticket, actor: Any, closing_reason: str, reason: str = "") -> Ticket:
+    require_urp(actor)
+    ticket = ticket_lock(ticket=ticket)
+    return ticket_move(
+        ticket=ticket,
+        to_state=TicketState.CLOSED,
+        actor=actor,
+        reason=reason,
+        fields={"closing_reason": closing_reason},
+    )
+
+
+@transaction.atomic
+def ticket_close_official_channel(
+    *, ticket: Ticket, actor: Any, municipality: Municipality
+) -> Ticket:
+    """Close a request WhatsApp does not take here (Ancona's reports, Assemini's access to
+    records), sending the comune's redirect to its official channels."""
+    require_urp(actor)
+    ticket = ticket_lock(ticket=ticket)
+    require_not_finished(ticket)
+    now = timezone.now()
+    if municipality.official_channel_text and ticket.subscriber.number:
+        text = render_text(
+            municipality.official_channel_text, canali=municipality_channels_text(municipality)
+        )
+        _send_automatic(ticket=ticket, text=text, purpose="official_channel", now=now)
+    fields: dict[str, Any] = {"closing_reason": ClosingReason.OFFICIAL_CHANNEL}
+    if ticket.first_response_at is None:
+        # The redirect is the comune's answer: it counts as the first response.
+        fields["first_response_at"] = now
+    return ticket_move(
+        ticket=ticket,
+        to_state=TicketState.CLOSED,
+        actor=actor,
+        at=now,
+        reason=_("Va presentata sui canali ufficiali del Comune."),
+        fields=fields,
+    )

@@ -1,0 +1,318 @@
+"""The console as operators and services' staff use it: inbox, conversation page, visibility."""
+
+import datetime as dt
+
+import pytest
+from django.core.files.base import ContentFile
+from django.urls import reverse
+from django.utils import timezone
+
+from tickets import services
+from tickets.models import Forward, Ticket
+from tickets.states import TicketState
+from tickets.tests.factories import (
+    CannedAnswerFactory,
+    MessageFactory,
+    MunicipalServiceFactory,
+    TicketFactory,
+    operator,
+    service_staff,
+)
+from urp_portal.gateway.models import InboundMessage, OutboundMessage
+from urp_portal.gateway.states import MessageKind
+
+CITIZEN = "+393331234567"
+
+
+def conversation_url(ticket):
+    return reverse("admin:tickets_ticket_conversation", args=[ticket.pk])
+
+
+@pytest.fixture
+def urp(client, municipality):
+    user = operator(first_name="Giulia", last_name="Serra")
+    client.force_login(user)
+    client.user = user
+    return client
+
+
+def _forwarded_ticket(service, by, text="Buca in via Roma"):
+    ticket = TicketFactory()
+    MessageFactory(ticket=ticket, text=text)
+    services.ticket_forward(
+        ticket=ticket, service=service, note="Competenza vostra", actor=by, site_url="http://t/"
+    )
+    return ticket
+
+
+def test_the_inbox_lists_late_tickets_first_with_a_badge(urp):
+    now = timezone.now()
+    calm = TicketFactory(state=TicketState.OPEN, due_at=now + dt.timedelta(days=2))
+    late = TicketFactory(state=TicketState.OPEN, due_at=now - dt.timedelta(hours=1))
+    new = TicketFactory(state=TicketState.NEW, due_at=now + dt.timedelta(days=2))
+
+    response = urp.get(reverse("admin:tickets_ticket_changelist"))
+
+    assert response.status_code == 200
+    listed = [t.pk for t in response.context["cl"].result_list]
+    assert listed == [late.pk, new.pk, calm.pk]
+    html = response.content.decode()
+    assert 'class="badge late"' in html
+    assert response.context["inbox"] == {"late": 1, "today": 0, "new": 1}
+
+
+def test_the_inbox_finds_a_ticket_by_number_and_by_text(urp):
+    wanted = TicketFactory()
+    MessageFactory(ticket=wanted, text="Certificato di residenza urgente")
+    other = TicketFactory()
+    MessageFactory(ticket=other, text="Orari della biblioteca")
+    url = reverse("admin:tickets_ticket_changelist")
+
+    by_number = urp.get(url, {"q": f"#{wanted.pk}"})
+    by_text = urp.get(url, {"q": "residenza"})
+
+    assert [t.pk for t in by_number.context["cl"].result_list] == [wanted.pk]
+    assert [t.pk for t in by_text.context["cl"].result_list] == [wanted.pk]
+
+
+def test_the_deadline_filter_shows_what_is_late(urp):
+    now = timezone.now()
+    late = TicketFactory(state=TicketState.OPEN, due_at=now - dt.timedelta(hours=1))
+    TicketFactory(state=TicketState.OPEN, due_at=now + dt.timedelta(days=3))
+
+    response = urp.get(reverse("admin:tickets_ticket_changelist"), {"scadenza": "late"})
+
+    assert [t.pk for t in response.context["cl"].result_list] == [late.pk]
+
+
+@pytest.mark.parametrize("size", [3, 40])
+def test_the_inbox_runs_a_fixed_number_of_queries(urp, size, django_assert_max_num_queries):
+    for _ in range(size):
+        ticket = TicketFactory(assignee=urp.user, service=MunicipalServiceFactory())
+        MessageFactory(ticket=ticket)
+
+    with django_assert_max_num_queries(12):
+        response = urp.get(reverse("admin:tickets_ticket_changelist"))
+
+    assert response.status_code == 200
+    assert len(response.context["cl"].result_list) == size
+
+
+@pytest.mark.parametrize("size", [2, 60])
+def test_the_conversation_page_runs_a_fixed_number_of_queries(
+    urp, size, django_assert_max_num_queries
+):
+    ticket = TicketFactory()
+    for _ in range(size):
+        MessageFactory(ticket=ticket)
+    services.ticket_reply(ticket=ticket, author=urp.user, text="Risposta")
+    CannedAnswerFactory()
+
+    with django_assert_max_num_queries(20):
+        response = urp.get(conversation_url(ticket))
+
+    assert response.status_code == 200
+    assert len(response.context["rows"]) == size + 1
+
+
+def test_the_conversation_shows_bubbles_ticks_media_and_the_window(urp, municipality):
+    ticket = TicketFactory(subscriber__first_name="Anna")
+    inbound = InboundMessage.objects.create(
+        provider_id="wamid.voice",
+        sender=ticket.subscriber.number,
+        sent_at=timezone.now(),
+        kind=MessageKind.VOICE,
+        media_mime_type="audio/ogg",
+    )
+    inbound.media_file.save("voce.ogg", ContentFile(b"OggS fake voice"), save=True)
+    MessageFactory(ticket=ticket, text="", kind=MessageKind.VOICE, inbound=inbound)
+    reply = services.ticket_reply(ticket=ticket, author=urp.user, text="Ricevuto")
+    OutboundMessage.objects.filter(pk=reply.outbound_id).update(state="read")
+
+    response = urp.get(conversation_url(ticket))
+
+    html = response.content.decode()
+    media_url = reverse("tickets:media", args=[ticket.messages.first().pk])
+    assert f'<audio controls preload="none" src="{media_url}">' in html
+    assert 'class="ticks read"' in html
+    assert "Finestra di 24 ore aperta" in html
+    assert urp.get(media_url)["Content-Type"] == "audio/ogg"
+
+
+def test_outside_the_window_the_reply_box_asks_for_a_template(urp):
+    ticket = TicketFactory(subscriber__last_inbound_at=timezone.now() - dt.timedelta(hours=25))
+
+    response = urp.get(conversation_url(ticket))
+
+    assert "Finestra di 24 ore chiusa" in response.content.decode()
+    assert response.context["reply_form"].fields["text"].disabled is True
+    assert "template" in response.context["reply_form"].fields
+
+
+def test_an_operator_replies_with_a_canned_answer_from_the_page(urp):
+    ticket = TicketFactory(subscriber__first_name="Anna")
+    answer = CannedAnswerFactory(text="Buongiorno {nome}, la richiesta {numero} è presa in carico.")
+
+    response = urp.post(
+        conversation_url(ticket), {"op": "reply", "canned_answer": answer.pk, "text": ""}
+    )
+
+    assert response.status_code == 302
+    sent = OutboundMessage.objects.get(purpose="reply")
+    assert sent.text == f"Buongiorno Anna, la richiesta #{ticket.pk} è presa in carico."
+    ticket.refresh_from_db()
+    assert (ticket.state, ticket.assignee, ticket.first_response_at is not None) == (
+        TicketState.OPEN,
+        urp.user,
+        True,
+    )
+
+
+def test_an_operator_forwards_from_the_page_and_the_service_gets_an_email(
+    urp, mailoutbox, django_capture_on_commit_callbacks, eager_tasks
+):
+    service = MunicipalServiceFactory(name="Lavori pubblici")
+    staff = service_staff(service, email="lavori@comune.example.it")
+    ticket = TicketFactory()
+    MessageFactory(ticket=ticket, text="C'è una buca enorme")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        urp.post(
+            conversation_url(ticket),
+            {"op": "forward", "service": service.pk, "note": "Via Roma 3"},
+        )
+
+    forward = Forward.objects.get()
+    assert forward.ticket == ticket
+    (mail,) = mailoutbox
+    assert staff.email in mail.to
+    assert f"/tickets/inoltri/{forward.token}/" in mail.body
+    assert "Via Roma 3" in mail.body
+
+
+def test_service_staff_see_only_the_tickets_forwarded_to_their_service(client, municipality):
+    urp_user = operator()
+    roads, taxes = MunicipalServiceFactory(), MunicipalServiceFactory()
+    mine = _forwarded_ticket(roads, urp_user)
+    theirs = _forwarded_ticket(taxes, urp_user)
+    never_forwarded = TicketFactory()
+    inbound = InboundMessage.objects.create(
+        provider_id="wamid.photo", sender=CITIZEN, sent_at=timezone.now(), kind=MessageKind.IMAGE
+    )
+    inbound.media_file.save("buca.jpg", ContentFile(b"\xff\xd8\xff fake"), save=True)
+    photo = MessageFactory(ticket=theirs, kind=MessageKind.IMAGE, inbound=inbound)
+    staff = service_staff(roads)
+    client.force_login(staff)
+
+    listed = client.get(reverse("admin:tickets_ticket_changelist"))
+    own_page = client.get(conversation_url(mine))
+
+    assert [t.pk for t in listed.context["cl"].result_list] == [mine.pk]
+    assert own_page.status_code == 200
+    assert client.get(conversation_url(theirs)).status_code == 404
+    assert client.get(conversation_url(never_forwarded)).status_code == 404
+    assert client.get(reverse("tickets:media", args=[photo.pk])).status_code == 404
+    other_link = reverse("tickets:forward_link", args=[theirs.forwards.get().token])
+    assert client.get(other_link).status_code == 403
+    own_link = reverse("tickets:forward_link", args=[mine.forwards.get().token])
+    assert client.get(own_link).url == conversation_url(mine)
+    change_url = reverse("admin:tickets_ticket_change", args=[theirs.pk])
+    assert client.get(change_url, follow=True).status_code == 404
+
+
+def test_service_staff_answer_and_the_answer_returns_to_the_urp(client, municipality):
+    roads = MunicipalServiceFactory()
+    ticket = _forwarded_ticket(roads, operator())
+    staff = service_staff(roads)
+    client.force_login(staff)
+
+    response = client.post(
+        conversation_url(ticket), {"op": "service_answer", "answer": "Interverremo lunedì."}
+    )
+
+    assert response.status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.state == TicketState.ANSWERED_BY_SERVICE
+    assert ticket.forwards.get().answer == "Interverremo lunedì."
+    assert not OutboundMessage.objects.filter(purpose="service_reply").exists()
+
+
+def test_service_staff_cannot_reply_to_the_citizen_or_act_as_the_urp(client, municipality):
+    roads = MunicipalServiceFactory()
+    ticket = _forwarded_ticket(roads, operator())
+    client.force_login(service_staff(roads))
+
+    client.post(conversation_url(ticket), {"op": "reply", "text": "Ciao"})
+    client.post(conversation_url(ticket), {"op": "resolve"})
+
+    assert not OutboundMessage.objects.filter(purpose="reply").exists()
+    assert Ticket.objects.get().state == TicketState.FORWARDED
+
+
+def test_a_user_without_a_role_sees_no_ticket(client, municipality):
+    from tickets.tests.factories import UserFactory
+
+    ticket = TicketFactory()
+    client.force_login(UserFactory())
+
+    assert client.get(conversation_url(ticket)).status_code in (403, 404)
+    assert client.get(reverse("admin:tickets_ticket_changelist")).status_code == 403
+
+
+def test_bulk_assign_to_me(urp):
+    tickets = TicketFactory.create_batch(3)
+
+    urp.post(
+        reverse("admin:tickets_ticket_changelist"),
+        {"action": "assign_to_me", "_selected_action": [t.pk for t in tickets]},
+    )
+
+    assert set(Ticket.objects.values_list("assignee", flat=True)) == {urp.user.pk}
+    assert set(Ticket.objects.values_list("state", flat=True)) == {TicketState.OPEN}
+
+
+def test_outside_the_window_an_operator_sends_an_approved_template_from_the_page(urp):
+    ticket = TicketFactory(subscriber__last_inbound_at=timezone.now() - dt.timedelta(days=3))
+
+    urp.post(
+        conversation_url(ticket),
+        {"op": "reply", "template": "aggiornamento_richiesta", "template_parameters": "Anna\n#7"},
+    )
+
+    sent = OutboundMessage.objects.get(purpose="reply")
+    assert (sent.template_name, sent.template_parameters, sent.text) == (
+        "aggiornamento_richiesta",
+        ["Anna", "#7"],
+        "",
+    )
+
+
+def test_the_official_channel_button_closes_and_redirects_the_citizen(urp):
+    ticket = TicketFactory()
+
+    urp.post(conversation_url(ticket), {"op": "official_channel"})
+
+    ticket.refresh_from_db()
+    assert ticket.state == TicketState.CLOSED
+    assert OutboundMessage.objects.get(purpose="official_channel").to == ticket.subscriber.number
+
+
+def test_an_error_the_operator_can_fix_is_shown_on_the_page(urp):
+    ticket = TicketFactory(state=TicketState.RESOLVED)
+
+    response = urp.post(conversation_url(ticket), {"op": "resolve"}, follow=True)
+
+    assert response.status_code == 200
+    assert "non può passare" in response.content.decode()
+
+
+def test_service_staff_leave_an_internal_note_that_is_never_sent(client, municipality):
+    roads = MunicipalServiceFactory()
+    ticket = _forwarded_ticket(roads, operator())
+    client.force_login(service_staff(roads))
+
+    client.post(conversation_url(ticket), {"op": "note", "note": "Sopralluogo martedì"})
+
+    note = ticket.messages.get(text="Sopralluogo martedì")
+    assert note.outbound is None
+    assert not OutboundMessage.objects.exists()
