@@ -40,13 +40,23 @@ ROLE_PERMISSIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
         ("municipality", "broadcastslot"): ALL,
         ("auth", "user"): ALL,
         ("auth", "group"): READ,
+        # Names and date of birth may be corrected (art. 16); export (art. 15) and erasure
+        # (art. 17) are theirs alone. The consent ledger and the audit: read, never written.
+        ("subscribers", "subscriber"): ("view", "change", "export", "erase"),
+        ("subscribers", "consentrecord"): READ,
+        ("subscribers", "privacynotice"): READ,
+        ("subscribers", "datasubjectrequest"): READ,
     },
     Role.OPERATOR: {
         ("municipality", "municipality"): READ,
+        ("subscribers", "subscriber"): READ,
+        ("subscribers", "consentrecord"): READ,
+        ("subscribers", "privacynotice"): READ,
     },
     Role.COMMUNICATIONS: {
         ("municipality", "municipality"): READ,
         ("municipality", "broadcastslot"): WRITE,
+        ("subscribers", "subscriber"): READ,
     },
     Role.MODERATOR: {},
     Role.SERVICE: {},
