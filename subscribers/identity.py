@@ -25,8 +25,15 @@ MONTHS = {
     "novembre": 11,
     "dicembre": 12,
 }
-# "12 mar 1965", "3 sett. 1970": the first three letters are enough, "sett" too.
-MONTH_PREFIXES = {name[:3]: number for name, number in MONTHS.items()} | {"sett": 9}
+
+
+def _month(word: str) -> int | None:
+    """ "marzo", "mar", "sett": a month's name or its abbreviation (three letters or more)."""
+    if len(word) < 3:
+        return None
+    matches = {number for name, number in MONTHS.items() if name.startswith(word)}
+    return matches.pop() if len(matches) == 1 else None
+
 
 NUMERIC_DATE = re.compile(r"^(\d{1,2})\s*[/.\-\s]\s*(\d{1,2})\s*[/.\-\s]\s*(\d{2}|\d{4})$")
 ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
@@ -120,7 +127,7 @@ def parse_birth_date(text: str, *, today: dt.date) -> dt.date:
         year, month, day = (int(part) for part in match.groups())
     elif match := WORDS_DATE.match(answer):
         word = match.group(2)
-        month = MONTHS.get(word) or MONTH_PREFIXES.get(word[:4]) or MONTH_PREFIXES.get(word[:3])
+        month = _month(word)
         if month is None:
             raise IdentityAnswerInvalid(
                 _('Non riconosco il mese "%(word)s". %(example)s')
