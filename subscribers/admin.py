@@ -32,7 +32,7 @@ class ReadOnlyAdminMixin:
 
 class ConsentRecordInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = ConsentRecord
-    fields = ["at", "kind", "notice_version", "channel", "inbound_text", "actor"]
+    fields = ("at", "kind", "notice_version", "channel", "inbound_text", "actor")
     readonly_fields = fields
     extra = 0
     can_delete = False

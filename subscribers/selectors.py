@@ -119,6 +119,5 @@ def subscriber_personal_data(*, subscriber: Subscriber) -> dict:
         ]
     for _receiver, answer in collect_personal_data.send(sender=Subscriber, subscriber=subscriber):
         if answer:
-            title, section = answer
-            data[str(title)] = section
+            data[str(answer[0])] = answer[1]
     return data

@@ -6,8 +6,8 @@ import hashlib
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,6 +26,9 @@ from ..states import (
     SubscriberStatus,
 )
 from .subscription import consent_record_create
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +63,7 @@ def data_subject_request_create(
     reason: str,
     channel: str,
     actor: str,
-    user: AbstractBaseUser | None = None,
+    user: "User | None" = None,
     details: dict | None = None,
     at: dt.datetime | None = None,
 ) -> DataSubjectRequest:
@@ -83,7 +86,7 @@ def _scrubbed_outbound(message: OutboundMessage) -> list[str]:
     message.text = ERASED_TEXT
     message.template_parameters = []
     message.media_url = ""
-    message.media_file = ""  # type: ignore[assignment]
+    message.media_file = ""
     message.error_message = ""
     return ["to", "text", "template_parameters", "media_url", "media_file", "error_message"]
 
@@ -111,7 +114,7 @@ def _erase_gateway_data(
         message.media_id = ""
         message.media_mime_type = ""
         message.media_filename = ""
-        message.media_file = ""  # type: ignore[assignment]
+        message.media_file = ""
         message.extra = {}
     InboundMessage.objects.bulk_update(
         inbound,
@@ -130,19 +133,19 @@ def _erase_gateway_data(
     )
 
     outbound_scrubbed = []
-    for message in OutboundMessage.objects.select_for_update().filter(to=number):
-        if message.state == OutboundState.QUEUED and message.pk not in keep:
+    for sent in OutboundMessage.objects.select_for_update().filter(to=number):
+        if sent.media_file:
+            files.append(sent.media_file.name)
+        if sent.state == OutboundState.QUEUED and sent.pk not in keep:
             # Nothing more goes to an erased number, a broadcast included.
-            message.state = OutboundState.CANCELLED
-            message.save(update_fields=["state", *_scrubbed_outbound(message)])
-        elif message.state in PENDING_OUTBOUND:
+            sent.state = OutboundState.CANCELLED
+            sent.save(update_fields=["state", *_scrubbed_outbound(sent)])
+        elif sent.state in PENDING_OUTBOUND:
             # It still has to reach the number (the unsubscribe confirmation) or is in flight.
-            OutboundScrub.objects.get_or_create(outbound_message=message)
+            OutboundScrub.objects.get_or_create(outbound_message=sent)
         else:
-            _scrubbed_outbound(message)
-            outbound_scrubbed.append(message)
-        if message.media_file:
-            files.append(message.media_file.name)
+            _scrubbed_outbound(sent)
+            outbound_scrubbed.append(sent)
     OutboundMessage.objects.bulk_update(
         outbound_scrubbed,
         ["to", "text", "template_parameters", "media_url", "media_file", "error_message"],
@@ -162,8 +165,14 @@ def _erase_gateway_data(
             event.save(update_fields=["body", "error"])
 
     if files:
-        storage = InboundMessage._meta.get_field("media_file").storage  # type: ignore[union-attr]
-        transaction.on_commit(lambda: [storage.delete(name) for name in files])
+        transaction.on_commit(lambda: _delete_files(files))
+
+
+def _delete_files(names: list[str]) -> None:
+    """After commit: a rolled-back erasure must not have lost the files already."""
+    storage = InboundMessage._meta.get_field("media_file").storage
+    for name in names:
+        storage.delete(name)
 
 
 @transaction.atomic
@@ -173,7 +182,7 @@ def subscriber_erase(
     reason: str,
     channel: str,
     actor: str,
-    user: AbstractBaseUser | None = None,
+    user: "User | None" = None,
     message: InboundMessage | None = None,
     keep_outbound_ids: Sequence[int] = (),
     audit_postponement: bool = True,

@@ -1,12 +1,16 @@
 """Access (GDPR art. 15): everything held about a citizen, as JSON and as a readable page."""
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 
 from ..models import Subscriber
 from ..selectors import subscriber_personal_data
 from ..states import DataSubjectRequestKind, DataSubjectRequestOutcome
 from .erasure import data_subject_request_create
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 @transaction.atomic
@@ -16,7 +20,7 @@ def subscriber_export(
     reason: str,
     channel: str,
     actor: str = "",
-    user: AbstractBaseUser | None = None,
+    user: "User | None" = None,
 ) -> dict:
     """The citizen's data, with the export audited (who, when, why)."""
     data = subscriber_personal_data(subscriber=subscriber)

@@ -34,13 +34,14 @@ def _ask(subscriber: Subscriber, text: str) -> None:
 
 
 def _question(step: str) -> str:
-    return {
+    questions: dict[str, str] = {
         IdentityStep.ASK_FIRST_NAME: _("Per cominciare, ci scriva il suo nome."),
         IdentityStep.ASK_LAST_NAME: _("Grazie. Ora ci scriva il suo cognome."),
         IdentityStep.ASK_BIRTH_DATE: _(
             "Grazie. Infine ci scriva la sua data di nascita (ad esempio 12/03/1965)."
         ),
-    }[step]
+    }
+    return questions[step]
 
 
 @transaction.atomic

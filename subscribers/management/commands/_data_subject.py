@@ -1,6 +1,7 @@
 """What the export and erase commands share: finding the citizen and who is acting."""
 
 import getpass
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError, CommandParser
@@ -11,6 +12,9 @@ from ...errors import SubscriberNotFound
 from ...models import Subscriber
 from ...selectors import subscriber_get_by_number
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 
 def add_data_subject_arguments(parser: CommandParser) -> None:
     parser.add_argument("--number", required=True, help="Numero WhatsApp (E.164, es. +39333...)")
@@ -18,7 +22,7 @@ def add_data_subject_arguments(parser: CommandParser) -> None:
     parser.add_argument("--by", default="", help="Utente che esegue (username); default: utente OS")
 
 
-def data_subject_from_options(options: dict) -> tuple[Subscriber, object | None, str]:
+def data_subject_from_options(options: dict) -> tuple[Subscriber, "User | None", str]:
     if not options["reason"].strip():
         raise CommandError("--reason non può essere vuoto.")
     number = options["number"].strip()
