@@ -36,7 +36,7 @@ DROP TRIGGER IF EXISTS {table}_append_only ON {table};
 def create_triggers(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    schema_editor.execute(CREATE_FUNCTION)
+    schema_editor.execute(CREATE_FUNCTION, params=None)
     for table in APPEND_ONLY_TABLES:
         schema_editor.execute(CREATE_TRIGGER.format(table=table))
 

@@ -151,7 +151,7 @@ def test_the_list_counts_subscribed_joined_and_left_this_week_in_few_queries(
         SubscriberFactory.create_batch(5)
         client.force_login(user_with_role(Role.OPERATOR, "operatore"))
 
-        with django_assert_max_num_queries(12):
+        with django_assert_max_num_queries(10):
             response = client.get(reverse("admin:subscribers_subscriber_changelist"))
 
     assert response.context["subscriber_counts"] == {
@@ -184,3 +184,39 @@ def test_the_consent_history_shows_read_only_on_the_citizen_page(client, citizen
     assert "iscrizione alla lista broadcast" in content
     assert "consent_records-0-kind" not in content
     assert "Esporta i dati" in content and "Cancella i dati" in content
+
+
+def test_the_erase_page_asks_why_before_anything_happens(client, citizen):
+    client.force_login(user_with_role(Role.ADMINISTRATOR, "amministratore"))
+
+    page = client.get(reverse("admin:subscribers_subscriber_erase", args=[citizen.pk]))
+    refused = client.post(reverse("admin:subscribers_subscriber_erase", args=[citizen.pk]), {})
+
+    assert page.status_code == 200
+    assert "non si può annullare" in page.content.decode()
+    assert refused.status_code == 200
+    citizen.refresh_from_db()
+    assert citizen.status == SubscriberStatus.SUBSCRIBED
+
+
+@pytest.mark.parametrize(
+    "changelist",
+    [
+        "admin:subscribers_consentrecord_changelist",
+        "admin:subscribers_datasubjectrequest_changelist",
+        "admin:subscribers_privacynotice_changelist",
+    ],
+)
+def test_history_lists_load_in_few_queries(
+    client, municipality, changelist, django_assert_max_num_queries
+):
+    for index in range(15):
+        number = f"+39347000{index:04d}"
+        receive(number, "Iscrivimi")
+        call_command("export_subscriber", number=number, reason=f"Prot. {index}/2026")
+    client.force_login(user_with_role(Role.ADMINISTRATOR, "amministratore"))
+
+    with django_assert_max_num_queries(8):
+        response = client.get(reverse(changelist))
+
+    assert response.status_code == 200
