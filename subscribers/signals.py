@@ -11,3 +11,14 @@ from django.dispatch import Signal
 
 erasure_blockers = Signal()
 erase_personal_data = Signal()
+
+# Sent with `subscriber=` in the transaction that takes a citizen off the broadcast list. The
+# status change is already saved: a receiver (the broadcasts app) cancels what it still has queued
+# for that citizen. A delivery task must in any case check
+# `selectors.subscriber_is_broadcast_recipient` (status == subscribed, read under the row lock)
+# right before each send.
+subscriber_unsubscribed = Signal()
+
+# Sent with `subscriber=` when a citizen's data is exported (GDPR art. 15): a receiver returns a
+# pair (section title, JSON-serialisable data) with what its app holds about that citizen.
+collect_personal_data = Signal()

@@ -13,3 +13,66 @@ class SubscriberStatus(models.TextChoices):
     BLOCKED = "blocked", _("bloccato")
     # Personal data gone; the row stays so statistics and the consent ledger still add up.
     ANONYMISED = "anonymised", _("anonimizzato")
+
+
+# A status changes only along these arrows (services check them).
+SUBSCRIBER_TRANSITIONS: dict[str, set[str]] = {
+    SubscriberStatus.CONTACT: {
+        SubscriberStatus.SUBSCRIBED,
+        SubscriberStatus.BLOCKED,
+        SubscriberStatus.ANONYMISED,
+    },
+    SubscriberStatus.SUBSCRIBED: {
+        SubscriberStatus.UNSUBSCRIBED,
+        SubscriberStatus.BLOCKED,
+        SubscriberStatus.ANONYMISED,
+    },
+    SubscriberStatus.UNSUBSCRIBED: {
+        SubscriberStatus.SUBSCRIBED,
+        SubscriberStatus.BLOCKED,
+        SubscriberStatus.ANONYMISED,
+    },
+    SubscriberStatus.BLOCKED: {SubscriberStatus.CONTACT, SubscriberStatus.ANONYMISED},
+    # Nothing is left to change: a number that writes again is a new Subscriber, linked back.
+    SubscriberStatus.ANONYMISED: set(),
+}
+
+
+class IdentityStep(models.TextChoices):
+    """Where the first-contact identity conversation (Assemini) stands, one question at a time."""
+
+    # Not asked yet (or the comune does not ask).
+    NOT_STARTED = "not_started", _("non iniziata")
+    ASK_FIRST_NAME = "first_name", _("in attesa del nome")
+    ASK_LAST_NAME = "last_name", _("in attesa del cognome")
+    ASK_BIRTH_DATE = "birth_date", _("in attesa della data di nascita")
+    # Name, surname and date of birth are known: messages go on to the ticket.
+    COMPLETE = "complete", _("completata")
+
+
+class ConsentKind(models.TextChoices):
+    # The citizen received the privacy notice of the recorded version (sent with the welcome).
+    NOTICE_ACKNOWLEDGED = "notice_ack", _("informativa ricevuta e accettata")
+    BROADCAST_OPT_IN = "opt_in", _("iscrizione alla lista broadcast")
+    BROADCAST_OPT_OUT = "opt_out", _("cancellazione dalla lista broadcast")
+    # Personal data destroyed or anonymised (GDPR art. 17, or the comune's retention period).
+    ERASURE = "erasure", _("dati personali cancellati")
+
+
+class ConsentChannel(models.TextChoices):
+    WHATSAPP = "whatsapp", _("messaggio WhatsApp")
+    ADMIN = "admin", _("amministrazione")
+    COMMAND = "command", _("riga di comando")
+    # The periodic task that applies the comune's retention period.
+    RETENTION = "retention", _("termine di conservazione")
+
+
+class DataSubjectRequestKind(models.TextChoices):
+    EXPORT = "export", _("accesso ai dati (art. 15)")
+    ERASURE = "erasure", _("cancellazione (art. 17)")
+
+
+class DataSubjectRequestOutcome(models.TextChoices):
+    DONE = "done", _("eseguita")
+    # Something (e.g. a moderation case under legal hold) requires the data for now.
+    POSTPONED = "postponed", _("rinviata")

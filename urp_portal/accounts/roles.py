@@ -48,6 +48,12 @@ ROLE_PERMISSIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
         ("tickets", "municipalservice"): ALL,
         ("tickets", "cannedanswer"): ALL,
         ("tickets", "servicekeywordrule"): ALL,
+        # Names and date of birth may be corrected (art. 16); export (art. 15) and erasure
+        # (art. 17) are theirs alone. The consent ledger and the audit: read, never written.
+        ("subscribers", "subscriber"): ("view", "change", "export", "erase"),
+        ("subscribers", "consentrecord"): READ,
+        ("subscribers", "privacynotice"): READ,
+        ("subscribers", "datasubjectrequest"): READ,
     },
     Role.OPERATOR: {
         ("municipality", "municipality"): READ,
@@ -58,10 +64,14 @@ ROLE_PERMISSIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
         ("tickets", "municipalservice"): READ,
         ("tickets", "cannedanswer"): READ,
         ("tickets", "servicekeywordrule"): READ,
+        ("subscribers", "subscriber"): READ,
+        ("subscribers", "consentrecord"): READ,
+        ("subscribers", "privacynotice"): READ,
     },
     Role.COMMUNICATIONS: {
         ("municipality", "municipality"): READ,
         ("municipality", "broadcastslot"): WRITE,
+        ("subscribers", "subscriber"): READ,
     },
     Role.MODERATOR: {
         ("moderation", "policycategory"): READ,

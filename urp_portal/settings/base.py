@@ -224,6 +224,25 @@ SIMULATOR_STATUS_DELAY_SECONDS = env.float("SIMULATOR_STATUS_DELAY_SECONDS", def
 # --- Inbound media (urp_portal/gateway/media.py) ----------------------------------------------
 # Largest media file kept from a citizen; WhatsApp itself caps video and audio at 16 MB.
 URP_MEDIA_MAX_BYTES = env.int("URP_MEDIA_MAX_BYTES", default=16 * 1024 * 1024)
+# --- Subscribers: the consent ledger's pseudonymous key -----------------------------------------
+# Key of the HMAC-SHA256 that stands for an erased number in the consent ledger. Keep it outside
+# the database and its backups; changing it breaks the link between old and new records.
+URP_PSEUDONYM_KEY = env.str("URP_PSEUDONYM_KEY", default="")
+if not URP_PSEUDONYM_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("URP_PSEUDONYM_KEY must be set when DEBUG is off.")
+    URP_PSEUDONYM_KEY = "insecure-development-only-pseudonym-key"
+
+# Erase the data of those who left the list once the comune's retention period is over, and wipe
+# the recipient of a confirmation sent to an already erased number.
+CELERY_BEAT_SCHEDULE["subscribers-erase-expired"] = {
+    "task": "subscribers.tasks.subscribers_erase_expired",
+    "schedule": 3600.0,
+}
+CELERY_BEAT_SCHEDULE["subscribers-outbound-scrub-sent"] = {
+    "task": "subscribers.tasks.outbound_scrub_sent",
+    "schedule": 600.0,
+}
 
 # Steps of the inbound pipeline, in order, like middleware (DESIGN.md, "The inbound path").
 URP_INBOUND_PIPELINE = [

@@ -1,0 +1,38 @@
+"""Every write of the subscribers app (STYLE.md), by topic."""
+
+from .erasure import (
+    ErasureResult,
+    data_subject_request_create,
+    outbound_scrub_sent,
+    subscriber_erase,
+    subscriber_erasure_blockers,
+    subscribers_erase_expired,
+)
+from .export import subscriber_export
+from .first_contact import IdentityAdvance, subscriber_identity_advance
+from .subscription import (
+    consent_record_create,
+    privacy_notice_in_force,
+    subscriber_for_context,
+    subscriber_subscribe,
+    subscriber_touch_from_inbound,
+    subscriber_unsubscribe,
+)
+
+__all__ = [
+    "ErasureResult",
+    "IdentityAdvance",
+    "consent_record_create",
+    "data_subject_request_create",
+    "outbound_scrub_sent",
+    "privacy_notice_in_force",
+    "subscriber_erase",
+    "subscriber_erasure_blockers",
+    "subscriber_export",
+    "subscriber_for_context",
+    "subscriber_identity_advance",
+    "subscriber_subscribe",
+    "subscriber_touch_from_inbound",
+    "subscriber_unsubscribe",
+    "subscribers_erase_expired",
+]

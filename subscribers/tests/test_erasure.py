@@ -1,0 +1,245 @@
+import json
+import os
+
+import pytest
+from django.apps import apps
+from django.core.files.base import ContentFile
+from django.core.management import CommandError, call_command
+from django.db import models
+
+from urp_portal.celery import app as celery_app
+from urp_portal.gateway.models import InboundMessage, OutboundMessage, WebhookEvent
+from urp_portal.gateway.states import MessageKind, OutboundState
+from urp_portal.gateway.tasks import outbound_message_send
+
+from ..models import DataSubjectRequest, OutboundScrub, Subscriber
+from ..services import outbound_scrub_sent, subscriber_erase
+from ..signals import erase_personal_data, erasure_blockers
+from ..states import (
+    ConsentChannel,
+    ConsentKind,
+    DataSubjectRequestKind,
+    DataSubjectRequestOutcome,
+    SubscriberStatus,
+)
+from .conversation import outbox, receive
+from .factories import OutboundMessageFactory, SubscriberFactory, WebhookEventFactory
+
+CITIZEN = "+393471234567"
+NEIGHBOUR = "+393479999999"
+# What must be gone: the number as WhatsApp and Twilio write it, and the citizen's names.
+NEEDLES = ["393471234567", "3471234567", "eufrasia", "pitzalis"]
+TEXT_FIELDS = (models.CharField, models.TextField, models.JSONField, models.FileField)
+
+
+def personal_data_left(needles=NEEDLES) -> list[str]:
+    """Every text, JSON, file name and binary value of every model of every installed app that
+    still contains one of the needles."""
+    found = []
+    for model in apps.get_models():
+        fields = [
+            f
+            for f in model._meta.concrete_fields
+            if isinstance(f, (*TEXT_FIELDS, models.BinaryField))
+        ]
+        if not fields:
+            continue
+        for row in model._default_manager.values_list(*(f.attname for f in fields)):
+            for field, value in zip(fields, row, strict=True):
+                if value is None:
+                    continue
+                if isinstance(value, (bytes, memoryview)):
+                    haystack = bytes(value).decode("utf-8", "replace").lower()
+                elif isinstance(value, (dict, list)):
+                    haystack = json.dumps(value, ensure_ascii=False).lower()
+                else:
+                    haystack = str(value).lower()
+                found += [
+                    f"{model._meta.label}.{field.name}: {needle}"
+                    for needle in needles
+                    if needle in haystack
+                ]
+    return found
+
+
+@pytest.fixture
+def eager_celery():
+    """Run the tasks enqueued after commit in-process: the send through the (log) adapter and
+    the scrub that follows it."""
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = False
+
+
+@pytest.fixture
+def known_citizen(assemini, settings, tmp_path):
+    """An Assemini citizen with everything the product can hold: a webhook body, a photo, the
+    identity answers, a subscription, a reply naming them, a status callback naming the number."""
+    settings.MEDIA_ROOT = tmp_path
+    event = WebhookEventFactory(
+        body=json.dumps(
+            {
+                "contacts": [{"wa_id": CITIZEN[1:], "profile": {"name": "Eufrasia P."}}],
+                "messages": [{"from": CITIZEN[1:], "text": {"body": "Sono Eufrasia Pitzalis"}}],
+            }
+        ).encode()
+    )
+    first = receive(
+        CITIZEN,
+        "Sono Eufrasia Pitzalis, vorrei il certificato di residenza",
+        profile_name="Eufrasia P.",
+        event=event,
+    )
+    photo = receive(CITIZEN, "", kind=MessageKind.IMAGE, media_filename="pitzalis.jpg")
+    photo.media_file.save("pitzalis.jpg", ContentFile(b"jpeg"), save=True)
+    for answer in ("Eufrasia", "Pitzalis", "12/03/1965"):
+        receive(CITIZEN, answer)
+    receive(CITIZEN, "Iscrivimi")
+    OutboundMessageFactory(
+        to=CITIZEN, text="Gentile Eufrasia Pitzalis, il certificato è pronto.", state="read"
+    )
+    WebhookEventFactory(
+        body=json.dumps({"statuses": [{"recipient_id": CITIZEN[1:], "status": "read"}]}).encode()
+    )
+    receive(NEIGHBOUR, "Buongiorno")
+    return {"first": first, "photo": photo}
+
+
+def test_unsubscribing_leaves_no_personal_data_in_any_table(
+    known_citizen, eager_celery, django_capture_on_commit_callbacks
+):
+    photo_path = known_citizen["photo"].media_file.path
+    assert personal_data_left()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        receive(CITIZEN, "Cancellami")
+
+    assert personal_data_left() == []
+    confirmation = OutboundMessage.objects.get(purpose="unsubscribed")
+    assert confirmation.state == OutboundState.SENT
+    assert confirmation.text == "[cancellato]"
+    assert not OutboundScrub.objects.exists()
+    assert not os.path.exists(photo_path)
+    # Nobody else's data went with it.
+    assert InboundMessage.objects.filter(sender=NEIGHBOUR, text="Buongiorno").exists()
+    subscriber = Subscriber.objects.get(status=SubscriberStatus.ANONYMISED)
+    assert list(subscriber.consent_records.values_list("kind", flat=True)) == [
+        ConsentKind.NOTICE_ACKNOWLEDGED,
+        ConsentKind.BROADCAST_OPT_IN,
+        ConsentKind.BROADCAST_OPT_OUT,
+        ConsentKind.ERASURE,
+    ]
+
+
+def test_the_confirmation_keeps_its_recipient_until_it_is_sent(known_citizen):
+    receive(CITIZEN, "Cancellami")
+    confirmation = OutboundMessage.objects.get(purpose="unsubscribed")
+
+    assert outbound_scrub_sent() == 0
+    assert OutboundMessage.objects.get(pk=confirmation.pk).to == CITIZEN
+    outbound_message_send(confirmation.pk)
+    assert outbound_scrub_sent() == 1
+
+    confirmation.refresh_from_db()
+    assert (confirmation.to, confirmation.state) == ("", OutboundState.SENT)
+    assert personal_data_left() == []
+
+
+def test_erasure_from_the_command_line_is_audited(known_citizen):
+    subscriber = Subscriber.objects.get(number=CITIZEN)
+
+    call_command("erase_subscriber", number="347 123 4567", reason="Prot. 1234/2026")
+
+    subscriber.refresh_from_db()
+    assert subscriber.status == SubscriberStatus.ANONYMISED
+    request = DataSubjectRequest.objects.get()
+    assert (request.kind, request.outcome) == (
+        DataSubjectRequestKind.ERASURE,
+        DataSubjectRequestOutcome.DONE,
+    )
+    assert request.reason == "Prot. 1234/2026"
+    assert request.channel == ConsentChannel.COMMAND
+    assert "riga di comando" in request.actor
+    # Queued messages to an erased number are not sent; the scan finds nothing after the scrub.
+    outbound_scrub_sent()
+    assert personal_data_left() == []
+
+
+def test_erasure_waits_when_another_app_still_needs_the_data(known_citizen):
+    def legal_hold(sender, subscriber, **kwargs):
+        return ["Segnalazione all'autorità giudiziaria in corso."]
+
+    erasure_blockers.connect(legal_hold, dispatch_uid="legal_hold")
+    try:
+        with pytest.raises(CommandError, match="autorità giudiziaria"):
+            call_command("erase_subscriber", number=CITIZEN, reason="Richiesta via PEC")
+    finally:
+        erasure_blockers.disconnect(dispatch_uid="legal_hold")
+
+    subscriber = Subscriber.objects.get(number=CITIZEN)
+    assert subscriber.first_name == "Eufrasia"
+    request = DataSubjectRequest.objects.get()
+    assert request.outcome == DataSubjectRequestOutcome.POSTPONED
+    assert request.details == {"reasons": ["Segnalazione all'autorità giudiziaria in corso."]}
+
+
+def test_other_apps_erase_their_part_in_the_same_transaction(known_citizen):
+    seen = []
+
+    def tickets_part(sender, subscriber, **kwargs):
+        seen.append((subscriber.pk, subscriber.number))
+
+    erase_personal_data.connect(tickets_part, dispatch_uid="tickets_part")
+    try:
+        result = subscriber_erase(
+            subscriber=Subscriber.objects.get(number=CITIZEN),
+            reason="Prot. 1/2026",
+            channel=ConsentChannel.ADMIN,
+            actor="capo",
+        )
+    finally:
+        erase_personal_data.disconnect(dispatch_uid="tickets_part")
+
+    # Receivers see the citizen before anonymisation, to find what is theirs.
+    assert seen == [(result.subscriber.pk, CITIZEN)]
+    assert result.erased
+
+
+def test_erasing_twice_changes_nothing(known_citizen):
+    subscriber = Subscriber.objects.get(number=CITIZEN)
+    subscriber_erase(subscriber=subscriber, reason="1", channel=ConsentChannel.ADMIN, actor="a")
+
+    again = subscriber_erase(
+        subscriber=subscriber, reason="2", channel=ConsentChannel.ADMIN, actor="a"
+    )
+
+    assert not again.erased
+    assert DataSubjectRequest.objects.count() == 1
+
+
+def test_a_queued_broadcast_to_an_erased_number_is_cancelled(municipality):
+    subscriber = SubscriberFactory(number=CITIZEN, subscribed=True)
+    broadcast = OutboundMessageFactory(to=CITIZEN, purpose="broadcast", text="Allerta meteo")
+
+    subscriber_erase(subscriber=subscriber, reason="1", channel=ConsentChannel.ADMIN, actor="a")
+
+    broadcast.refresh_from_db()
+    assert broadcast.state == OutboundState.CANCELLED
+    assert broadcast.to == ""
+    assert outbox(CITIZEN) == []
+
+
+def test_a_webhook_from_another_citizen_is_kept(known_citizen):
+    other = WebhookEventFactory(body=b'{"messages": [{"from": "393479999999"}]}')
+
+    subscriber_erase(
+        subscriber=Subscriber.objects.get(number=CITIZEN),
+        reason="1",
+        channel=ConsentChannel.ADMIN,
+        actor="a",
+    )
+
+    assert (
+        bytes(WebhookEvent.objects.get(pk=other.pk).body)
+        == b'{"messages": [{"from": "393479999999"}]}'
+    )
