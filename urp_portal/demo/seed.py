@@ -2,15 +2,25 @@
 
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
 from subscribers.models import Subscriber
 from subscribers.states import SubscriberStatus
+from tickets.models import CannedAnswer, MunicipalService, Ticket
+from tickets.services.conversation import ticket_reply_canned, ticket_resolve
+from tickets.services.forwarding import forward_answer, ticket_forward
+from tickets.states import MessageOrigin
 from urp_portal.accounts.roles import GROUP_NAMES, Role
+from urp_portal.gateway.models import InboundMessage
+from urp_portal.gateway.pipeline import inbound_message_run_pipeline
+from urp_portal.gateway.states import MessageKind
+from urp_portal.municipality.selectors import municipality_calendar, municipality_get_active
 
 DEMO_PASSWORD = "urp-demo-2026"  # noqa: S105 - printed on purpose: demo accounts only
 
@@ -79,8 +89,149 @@ def seed_citizens() -> None:
         )
 
 
+CANNED_ANSWERS = [
+    (
+        "Presa in carico",
+        "Gentile {nome}, abbiamo ricevuto la sua richiesta e la stiamo verificando con l'ufficio "
+        "competente. Le risponderemo al più presto.",
+    ),
+    (
+        "Carta d'identità elettronica",
+        "Gentile {nome}, la carta d'identità elettronica si richiede su appuntamento presso "
+        "l'Anagrafe: prenoti sull'Agenda del Ministero dell'Interno e porti una fototessera e la "
+        "vecchia carta. Il costo è di 22,21 euro.",
+    ),
+    (
+        "Orari dell'URP",
+        "Gentile {nome}, l'URP su WhatsApp risponde {orari}. Grazie per averci scritto.",
+    ),
+]
+
+SAMPLES = Path(__file__).resolve().parent.parent / "simulator" / "samples"
+
+
+@dataclass(frozen=True)
+class DemoConversation:
+    number: str
+    text: str
+    days_ago: int
+    kind: str = MessageKind.TEXT
+    sample: str = ""
+    reply: str = ""
+    forward_to: str = ""
+    service_answer: str = ""
+
+
+DEMO_CONVERSATIONS = [
+    DemoConversation(
+        "+393401234501",
+        "Buongiorno, vorrei rinnovare la carta d'identità che scade a dicembre: come devo fare?",
+        # Today: a free-text answer needs the 24-hour window open.
+        days_ago=0,
+        reply="Carta d'identità elettronica",
+    ),
+    DemoConversation(
+        "+393471234502",
+        "In via Dante all'incrocio con via Sonnino c'è una buca enorme, pericolosa per i motorini",
+        days_ago=1,
+        kind=MessageKind.IMAGE,
+        sample="buca.jpg",
+        forward_to="lavori-pubblici",
+    ),
+    DemoConversation(
+        "+393291234503",
+        "Ho ricevuto l'avviso TARI 2026 ma l'importo è il doppio dell'anno scorso, a chi mi "
+        "devo rivolgere?",
+        days_ago=2,
+        forward_to="tributi",
+        service_answer=(
+            "L'avviso comprende anche il conguaglio del 2025: l'importo è corretto. Può chiedere "
+            "la rateizzazione all'Ufficio Tributi entro la scadenza della prima rata."
+        ),
+    ),
+    DemoConversation("+393351234504", "", days_ago=4, kind=MessageKind.VOICE, sample="vocale.ogg"),
+    DemoConversation(
+        "+393921234505",
+        "Buongiorno, quando riapre la mensa scolastica della scuola di via Is Mirrionis?",
+        days_ago=0,
+    ),
+]
+
+
+def _citizen_writes(conversation: DemoConversation, index: int) -> InboundMessage:
+    sent_at = timezone.now() - timedelta(days=conversation.days_ago, hours=1)
+    message = InboundMessage.objects.create(
+        provider_id=f"wamid.DEMO.{index}",
+        sender=conversation.number,
+        profile_name=Subscriber.objects.get(number=conversation.number).profile_name,
+        sent_at=sent_at,
+        kind=conversation.kind,
+        text=conversation.text,
+    )
+    if conversation.sample:
+        content = (SAMPLES / conversation.sample).read_bytes()
+        mime = "image/jpeg" if conversation.sample.endswith(".jpg") else "audio/ogg"
+        message.media_mime_type = mime
+        message.media_file.save(conversation.sample, ContentFile(content), save=True)
+    inbound_message_run_pipeline(message_id=message.pk)
+    return message
+
+
+def _backdate(ticket: Ticket, opened_at) -> None:
+    """The pipeline runs now; move the demo ticket to the day its message was written."""
+    calendar = municipality_calendar(municipality_get_active())
+    due_at = calendar.add_working_days(
+        opened_at, municipality_get_active().answer_deadline_working_days
+    )
+    Ticket.objects.filter(pk=ticket.pk).update(
+        opened_at=opened_at, last_message_at=opened_at, last_inbound_at=opened_at, due_at=due_at
+    )
+    ticket.messages.filter(origin=MessageOrigin.CITIZEN).update(at=opened_at)
+
+
+def seed_conversations() -> None:
+    if InboundMessage.objects.filter(provider_id__startswith="wamid.DEMO.").exists():
+        return
+    for title, text in CANNED_ANSWERS:
+        CannedAnswer.objects.get_or_create(title=title, defaults={"text": text})
+    User = get_user_model()
+    operator = User.objects.get(username="operatore")
+    service_staff = User.objects.get(username="anagrafe")
+    for slug in ("anagrafe", "tributi"):
+        MunicipalService.objects.get(slug=slug).staff.add(service_staff)
+    municipality = municipality_get_active()
+    for index, conversation in enumerate(DEMO_CONVERSATIONS, start=1):
+        message = _citizen_writes(conversation, index)
+        ticket = Ticket.objects.filter(messages__inbound=message).first()
+        if ticket is None:
+            continue
+        _backdate(ticket, message.sent_at)
+        if conversation.reply:
+            answer = CannedAnswer.objects.get(title=conversation.reply)
+            ticket_reply_canned(
+                ticket=ticket, author=operator, answer=answer, municipality=municipality
+            )
+            ticket_resolve(ticket=ticket, actor=operator)
+        if conversation.forward_to:
+            forward = ticket_forward(
+                ticket=ticket,
+                service=MunicipalService.objects.get(slug=conversation.forward_to),
+                note="Può verificare e rispondere al cittadino? Grazie.",
+                actor=operator,
+                site_url="http://127.0.0.1:8000",
+            )
+            if conversation.service_answer:
+                forward_answer(
+                    forward=forward,
+                    author=service_staff,
+                    text=conversation.service_answer,
+                    municipality=municipality,
+                )
+
+
 @transaction.atomic
 def seed_demo() -> list[DemoUser]:
     users = seed_users()
     seed_citizens()
+    seed_conversations()
     return users
