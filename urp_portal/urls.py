@@ -1,7 +1,7 @@
 """The composition root: the only module that names every app's URLs."""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from urp_portal import health
@@ -14,4 +14,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("api/v1/", include("urp_portal.api.urls")),
 ]
+
+# JSON errors under /api/ for what no view answers; the usual pages elsewhere.
+handler404 = "urp_portal.api.errors.handler404"
+handler500 = "urp_portal.api.errors.handler500"

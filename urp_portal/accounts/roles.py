@@ -41,6 +41,8 @@ ROLE_PERMISSIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
         ("auth", "user"): ALL,
         ("auth", "group"): READ,
         ("moderation", "policycategory"): ALL,
+        # API tokens are revoked, never deleted (the admin offers no delete).
+        ("accounts", "apitoken"): WRITE,
     },
     Role.OPERATOR: {
         ("municipality", "municipality"): READ,
