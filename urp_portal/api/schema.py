@@ -54,7 +54,7 @@ ERROR_RESPONSES: dict[str, OpenApiResponse] = {
             _error_example(
                 400,
                 "invalid",
-                {"nome_campo": [{"message": "Questo campo è obbligatorio.", "code": "required"}]},
+                {"nome_campo": [{"message": "Campo obbligatorio.", "code": "required"}]},
             )
         ],
     ),
