@@ -16,8 +16,9 @@ class SubscriberLookupQuerySerializer(serializers.Serializer):
         ),
         error_messages={
             "invalid": _(
+                # Formatted with the value as parameter: the percent sign is doubled.
                 "Numero non valido: serve il formato E.164, es. +393331234567 (nell'URL il «+» "
-                "si scrive %2B)."
+                "si scrive %%2B)."
             ),
         },
     )

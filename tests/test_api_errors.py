@@ -166,7 +166,9 @@ def test_a_bug_outside_drf_under_the_api_is_500_json(client):
 
 def test_too_many_requests_is_429_with_the_wait(monkeypatch):
     monkeypatch.setattr(
-        PrincipalRateThrottle, "THROTTLE_RATES", {**PrincipalRateThrottle.THROTTLE_RATES, "reads": "2/min"}
+        PrincipalRateThrottle,
+        "THROTTLE_RATES",
+        {**PrincipalRateThrottle.THROTTLE_RATES, "reads": "2/min"},
     )
     client = token_client(Role.OPERATOR)
     client.get("/api/v1/stats/")
@@ -181,7 +183,9 @@ def test_too_many_requests_is_429_with_the_wait(monkeypatch):
 
 def test_each_token_has_its_own_budget(monkeypatch):
     monkeypatch.setattr(
-        PrincipalRateThrottle, "THROTTLE_RATES", {**PrincipalRateThrottle.THROTTLE_RATES, "reads": "1/min"}
+        PrincipalRateThrottle,
+        "THROTTLE_RATES",
+        {**PrincipalRateThrottle.THROTTLE_RATES, "reads": "1/min"},
     )
     first, second = token_client(Role.OPERATOR), token_client(Role.OPERATOR)
     first.get("/api/v1/stats/")

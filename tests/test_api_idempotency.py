@@ -95,7 +95,9 @@ def test_the_same_key_on_another_path_is_422(client):
     client.post(URL, {"name": "allerta"}, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
 
     response = client.post(
-        "/api/v1/test/other-effects/", {"name": "allerta"}, format="json",
+        "/api/v1/test/other-effects/",
+        {"name": "allerta"},
+        format="json",
         HTTP_IDEMPOTENCY_KEY="k-1",
     )
 
@@ -157,7 +159,9 @@ def test_an_answer_that_is_not_a_success_is_not_replayed(client):
 def test_a_refused_caller_stores_nothing(db):
     _token, key = make_api_token(Role.OPERATOR)
 
-    response = client_with_key(key).post(URL, {"name": "a"}, format="json", HTTP_IDEMPOTENCY_KEY="k")
+    response = client_with_key(key).post(
+        URL, {"name": "a"}, format="json", HTTP_IDEMPOTENCY_KEY="k"
+    )
 
     assert response.status_code == 403
     assert not IdempotencyRecord.objects.exists()

@@ -78,7 +78,7 @@ def test_has_role_allows_the_roles_it_names_and_administrators(roles, allowed):
     request = APIRequestFactory().get("/")
     request._urp_principal = Principal(roles=frozenset(roles), service_slug=None)
 
-    assert HasRole(Role.COMMUNICATIONS).has_permission(request, view=None) is allowed
+    assert HasRole(Role.COMMUNICATIONS)().has_permission(request, view=None) is allowed
 
 
 def test_has_role_needs_a_role():

@@ -1,7 +1,6 @@
 """API tokens: how they are made, shown once, used, and revoked."""
 
 import hashlib
-from datetime import timedelta
 from io import StringIO
 
 import pytest
@@ -63,7 +62,11 @@ def test_create_api_token_prints_the_key_alone_on_its_last_line_and_the_key_work
     key = out.getvalue().splitlines()[-1]
     assert key == key.strip() and " " not in key
     token = ApiToken.objects.get()
-    assert (token.name, token.role, token.service_slug) == ("protezione civile", "communications", "")
+    assert (token.name, token.role, token.service_slug) == (
+        "protezione civile",
+        "communications",
+        "",
+    )
     assert client_with_key(key).get(STATS).status_code == 200
 
 
@@ -71,8 +74,14 @@ def test_create_api_token_binds_a_service_token_to_its_service():
     out = StringIO()
 
     call_command(
-        "create_api_token", "gestionale tributi", "--role", "service", "--service", "tributi",
-        stdout=out, stderr=StringIO(),
+        "create_api_token",
+        "gestionale tributi",
+        "--role",
+        "service",
+        "--service",
+        "tributi",
+        stdout=out,
+        stderr=StringIO(),
     )
 
     token = ApiToken.objects.get()
@@ -104,10 +113,12 @@ def test_last_use_is_written_at_most_once_a_minute(django_assert_num_queries):
     with time_machine.travel("2025-03-03 10:00:00+01:00", tick=False):
         client.get(STATS)
 
-    with time_machine.travel("2025-03-03 10:00:40+01:00", tick=False):
-        # The token's lookup and the stats' one grouped count; no UPDATE.
-        with django_assert_num_queries(2):
-            client.get(STATS)
+    # The token's lookup and the stats' one grouped count; no UPDATE.
+    with (
+        time_machine.travel("2025-03-03 10:00:40+01:00", tick=False),
+        django_assert_num_queries(2),
+    ):
+        client.get(STATS)
     token.refresh_from_db()
     assert token.last_used_at == timezone.datetime.fromisoformat("2025-03-03 10:00:00+01:00")
 

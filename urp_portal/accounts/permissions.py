@@ -7,28 +7,25 @@ from rest_framework.permissions import BasePermission
 from .principals import Principal, principal_of
 
 
-class HasRole(BasePermission):
-    """Allows principals with any of the given roles; administrators always.
+class RolePermission(BasePermission):
+    """Allows principals with any of `roles`; administrators always. Made by HasRole."""
 
-    Used as an instance, `permission_classes = [HasRole(Role.COMMUNICATIONS)]`: DRF instantiates
-    each entry by calling it, and calling an instance returns it."""
-
+    roles: tuple[str, ...] = ()
     message = _("Il tuo ruolo non consente questa operazione.")
     code = "role_not_allowed"
 
-    def __init__(self, *roles: str) -> None:
-        if not roles:
-            raise ValueError("HasRole needs at least one role")
-        self.roles = roles
-
-    def __call__(self) -> "HasRole":
-        return self
-
-    def __repr__(self) -> str:
-        return f"HasRole({', '.join(str(role) for role in self.roles)})"
-
     def has_permission(self, request, view) -> bool:
         return principal_of(request).has_any_role(*self.roles)
+
+
+# CamelCase: it stands where a permission class goes.
+def HasRole(*roles: str) -> type[RolePermission]:
+    """`permission_classes = [HasRole(Role.COMMUNICATIONS)]`: a permission class, so DRF's `&`
+    and `|` combine it with others."""
+    if not roles:
+        raise ValueError("HasRole needs at least one role")
+    name = f"HasRole({', '.join(str(role) for role in roles)})"
+    return type(name, (RolePermission,), {"roles": tuple(roles)})
 
 
 def scope_to_service(queryset: QuerySet, *, principal: Principal, lookup: str) -> QuerySet:

@@ -44,7 +44,7 @@ class ApiTokenUser(AnonymousUser):
     def __init__(self, token: ApiToken) -> None:
         super().__init__()
         self.token = token
-        self.username = f"api-token:{token.prefix}"
+        self.username = f"api-token:{token.prefix}"  # type: ignore[assignment]
 
     def __str__(self) -> str:
         return f"API: {self.token.name}"

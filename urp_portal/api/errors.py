@@ -5,6 +5,7 @@ comune's suppliers; `code` is what programs should read. Validation messages ins
 follow the request's Accept-Language (Italian by default)."""
 
 import logging
+from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, JsonResponse
@@ -101,12 +102,13 @@ def _code_of(exc: exceptions.APIException) -> str:
     return codes if isinstance(codes, str) else exc.default_code
 
 
-def _details_of(exc: exceptions.APIException, request) -> dict:
+def _details_of(exc: exceptions.APIException, request) -> dict[str, Any]:
     if isinstance(exc, exceptions.ValidationError):
         full = exc.get_full_details()
-        return full if isinstance(full, dict) else {"non_field_errors": full}
-    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-        return {"retry_after": int(exc.wait + 0.999)}
+        return dict(full) if isinstance(full, dict) else {"non_field_errors": full}
+    wait = getattr(exc, "wait", None)
+    if isinstance(exc, exceptions.Throttled) and wait is not None:
+        return {"retry_after": int(wait + 0.999)}
     if isinstance(exc, exceptions.MethodNotAllowed) and request is not None:
         return {"method": request.method}
     return {}

@@ -10,6 +10,7 @@ import hashlib
 import json
 import re
 from datetime import timedelta
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.http.request import RawPostDataException
@@ -51,7 +52,9 @@ def idempotency_run(*, request, key: str, write):
     if not VALID_KEY.fullmatch(key):
         raise IdempotencyKeyInvalid()
     principal = principal_of(request)
-    owner = {"token": principal.token} if principal.token else {"user": principal.user}
+    owner: dict[str, Any] = (
+        {"token": principal.token} if principal.token else {"user": principal.user}
+    )
     if principal.token is None and principal.user is None:
         # No one to scope the key to (a view open to anonymous callers): nothing to remember.
         return write()

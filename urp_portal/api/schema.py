@@ -6,7 +6,7 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
-from urp_portal.accounts.permissions import HasRole
+from urp_portal.accounts.permissions import RolePermission
 
 from .errors import error_body
 from .idempotency import HEADER as IDEMPOTENCY_HEADER
@@ -42,7 +42,10 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
 
 def _error_example(status: int, code: str, details: dict | None = None) -> OpenApiExample:
     return OpenApiExample(
-        code, value=error_body(code, details=details), status_codes=[str(status)], response_only=True
+        code,
+        value=error_body(code, details=details),
+        status_codes=[str(status)],
+        response_only=True,
     )
 
 
@@ -129,12 +132,12 @@ class ApiAutoSchema(AutoSchema):
                 responses[code] = self._get_response_for_code(response, code, direction=direction)
         return responses
 
-    def get_description(self):
+    def get_description(self):  # type: ignore[override]
         description = super().get_description() or ""
         roles = [
             str(role)
             for permission in self.view.get_permissions()
-            if isinstance(permission, HasRole)
+            if isinstance(permission, RolePermission)
             for role in permission.roles
         ]
         if roles:
@@ -145,4 +148,3 @@ class ApiAutoSchema(AutoSchema):
 def only_api_v1_endpoints(endpoints, **kwargs):
     """drf-spectacular preprocessing hook: the document describes /api/v1/ alone."""
     return [endpoint for endpoint in endpoints if endpoint[0].startswith("/api/v1/")]
-
