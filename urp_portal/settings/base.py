@@ -175,6 +175,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
     "REDOC_DIST": "SIDECAR",
+    # Every app has a "status" or "state": each enum gets its own name in the document.
+    "ENUM_NAME_OVERRIDES": {"SubscriberStatusEnum": "subscribers.states.SubscriberStatus"},
 }
 
 # --- Celery -------------------------------------------------------------------------------------
