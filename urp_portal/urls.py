@@ -18,8 +18,13 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("tickets/", include("tickets.urls")),
+    path("api/v1/", include("urp_portal.api.urls")),
 ]
 
 # The fake WhatsApp API and the citizen's phone: demo, tests and training only, never production.
 if simulator_enabled():
     urlpatterns.append(path("simulator/", include("urp_portal.simulator.urls")))
+
+# JSON errors under /api/ for what no view answers; the usual pages elsewhere.
+handler404 = "urp_portal.api.errors.handler404"
+handler500 = "urp_portal.api.errors.handler500"

@@ -54,6 +54,8 @@ ROLE_PERMISSIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
         ("subscribers", "consentrecord"): READ,
         ("subscribers", "privacynotice"): READ,
         ("subscribers", "datasubjectrequest"): READ,
+        # API tokens are revoked, never deleted (the admin offers no delete).
+        ("accounts", "apitoken"): WRITE,
     },
     Role.OPERATOR: {
         ("municipality", "municipality"): READ,

@@ -31,6 +31,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    # Swagger UI and Redoc as static files: the docs page needs no CDN.
+    "drf_spectacular_sidecar",
     "crispy_forms",
     "crispy_bootstrap5",
     # The ground: the comune's configuration and the WhatsApp port import no product app.
@@ -39,6 +42,8 @@ INSTALLED_APPS = [
     "urp_portal.accounts",
     # Always installed (its table exists everywhere); its URLs are mounted only when enabled.
     "urp_portal.simulator",
+    # The API's conventions (idempotency records); its resources live in each app's api.py.
+    "urp_portal.api",
     # The product's apps, in dependency order (DESIGN.md).
     "subscribers",
     "tickets",
@@ -136,9 +141,44 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First, so an unauthenticated request is answered 401 with `WWW-Authenticate: Token`.
+        "urp_portal.accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "urp_portal.api.errors.api_exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "urp_portal.api.pagination.ApiCursorPagination",
+    "DEFAULT_THROTTLE_CLASSES": ["urp_portal.api.throttling.PrincipalRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "reads": env.str("API_THROTTLE_READ_RATE", default="600/min"),
+        "writes": env.str("API_THROTTLE_WRITE_RATE", default="120/min"),
+        "anonymous": env.str("API_THROTTLE_ANONYMOUS_RATE", default="60/min"),
+    },
+    "DEFAULT_SCHEMA_CLASS": "urp_portal.api.schema.ApiAutoSchema",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "URP Portal API",
+    "DESCRIPTION": (
+        "API per i sistemi del comune: ticket, cittadini, comunicazioni, statistiche. "
+        "Autenticazione: `Authorization: Token <chiave>`. Errori: "
+        '`{"code", "message", "message_en", "details"}`. Le scritture accettano '
+        "`Idempotency-Key`. Le liste rispondono `{results, next}`."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "PREPROCESSING_HOOKS": ["urp_portal.api.schema.only_api_v1_endpoints"],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
+    "REDOC_DIST": "SIDECAR",
+    # Every app has a "status" or "state": each enum gets its own name in the document.
+    "ENUM_NAME_OVERRIDES": {"SubscriberStatusEnum": "subscribers.states.SubscriberStatus"},
 }
 
 # --- Celery -------------------------------------------------------------------------------------
@@ -164,6 +204,16 @@ else:
         # Broadcast (control) messages too, or kombu writes a control/ folder in the working dir.
         "control_folder": str(Path(_broker_dir) / "control"),
         "store_processed": False,
+    }
+# The cache holds the API's throttle counters: shared in Redis when there is one, so every web
+# process counts against the same budget.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "urp",
+        }
     }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_SERIALIZER = "json"

@@ -1,0 +1,104 @@
+from django import forms
+from django.contrib import admin, messages
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from urp_portal.municipality.errors import UserError
+
+from .models import ApiToken
+from .services import api_token_create, api_token_revoke, municipal_service_slug_resolve
+
+
+class ApiTokenCreateForm(forms.ModelForm):
+    class Meta:
+        model = ApiToken
+        fields = ["name", "role", "service_slug"]
+
+    def clean_service_slug(self) -> str:
+        slug = self.cleaned_data.get("service_slug", "")
+        if not slug:
+            return slug
+        try:
+            return municipal_service_slug_resolve(slug=slug)
+        except UserError as error:
+            raise forms.ValidationError(str(error.message), code=error.code) from error
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "role",
+        "service_slug",
+        "prefix",
+        "created_by",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    list_filter = ["role", ("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "prefix", "service_slug"]
+    actions = ["revoke"]
+    fields = ["name", "role", "service_slug"]
+    readonly_fields = ["prefix", "created_by", "created_at", "last_used_at", "revoked_at"]
+
+    def get_fields(self, request, obj=None):
+        return self.fields if obj is None else [*self.fields, *self.readonly_fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A token's role and service are what its holder was given: change them by issuing a
+        # new token and revoking this one.
+        return [] if obj is None else [*self.fields, *self.readonly_fields]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Revoked, never deleted: the record of who could call the API stays.
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        # ApiTokenCreateForm and the model's constraint checked the rules api_token_create keeps.
+        token, key = api_token_create(
+            name=obj.name, role=obj.role, service_slug=obj.service_slug, created_by=request.user
+        )
+        obj.pk = token.pk
+        obj.key_hash = token.key_hash
+        obj.prefix = token.prefix
+        obj.created_by = token.created_by
+        obj.created_at = token.created_at
+        # Shown once by response_add, straight in the page: never kept in a message cookie.
+        request._urp_new_api_key = key
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = ApiTokenCreateForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        key = getattr(request, "_urp_new_api_key", None)
+        if key is None:
+            return super().response_add(request, obj, post_url_continue)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "token": obj,
+            "key": key,
+            "title": _("Token API creato"),
+        }
+        response = TemplateResponse(request, "admin/accounts/apitoken/created.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @admin.action(description=_("Revoca i token selezionati"), permissions=["change"])
+    def revoke(self, request, queryset):
+        count = 0
+        for token in queryset.filter(revoked_at__isnull=True):
+            api_token_revoke(token=token)
+            count += 1
+        self.message_user(
+            request,
+            ngettext("%(count)d token revocato.", "%(count)d token revocati.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )

@@ -1,0 +1,7 @@
+from .models import ApiToken
+from .services import api_token_key_hash
+
+
+def api_token_get_by_key(*, key: str) -> ApiToken | None:
+    """The token of a clear key, revoked or not (the caller tells the two apart)."""
+    return ApiToken.objects.filter(key_hash=api_token_key_hash(key)).first()

@@ -1,0 +1,39 @@
+import factory
+from django.contrib.auth.models import Group
+from rest_framework.test import APIClient
+
+from urp_portal.accounts.roles import GROUP_NAMES
+from urp_portal.accounts.services import api_token_create
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "auth.User"
+        django_get_or_create = ["username"]
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"staff{n}")
+    password = factory.django.Password("a-long-test-password")
+
+    @factory.post_generation
+    def roles(self, create, roles, **kwargs):
+        for role in roles or ():
+            self.groups.add(Group.objects.get(name=GROUP_NAMES[role]))
+
+
+def make_api_token(role: str = "operator", *, service_slug: str = "", name: str = "gestionale"):
+    """A token and its clear key, as create_api_token makes them."""
+    return api_token_create(name=name, role=role, service_slug=service_slug)
+
+
+def client_with_key(key: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    return client
+
+
+def token_client(role: str = "operator", *, service_slug: str = "") -> APIClient:
+    if role == "service" and not service_slug:
+        service_slug = "anagrafe"
+    _token, key = make_api_token(role, service_slug=service_slug)
+    return client_with_key(key)
