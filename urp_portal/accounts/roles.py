@@ -40,6 +40,11 @@ ROLE_PERMISSIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
         ("municipality", "broadcastslot"): ALL,
         ("auth", "user"): ALL,
         ("auth", "group"): READ,
+        # The gateway's rows are written by the gateway; "change" lets the admin reprocess an
+        # event or retry a message through the services.
+        ("gateway", "webhookevent"): ("view", "change"),
+        ("gateway", "inboundmessage"): READ,
+        ("gateway", "outboundmessage"): ("view", "change"),
     },
     Role.OPERATOR: {
         ("municipality", "municipality"): READ,
