@@ -60,10 +60,14 @@ class WebhookFormatError(ValueError):
 class SendError(Exception):
     """Sending failed; `code` is the provider's error code as text, `message` its explanation."""
 
-    def __init__(self, *, code: str, message: str) -> None:
-        super().__init__(f"[{code}] {message}")
+    def __init__(self, code: str, message: str) -> None:
+        # Both in args, so that the exception pickles (Celery stores it with a retry).
+        super().__init__(code, message)
         self.code = code
         self.message = message
+
+    def __str__(self) -> str:
+        return f"[{self.code}] {self.message}"
 
 
 class TransientSendError(SendError):
