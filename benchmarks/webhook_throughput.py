@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (the report is a fixed-width table)
 """Webhook throughput and latency under gunicorn on PostgreSQL, beside a bare Django view.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/urp_gateway_bench \
@@ -209,10 +210,13 @@ def main() -> None:
         [
             str(Path(sys.executable).with_name("gunicorn")),
             "urp_portal.wsgi",
-            "-w", str(WORKERS),
-            "-b", f"127.0.0.1:{port}",
-            "--log-level", "warning",
-        ],  # fmt: skip
+            "-w",
+            str(WORKERS),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
         cwd=ROOT,
         env=environment(),
         start_new_session=True,
@@ -220,9 +224,9 @@ def main() -> None:
     try:
         for _ in range(100):
             try:
-                requests.get(f"{base}/bench/bare/", timeout=1)
+                requests.get(f"{base}/bench/bare/", timeout=5)
                 break
-            except requests.ConnectionError:
+            except requests.RequestException:
                 time.sleep(0.1)
         with tempfile.TemporaryDirectory() as tmp:
             lines = Path(tmp) / "bodies.tsv"
@@ -254,13 +258,13 @@ def main() -> None:
 machine: {os.cpu_count()} CPUs, loopback; load: wrk -t2 -c{CONNECTIONS} -d{DURATION}
 (wrk and gunicorn share the machine's CPUs)
 
-bare "return 200" view   : {bare['rps']:8.1f} req/s   p50 {bare['p50']:6.2f} ms   p99 {bare['p99']:6.2f} ms
-signed Meta webhook      : {hook['rps']:8.1f} req/s   p50 {hook['p50']:6.2f} ms   p99 {hook['p99']:6.2f} ms   non-2xx {int(hook['non2xx'])}
-webhook / bare           : {ratio:.2f}   (goal >= 0.50: {'met' if ratio >= 0.5 else 'NOT met'})
+bare "return 200" view   : {bare["rps"]:8.1f} req/s   p50 {bare["p50"]:6.2f} ms   p99 {bare["p99"]:6.2f} ms
+signed Meta webhook      : {hook["rps"]:8.1f} req/s   p50 {hook["p50"]:6.2f} ms   p99 {hook["p99"]:6.2f} ms   non-2xx {int(hook["non2xx"])}
+webhook / bare           : {ratio:.2f}   (goal >= 0.50: {"met" if ratio >= 0.5 else "NOT met"})
 
-fixed {FIXED_RATE} req/s for {FIXED_SECONDS} s (open loop, {fixed['requests']} unique signed bodies):
-  p50 {fixed['p50']:.2f} ms   p99 {fixed['p99']:.2f} ms   max {fixed['max']:.2f} ms   errors {fixed['errors']}
-  goal p99 < 50 ms: {'met' if fixed['p99'] < 50 else 'NOT met'}
+fixed {FIXED_RATE} req/s for {FIXED_SECONDS} s (open loop, {fixed["requests"]} unique signed bodies):
+  p50 {fixed["p50"]:.2f} ms   p99 {fixed["p99"]:.2f} ms   max {fixed["max"]:.2f} ms   errors {fixed["errors"]}
+  goal p99 < 50 ms: {"met" if fixed["p99"] < 50 else "NOT met"}
 events stored in the benchmark database: {stored}
 """
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
