@@ -220,3 +220,33 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
     },
 }
+
+# --- Broadcasts ---------------------------------------------------------------------------------
+# Deliveries handed to the gateway per batch, and at most this many waiting at the gateway at
+# once: the rest wait in the database, so an emergency alert never queues behind a broadcast.
+BROADCAST_BATCH_SIZE = env.int("BROADCAST_BATCH_SIZE", default=100)
+BROADCAST_MAX_IN_FLIGHT = env.int("BROADCAST_MAX_IN_FLIGHT", default=300)
+BROADCAST_PLAN_CHUNK = 5000
+BROADCAST_WAIT_SECONDS = 1.0
+BROADCAST_EMERGENCY_YIELD_SECONDS = 5.0
+# A sending campaign with no batch for this long lost its worker; a message handed to the
+# gateway and still queued after this long lost its send task. Both are picked up again.
+BROADCAST_STUCK_AFTER_SECONDS = 120
+BROADCAST_LOST_AFTER_SECONDS = 600
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "broadcasts-start-due": {"task": "broadcasts.tasks.campaigns_start_due", "schedule": 30.0},
+        "broadcasts-resume-stuck": {
+            "task": "broadcasts.tasks.campaigns_resume_stuck_task",
+            "schedule": 60.0,
+        },
+        "broadcasts-warn-empty-slots": {
+            "task": "broadcasts.tasks.broadcast_slots_warn_empty_task",
+            "schedule": 900.0,
+        },
+        "broadcasts-sync-templates": {
+            "task": "broadcasts.tasks.message_templates_sync_task",
+            "schedule": 3600.0,
+        },
+    }
+)
