@@ -278,8 +278,13 @@ class CampaignAdmin(admin.ModelAdmin):
             obj.state = created.state
 
     def save_related(self, request, form, formsets, change):
-        # The events are written by the services, never by the form.
-        pass
+        # No many-to-many to save, and the events inline is read-only: the services write the
+        # events. Saving the (empty) formsets only lets the admin's history describe the change.
+        for formset in formsets:
+            formset.save()
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
 
     def get_urls(self):
         urls = [

@@ -35,7 +35,11 @@ _CLOCK_SKEW = dt.timedelta(minutes=1)
 
 
 def _locked(campaign_id: int) -> Campaign:
-    return Campaign.objects.select_for_update().select_related("template").get(pk=campaign_id)
+    return (
+        Campaign.objects.select_for_update(of=("self",))
+        .select_related("template")
+        .get(pk=campaign_id)
+    )
 
 
 def _require(by: Any, permission: str, message: str) -> None:
@@ -382,7 +386,14 @@ def campaign_pause(*, campaign_id: int, by: Any) -> Campaign:
 def campaign_resume(*, campaign_id: int, by: Any) -> Campaign:
     with transaction.atomic():
         campaign = _locked(campaign_id)
-        if campaign.state == CampaignState.PAUSED and not campaign.is_emergency:
+        if campaign.state != CampaignState.PAUSED:
+            # approved -> sending is "send now", which plans the deliveries; resuming does not.
+            raise UserError(
+                _("Si può riprendere solo una campagna in pausa (questa è «%(state)s»).")
+                % {"state": CampaignState(campaign.state).label},
+                code="campaign_transition",
+            )
+        if not campaign.is_emergency:
             municipality = municipality_get_active()
             if in_quiet_hours(municipality, timezone.now()):
                 raise UserError(
