@@ -225,7 +225,10 @@ class CampaignEvent(models.Model):
 class Delivery(models.Model):
     """One recipient of one campaign, backed by the outbox message that carries it."""
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="deliveries")
+    # No index of its own: the unique constraint and the queue index both start with it.
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="deliveries", db_index=False
+    )
     subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="deliveries")
     message = models.OneToOneField(
         OutboundMessage, on_delete=models.CASCADE, related_name="delivery"

@@ -24,7 +24,8 @@ from ..states import (
     CampaignState,
 )
 from ..timing import describe_quiet_hours, in_quiet_hours, quiet_hours_end, slot_occurrences
-from .fanout import campaign_plan_deliveries, deliveries_cancel_pending, enqueue_send_batch
+from . import fanout
+from .fanout import campaign_plan_deliveries, deliveries_cancel_pending
 from .templates import template_render
 from .transitions import campaign_transition as _transition
 
@@ -372,7 +373,7 @@ def campaign_start(*, campaign_id: int, by: Any = None, reason: str = "") -> Cam
             reason=reason or _("invio"),
             fields=["recipients_count", "started_at", "last_batch_at"],
         )
-        transaction.on_commit(lambda: enqueue_send_batch(campaign.pk))
+        transaction.on_commit(lambda: fanout.enqueue_send_batch(campaign.pk))
     return campaign
 
 
@@ -415,7 +416,7 @@ def campaign_resume(*, campaign_id: int, by: Any) -> Campaign:
             reason=_("ripresa"),
             fields=["last_batch_at"],
         )
-        transaction.on_commit(lambda: enqueue_send_batch(campaign.pk))
+        transaction.on_commit(lambda: fanout.enqueue_send_batch(campaign.pk))
     return campaign
 
 

@@ -101,17 +101,21 @@ def _plan_with_insert_select(campaign: Campaign, prototype: OutboundMessage) -> 
     now = timezone.now()
     outbox_table = connection.ops.quote_name(OutboundMessage._meta.db_table)
     delivery_table = connection.ops.quote_name(Delivery._meta.db_table)
+    # The outbox ids are drawn from its sequence up front, so both inserts read the same
+    # materialised recipients and no join matches rows back by number.
+    sequence = f"pg_get_serial_sequence('{OutboundMessage._meta.db_table}', 'id')"
     sql = f"""
-        WITH recipients AS MATERIALIZED ({recipients_sql}),
+        WITH recipients AS MATERIALIZED (
+            SELECT r.id, r.number, nextval({sequence}) AS message_id
+            FROM ({recipients_sql}) r ORDER BY r.id
+        ),
         outbox AS (
-            INSERT INTO {outbox_table} ({", ".join(outbox_columns)})
-            SELECT {", ".join(outbox_values)} FROM recipients r ORDER BY r.id
-            RETURNING id, "to"
+            INSERT INTO {outbox_table} (id, {", ".join(outbox_columns)})
+            SELECT r.message_id, {", ".join(outbox_values)} FROM recipients r
         )
         INSERT INTO {delivery_table}
             (campaign_id, subscriber_id, message_id, state, handed_off_at, created_at)
-        SELECT %s, r.id, o.id, %s, NULL, %s
-        FROM outbox o JOIN recipients r ON r.number = o."to"
+        SELECT %s, r.id, r.message_id, %s, NULL, %s FROM recipients r
     """  # noqa: S608 (table and column names come from the models, values are parameters)
     with connection.cursor() as cursor:
         cursor.execute(sql, [*recipients_params, *params, campaign.pk, DeliveryState.QUEUED, now])
