@@ -219,16 +219,14 @@ def counts_per_category_per_month(*, since: dt.datetime | None = None) -> Monthl
     tz = timezone.get_current_timezone()
     flags = (
         ScreeningFlag.categories.through.objects.filter(screeningflag__flagged_at__gte=since)
-        .annotate(month=TruncMonth("screeningflag__flagged_at", tzinfo=tz))
-        .values("month", "policycategory_id")
+        .values("policycategory_id", month=TruncMonth("screeningflag__flagged_at", tzinfo=tz))
         .annotate(n=Count("pk"))
     )
     sanctions = (
         ModerationAction.categories.through.objects.filter(
             moderationaction__at__gte=since, moderationaction__kind__in=SANCTIONS
         )
-        .annotate(month=TruncMonth("moderationaction__at", tzinfo=tz))
-        .values("month", "policycategory_id")
+        .values("policycategory_id", month=TruncMonth("moderationaction__at", tzinfo=tz))
         .annotate(n=Count("pk"))
     )
     cells: dict[tuple[dt.date, int], tuple[int, int]] = {}

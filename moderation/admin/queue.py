@@ -307,7 +307,7 @@ class ModerationCaseAdmin(ModeratorOnly, admin.ModelAdmin):
             path("<int:case_id>/chiudi/", view(self.close_view), name="moderation_case_close"),
             path(
                 "cittadino/<int:subscriber_id>/",
-                view(self.history_view),
+                view(self.citizen_history_view),
                 name="moderation_citizen_history",
             ),
             path("conteggi/", view(self.counts_view), name="moderation_counts"),
@@ -358,7 +358,7 @@ class ModerationCaseAdmin(ModeratorOnly, admin.ModelAdmin):
             details=self._details(case),
         )
 
-    def history_view(self, request, subscriber_id: int) -> HttpResponse:
+    def citizen_history_view(self, request, subscriber_id: int) -> HttpResponse:
         require_moderator(request)
         subscriber = get_object_or_404(Subscriber, pk=subscriber_id)
         history = citizen_history(subscriber=subscriber)

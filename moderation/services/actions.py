@@ -111,7 +111,7 @@ def warning_text(*, categories: list[PolicyCategory]) -> str:
         comune = ""
     return render_text(
         settings.warning_text or str(DEFAULT_WARNING_TEXT),
-        comune=_("Comune di %(name)s") % {"name": comune} if comune else _("Comune"),
+        comune=comune or _("Comune"),
         categorie=", ".join(category.label.lower() for category in categories),
     )
 

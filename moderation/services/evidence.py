@@ -130,7 +130,7 @@ def _summary(
     labels = dict(PolicyCategory.objects.values_list("code", "label"))
     lines = [
         _("PACCHETTO DI PROVE - CASO DI MODERAZIONE N. %(number)s") % {"number": case.pk},
-        _("Comune di %(name)s - servizio WhatsApp dell'URP") % {"name": comune},
+        _("%(name)s - servizio WhatsApp dell'URP") % {"name": comune},
         _("Creato il %(at)s") % {"at": _local(created)},
         "",
         _("Mittente: %(name)s, numero %(number)s")
