@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -95,23 +96,39 @@ def screening_config_from_database(*, municipality: Any = None) -> ScreeningConf
 class _BuiltScreener:
     key: tuple[int, frozenset[str]]
     screen: Screener
+    # time.time() of the last look at the version in the database.
+    checked_at: float
 
 
 # One per process: compiling the lists takes milliseconds, screening a message microseconds.
 _built: _BuiltScreener | None = None
+
+# How often a process asks the database whether the lists changed. A query per message would
+# cost more than the screening itself (0.2-0.6 ms against 0.1 ms); an administrator's edit
+# reaches every worker within this time (the editing process itself at once).
+VERSION_CHECK_SECONDS = 2.0
 
 
 def screener_for(*, municipality: Any = None) -> Screener:
     """The screener of the lists in the database, rebuilt in this process when another one (an
     administrator's edit in the web process) raised the version."""
     global _built
-    key = (screening_version(), municipality_domains(municipality))
+    domains = municipality_domains(municipality)
     built = _built
+    now = time.time()
+    if (
+        built is not None
+        and built.key[1] == domains
+        and now - built.checked_at < (VERSION_CHECK_SECONDS)
+    ):
+        return built.screen
+    key = (screening_version(), domains)
     if built is None or built.key != key:
         built = _BuiltScreener(
-            key, build_screener(screening_config_from_database(municipality=municipality))
+            key, build_screener(screening_config_from_database(municipality=municipality)), now
         )
         _built = built
+    built.checked_at = now
     return built.screen
 
 

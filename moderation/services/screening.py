@@ -14,17 +14,19 @@ from urp_portal.gateway.models import InboundMessage
 
 from ..models import AllowedDomain, LexiconEntry, ModerationSettings, PolicyCategory, ScreeningFlag
 from ..screening import Flag
-from ..selectors import screener_for
+from ..selectors import screener_for, screener_forget
 from .cases import case_open_for
 
 
 def screening_lists_changed() -> None:
-    """Every process rebuilds its screener at its next message (selectors.screener_for)."""
+    """Every process rebuilds its screener when it next looks at the version (within
+    selectors.VERSION_CHECK_SECONDS); this one at its next message."""
     updated = ModerationSettings.objects.filter(pk=1).update(
         screening_version=F("screening_version") + 1
     )
     if not updated:
         ModerationSettings.objects.get_or_create(pk=1, defaults={"screening_version": 2})
+    screener_forget()
 
 
 @transaction.atomic

@@ -1,16 +1,20 @@
 """The screen step on the real pipeline: flag, never drop; the lists are the database's."""
 
+import datetime as dt
+
 import pytest
+import time_machine
 from django.urls import reverse
 
 from moderation import services
 from moderation.models import AllowedDomain, LexiconEntry, ModerationSettings, ScreeningFlag
+from moderation.selectors import VERSION_CHECK_SECONDS
 from moderation.states import CaseState
 from subscribers.tests.conversation import receive
 from tickets.models import Message
 from tickets.tests.factories import operator
 
-from .conftest import CITIZEN, ticket_of
+from .conftest import CITIZEN, OFFICE_HOURS, ticket_of
 
 pytestmark = pytest.mark.django_db
 
@@ -77,7 +81,8 @@ def test_another_process_changing_the_lists_is_seen_through_the_version(municipa
     AllowedDomain.objects.create(domain="unionesarda.it")
     ModerationSettings.objects.filter(pk=1).update(screening_version=99)
 
-    receive(CITIZEN, "e anche qui https://www.unionesarda.it/altra")
+    with time_machine.travel(OFFICE_HOURS + dt.timedelta(seconds=VERSION_CHECK_SECONDS + 1)):
+        receive(CITIZEN, "e anche qui https://www.unionesarda.it/altra")
 
     assert ScreeningFlag.objects.count() == 1
 
