@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from urp_portal.accounts.roles import Role, user_has_role
 
-from .models import Forward, MunicipalService, Ticket
+from .models import Forward, Message, MunicipalService, Ticket
 from .states import TicketState
 
 REPLY_WINDOW = dt.timedelta(hours=24)
@@ -54,6 +54,16 @@ def ticket_list_for(*, user: Any) -> QuerySet[Ticket]:
     return tickets.filter(
         Exists(Forward.objects.filter(ticket=OuterRef("pk"), service_id__in=service_ids))
     )
+
+
+def message_list_visible() -> QuerySet[Message]:
+    """The messages staff may read, on every page, list and export: those a moderator removed are
+    kept in the database as evidence, never shown."""
+    return Message.objects.filter(removed_at__isnull=True)
+
+
+def ticket_messages_visible(*, ticket: Ticket) -> QuerySet[Message]:
+    return message_list_visible().filter(ticket=ticket)
 
 
 def ticket_get_for(*, user: Any, ticket_id: int) -> Ticket | None:

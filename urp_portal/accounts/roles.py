@@ -41,6 +41,14 @@ ROLE_PERMISSIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
         ("auth", "user"): ALL,
         ("auth", "group"): READ,
         ("moderation", "policycategory"): ALL,
+        ("moderation", "screeningflag"): READ,
+        ("moderation", "moderationcase"): READ,
+        ("moderation", "moderationaction"): READ,
+        ("moderation", "block"): READ,
+        ("moderation", "evidencepackage"): READ,
+        ("moderation", "lexiconentry"): ALL,
+        ("moderation", "alloweddomain"): ALL,
+        ("moderation", "moderationsettings"): ("view", "change"),
         ("tickets", "ticket"): WRITE,
         ("tickets", "message"): READ,
         ("tickets", "ticketevent"): READ,
@@ -96,6 +104,17 @@ ROLE_PERMISSIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
     },
     Role.MODERATOR: {
         ("moderation", "policycategory"): READ,
+        # The queue, cases, blocks, audit and evidence are read here; acting goes through the
+        # moderation services, which check the role (operators get 403).
+        ("moderation", "screeningflag"): READ,
+        ("moderation", "moderationcase"): READ,
+        ("moderation", "moderationaction"): READ,
+        ("moderation", "block"): READ,
+        ("moderation", "evidencepackage"): READ,
+        ("moderation", "lexiconentry"): ALL,
+        ("moderation", "alloweddomain"): ALL,
+        ("moderation", "moderationsettings"): ("view", "change"),
+        ("subscribers", "subscriber"): READ,
     },
     Role.SERVICE: {
         # Only the tickets forwarded to their service: the selectors scope every list and page.

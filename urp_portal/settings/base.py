@@ -293,6 +293,11 @@ CELERY_BEAT_SCHEDULE["subscribers-outbound-scrub-sent"] = {
     "task": "subscribers.tasks.outbound_scrub_sent",
     "schedule": 600.0,
 }
+# Moderation blocks with an end date lapse by themselves.
+CELERY_BEAT_SCHEDULE["moderation-blocks-lapse"] = {
+    "task": "moderation.tasks.moderation_blocks_lapse",
+    "schedule": 300.0,
+}
 
 # Steps of the inbound pipeline, in order, like middleware (DESIGN.md, "The inbound path").
 URP_INBOUND_PIPELINE = [
