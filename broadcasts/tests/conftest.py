@@ -7,10 +7,13 @@ from .factories import CampaignFactory, MessageTemplateFactory, UserFactory
 
 
 @pytest.fixture(autouse=True)
-def eager():
+def eager(fake_graph, settings):
     """Tasks run in the test's own process, at once: no broker, no worker (the real-worker
-    tests live with the gateway's fixture)."""
+    tests live with the gateway's fixture). Sends reach the fake Graph API on loopback, with
+    the rate limiter off so 2,000 sends do not wait 25 seconds."""
     from urp_portal.celery import app
+
+    settings.WHATSAPP_RATE_PER_SECOND = 0
 
     previous = app.conf.task_always_eager
     app.conf.task_always_eager = True

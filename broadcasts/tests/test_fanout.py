@@ -333,23 +333,12 @@ def test_a_campaign_whose_worker_died_is_resumed_and_lost_sends_are_handed_again
 
 
 def test_one_failed_send_does_not_stop_the_others(
-    municipality, communications, send_at_once, django_capture_on_commit_callbacks, monkeypatch
+    municipality, communications, send_at_once, django_capture_on_commit_callbacks, fake_graph
 ):
-    from urp_portal.gateway import tasks as gateway_tasks
-    from urp_portal.gateway.adapters import SendResult
-
     subscribers = subscribers_bulk(10)
     broken_number = subscribers[3].number
-
-    class Adapter:
-        name = "flaky"
-
-        def send(self, message):
-            if message.to == broken_number:
-                raise ConnectionError("gateway unreachable for this one")
-            return SendResult(provider_id=f"wamid.{message.pk}")
-
-    monkeypatch.setattr(gateway_tasks, "get_adapter", Adapter)
+    # WhatsApp refuses this one recipient for good (131026: not a WhatsApp user).
+    fake_graph.fail_always_to(broken_number, status=400, code=131026)
     campaign = approved()
     start(campaign, by=communications)
 
