@@ -133,7 +133,7 @@ def test_the_conversation_shows_bubbles_ticks_media_and_the_window(urp, municipa
 
     html = response.content.decode()
     media_url = reverse("tickets:media", args=[ticket.messages.first().pk])
-    assert f'<audio controls preload="none" src="{media_url}">' in html
+    assert f'<audio controls preload="metadata" src="{media_url}">' in html
     assert 'class="ticks read"' in html
     assert "Finestra di 24 ore aperta" in html
     assert urp.get(media_url)["Content-Type"] == "audio/ogg"
@@ -316,3 +316,29 @@ def test_service_staff_leave_an_internal_note_that_is_never_sent(client, municip
     note = ticket.messages.get(text="Sopralluogo martedì")
     assert note.outbound is None
     assert not OutboundMessage.objects.exists()
+
+
+def test_a_voice_note_is_served_in_ranges_so_the_player_can_seek(urp):
+    ticket = TicketFactory()
+    inbound = InboundMessage.objects.create(
+        provider_id="wamid.ranged",
+        sender=ticket.subscriber.number,
+        sent_at=timezone.now(),
+        kind=MessageKind.VOICE,
+        media_mime_type="audio/ogg",
+    )
+    inbound.media_file.save("voce.ogg", ContentFile(b"OggS0123456789"), save=True)
+    message = MessageFactory(ticket=ticket, text="", kind=MessageKind.VOICE, inbound=inbound)
+    url = reverse("tickets:media", args=[message.pk])
+
+    head = urp.get(url, HTTP_RANGE="bytes=0-3")
+    tail = urp.get(url, HTTP_RANGE="bytes=-4")
+    whole = urp.get(url)
+
+    assert (head.status_code, head["Content-Range"], b"".join(head.streaming_content)) == (
+        206,
+        "bytes 0-3/14",
+        b"OggS",
+    )
+    assert (tail["Content-Range"], b"".join(tail.streaming_content)) == ("bytes 10-13/14", b"6789")
+    assert (whole.status_code, whole["Accept-Ranges"]) == (200, "bytes")
