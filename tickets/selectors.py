@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Substr
 from django.utils import timezone
 
 from urp_portal.accounts.roles import Role, user_has_role
 
 from .models import Forward, Message, MunicipalService, Ticket
-from .states import TicketState
+from .states import MessageOrigin, TicketState
 
 REPLY_WINDOW = dt.timedelta(hours=24)
 
@@ -64,6 +65,27 @@ def message_list_visible() -> QuerySet[Message]:
 
 def ticket_messages_visible(*, ticket: Ticket) -> QuerySet[Message]:
     return message_list_visible().filter(ticket=ticket)
+
+
+def ticket_first_messages(*, ticket_ids: list[int]) -> dict[int, tuple[str, str]]:
+    """Each ticket's first citizen message, as (first 140 characters, kind), in one query: what
+    the inbox shows of a request."""
+    if not ticket_ids:
+        return {}
+    first = (
+        message_list_visible()
+        .filter(ticket=OuterRef("pk"), origin=MessageOrigin.CITIZEN)
+        .order_by("at", "pk")
+    )
+    rows = (
+        Ticket.objects.filter(pk__in=ticket_ids)
+        .annotate(
+            first_text=Substr(Subquery(first.values("text")[:1]), 1, 140),
+            first_kind=Subquery(first.values("kind")[:1]),
+        )
+        .values_list("pk", "first_text", "first_kind")
+    )
+    return {pk: (text or "", kind or "") for pk, text, kind in rows}
 
 
 def ticket_get_for(*, user: Any, ticket_id: int) -> Ticket | None:

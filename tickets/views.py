@@ -1,8 +1,10 @@
 """The two pages outside the admin: a message's media, and the link in a service's email."""
 
+import re
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -13,6 +15,38 @@ from .selectors import message_list_visible, ticket_list_for, user_is_urp, user_
 
 # Shown in the page; anything else is downloaded, never rendered by the browser.
 _INLINE_PREFIXES = ("image/", "audio/", "video/")
+# One byte range ("bytes=0-", "bytes=100-199", "bytes=-500"): what browsers ask of audio and video.
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_CHUNK = 64 * 1024
+
+
+def _byte_range(header: str, size: int) -> tuple[int, int] | None:
+    """(first, last) byte of a single satisfiable range, or None to send the whole file."""
+    match = _RANGE.match(header.strip())
+    if not match or size == 0 or match.groups() == ("", ""):
+        return None
+    first, last = match.groups()
+    if first == "":
+        return max(size - int(last), 0), size - 1
+    start = int(first)
+    end = min(int(last), size - 1) if last else size - 1
+    if start > end:
+        return None
+    return start, end
+
+
+def _read_range(handle, start: int, end: int):
+    try:
+        handle.seek(start)
+        remaining = end - start + 1
+        while remaining > 0:
+            chunk = handle.read(min(_CHUNK, remaining))
+            if not chunk:
+                break
+            remaining -= len(chunk)
+            yield chunk
+    finally:
+        handle.close()
 
 
 @require_GET
@@ -32,14 +66,27 @@ def message_media(request: HttpRequest, message_id: int) -> HttpResponseBase:
     inline = mime.startswith(_INLINE_PREFIXES) and "svg" not in mime
     try:
         handle = inbound.media_file.open("rb")
+        size = inbound.media_file.size
     except FileNotFoundError as exc:
         raise Http404() from exc
-    response = FileResponse(
-        handle,
-        content_type=mime if inline else "application/octet-stream",
-        as_attachment=not inline,
-        filename=inbound.media_filename or inbound.media_file.name.rsplit("/", 1)[-1],
-    )
+    content_type = mime if inline else "application/octet-stream"
+    filename = inbound.media_filename or inbound.media_file.name.rsplit("/", 1)[-1]
+    wanted = _byte_range(request.headers.get("Range", ""), size) if inline else None
+    response: HttpResponseBase
+    if wanted is None:
+        response = FileResponse(
+            handle, content_type=content_type, as_attachment=not inline, filename=filename
+        )
+    else:
+        # Without ranges a browser cannot seek a voice note nor read an OGG's length from its
+        # end: the player would show no duration and a dead seek bar.
+        start, end = wanted
+        response = StreamingHttpResponse(
+            _read_range(handle, start, end), status=206, content_type=content_type
+        )
+        response["Content-Range"] = f"bytes {start}-{end}/{size}"
+        response["Content-Length"] = str(end - start + 1)
+    response["Accept-Ranges"] = "bytes" if inline else "none"
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, max-age=3600"
     return response

@@ -46,8 +46,9 @@ from ..states import MessageOrigin
 CHAT_LIMIT = 300
 
 _TICKS: dict[str, tuple[str, str]] = {
-    OutboundState.QUEUED: ("🕓", "queued"),
-    OutboundState.SENDING: ("🕓", "queued"),
+    # Plain symbols every system font has: an emoji clock shows as an empty box on many desks.
+    OutboundState.QUEUED: ("◷", "queued"),
+    OutboundState.SENDING: ("◷", "queued"),
     OutboundState.SENT: ("✓", "sent"),
     OutboundState.DELIVERED: ("✓✓", "delivered"),
     OutboundState.READ: ("✓✓", "read"),
@@ -260,6 +261,7 @@ class ConversationView:
             **self.model_admin.admin_site.each_context(request),
             "opts": Ticket._meta,
             "title": _("Richiesta %(number)s") % {"number": ticket.number},
+            "is_nav_sidebar_enabled": False,
             "ticket": ticket,
             "rows": chat_rows(chat),
             "events": events,

@@ -6,22 +6,26 @@ import datetime as dt
 import re
 
 from django.contrib import admin, messages
-from django.db.models import Case, IntegerField, OuterRef, QuerySet, Subquery, Value, When
-from django.db.models.functions import Substr
+from django.contrib.admin.views.main import ChangeList
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.text import capfirst, smart_split, unescape_string_literal
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from subscribers.models import Subscriber
+from urp_portal.gateway.states import MessageKind
 from urp_portal.municipality.errors import UserError
 
 from .. import services
-from ..models import Ticket
-from ..selectors import message_list_visible, ticket_list_for, user_is_urp
-from ..states import MessageOrigin, TicketState
+from ..forms import urp_users
+from ..models import Message, Ticket
+from ..selectors import ticket_first_messages, ticket_list_for, user_is_urp
+from ..states import TicketState
 from .conversation import ConversationView
 
 _NUMBER = re.compile(r"^#?(\d{1,12})$")
@@ -61,14 +65,40 @@ class AssigneeFilter(admin.SimpleListFilter):
     parameter_name = "operatore"
 
     def lookups(self, request, model_admin):
-        return [("me", gettext_lazy("assegnate a me")), ("none", gettext_lazy("non assegnate"))]
+        # The URP's people, read from the users' table: listing "whoever has a ticket" would be a
+        # DISTINCT over the whole inbox on every page.
+        colleagues = [
+            (str(user.pk), user.get_full_name() or user.get_username())
+            for user in urp_users().exclude(pk=request.user.pk)
+        ]
+        return [
+            ("me", gettext_lazy("assegnate a me")),
+            ("none", gettext_lazy("non assegnate")),
+            *colleagues,
+        ]
 
     def queryset(self, request, queryset):
-        if self.value() == "me":
+        value = self.value()
+        if value == "me":
             return queryset.filter(assignee=request.user)
-        if self.value() == "none":
+        if value == "none":
             return queryset.filter(assignee__isnull=True)
+        if value and value.isdigit():
+            return queryset.filter(assignee_id=int(value))
         return queryset
+
+
+class InboxChangeList(ChangeList):
+    """The page's rows come from a sort of the tickets table alone; their first words are read
+    for those rows only, in one more query, whatever the page size or the page number."""
+
+    def get_results(self, request):
+        super().get_results(request)
+        rows = list(self.result_list)
+        previews = ticket_first_messages(ticket_ids=[ticket.pk for ticket in rows])
+        for ticket in rows:
+            ticket.first_text, ticket.first_kind = previews.get(ticket.pk, ("", ""))
+        self.result_list = rows
 
 
 @admin.register(Ticket)
@@ -78,11 +108,10 @@ class TicketAdmin(admin.ModelAdmin):
         "citizen",
         "state_badge",
         "preview",
-        "category",
-        "service",
-        "assignee",
+        "service_and_category",
+        "assignee_name",
         "due_badge",
-        "last_message_at",
+        "last_message",
     ]
     list_display_links = None
     list_filter = [
@@ -91,7 +120,6 @@ class TicketAdmin(admin.ModelAdmin):
         "service",
         "category",
         AssigneeFilter,
-        ("assignee", admin.RelatedOnlyFieldListFilter),
     ]
     search_fields = [
         "subscriber__first_name",
@@ -101,9 +129,12 @@ class TicketAdmin(admin.ModelAdmin):
         "messages__text",
     ]
     search_help_text = gettext_lazy("Numero della richiesta (#123), nome, telefono o testo.")
-    list_select_related = ["subscriber", "service", "assignee"]
+    # Prefetched for the page's rows instead (get_queryset): no join under the inbox's sort.
+    list_select_related = False
     list_per_page = 50
     show_full_result_count = False
+    # Counting every filter's choices over a hundred thousand tickets costs more than the page.
+    show_facets = admin.ShowFacets.NEVER
     actions = ["assign_to_me", "resolve_selected"]
     change_list_template = "admin/tickets/ticket/change_list.html"
 
@@ -113,32 +144,61 @@ class TicketAdmin(admin.ModelAdmin):
     # --- scope and order ------------------------------------------------------------------------
     def get_queryset(self, request: HttpRequest) -> QuerySet[Ticket]:
         now = timezone.now()
-        first_text = (
-            message_list_visible()
-            .filter(ticket=OuterRef("pk"), origin=MessageOrigin.CITIZEN)
-            .order_by("at", "pk")
-            .values("text")[:1]
+        return (
+            ticket_list_for(user=request.user)
+            .annotate(
+                # The inbox reads top-down: late first, then new, then the rest at work, then done.
+                priority=Case(
+                    When(state__in=TicketState.pending(), due_at__lt=now, then=Value(0)),
+                    When(state=TicketState.NEW, then=Value(1)),
+                    When(state__in=TicketState.finished(), then=Value(3)),
+                    default=Value(2),
+                    output_field=IntegerField(),
+                )
+            )
+            # Read for the page's rows only, after the sort: joined in the sorting query they
+            # would be carried through a sort of the whole inbox (InboxChangeList).
+            .prefetch_related("subscriber", "service", "assignee")
         )
-        return ticket_list_for(user=request.user).annotate(
-            # The inbox reads top-down: late first, then new, then the rest at work, then done.
-            priority=Case(
-                When(state__in=TicketState.pending(), due_at__lt=now, then=Value(0)),
-                When(state=TicketState.NEW, then=Value(1)),
-                When(state__in=TicketState.finished(), then=Value(3)),
-                default=Value(2),
-                output_field=IntegerField(),
-            ),
-            first_text=Substr(Subquery(first_text), 1, 140),
-        )
+
+    def get_changelist(self, request, **kwargs):
+        return InboxChangeList
+
+    # What the column headers show as the sort: the deadline, the order's real second key (the
+    # first, the priority, is no column); the queryset's order comes from get_ordering.
+    ordering = ["due_at"]
 
     def get_ordering(self, request):
         return ["priority", "due_at"]
 
     def get_search_results(self, request, queryset, search_term):
-        match = _NUMBER.match(search_term.strip())
+        term = search_term.strip()
+        match = _NUMBER.match(term)
         if match:
             return queryset.filter(pk=int(match.group(1))), False
-        return super().get_search_results(request, queryset, search_term)
+        # Every word must match the citizen or one of the chat's messages. The messages are a
+        # subquery, not a join: a join repeats a ticket once per matching message and needs a
+        # DISTINCT over the whole inbox (and its count). On PostgreSQL a trigram index serves
+        # the text's "contains" (migration 0003).
+        for word in smart_split(term):
+            if word[0] in "\"'" and word[-1] == word[0]:
+                word = unescape_string_literal(word)
+            if not word:
+                continue
+            # Subqueries PostgreSQL hashes once, not conditions checked on a join of every
+            # ticket with its citizen; a phone number is looked for among numbers only.
+            citizen = Q(number__icontains=word)
+            if not any(c.isdigit() for c in word):
+                citizen = (
+                    Q(first_name__icontains=word)
+                    | Q(last_name__icontains=word)
+                    | Q(profile_name__icontains=word)
+                )
+            queryset = queryset.filter(
+                Q(pk__in=Message.objects.filter(text__icontains=word).values("ticket_id"))
+                | Q(subscriber_id__in=Subscriber.objects.filter(citizen).values("pk"))
+            )
+        return queryset, False
 
     # --- columns --------------------------------------------------------------------------------
     @admin.display(description=gettext_lazy("n."), ordering="pk")
@@ -159,7 +219,14 @@ class TicketAdmin(admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("messaggio"))
     def preview(self, obj: Ticket) -> str:
-        return getattr(obj, "first_text", "") or "—"
+        text = getattr(obj, "first_text", "")
+        if text:
+            return format_html('<span class="preview" title="{}">{}</span>', text, text)
+        kind = getattr(obj, "first_kind", "")
+        if kind and kind != MessageKind.TEXT:
+            label = dict(MessageKind.choices).get(kind, kind)
+            return format_html('<span class="kind">{}</span>', capfirst(label))
+        return "—"
 
     @admin.display(description=gettext_lazy("scadenza"), ordering="due_at")
     def due_badge(self, obj: Ticket) -> str:
@@ -169,10 +236,36 @@ class TicketAdmin(admin.ModelAdmin):
         if obj.state not in TicketState.pending():
             return format_html('<span class="due">{}</span>', label)
         if obj.due_at < now:
-            return format_html('<span class="badge late">{} · {}</span>', _("in ritardo"), label)
+            return format_html(
+                '<span class="badge late">{}</span> <span class="due">{}</span>',
+                _("in ritardo"),
+                label,
+            )
         if local.date() == timezone.localdate(now):
-            return format_html('<span class="badge today">{} · {}</span>', _("oggi"), label)
+            return format_html(
+                '<span class="badge today">{}</span> <span class="due">{}</span>', _("oggi"), label
+            )
         return format_html('<span class="due">{}</span>', label)
+
+    @admin.display(description=gettext_lazy("servizio"), ordering="service__name")
+    def service_and_category(self, obj: Ticket) -> str:
+        # One column for both: a laptop's inbox has no room for two mostly empty ones.
+        service = obj.service.name if obj.service else "—"
+        if not obj.category:
+            return service
+        return format_html(
+            '{}<br><small class="category">{}</small>', service, obj.get_category_display()
+        )
+
+    @admin.display(description=gettext_lazy("operatore"), ordering="assignee__first_name")
+    def assignee_name(self, obj: Ticket) -> str:
+        if obj.assignee is None:
+            return "—"
+        return obj.assignee.get_full_name() or obj.assignee.get_username()
+
+    @admin.display(description=gettext_lazy("ultimo messaggio"), ordering="last_message_at")
+    def last_message(self, obj: Ticket) -> str:
+        return f"{timezone.localtime(obj.last_message_at):%d/%m %H:%M}"
 
     # --- permissions: tickets come from citizens and change only through services -----------------
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -212,7 +305,13 @@ class TicketAdmin(admin.ModelAdmin):
             "today": pending.filter(due_at__gte=now, due_at__lt=end).count(),
             "new": pending.filter(state=TicketState.NEW).count(),
         }
-        context = {"title": _("Richieste dei cittadini"), "inbox": counts, **(extra_context or {})}
+        context = {
+            "title": _("Richieste dei cittadini"),
+            "inbox": counts,
+            # The inbox needs the screen's width, a tablet's above all; the breadcrumbs lead home.
+            "is_nav_sidebar_enabled": False,
+            **(extra_context or {}),
+        }
         return super().changelist_view(request, context)
 
     # --- bulk actions ---------------------------------------------------------------------------

@@ -1,0 +1,420 @@
+"""Inbox benchmark: the console's server time with 100,000 tickets and 1,000,000 messages.
+
+Run on demand from the repository root (PostgreSQL only; the database is created if missing):
+    python benchmarks/inbox.py [--database urp_console_bench] [--fresh] [--repeat 30] [--explain]
+
+It fills the database with INSERT ... SELECT generate_series (about a minute), then requests each
+page through Django's test client logged in as an operator and reports the server time per page,
+p50 and p95 over the repeats, the number of queries and the slowest query. The goal is under
+150 ms for each page. The report is printed and written to benchmarks/results/inbox.txt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script from anywhere
+    sys.path.insert(0, str(ROOT))
+REPORT = ROOT / "benchmarks" / "results" / "inbox.txt"
+
+TICKETS = 100_000
+MESSAGES = 1_000_000
+SHORT_CHAT, LONG_CHAT = 30, 300
+GOAL_MS = 150.0
+
+# Words the citizens' messages are made of; "carrabile" is rare (about 1 message in 500), "buca"
+# common (about 1 in 12): the text search is measured with both.
+OPENINGS = [
+    "Buongiorno",
+    "Salve",
+    "Buonasera",
+    "Gentile URP",
+    "Ciao",
+    "Scusate il disturbo",
+    "Vi scrivo perché",
+    "Avrei bisogno di sapere",
+    "Grazie mille",
+    "Per cortesia",
+    "Volevo segnalare che",
+    "Posso chiedere se",
+]
+SUBJECTS = [
+    "il certificato di residenza",
+    "la carta d'identità elettronica",
+    "la TARI di quest'anno",
+    "l'IMU della seconda casa",
+    "una buca in via Roma",
+    "il lampione spento in piazza Garibaldi",
+    "la mensa scolastica",
+    "il contributo per l'affitto",
+    "una multa per divieto di sosta",
+    "gli orari dell'anagrafe",
+    "il ritiro dei rifiuti ingombranti",
+    "l'iscrizione all'asilo nido",
+]
+ENDINGS = [
+    "è urgente.",
+    "quando posso passare?",
+    "non ho ricevuto risposta.",
+    "potete richiamarmi?",
+    "grazie per l'attenzione.",
+    "serve un appuntamento?",
+    "dove trovo il modulo?",
+    "è ancora valido?",
+    "c'è una scadenza?",
+    "vi allego la foto.",
+    "saluti.",
+]
+
+
+@dataclass
+class Page:
+    name: str
+    url: str
+
+
+@dataclass
+class Measure:
+    name: str
+    p50: float
+    p95: float
+    queries: int
+    db_p50: float
+    slowest_ms: float
+    slowest_sql: str
+
+
+def _setup_django(database: str) -> None:
+    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{database}"
+    # The test settings (plain static storage, fast hashing) with DEBUG off, as in production:
+    # DEBUG on would keep every query in memory and slow the pages it measures.
+    os.environ["DJANGO_SETTINGS_MODULE"] = "urp_portal.settings.test"
+    os.environ["DEBUG"] = "false"
+    for name, value in {
+        "SECRET_KEY": "benchmark-only-secret-key",
+        "URP_PSEUDONYM_KEY": "benchmark-only-pseudonym-key",
+        "SECURE_SSL_REDIRECT": "false",
+        "ALLOWED_HOSTS": "testserver",
+    }.items():
+        os.environ.setdefault(name, value)
+    import django
+
+    django.setup()
+
+
+def _create_database(database: str, fresh: bool) -> None:
+    import psycopg
+
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as c:
+        exists = c.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone()
+        if exists and fresh:
+            c.execute(f'DROP DATABASE "{database}" WITH (FORCE)')
+            exists = None
+        if not exists:
+            c.execute(f'CREATE DATABASE "{database}"')
+
+
+def _defaults_for_other_columns(model, given: set[str]) -> tuple[list[str], list]:
+    """Columns the INSERT does not name, with their model defaults: a field added later (with a
+    default) does not break the benchmark."""
+    from django.db import connection
+
+    columns, values = [], []
+    for field in model._meta.concrete_fields:
+        if field.column in given or field.primary_key:
+            continue
+        if field.null and not field.has_default():
+            continue
+        columns.append(field.column)
+        values.append(field.get_db_prep_save(field.get_default(), connection))
+    return columns, values
+
+
+def _insert_select(cursor, model, expressions: dict[str, str], source: str, params=()) -> None:
+    other_columns, other_values = _defaults_for_other_columns(model, set(expressions))
+    columns = [*expressions, *other_columns]
+    # The expressions hold no placeholder: their modulo signs are doubled for the driver.
+    select = [
+        *(e.replace("%", "%%") for e in expressions.values()),
+        *(["%s"] * len(other_values)),
+    ]
+    cursor.execute(
+        f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) "
+        f"SELECT {', '.join(select)} FROM {source.replace('%', '%%')}",
+        [*other_values, *params],
+    )
+
+
+def _sql_array(words: list[str]) -> str:
+    quoted = ", ".join("'" + w.replace("'", "''") + "'" for w in words)
+    return f"(ARRAY[{quoted}])"
+
+
+def _fill(operator) -> dict[str, int]:
+    """100,000 tickets (most of them finished, as in a real year) and 1,000,000 messages."""
+    from django.db import connection, transaction
+
+    from subscribers.models import Subscriber
+    from tickets.models import Message, MunicipalService, Ticket
+
+    if Ticket.objects.count() >= TICKETS:
+        short_id, long_id = Ticket.objects.order_by("pk").values_list("pk", flat=True)[
+            :2
+        ]  # the two chats
+        return {"short": short_id, "long": long_id}
+    service_ids = list(MunicipalService.objects.values_list("pk", flat=True))
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        base = Subscriber.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        _insert_select(
+            cursor,
+            Subscriber,
+            {
+                "number": "'+39320' || lpad(g::text, 7, '0')",
+                "first_name": f"{_sql_array(['Anna', 'Marco', 'Giulia', 'Luca', 'Sara', 'Paolo'])}"
+                "[1 + g % 6]",
+                "last_name": f"{_sql_array(['Piras', 'Melis', 'Serra', 'Deiana', 'Loi', 'Pinna'])}"
+                "[1 + (g / 6) % 6]",
+                "profile_name": "'cittadino ' || g",
+                "first_contact_at": "now() - (g * interval '5 minutes')",
+                "last_inbound_at": "now() - (g * interval '5 minutes')",
+                "created_at": "now()",
+                "updated_at": "now()",
+            },
+            f"generate_series(1, {TICKETS}) AS g",
+        )
+        # States as a year of work leaves them: 5% new, 10% open, 3% forwarded, 2% waiting,
+        # 1% answered by the service, the rest resolved or closed. Pending tickets are recent.
+        state = (
+            "CASE WHEN g % 100 < 5 THEN 'new' WHEN g % 100 < 15 THEN 'open' "
+            "WHEN g % 100 < 18 THEN 'forwarded' WHEN g % 100 < 20 THEN 'waiting_citizen' "
+            "WHEN g % 100 < 21 THEN 'answered_by_service' WHEN g % 100 < 90 THEN 'resolved' "
+            "ELSE 'closed' END"
+        )
+        opened = (
+            "CASE WHEN g % 100 < 21 THEN now() - ((g % 7200) * interval '1 minute') "
+            "ELSE now() - (g * interval '5 minutes') END"
+        )
+        services = _sql_array([str(pk) for pk in service_ids]) if service_ids else "NULL"
+        _insert_select(
+            cursor,
+            Ticket,
+            {
+                "subscriber_id": f"{base} + g",
+                "state": state,
+                "category": "''",
+                "service_id": f"CASE WHEN g % 3 = 0 THEN {services}[1 + g % {len(service_ids)}]"
+                "::bigint END"
+                if service_ids
+                else "NULL",
+                "assignee_id": f"CASE WHEN g % 2 = 0 THEN {operator.pk} END",
+                "opened_at": opened,
+                "due_at": f"{opened} + interval '2 days'",
+                "last_inbound_at": opened,
+                "last_message_at": f"{opened} + interval '1 hour'",
+                "resolved_at": f"CASE WHEN g % 100 BETWEEN 21 AND 89 THEN {opened} END",
+                "closed_at": f"CASE WHEN g % 100 >= 90 THEN {opened} END",
+                "closing_reason": "CASE WHEN g % 100 >= 90 THEN 'official_channel' ELSE '' END",
+            },
+            f"generate_series(1, {TICKETS}) AS g",
+        )
+        first = Ticket.objects.order_by("pk").values_list("pk", flat=True).first()
+        assert first is not None
+        short_id, long_id = first, first + 1
+        text = (
+            f"{_sql_array(OPENINGS)}[1 + g % {len(OPENINGS)}] || ', ' || "
+            f"{_sql_array(SUBJECTS)}[1 + (g / 7) % {len(SUBJECTS)}] || ': ' || "
+            f"{_sql_array(ENDINGS)}[1 + (g / 3) % {len(ENDINGS)}] || "
+            "CASE WHEN g % 500 = 0 THEN ' Riguarda il passo carrabile.' ELSE '' END"
+        )
+        # The two measured chats first, then the rest spread over every other ticket.
+        rest = MESSAGES - SHORT_CHAT - LONG_CHAT
+        for ticket_id, count in ((short_id, SHORT_CHAT), (long_id, LONG_CHAT)):
+            _insert_select(
+                cursor,
+                Message,
+                {
+                    "ticket_id": str(ticket_id),
+                    "origin": "CASE WHEN g % 3 = 0 THEN 'operator' ELSE 'citizen' END",
+                    "text": text,
+                    "at": "now() - ((1000 - g) * interval '1 minute')",
+                },
+                f"generate_series(1, {count}) AS g",
+            )
+        others = TICKETS - 2
+        _insert_select(
+            cursor,
+            Message,
+            {
+                "ticket_id": f"{first + 2} + g % {others}",
+                "origin": "CASE WHEN g % 3 = 0 THEN 'operator' ELSE 'citizen' END",
+                "text": text,
+                "at": f"now() - ((g % {others}) * interval '5 minutes') + (g / {others}) "
+                "* interval '1 minute'",
+            },
+            f"generate_series(1, {rest}) AS g",
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    print(f"filled in {time.perf_counter() - started:.0f} s")
+    return {"short": short_id, "long": long_id}
+
+
+@contextmanager
+def _timed_queries(found: list[tuple[float, str]]):
+    from django.db import connection
+
+    def wrapper(execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            found.append(((time.perf_counter() - started) * 1000, sql))
+
+    with connection.execute_wrapper(wrapper):
+        yield
+
+
+def _measure(client, page: Page, repeat: int) -> Measure:
+    client.get(page.url)  # warm: templates, the session, the plans
+    timings: list[float] = []
+    db_times: list[float] = []
+    queries: list[tuple[float, str]] = []
+    for n in range(repeat):
+        found: list[tuple[float, str]] = []
+        with _timed_queries(found):
+            started = time.perf_counter()
+            response = client.get(page.url)
+            timings.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, (page.url, response.status_code)
+        db_times.append(sum(ms for ms, _sql in found))
+        if n == 0:
+            queries = found
+    timings.sort()
+    slowest = max(queries)
+    return Measure(
+        name=page.name,
+        p50=statistics.median(timings),
+        p95=timings[max(0, round(0.95 * len(timings)) - 1)],
+        queries=len(queries),
+        db_p50=statistics.median(db_times),
+        slowest_ms=slowest[0],
+        slowest_sql=" ".join(slowest[1].split())[:160],
+    )
+
+
+def _explain(client, page: Page) -> str:
+    """EXPLAIN ANALYZE of the page's slowest query, to see why a page misses the goal."""
+    from django.db import connection
+
+    found: list[tuple[float, str]] = []
+    captured: list[tuple[str, object]] = []
+
+    def wrapper(execute, sql, params, many, context):
+        captured.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(wrapper), _timed_queries(found):
+        client.get(page.url)
+    index = max(range(len(found)), key=lambda i: found[i][0])
+    sql, params = captured[index]
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--database", default="urp_console_bench")
+    parser.add_argument("--fresh", action="store_true", help="drop and fill the database again")
+    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE each slowest query")
+    parser.add_argument("--only", default="", help="measure only the pages whose name has this")
+    args = parser.parse_args()
+
+    _create_database(args.database, args.fresh)
+    _setup_django(args.database)
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+
+    from tickets.models import Message, Ticket
+    from tickets.tests.factories import operator
+
+    call_command("migrate", verbosity=0)
+    setup_test_environment()
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.filter(username="bench-operator").first()
+    if user is None:
+        user = operator(username="bench-operator", first_name="Giulia", last_name="Serra")
+    chats = _fill(user)
+    client = Client()
+    client.force_login(user)
+
+    pages = [
+        Page("inbox, default view", "/admin/tickets/ticket/"),
+        Page("inbox, filter state=open", "/admin/tickets/ticket/?state__exact=open"),
+        Page("inbox, filter late", "/admin/tickets/ticket/?scadenza=late"),
+        Page("inbox, page 200", "/admin/tickets/ticket/?p=200"),
+        Page("inbox, search by number", f"/admin/tickets/ticket/?q=%23{chats['long'] + 5000}"),
+        Page("inbox, search a name", "/admin/tickets/ticket/?q=Deiana"),
+        Page("inbox, search rare text", "/admin/tickets/ticket/?q=carrabile"),
+        Page("inbox, search common text", "/admin/tickets/ticket/?q=buca"),
+        Page(
+            f"conversation, {SHORT_CHAT} messages",
+            f"/admin/tickets/ticket/{chats['short']}/conversation/",
+        ),
+        Page(
+            f"conversation, {LONG_CHAT} messages",
+            f"/admin/tickets/ticket/{chats['long']}/conversation/",
+        ),
+    ]
+    pages = [page for page in pages if args.only in page.name]
+    measures = [_measure(client, page, args.repeat) for page in pages]
+
+    server = connection.cursor().connection.info.server_version
+    load = os.getloadavg()[0]
+    lines = [
+        "Inbox benchmark (benchmarks/inbox.py): server time through Django's test client, "
+        "logged in as an operator",
+        f"PostgreSQL {server // 10000}.{server % 10000}, {Ticket.objects.count():,} tickets, "
+        f"{Message.objects.count():,} messages, {args.repeat} requests per page, "
+        f"goal {GOAL_MS:.0f} ms",
+        f"machine: {os.cpu_count()} CPUs, load average {load:.1f} at the end of the run "
+        "(other work on the machine inflates the times)",
+        "",
+        f"{'page':<32} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8} {'db p50 ms':>10}"
+        f"  {'slowest query':>13}  ok",
+    ]
+    for m in measures:
+        ok = "yes" if m.p95 < GOAL_MS else "NO"
+        lines.append(
+            f"{m.name:<32} {m.p50:>8.1f} {m.p95:>8.1f} {m.queries:>8} {m.db_p50:>10.1f}"
+            f"  {m.slowest_ms:>10.1f} ms"
+            f"  {ok}"
+        )
+    lines.append("")
+    lines.append("slowest query of each page:")
+    lines.extend(f"  {m.name}: {m.slowest_sql}" for m in measures)
+    report = "\n".join(lines) + "\n"
+    print(report)
+    if args.explain:
+        for page in pages:
+            print(f"\n== {page.name}\n{_explain(client, page)}")
+    elif not args.only:
+        REPORT.parent.mkdir(parents=True, exist_ok=True)
+        REPORT.write_text(report, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
