@@ -1,5 +1,6 @@
 import datetime as dt
 import json
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -25,8 +26,10 @@ CITIZEN = "+393471234567"
 
 @pytest.fixture
 def citizen(municipality):
-    receive(CITIZEN, "Buongiorno, orari della biblioteca?", profile_name="Eufrasia P.")
-    receive(CITIZEN, "Iscrivimi")
+    # In office hours, so the sent messages are the welcome and the notice, nothing automatic.
+    with time_machine.travel(dt.datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Europe/Rome"))):
+        receive(CITIZEN, "Buongiorno, orari della biblioteca?", profile_name="Eufrasia P.")
+        receive(CITIZEN, "Iscrivimi")
     subscriber = Subscriber.objects.get(number=CITIZEN)
     subscriber.first_name, subscriber.last_name = "Eufrasia", "Pitzalis"
     subscriber.save()

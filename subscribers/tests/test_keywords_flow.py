@@ -1,4 +1,5 @@
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -79,6 +80,8 @@ def test_unsubscribe_when_not_subscribed_says_so(municipality):
     assert not subscriber.consent_records.exists()
 
 
+# Monday morning, office hours: no out-of-hours reply in the way.
+@time_machine.travel(dt.datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Europe/Rome")))
 def test_a_message_that_is_not_a_keyword_goes_on_to_the_next_steps(municipality):
     message = receive(CITIZEN, "Vorrei iscrivimi alla mensa scolastica")
 

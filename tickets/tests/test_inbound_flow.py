@@ -1,6 +1,10 @@
 """A citizen's messages through the real inbound pipeline: tickets, deadlines, automatic replies."""
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 import pytest
+import time_machine
 
 from tickets.models import Message, Ticket, TicketEvent
 from tickets.states import MessageOrigin, TicketState
@@ -51,6 +55,8 @@ def test_a_message_after_the_ticket_is_resolved_opens_a_new_one(municipality, re
     )
 
 
+# Monday morning, office hours: no out-of-hours reply in the way.
+@time_machine.travel(dt.datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Europe/Rome")))
 def test_running_the_pipeline_twice_keeps_one_message(municipality, receive, rome):
     from urp_portal.gateway.models import InboundMessage
     from urp_portal.gateway.pipeline import inbound_message_run_pipeline
