@@ -14,8 +14,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The simulator signs its webhooks and checks the bearer token like Meta: demo-only values.
 demo: $(STAMP)
-	DEBUG=true $(BIN)/python manage.py run_demo
+	DEBUG=true \
+	WHATSAPP_APP_SECRET=$${WHATSAPP_APP_SECRET:-demo-app-secret} \
+	WHATSAPP_VERIFY_TOKEN=$${WHATSAPP_VERIFY_TOKEN:-demo-verify-token} \
+	WHATSAPP_ACCESS_TOKEN=$${WHATSAPP_ACCESS_TOKEN:-demo-access-token} \
+	WHATSAPP_PHONE_NUMBER_ID=$${WHATSAPP_PHONE_NUMBER_ID:-100000000000001} \
+	$(BIN)/python manage.py run_demo
 
 test: $(STAMP)
 	$(BIN)/pytest
