@@ -106,8 +106,9 @@ def known_citizen(assemini, settings, tmp_path):
 
 
 def test_unsubscribing_leaves_no_personal_data_in_any_table(
-    known_citizen, eager_celery, django_capture_on_commit_callbacks
+    known_citizen, eager_celery, django_capture_on_commit_callbacks, fake_graph, settings
 ):
+    settings.WHATSAPP_RECIPIENT_INTERVAL_SECONDS = 0
     photo_path = known_citizen["photo"].media_file.path
     assert personal_data_left()
 
@@ -131,7 +132,8 @@ def test_unsubscribing_leaves_no_personal_data_in_any_table(
     ]
 
 
-def test_the_confirmation_keeps_its_recipient_until_it_is_sent(known_citizen):
+def test_the_confirmation_keeps_its_recipient_until_it_is_sent(known_citizen, fake_graph, settings):
+    settings.WHATSAPP_RECIPIENT_INTERVAL_SECONDS = 0
     receive(CITIZEN, "Cancellami")
     confirmation = OutboundMessage.objects.get(purpose="unsubscribed")
 

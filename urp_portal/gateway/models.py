@@ -96,6 +96,8 @@ class OutboundMessage(models.Model):
     media_file = models.FileField(upload_to="outbound/%Y/%m/", blank=True)
     # What caused it, for the admin and the statistics ("reply", "welcome", "broadcast", ...).
     purpose = models.CharField(_("motivo"), max_length=40, db_index=True)
+    # The end of the 24-hour window as known when the message was written (free text only).
+    window_closes_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Higher goes first: emergency alerts overtake a broadcast being sent.
     priority = models.PositiveSmallIntegerField(default=5)
 

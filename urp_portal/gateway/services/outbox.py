@@ -56,7 +56,11 @@ def outbound_message_create(
     priority: int = 5,
 ) -> OutboundMessage:
     """Put a message in the outbox, in the caller's transaction; it is sent after commit."""
+    last_inbound = None if template_name else inbound_last_sent_at(sender=to)
     message = OutboundMessage.objects.create(
+        # Read now: a reply to "Cancellami" must still go out after the erasure that follows
+        # it in the same transaction has scrubbed the citizen's inbound messages.
+        window_closes_at=last_inbound + SERVICE_WINDOW if last_inbound else None,
         to=to,
         purpose=purpose,
         text=text,
@@ -109,7 +113,10 @@ def _window_closed(message: OutboundMessage, now: dt.datetime) -> bool:
     if message.template_name:
         return False
     last = inbound_last_sent_at(sender=message.to)
-    return last is None or now - last > SERVICE_WINDOW
+    closes_at = last + SERVICE_WINDOW if last else None
+    if message.window_closes_at and (closes_at is None or message.window_closes_at > closes_at):
+        closes_at = message.window_closes_at
+    return closes_at is None or now > closes_at
 
 
 def outbound_message_send(
