@@ -16,8 +16,8 @@ from .factories import SimulatedMessageFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("urp_portal.simulator.tests.urls")]
 
-# shared/ lies beside the repository, here and in CI.
-FIXTURES = Path(__file__).resolve().parents[4] / "shared" / "fixtures" / "cloud_api"
+# Meta's sample payloads, kept in the repository (tests/data/cloud_api, see its SOURCES.md).
+FIXTURES = Path(__file__).resolve().parents[3] / "tests" / "data" / "cloud_api"
 
 
 def keys_of(value):
