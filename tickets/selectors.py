@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
+from urp_portal.accounts.principals import ApiTokenUser, principal_for_token
 from urp_portal.accounts.roles import Role, user_has_role
 
 from .models import Forward, MunicipalService, Ticket
@@ -23,11 +24,15 @@ def user_is_urp(user: Any) -> bool:
         return False
     cached = getattr(user, "_urp_is_urp", None)
     if cached is None:
-        cached = (
-            user.is_superuser
-            or user_has_role(user, Role.OPERATOR)
-            or user_has_role(user, Role.ADMINISTRATOR)
-        )
+        if isinstance(user, ApiTokenUser):
+            # One of the comune's systems: its token's role stands for an account's groups.
+            cached = principal_for_token(user.token).has_any_role(Role.OPERATOR)
+        else:
+            cached = (
+                user.is_superuser
+                or user_has_role(user, Role.OPERATOR)
+                or user_has_role(user, Role.ADMINISTRATOR)
+            )
         user._urp_is_urp = cached
     return cached
 
@@ -35,7 +40,13 @@ def user_is_urp(user: Any) -> bool:
 def user_service_ids(user: Any) -> list[int]:
     cached = getattr(user, "_urp_service_ids", None)
     if cached is None:
-        cached = list(MunicipalService.objects.filter(staff=user).values_list("pk", flat=True))
+        if isinstance(user, ApiTokenUser):
+            # A service's token names its service by slug; a token of another role acts for none.
+            slug = user.token.service_slug if user.token.role == Role.SERVICE else ""
+            services = MunicipalService.objects.filter(slug=slug) if slug else None
+        else:
+            services = MunicipalService.objects.filter(staff=user)
+        cached = [] if services is None else list(services.values_list("pk", flat=True))
         user._urp_service_ids = cached
     return cached
 

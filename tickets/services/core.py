@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from urp_portal.accounts.principals import ApiTokenUser
 from urp_portal.municipality.errors import UserError
 
 from ..models import Ticket, TicketEvent
@@ -27,6 +29,17 @@ def ticket_lock(*, ticket: Ticket | int) -> Ticket:
     return Ticket.objects.select_for_update().select_related("subscriber").get(pk=pk)
 
 
+def actor_user(actor: Any) -> AbstractBaseUser | None:
+    """The console account behind an actor, for the user foreign keys; None for one of the
+    comune's systems calling with an API token (it has no account) and for the product itself."""
+    return actor if isinstance(actor, AbstractBaseUser) and actor.pk else None
+
+
+def actor_label(actor: Any) -> str:
+    """Who acted, in words, where no account can be pointed to: "API: <token name>"."""
+    return str(actor) if isinstance(actor, ApiTokenUser) else ""
+
+
 def event_write(
     *,
     ticket: Ticket,
@@ -40,7 +53,8 @@ def event_write(
     return TicketEvent.objects.create(
         ticket=ticket,
         kind=kind,
-        actor=actor if getattr(actor, "pk", None) else None,
+        actor=actor_user(actor),
+        actor_label=actor_label(actor),
         at=at or timezone.now(),
         from_state=from_state,
         to_state=to_state,

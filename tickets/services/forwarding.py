@@ -21,6 +21,8 @@ from ..selectors import reply_window_is_open, user_is_urp, user_service_ids
 from ..states import MessageOrigin, TicketEventKind, TicketState
 from .core import (
     TicketNotAllowed,
+    actor_label,
+    actor_user,
     event_write,
     require_not_finished,
     require_urp,
@@ -46,7 +48,7 @@ def ticket_forward(
         ticket=ticket,
         service=service,
         note=note.strip(),
-        by=actor,
+        by=actor_user(actor),
         at=now,
         token=secrets.token_urlsafe(32),
     )
@@ -54,7 +56,12 @@ def ticket_forward(
     if forward.note:
         reason = f"{reason} {forward.note}"
     Message.objects.create(
-        ticket=ticket, origin=MessageOrigin.NOTE, text=reason, author=actor, at=now
+        ticket=ticket,
+        origin=MessageOrigin.NOTE,
+        text=reason,
+        author=actor_user(actor),
+        author_label=actor_label(actor),
+        at=now,
     )
     ticket_move(
         ticket=ticket,
@@ -132,7 +139,7 @@ def forward_answer(
     require_not_finished(ticket)
     now = timezone.now()
     forward.answer = text
-    forward.answered_by = author
+    forward.answered_by = actor_user(author)
     forward.answered_at = now
     forward.save(update_fields=["answer", "answered_by", "answered_at"])
     outbound = None
@@ -154,7 +161,8 @@ def forward_answer(
         ticket=ticket,
         origin=MessageOrigin.SERVICE,
         text=text,
-        author=author,
+        author=actor_user(author),
+        author_label=actor_label(author),
         outbound=outbound,
         at=now,
     )
