@@ -21,6 +21,8 @@ from ..states import TicketEventKind, TicketState, can_transition
 class TicketNotAllowed(UserError):
     default_message = gettext_lazy("Non è permesso su questa richiesta.")
     code = "ticket_not_allowed"
+    # The API answers it as a refusal, not as invalid input.
+    http_status = 403
 
 
 def ticket_lock(*, ticket: Ticket | int) -> Ticket:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
@@ -15,10 +16,12 @@ from django.utils.translation import gettext as _
 from urp_portal.gateway.services import outbound_message_create
 from urp_portal.municipality.errors import UserError
 from urp_portal.municipality.models import Municipality
+from urp_portal.municipality.selectors import municipality_get_active
 
 from ..models import Forward, Message, MunicipalService, Ticket
-from ..selectors import reply_window_is_open, user_is_urp, user_service_ids
+from ..selectors import forward_for_user, reply_window_is_open, user_is_urp, user_service_ids
 from ..states import MessageOrigin, TicketEventKind, TicketState
+from .conversation import ticket_reply
 from .core import (
     TicketNotAllowed,
     actor_label,
@@ -187,3 +190,36 @@ def forward_answer(
             ticket=ticket, kind=TicketEventKind.SERVICE_ANSWER, actor=author, at=now, reason=reason
         )
     return forward
+
+
+def ticket_respond(
+    *,
+    ticket: Ticket,
+    author: Any,
+    text: str = "",
+    template_name: str = "",
+    template_parameters: Sequence[str] = (),
+) -> None:
+    """An answer on a ticket, routed by who gives it: the URP's goes to the citizen
+    (ticket_reply); a municipal service's goes back to the URP as the answer to the ticket's
+    latest forward to that service (forward_answer), which the URP then reads and sends on."""
+    if user_is_urp(author):
+        ticket_reply(
+            ticket=ticket,
+            author=author,
+            text=text,
+            template_name=template_name,
+            template_parameters=template_parameters,
+        )
+        return
+    forward = forward_for_user(user=author, ticket=ticket)
+    if forward is None:
+        raise TicketNotAllowed()
+    if template_name:
+        raise UserError(
+            _("Un servizio comunale risponde all'URP con un testo, non con un modello."),
+            code="service_answers_with_text",
+        )
+    forward_answer(
+        forward=forward, author=author, text=text, municipality=municipality_get_active()
+    )
