@@ -96,7 +96,7 @@ def ticket_list_filter(
             | Q(subscriber__last_name__icontains=q)
             | Q(subscriber__profile_name__icontains=q)
             | Q(subscriber__number__icontains=q)
-            | Exists(Message.objects.filter(ticket=OuterRef("pk"), text__icontains=q))
+            | Q(Exists(Message.objects.filter(ticket=OuterRef("pk"), text__icontains=q)))
         )
         number = _TICKET_NUMBER.match(q)
         if number:

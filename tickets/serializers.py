@@ -74,15 +74,15 @@ class TicketMessageSerializer(serializers.ModelSerializer):
     def get_author(self, message: Message) -> str | None:
         return _person(message.author, message.author_label)
 
-    @extend_schema_field(
-        serializers.ChoiceField(choices=OutboundState.choices, allow_null=True)  # type: ignore[arg-type]
-    )
+    @extend_schema_field(serializers.ChoiceField(choices=OutboundState.choices, allow_null=True))
     def get_delivery(self, message: Message) -> str | None:
         return message.outbound.state if message.outbound is not None else None
 
 
 class TicketForwardSerializer(serializers.ModelSerializer):
-    service = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    service: serializers.SlugRelatedField[MunicipalService] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
 
     class Meta:
         model = Forward
@@ -95,7 +95,7 @@ class TicketSerializer(serializers.ModelSerializer):
 
     state = serializers.ChoiceField(choices=TicketState.choices)
     category = serializers.ChoiceField(choices=[("", ""), *TicketCategory.choices])
-    service = serializers.SlugRelatedField(
+    service: serializers.SlugRelatedField[MunicipalService] = serializers.SlugRelatedField(
         slug_field="slug",
         read_only=True,
         help_text=_("Il servizio competente (slug), se assegnato."),

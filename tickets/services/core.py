@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
@@ -16,6 +16,9 @@ from urp_portal.municipality.errors import UserError
 from ..models import Ticket, TicketEvent
 from ..selectors import user_is_urp
 from ..states import TicketEventKind, TicketState, can_transition
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 class TicketNotAllowed(UserError):
@@ -31,10 +34,12 @@ def ticket_lock(*, ticket: Ticket | int) -> Ticket:
     return Ticket.objects.select_for_update().select_related("subscriber").get(pk=pk)
 
 
-def actor_user(actor: Any) -> AbstractBaseUser | None:
+def actor_user(actor: Any) -> User | None:
     """The console account behind an actor, for the user foreign keys; None for one of the
     comune's systems calling with an API token (it has no account) and for the product itself."""
-    return actor if isinstance(actor, AbstractBaseUser) and actor.pk else None
+    if isinstance(actor, AbstractBaseUser) and actor.pk:
+        return cast("User", actor)  # AUTH_USER_MODEL is auth.User
+    return None
 
 
 def actor_label(actor: Any) -> str:
