@@ -26,8 +26,8 @@ from ..models import CannedAnswer, Message, Ticket
 from ..selectors import reply_window_is_open
 from ..states import ClosingReason, MessageOrigin, TicketEventKind, TicketState
 from .core import (
+    actor_account,
     actor_label,
-    actor_user,
     event_write,
     require_not_finished,
     require_urp,
@@ -233,7 +233,7 @@ def ticket_reply(
         text=text or " · ".join(str(p) for p in template_parameters),
         template_name=template_name,
         outbound=outbound,
-        author=actor_user(author),
+        author=actor_account(author),
         author_label=actor_label(author),
         at=now,
     )
@@ -242,7 +242,7 @@ def ticket_reply(
         fields["first_response_at"] = now
     # One of the comune's systems (an API token) answers without taking the ticket: it has no
     # account to be the assignee.
-    if ticket.assignee_id is None and actor_user(author) is not None:
+    if ticket.assignee_id is None and actor_account(author) is not None:
         fields["assignee"] = author
         event_write(
             ticket=ticket,
@@ -292,7 +292,7 @@ def ticket_add_note(*, ticket: Ticket, author: Any, text: str) -> Message:
         ticket=ticket,
         origin=MessageOrigin.NOTE,
         text=text,
-        author=actor_user(author),
+        author=actor_account(author),
         author_label=actor_label(author),
         at=timezone.now(),
     )

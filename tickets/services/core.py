@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from urp_portal.accounts.principals import ApiTokenUser
+from urp_portal.accounts.principals import actor_account, actor_label
 from urp_portal.municipality.errors import UserError
 
 from ..models import Ticket, TicketEvent
 from ..selectors import user_is_urp
 from ..states import TicketEventKind, TicketState, can_transition
-
-if TYPE_CHECKING:
-    from django.contrib.auth.models import User
 
 
 class TicketNotAllowed(UserError):
@@ -34,19 +30,6 @@ def ticket_lock(*, ticket: Ticket | int) -> Ticket:
     return Ticket.objects.select_for_update().select_related("subscriber").get(pk=pk)
 
 
-def actor_user(actor: Any) -> User | None:
-    """The console account behind an actor, for the user foreign keys; None for one of the
-    comune's systems calling with an API token (it has no account) and for the product itself."""
-    if isinstance(actor, AbstractBaseUser) and actor.pk:
-        return cast("User", actor)  # AUTH_USER_MODEL is auth.User
-    return None
-
-
-def actor_label(actor: Any) -> str:
-    """Who acted, in words, where no account can be pointed to: "API: <token name>"."""
-    return str(actor) if isinstance(actor, ApiTokenUser) else ""
-
-
 def event_write(
     *,
     ticket: Ticket,
@@ -60,7 +43,7 @@ def event_write(
     return TicketEvent.objects.create(
         ticket=ticket,
         kind=kind,
-        actor=actor_user(actor),
+        actor=actor_account(actor),
         actor_label=actor_label(actor),
         at=at or timezone.now(),
         from_state=from_state,

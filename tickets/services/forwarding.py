@@ -24,8 +24,8 @@ from ..states import MessageOrigin, TicketEventKind, TicketState
 from .conversation import ticket_reply
 from .core import (
     TicketNotAllowed,
+    actor_account,
     actor_label,
-    actor_user,
     event_write,
     require_not_finished,
     require_urp,
@@ -51,7 +51,7 @@ def ticket_forward(
         ticket=ticket,
         service=service,
         note=note.strip(),
-        by=actor_user(actor),
+        by=actor_account(actor),
         at=now,
         token=secrets.token_urlsafe(32),
     )
@@ -62,7 +62,7 @@ def ticket_forward(
         ticket=ticket,
         origin=MessageOrigin.NOTE,
         text=reason,
-        author=actor_user(actor),
+        author=actor_account(actor),
         author_label=actor_label(actor),
         at=now,
     )
@@ -142,7 +142,7 @@ def forward_answer(
     require_not_finished(ticket)
     now = timezone.now()
     forward.answer = text
-    forward.answered_by = actor_user(author)
+    forward.answered_by = actor_account(author)
     forward.answered_at = now
     forward.save(update_fields=["answer", "answered_by", "answered_at"])
     outbound = None
@@ -164,7 +164,7 @@ def forward_answer(
         ticket=ticket,
         origin=MessageOrigin.SERVICE,
         text=text,
-        author=actor_user(author),
+        author=actor_account(author),
         author_label=actor_label(author),
         outbound=outbound,
         at=now,
