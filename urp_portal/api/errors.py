@@ -116,8 +116,15 @@ def _details_of(exc: exceptions.APIException, request) -> dict[str, Any]:
 
 def _user_error_response(exc: UserError) -> Response:
     # A state the user's request cannot change (a campaign already sent) is a conflict; an app
-    # says so on its exception class with `http_status = 409`. Everything else is a bad request.
-    http_status = getattr(exc, "http_status", status.HTTP_400_BAD_REQUEST)
+    # says so on its exception class with `http_status = 409`. A service's own permission check
+    # (code "permission_denied", e.g. approving a template) is a refusal. Everything else is a
+    # bad request.
+    default = (
+        status.HTTP_403_FORBIDDEN
+        if exc.code == "permission_denied"
+        else status.HTTP_400_BAD_REQUEST
+    )
+    http_status = getattr(exc, "http_status", default)
     with translation.override("it"):
         message = str(exc.message)
     with translation.override("en"):
