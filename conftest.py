@@ -1,5 +1,12 @@
 import pytest
 
+# Shared test infrastructure: a fake Graph API server, a real Celery worker, signed webhooks.
+pytest_plugins = [
+    "tests.fixtures.fake_graph",
+    "tests.fixtures.celery_worker",
+    "tests.fixtures.webhooks",
+]
+
 
 @pytest.fixture
 def municipality(db):

@@ -19,6 +19,7 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("tickets/", include("tickets.urls")),
     path("api/v1/", include("urp_portal.api.urls")),
+    path("webhooks/", include("urp_portal.gateway.urls")),
 ]
 
 # The fake WhatsApp API and the citizen's phone: demo, tests and training only, never production.

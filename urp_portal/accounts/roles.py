@@ -56,6 +56,11 @@ ROLE_PERMISSIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
         ("subscribers", "datasubjectrequest"): READ,
         # API tokens are revoked, never deleted (the admin offers no delete).
         ("accounts", "apitoken"): WRITE,
+        # The gateway's rows are written by the gateway; "change" lets the admin reprocess an
+        # event or retry a message through the services.
+        ("gateway", "webhookevent"): ("view", "change"),
+        ("gateway", "inboundmessage"): READ,
+        ("gateway", "outboundmessage"): ("view", "change"),
     },
     Role.OPERATOR: {
         ("municipality", "municipality"): READ,

@@ -108,6 +108,8 @@ class OutboundMessage(models.Model):
     attempts = models.PositiveIntegerField(_("tentativi"), default=0)
     # Set when a worker died while this message was in flight: it may have been sent or not.
     needs_review = models.BooleanField(_("da verificare"), default=False)
+    # While a retry or a paced send is scheduled for later, the sweep leaves the row alone.
+    not_before = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(_("creato il"), auto_now_add=True, db_index=True)
     sending_started_at = models.DateTimeField(null=True, blank=True)
@@ -135,3 +137,37 @@ class OutboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.to} {self.purpose} ({self.get_state_display()})"
+
+
+class PendingStatus(models.Model):
+    """A provider status whose message we cannot match yet: it arrived before the send's own
+    answer stored the provider id. Applied, then deleted, when that id is stored."""
+
+    provider_id = models.CharField(max_length=200, db_index=True)
+    status = models.CharField(max_length=12)
+    at = models.DateTimeField()
+    error_code = models.CharField(max_length=20, blank=True)
+    error_message = models.TextField(blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("stato in attesa")
+        verbose_name_plural = _("stati in attesa")
+        constraints = [
+            models.UniqueConstraint(fields=["provider_id", "status"], name="pending_status_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider_id} {self.status}"
+
+
+class RateSlot(models.Model):
+    """The rate limiter's state when there is no Redis (the embedded default): the next free
+    moment of a bucket, shared by every process through the database."""
+
+    key = models.CharField(max_length=200, unique=True)
+    # Seconds since the epoch (the "theoretical arrival time" of GCRA).
+    next_at = models.FloatField(default=0.0)
+
+    def __str__(self) -> str:
+        return self.key

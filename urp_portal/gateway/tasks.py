@@ -1,24 +1,54 @@
+"""Thin tasks: take ids, call one service. Each is safe to run twice (acks_late redelivers a
+task whose worker died)."""
+
+import datetime as dt
+
 from celery import shared_task
-from django.db import transaction
 from django.utils import timezone
 
-from .adapters import get_adapter
-from .models import OutboundMessage
-from .states import OutboundState
+from . import services
+from .adapters.base import TransientSendError
+from .services.outbox import RETRY_BACKOFF_MAX
+
+# A row still `sending` this long after it started belongs to a dead worker: longer than the
+# task's hard time limit (CELERY_TASK_TIME_LIMIT), so a live send is never taken for dead.
+SENDING_STALE_AFTER = dt.timedelta(minutes=5)
+# A queued row with no progress this long lost its task.
+QUEUED_STALE_AFTER = dt.timedelta(minutes=2)
+# Unprocessed webhooks and messages are picked up again between these ages.
+INBOUND_STALE_AFTER = dt.timedelta(minutes=2)
+INBOUND_GIVE_UP_AFTER = dt.timedelta(days=1)
+
+
+@shared_task(
+    bind=True,
+    autoretry_for=(TransientSendError,),
+    retry_backoff=2,
+    retry_backoff_max=RETRY_BACKOFF_MAX,
+    retry_jitter=True,
+    max_retries=8,
+)
+def outbound_message_send(self, message_id: int, paced: bool = False) -> None:
+    wait = services.outbound_message_send(
+        message_id=message_id,
+        paced=paced,
+        last_attempt=self.request.retries >= self.max_retries,
+    )
+    if wait:
+        # The recipient's slot is reserved for then; the new task will not ask again.
+        services.outbox.enqueue_send(message_id, countdown=wait, paced=True)
 
 
 @shared_task
-def outbound_message_send(message_id: int) -> None:
-    with transaction.atomic():
-        message = OutboundMessage.objects.select_for_update().get(pk=message_id)
-        if message.state != OutboundState.QUEUED:
-            return
-        result = get_adapter().send(message)
-        message.provider_id = result.provider_id
-        message.state = OutboundState.SENT
-        message.sent_at = timezone.now()
-        message.attempts += 1
-        message.save(update_fields=["provider_id", "state", "sent_at", "attempts"])
+def outbound_messages_send_batch(message_ids: list[int]) -> None:
+    """A broadcast's fan-out: one task per message, so each retries and is reviewed alone."""
+    for message_id in message_ids:
+        services.outbox.enqueue_send(message_id)
+
+
+@shared_task
+def webhook_event_process(event_id: int) -> None:
+    services.webhook_event_process(event_id=event_id)
 
 
 @shared_task
@@ -26,6 +56,18 @@ def inbound_message_process(message_id: int) -> None:
     from .pipeline import inbound_message_run_pipeline
 
     inbound_message_run_pipeline(message_id=message_id)
+
+
+@shared_task
+def gateway_sweep() -> None:
+    """Periodic (CELERY_BEAT_SCHEDULE): the safety net for tasks lost with a dead worker."""
+    now = timezone.now()
+    services.outbox_sweep(
+        sending_started_before=now - SENDING_STALE_AFTER, queued_before=now - QUEUED_STALE_AFTER
+    )
+    services.inbound_sweep(
+        received_before=now - INBOUND_STALE_AFTER, not_before=now - INBOUND_GIVE_UP_AFTER
+    )
 
 
 from .media_tasks import inbound_media_fetch  # noqa: E402, F401  (registers the media task)

@@ -326,3 +326,27 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
     },
 }
+
+# --- WhatsApp gateway: delivery (issue 3) -------------------------------------------------------
+# Where the `simulator` gateway finds the product's own fake Graph API (urp_portal.simulator).
+SIMULATOR_GRAPH_URL = env.str(
+    "SIMULATOR_GRAPH_URL", default="http://127.0.0.1:8000/simulator/graph/v23.0"
+)
+# Seconds between two messages to the same citizen: Meta's pair rate limit (131056) allows
+# about one message every 6 seconds to one number. Urgent messages skip it.
+WHATSAPP_RECIPIENT_INTERVAL_SECONDS = env.float("WHATSAPP_RECIPIENT_INTERVAL_SECONDS", default=6.0)
+# The safety net for tasks lost with a dead worker: rows left `sending` are marked for review,
+# queued rows and unprocessed webhooks are enqueued again.
+CELERY_BEAT_SCHEDULE["gateway-sweep"] = {
+    "task": "urp_portal.gateway.tasks.gateway_sweep",
+    "schedule": 60.0,
+}
+# acks_late + reject_on_worker_lost (above) redeliver a task whose worker died; with a long
+# task that lost its broker connection the same task would run twice at once, so it is
+# cancelled instead (the redelivered copy runs; the outbox's `sending` state stops a double send).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# The send task sleeps at most for its rate-limit slot (workers / rate seconds) plus one HTTP
+# call of at most 25 s (connect 5 + read 20): the 60 s soft / 90 s hard limits above leave room,
+# and the sweep waits 5 minutes before calling a `sending` row dead. The longest countdown we
+# schedule (retry backoff, max 600 s, or a paced send) stays far below the Redis
+# visibility_timeout of 3600 s, so Redis never hands a waiting task to a second worker.

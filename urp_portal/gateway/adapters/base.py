@@ -1,0 +1,116 @@
+"""The one interface every gateway adapter speaks, and the plain objects it speaks in.
+
+An adapter knows a provider's wire format and nothing of the product: it checks a webhook's
+signature, turns a webhook body into `ParsedInbound` / `ParsedStatus`, sends one outbound message
+and fetches inbound media. Everything that writes to the database lives in the services.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+from ..models import OutboundMessage
+
+
+@dataclass(frozen=True)
+class ParsedInbound:
+    """A citizen's message as the provider described it."""
+
+    provider_id: str
+    # E.164 with "+" when the provider gives the number; otherwise the username-based user id.
+    sender: str
+    sent_at: dt.datetime
+    kind: str
+    sender_user_id: str = ""
+    profile_name: str = ""
+    text: str = ""
+    media_id: str = ""
+    media_mime_type: str = ""
+    media_filename: str = ""
+    reply_to_provider_id: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ParsedStatus:
+    """What the provider says happened to one of our messages."""
+
+    provider_id: str
+    # One of "sent", "delivered", "read", "failed" (OutboundState values).
+    status: str
+    at: dt.datetime
+    recipient: str = ""
+    error_code: str = ""
+    error_message: str = ""
+
+
+@dataclass(frozen=True)
+class ParsedEvent:
+    messages: list[ParsedInbound] = field(default_factory=list)
+    statuses: list[ParsedStatus] = field(default_factory=list)
+
+
+class WebhookFormatError(ValueError):
+    """The body is not this gateway's webhook format (malformed or foreign)."""
+
+
+class SendError(Exception):
+    """Sending failed; `code` is the provider's error code as text, `message` its explanation."""
+
+    def __init__(self, code: str, message: str) -> None:
+        # Both in args, so that the exception pickles (Celery stores it with a retry).
+        super().__init__(code, message)
+        self.code = code
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"[{self.code}] {self.message}"
+
+
+class TransientSendError(SendError):
+    """Not sent, and trying again later may work (network, 5xx, throttling)."""
+
+    # Seconds the recipient's pace is pushed back before the retry (pair rate limit).
+    recipient_cooldown: float = 0.0
+
+
+class PairRateLimitError(TransientSendError):
+    """Too many messages to this one recipient (Meta 131056): wait longer before the next."""
+
+    recipient_cooldown = 60.0
+
+
+class PermanentSendError(SendError):
+    """Not sent, and sending the same message again will fail the same way."""
+
+
+class AmbiguousSendError(SendError):
+    """The request left, but no answer came back: the message may have been sent. Never
+    resent automatically; an operator reviews it."""
+
+
+@runtime_checkable
+class GatewayAdapter(Protocol):
+    # The adapter's module name under urp_portal.gateway.adapters, stored on each WebhookEvent.
+    name: ClassVar[str]
+
+    def verify_signature(self, *, body: bytes, headers: Mapping[str, str], url: str) -> bool:
+        """True when the webhook request is signed by the provider (constant-time compare)."""
+        ...
+
+    def parse_webhook(self, *, body: bytes, content_type: str = "") -> ParsedEvent:
+        """The messages and statuses of a webhook body; WebhookFormatError when it is not this
+        gateway's format."""
+        ...
+
+    def send(self, message: OutboundMessage) -> str:
+        """Send one message and return the provider's id for it; raises a SendError subclass."""
+        ...
+
+    def fetch_media(self, media_id: str) -> tuple[bytes, str, str]:
+        """The media's bytes, MIME type and file name (may be empty); raises a SendError
+        subclass (transient or permanent) when the provider cannot give it."""
+        ...

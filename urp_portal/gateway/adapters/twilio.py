@@ -1,0 +1,218 @@
+"""Twilio's WhatsApp API: form-encoded webhooks signed with X-Twilio-Signature, status callbacks,
+`POST /2010-04-01/Accounts/{sid}/Messages.json` with basic auth."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import json
+import mimetypes
+import threading
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qsl, urlparse
+
+import requests
+from django.conf import settings
+from requests.adapters import HTTPAdapter
+
+from ..models import OutboundMessage
+from ..states import MessageKind
+from .base import (
+    AmbiguousSendError,
+    ParsedEvent,
+    ParsedInbound,
+    ParsedStatus,
+    PermanentSendError,
+    SendError,
+    TransientSendError,
+    WebhookFormatError,
+)
+
+TIMEOUT = (5, 20)
+
+# Twilio's MessageStatus → ours; "queued", "accepted", "sending", "receiving" say nothing new.
+STATUS_OF = {
+    "sent": "sent",
+    "delivered": "delivered",
+    "read": "read",
+    "failed": "failed",
+    "undelivered": "failed",
+}
+# Twilio error codes (twilio.com/docs/api/errors) that a later retry can cure.
+TRANSIENT_CODES = {"20429", "20500", "20503", "30001", "63038"}
+WINDOW_CLOSED_CODE = "63016"
+
+
+def _address(value: str) -> str:
+    # "whatsapp:+39333..." → "+39333..."
+    return value.split(":", 1)[1] if value.startswith("whatsapp:") else value
+
+
+def twilio_signature(*, auth_token: str, url: str, params: list[tuple[str, str]]) -> str:
+    """Base64 HMAC-SHA1 of the URL followed by every POST parameter (name then value) sorted by
+    name, as Twilio computes it."""
+    payload = url + "".join(f"{key}{value}" for key, value in sorted(params))
+    digest = hmac.new(auth_token.encode(), payload.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+class Adapter:
+    name = "twilio"
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    @property
+    def session(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            pool = HTTPAdapter(pool_connections=2, pool_maxsize=16, max_retries=0)
+            session.mount("http://", pool)
+            session.mount("https://", pool)
+            session.auth = (settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN)
+            self._local.session = session
+        return session
+
+    def verify_signature(self, *, body: bytes, headers: Mapping[str, str], url: str) -> bool:
+        token = str(settings.TWILIO_AUTH_TOKEN)
+        given = headers.get("X-Twilio-Signature", "")
+        if not token or not given:
+            return False
+        try:
+            params = parse_qsl(body.decode(), keep_blank_values=True)
+        except UnicodeDecodeError:
+            return False
+        expected = twilio_signature(auth_token=token, url=url, params=params)
+        return hmac.compare_digest(expected.encode(), given.encode())
+
+    def parse_webhook(self, *, body: bytes, content_type: str = "") -> ParsedEvent:
+        try:
+            params = dict(parse_qsl(body.decode(), keep_blank_values=True, strict_parsing=True))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise WebhookFormatError(f"not a form body: {exc}") from exc
+        sid = params.get("MessageSid") or params.get("SmsSid")
+        if not sid or not params.get("AccountSid"):
+            raise WebhookFormatError("not a Twilio webhook (no MessageSid / AccountSid)")
+        # Twilio gives no event time; the moment we parse it is the closest we have.
+        now = dt.datetime.now(tz=dt.UTC)
+        if "MessageStatus" in params:
+            status = STATUS_OF.get(params["MessageStatus"])
+            if status is None:
+                return ParsedEvent()
+            return ParsedEvent(
+                statuses=[
+                    ParsedStatus(
+                        provider_id=sid,
+                        status=status,
+                        at=now,
+                        recipient=_address(params.get("To", "")),
+                        error_code=params.get("ErrorCode", ""),
+                        error_message=params.get("ErrorMessage", ""),
+                    )
+                ]
+            )
+        sender = _address(params.get("From", ""))
+        if not sender:
+            raise WebhookFormatError("inbound message without From")
+        kind, text, media_id, mime = MessageKind.TEXT, params.get("Body", ""), "", ""
+        extra: dict[str, Any] = {}
+        if int(params.get("NumMedia") or 0) > 0:
+            media_id = params.get("MediaUrl0", "")
+            mime = params.get("MediaContentType0", "")
+            major = mime.split("/", 1)[0]
+            kind = {
+                "image": MessageKind.IMAGE,
+                "audio": MessageKind.VOICE,
+                "video": MessageKind.VIDEO,
+            }.get(major, MessageKind.DOCUMENT)
+            if mime == "image/webp":
+                kind = MessageKind.STICKER
+        elif params.get("Latitude") and params.get("Longitude"):
+            kind = MessageKind.LOCATION
+            extra["location"] = {
+                "latitude": float(params["Latitude"]),
+                "longitude": float(params["Longitude"]),
+                "address": params.get("Address", ""),
+            }
+        elif params.get("ButtonPayload"):
+            kind = MessageKind.BUTTON
+            text = params.get("ButtonText", text)
+            extra["payload"] = params["ButtonPayload"]
+        return ParsedEvent(
+            messages=[
+                ParsedInbound(
+                    provider_id=sid,
+                    sender=sender,
+                    sender_user_id=params.get("WaId", ""),
+                    profile_name=params.get("ProfileName", ""),
+                    sent_at=now,
+                    kind=kind,
+                    text=text,
+                    media_id=media_id,
+                    media_mime_type=mime,
+                    reply_to_provider_id=params.get("OriginalRepliedMessageSid", ""),
+                    extra=extra,
+                )
+            ]
+        )
+
+    def _classify(self, response: requests.Response) -> SendError:
+        try:
+            data = response.json()
+        except ValueError:
+            data = {}
+        code = str(data.get("code") or response.status_code)
+        message = str(data.get("message") or response.reason or "")
+        if code == WINDOW_CLOSED_CODE:
+            message += " (finestra di 24 ore chiusa: usare un modello approvato)"
+        if code in TRANSIENT_CODES or response.status_code == 429 or response.status_code >= 500:
+            return TransientSendError(code=code, message=message)
+        return PermanentSendError(code=code, message=message)
+
+    def send(self, message: OutboundMessage) -> str:
+        form: dict[str, str] = {
+            "From": f"whatsapp:{settings.TWILIO_WHATSAPP_FROM}",
+            "To": f"whatsapp:{message.to}",
+        }
+        if message.template_name:
+            # On Twilio an approved template is a Content SID; parameters are numbered variables.
+            form["ContentSid"] = message.template_name
+            form["ContentVariables"] = json.dumps(
+                {str(i): str(p) for i, p in enumerate(message.template_parameters, start=1)}
+            )
+        else:
+            form["Body"] = message.text
+            if message.media_url:
+                form["MediaUrl"] = message.media_url
+        url = (
+            f"{str(settings.TWILIO_API_URL).rstrip('/')}/2010-04-01/Accounts/"
+            f"{settings.TWILIO_ACCOUNT_SID}/Messages.json"
+        )
+        try:
+            response = self.session.post(url, data=form, timeout=TIMEOUT)
+        except (requests.ConnectTimeout, requests.exceptions.SSLError) as exc:
+            raise TransientSendError(code="network", message=str(exc)) from exc
+        except requests.RequestException as exc:
+            raise AmbiguousSendError(code="network", message=str(exc)) from exc
+        if response.status_code >= 300:
+            raise self._classify(response)
+        try:
+            return str(response.json()["sid"])
+        except (ValueError, KeyError) as exc:
+            raise AmbiguousSendError(code="response", message=response.text[:200]) from exc
+
+    def fetch_media(self, media_id: str) -> tuple[bytes, str, str]:
+        # Twilio's media id is the MediaUrl itself; it answers with a redirect to the file.
+        try:
+            response = self.session.get(media_id, timeout=(5, 60))
+        except requests.RequestException as exc:
+            raise TransientSendError(code="network", message=str(exc)) from exc
+        if response.status_code >= 300:
+            raise self._classify(response)
+        mime = response.headers.get("Content-Type", "")
+        extension = mimetypes.guess_extension(mime) or ""
+        return response.content, mime, f"{urlparse(media_id).path.rsplit('/', 1)[-1]}{extension}"

@@ -1,0 +1,29 @@
+"""The gateway's writes. Other apps use `outbound_message_create`; the rest serve the webhooks,
+the tasks and the admin."""
+
+from .outbox import (
+    outbound_message_create,
+    outbound_message_retry,
+    outbound_message_send,
+    outbox_sweep,
+)
+from .statuses import outbound_message_apply_pending, outbound_message_apply_status
+from .webhooks import (
+    inbound_sweep,
+    webhook_event_process,
+    webhook_event_reprocess,
+    webhook_event_store,
+)
+
+__all__ = [
+    "inbound_sweep",
+    "outbound_message_apply_pending",
+    "outbound_message_apply_status",
+    "outbound_message_create",
+    "outbound_message_retry",
+    "outbound_message_send",
+    "outbox_sweep",
+    "webhook_event_process",
+    "webhook_event_reprocess",
+    "webhook_event_store",
+]

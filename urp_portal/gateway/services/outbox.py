@@ -1,0 +1,285 @@
+"""The outbox: messages are written in the caller's transaction and sent by a task after commit.
+
+Sending never repeats a message that may have left: a row is moved to `sending` and committed
+*before* the provider is called, so a worker killed during the call leaves the row in `sending`,
+and whoever finds it there (the task delivered again, or the sweep) marks it for review instead
+of sending it again. Only errors that prove nothing was sent put it back in the queue.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Sequence
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .. import ratelimit
+from ..adapters import get_adapter
+from ..adapters.base import (
+    AmbiguousSendError,
+    PermanentSendError,
+    SendError,
+    TransientSendError,
+)
+from ..models import OutboundMessage
+from ..selectors import inbound_last_sent_at
+from ..states import OutboundState
+from .statuses import outbound_message_apply_pending
+
+logger = logging.getLogger(__name__)
+
+# Emergency alerts and the like skip the per-recipient pace.
+URGENT_PRIORITY = 9
+# Free text only within this long of the citizen's last message (WhatsApp's customer window).
+SERVICE_WINDOW = dt.timedelta(hours=24)
+WINDOW_CLOSED_CODE = "131047"
+# The longest countdown of the send task's retries (its retry_backoff_max); the sweep leaves a
+# row waiting for a retry alone that long.
+RETRY_BACKOFF_MAX = 600
+# A pace wait shorter than this is slept in the task; a longer one is rescheduled.
+MAX_INLINE_WAIT = 1.0
+
+
+def outbound_message_create(
+    *,
+    to: str,
+    purpose: str,
+    text: str = "",
+    template_name: str = "",
+    template_language: str = "it",
+    template_parameters: Sequence[str] = (),
+    media_url: str = "",
+    priority: int = 5,
+) -> OutboundMessage:
+    """Put a message in the outbox, in the caller's transaction; it is sent after commit."""
+    message = OutboundMessage.objects.create(
+        to=to,
+        purpose=purpose,
+        text=text,
+        template_name=template_name,
+        template_language=template_language,
+        template_parameters=list(template_parameters),
+        media_url=media_url,
+        priority=priority,
+    )
+    transaction.on_commit(lambda: enqueue_send(message.pk))
+    return message
+
+
+def enqueue_send(message_id: int, *, countdown: float = 0, paced: bool = False) -> None:
+    from ..tasks import outbound_message_send as send_task
+
+    send_task.apply_async((message_id,), {"paced": paced}, countdown=countdown or None)
+
+
+def _lock(message_id: int) -> OutboundMessage:
+    return OutboundMessage.objects.select_for_update().get(pk=message_id)
+
+
+def _mark_for_review(message_id: int, *, reason: str, code: str = "in_flight") -> None:
+    with transaction.atomic():
+        message = _lock(message_id)
+        if message.state != OutboundState.SENDING or message.needs_review:
+            return
+        message.needs_review = True
+        message.error_code = code[:20]
+        message.error_message = reason
+        message.save(update_fields=["needs_review", "error_code", "error_message"])
+    logger.warning("outbound %s marked for review: %s", message_id, reason)
+
+
+def _fail(message_id: int, *, error: SendError) -> None:
+    with transaction.atomic():
+        message = _lock(message_id)
+        if message.state not in (OutboundState.QUEUED, OutboundState.SENDING):
+            return
+        message.state = OutboundState.FAILED
+        message.failed_at = timezone.now()
+        message.error_code = error.code[:20]
+        message.error_message = error.message
+        message.save(update_fields=["state", "failed_at", "error_code", "error_message"])
+    logger.info("outbound %s failed [%s] %s", message_id, error.code, error.message)
+
+
+def _window_closed(message: OutboundMessage, now: dt.datetime) -> bool:
+    if message.template_name:
+        return False
+    last = inbound_last_sent_at(sender=message.to)
+    return last is None or now - last > SERVICE_WINDOW
+
+
+def outbound_message_send(
+    *, message_id: int, paced: bool = False, last_attempt: bool = False
+) -> float:
+    """Send one queued message. Returns 0 when done (sent, failed, or nothing to do), or the
+    seconds after which to call again because the recipient's pace says wait (its slot is then
+    reserved: call again with paced=True). Raises TransientSendError after putting the row back
+    in the queue, for the task to retry with backoff."""
+    message = OutboundMessage.objects.filter(pk=message_id).first()
+    if message is None:
+        return 0
+    if message.state == OutboundState.SENDING:
+        # A task delivered again after its worker died mid-send: it may have left. Never resend.
+        _mark_for_review(
+            message_id,
+            reason=_(
+                "Invio interrotto: il messaggio potrebbe essere partito. Verificare prima di "
+                "inviarlo di nuovo."
+            ),
+        )
+        return 0
+    if message.state != OutboundState.QUEUED:
+        return 0
+    if _window_closed(message, timezone.now()):
+        _fail(
+            message_id,
+            error=PermanentSendError(
+                code=WINDOW_CLOSED_CODE,
+                message=_(
+                    "Finestra di 24 ore chiusa: il cittadino non scrive da più di 24 ore. "
+                    "Usare un modello approvato."
+                ),
+            ),
+        )
+        return 0
+    if not paced and message.priority < URGENT_PRIORITY:
+        wait = ratelimit.reserve_recipient_slot(message.to)
+        if wait > MAX_INLINE_WAIT:
+            _defer(message_id, seconds=wait)
+            return wait
+        time.sleep(wait)
+    ratelimit.take_global_token()
+
+    with transaction.atomic():
+        message = _lock(message_id)
+        if message.state != OutboundState.QUEUED:
+            return 0
+        message.state = OutboundState.SENDING
+        message.sending_started_at = timezone.now()
+        message.attempts += 1
+        message.not_before = None
+        message.save(update_fields=["state", "sending_started_at", "attempts", "not_before"])
+
+    try:
+        provider_id = get_adapter().send(message)
+    except TransientSendError as error:
+        _requeue_or_fail(message_id, error=error, last_attempt=last_attempt)
+        if error.recipient_cooldown:
+            ratelimit.push_back_recipient(message.to, error.recipient_cooldown)
+        raise
+    except PermanentSendError as error:
+        _fail(message_id, error=error)
+        return 0
+    except AmbiguousSendError as error:
+        _mark_for_review(message_id, reason=error.message, code=error.code)
+        return 0
+
+    with transaction.atomic():
+        message = _lock(message_id)
+        message.provider_id = provider_id
+        message.state = OutboundState.SENT
+        message.sent_at = timezone.now()
+        # Known to be sent exactly once: whoever flagged it while we were in flight was wrong.
+        message.needs_review = False
+        message.error_code = ""
+        message.error_message = ""
+        message.save(
+            update_fields=[
+                "provider_id",
+                "state",
+                "sent_at",
+                "needs_review",
+                "error_code",
+                "error_message",
+            ]
+        )
+    outbound_message_apply_pending(provider_id=provider_id)
+    return 0
+
+
+def _defer(message_id: int, *, seconds: float) -> None:
+    with transaction.atomic():
+        message = _lock(message_id)
+        message.not_before = timezone.now() + dt.timedelta(seconds=seconds)
+        message.save(update_fields=["not_before"])
+
+
+def _requeue_or_fail(message_id: int, *, error: TransientSendError, last_attempt: bool) -> None:
+    if last_attempt:
+        _fail(message_id, error=error)
+        return
+    with transaction.atomic():
+        message = _lock(message_id)
+        if message.state != OutboundState.SENDING:
+            return
+        message.state = OutboundState.QUEUED
+        message.error_code = error.code[:20]
+        message.error_message = error.message
+        # The sweep leaves it to the task's own retry for a while.
+        message.not_before = timezone.now() + dt.timedelta(seconds=RETRY_BACKOFF_MAX)
+        message.save(update_fields=["state", "error_code", "error_message", "not_before"])
+    logger.info("outbound %s will be retried: [%s] %s", message_id, error.code, error.message)
+
+
+def outbound_message_retry(*, message_id: int) -> OutboundMessage:
+    """Send again a failed message, or one in review that an operator checked did not leave."""
+    with transaction.atomic():
+        message = _lock(message_id)
+        if not (message.state == OutboundState.FAILED or message.needs_review):
+            from urp_portal.municipality.errors import UserError
+
+            raise UserError(_("Si può ritentare solo un messaggio non consegnato o da verificare."))
+        message.state = OutboundState.QUEUED
+        message.needs_review = False
+        message.error_code = ""
+        message.error_message = ""
+        message.failed_at = None
+        message.not_before = None
+        message.save(
+            update_fields=[
+                "state",
+                "needs_review",
+                "error_code",
+                "error_message",
+                "failed_at",
+                "not_before",
+            ]
+        )
+        transaction.on_commit(lambda: enqueue_send(message_id))
+    return message
+
+
+def outbox_sweep(*, sending_started_before: dt.datetime, queued_before: dt.datetime) -> dict:
+    """The periodic safety net. Rows left in `sending` by a dead worker are marked for review
+    (never resent); queued rows whose task was lost (a broker that forgot an unacknowledged
+    message, an enqueue that failed after commit) are enqueued again: sending checks the state
+    under a lock, so an extra task does nothing."""
+    stale = list(
+        OutboundMessage.objects.filter(
+            state=OutboundState.SENDING,
+            needs_review=False,
+            sending_started_at__lt=sending_started_before,
+        ).values_list("pk", flat=True)
+    )
+    for message_id in stale:
+        _mark_for_review(
+            message_id,
+            reason=_(
+                "Invio interrotto: il messaggio potrebbe essere partito. Verificare prima di "
+                "inviarlo di nuovo."
+            ),
+        )
+    now = timezone.now()
+    lost = list(
+        OutboundMessage.objects.filter(state=OutboundState.QUEUED, created_at__lt=queued_before)
+        .exclude(not_before__gt=now)
+        .order_by("-priority", "created_at")
+        .values_list("pk", flat=True)
+    )
+    for message_id in lost:
+        enqueue_send(message_id)
+    return {"marked_for_review": len(stale), "requeued": len(lost)}
