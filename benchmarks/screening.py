@@ -99,7 +99,70 @@ def time_per_message(examples: list[Example], passes: int) -> list[float]:
     return timings
 
 
-def report(examples: list[Example], passes: int) -> str:
+def database_screener():
+    """The product's path: moderation.selectors.screener_for, which reads the lists' version from
+    the database for every message and screens with the lists seeded by the migrations. Runs on
+    a throwaway SQLite file unless BENCHMARK_DATABASE_URL names another database."""
+    import os
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="urp-screening-benchmark-")
+    os.environ["DATABASE_URL"] = os.environ.get(
+        "BENCHMARK_DATABASE_URL", f"sqlite:///{folder}/benchmark.sqlite3"
+    )
+    os.environ.setdefault("DEBUG", "true")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "urp_portal.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from moderation.selectors import screener_for
+    from urp_portal.municipality.services import municipality_load_preset
+
+    cagliari = municipality_load_preset(slug="cagliari")
+
+    def screen(text: str):
+        return screener_for(municipality=cagliari)(text)
+
+    return screen
+
+
+def time_with(screen, examples: list[Example], passes: int) -> list[float]:
+    timings = []
+    for _ in range(passes):
+        for example in examples:
+            started = time.perf_counter_ns()
+            screen(example.text)
+            timings.append((time.perf_counter_ns() - started) / 1000)
+    return timings
+
+
+def timing_line(label: str, timings: list[float], passes: int) -> str:
+    p99 = statistics.quantiles(timings, n=100)[98]
+    mean = statistics.fmean(timings)
+    return (
+        f"{label} over {passes} passes: mean {mean:.1f} µs,"
+        f" median {statistics.median(timings):.1f} µs, p99 {p99:.1f} µs, max {max(timings):.1f} µs"
+    )
+
+
+def database_lines(examples: list[Example], passes: int) -> list[str]:
+    from django.db import connection
+
+    screen = database_screener()
+    predictions = [frozenset(flag.category for flag in screen(e.text)) for e in examples]
+    timings = time_with(screen, examples, passes)
+    return [
+        "",
+        f"the product's path (screener_for, lists from the database, {connection.vendor}):",
+        score_messages(examples, predictions).row("overall (message)"),
+        timing_line("time per message incl. the version query", timings, passes),
+    ]
+
+
+def report(examples: list[Example], passes: int, database: bool = True) -> str:
     flags, predictions = evaluate(examples)
     clean = sum(1 for example in examples if not example.categories)
     lines = [
@@ -122,15 +185,9 @@ def report(examples: list[Example], passes: int) -> str:
         + ", ".join(f"{rule} {count}" for rule, count in sorted(rule_counts.items())),
     ]
     timings = time_per_message(examples, passes)
-    p99 = statistics.quantiles(timings, n=100)[98]
-    mean = statistics.fmean(timings)
-    lines += [
-        "",
-        (
-            f"time per message over {passes} passes: mean {mean:.1f} µs,"
-            f" p99 {p99:.1f} µs, max {max(timings):.1f} µs"
-        ),
-    ]
+    lines += ["", timing_line("time per message", timings, passes)]
+    if database:
+        lines += database_lines(examples, passes)
     lines += ["", "errors (expected -> predicted):"]
     for example, predicted in zip(examples, predictions, strict=True):
         if bool(example.categories) != bool(predicted):
@@ -144,8 +201,13 @@ def report(examples: list[Example], passes: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--passes", type=int, default=20)
+    parser.add_argument(
+        "--no-database",
+        action="store_true",
+        help="skip the product's path (Django, lists read from a database)",
+    )
     arguments = parser.parse_args()
-    text = report(load_examples(), arguments.passes)
+    text = report(load_examples(), arguments.passes, database=not arguments.no_database)
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.write_text(text, encoding="utf-8")
     print(text, end="")

@@ -159,6 +159,12 @@ class Message(models.Model):
     author_label = models.CharField(_("autore (sistema)"), max_length=150, blank=True)
     template_name = models.CharField(_("modello"), max_length=200, blank=True)
     at = models.DateTimeField(_("ora"), db_index=True)
+    # Written by the moderation app (which stands on tickets, never the other way): why its
+    # screening flagged this citizen's message, shown to operators as a badge.
+    moderation_note = models.TextField(_("segnalazione della moderazione"), blank=True)
+    # Removed by a moderator: hidden from the operators' views and from exports (selectors), kept
+    # in the database as evidence; a moderator may restore it.
+    removed_at = models.DateTimeField(_("rimosso il"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("messaggio")

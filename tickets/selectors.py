@@ -70,6 +70,16 @@ def ticket_list_for(*, user: Any) -> QuerySet[Ticket]:
     )
 
 
+def message_list_visible() -> QuerySet[Message]:
+    """The messages staff may read, on every page, list and export: those a moderator removed are
+    kept in the database as evidence, never shown."""
+    return Message.objects.filter(removed_at__isnull=True)
+
+
+def ticket_messages_visible(*, ticket: Ticket) -> QuerySet[Message]:
+    return message_list_visible().filter(ticket=ticket)
+
+
 def ticket_get_for(*, user: Any, ticket_id: int) -> Ticket | None:
     return (
         ticket_list_for(user=user)

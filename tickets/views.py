@@ -8,8 +8,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from .models import Forward, Message
-from .selectors import ticket_list_for, user_is_urp, user_service_ids
+from .models import Forward
+from .selectors import message_list_visible, ticket_list_for, user_is_urp, user_service_ids
 
 # Shown in the page; anything else is downloaded, never rendered by the browser.
 _INLINE_PREFIXES = ("image/", "audio/", "video/")
@@ -20,7 +20,8 @@ _INLINE_PREFIXES = ("image/", "audio/", "video/")
 def message_media(request: HttpRequest, message_id: int) -> HttpResponseBase:
     """A citizen's photo, voice note or document, for staff who may see the ticket only."""
     message = (
-        Message.objects.select_related("inbound")
+        message_list_visible()
+        .select_related("inbound")
         .filter(pk=message_id, ticket__in=ticket_list_for(user=request.user))
         .first()
     )

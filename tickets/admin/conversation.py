@@ -36,6 +36,7 @@ from ..selectors import (
     reply_window_is_open,
     ticket_get_for,
     ticket_is_late,
+    ticket_messages_visible,
     user_is_urp,
 )
 from ..states import MessageOrigin
@@ -241,7 +242,7 @@ class ConversationView:
         is_urp = user_is_urp(user)
         now = timezone.now()
         chat = list(
-            Message.objects.filter(ticket=ticket)
+            ticket_messages_visible(ticket=ticket)
             .select_related("inbound", "outbound", "author")
             .order_by("-at", "-pk")[:CHAT_LIMIT]
         )

@@ -19,8 +19,8 @@ from django.utils.translation import gettext_lazy
 from urp_portal.municipality.errors import UserError
 
 from .. import services
-from ..models import Message, Ticket
-from ..selectors import ticket_list_for, user_is_urp
+from ..models import Ticket
+from ..selectors import message_list_visible, ticket_list_for, user_is_urp
 from ..states import MessageOrigin, TicketState
 from .conversation import ConversationView
 
@@ -114,7 +114,8 @@ class TicketAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Ticket]:
         now = timezone.now()
         first_text = (
-            Message.objects.filter(ticket=OuterRef("pk"), origin=MessageOrigin.CITIZEN)
+            message_list_visible()
+            .filter(ticket=OuterRef("pk"), origin=MessageOrigin.CITIZEN)
             .order_by("at", "pk")
             .values("text")[:1]
         )

@@ -300,6 +300,11 @@ CELERY_BEAT_SCHEDULE["subscribers-outbound-scrub-sent"] = {
     "task": "subscribers.tasks.outbound_scrub_sent",
     "schedule": 600.0,
 }
+# Moderation blocks with an end date lapse by themselves.
+CELERY_BEAT_SCHEDULE["moderation-blocks-lapse"] = {
+    "task": "moderation.tasks.moderation_blocks_lapse",
+    "schedule": 300.0,
+}
 
 # Steps of the inbound pipeline, in order, like middleware (DESIGN.md, "The inbound path").
 URP_INBOUND_PIPELINE = [
@@ -328,10 +333,6 @@ LOGGING = {
 }
 
 # --- WhatsApp gateway: delivery (issue 3) -------------------------------------------------------
-# Where the `simulator` gateway finds the product's own fake Graph API (urp_portal.simulator).
-SIMULATOR_GRAPH_URL = env.str(
-    "SIMULATOR_GRAPH_URL", default="http://127.0.0.1:8000/simulator/graph/v23.0"
-)
 # Seconds between two messages to the same citizen: Meta's pair rate limit (131056) allows
 # about one message every 6 seconds to one number. Urgent messages skip it.
 WHATSAPP_RECIPIENT_INTERVAL_SECONDS = env.float("WHATSAPP_RECIPIENT_INTERVAL_SECONDS", default=6.0)
@@ -350,3 +351,33 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 # and the sweep waits 5 minutes before calling a `sending` row dead. The longest countdown we
 # schedule (retry backoff, max 600 s, or a paced send) stays far below the Redis
 # visibility_timeout of 3600 s, so Redis never hands a waiting task to a second worker.
+
+# --- Broadcasts ---------------------------------------------------------------------------------
+# Deliveries handed to the gateway per batch, and at most this many waiting at the gateway at
+# once: the rest wait in the database, so an emergency alert never queues behind a broadcast.
+BROADCAST_BATCH_SIZE = env.int("BROADCAST_BATCH_SIZE", default=100)
+BROADCAST_MAX_IN_FLIGHT = env.int("BROADCAST_MAX_IN_FLIGHT", default=300)
+BROADCAST_PLAN_CHUNK = 5000
+BROADCAST_WAIT_SECONDS = 1.0
+BROADCAST_EMERGENCY_YIELD_SECONDS = 5.0
+# A sending campaign with no batch for this long lost its worker; a message handed to the
+# gateway and still queued after this long lost its send task. Both are picked up again.
+BROADCAST_STUCK_AFTER_SECONDS = 120
+BROADCAST_LOST_AFTER_SECONDS = 600
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "broadcasts-start-due": {"task": "broadcasts.tasks.campaigns_start_due", "schedule": 30.0},
+        "broadcasts-resume-stuck": {
+            "task": "broadcasts.tasks.campaigns_resume_stuck_task",
+            "schedule": 60.0,
+        },
+        "broadcasts-warn-empty-slots": {
+            "task": "broadcasts.tasks.broadcast_slots_warn_empty_task",
+            "schedule": 900.0,
+        },
+        "broadcasts-sync-templates": {
+            "task": "broadcasts.tasks.message_templates_sync_task",
+            "schedule": 3600.0,
+        },
+    }
+)

@@ -1,0 +1,479 @@
+"""The communications staff's pages: templates and campaigns with a live preview, the buttons
+that move a campaign (each calling one service), and the report with progress and chart."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from collections.abc import Iterator
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from urp_portal.municipality.errors import UserError
+
+from . import selectors, services
+from .models import Campaign, CampaignEvent, MessageTemplate
+from .preview import whatsapp_to_html
+from .states import CAMPAIGN_LOCKED_STATES, CampaignState, TemplateApproval
+
+PREVIEW_JS = "broadcasts/preview.js"
+PREVIEW_CSS = "broadcasts/preview.css"
+
+
+# --- templates ------------------------------------------------------------------------------------
+
+
+class MessageTemplateForm(forms.ModelForm):
+    class Meta:
+        model = MessageTemplate
+        fields = ["name", "language", "category", "body", "header_image"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 8, "data-wa-body": "1"})}
+
+    def clean_body(self):
+        body = self.cleaned_data["body"]
+        try:
+            services.templates.template_body_validate(body)
+        except UserError as error:
+            raise ValidationError(str(error.message)) from error
+        return body
+
+
+@admin.register(MessageTemplate)
+class MessageTemplateAdmin(admin.ModelAdmin):
+    form = MessageTemplateForm
+    change_form_template = "admin/broadcasts/messagetemplate/change_form.html"
+    list_display = ["name", "language", "category", "approval_status", "synced_at"]
+    list_filter = ["approval_status", "category", "language"]
+    search_fields = ["name", "body"]
+    readonly_fields = [
+        "approval_status",
+        "rejection_reason",
+        "provider_id",
+        "status_changed_at",
+        "status_changed_by",
+        "synced_at",
+    ]
+    actions = ["submit_for_review", "mark_approved", "mark_rejected", "sync_statuses"]
+
+    class Media:
+        js = [PREVIEW_JS]
+        css = {"all": [PREVIEW_CSS]}
+
+    def save_model(self, request, obj, form, change):
+        if change and {"body", "header_image"} & set(form.changed_data):
+            services.message_template_text_changed(template=obj)
+        super().save_model(request, obj, form, change)
+
+    def _set_status(self, request, queryset, status: str) -> None:
+        done = 0
+        for template in queryset:
+            try:
+                services.message_template_set_status(
+                    template_id=template.pk, status=status, by=request.user
+                )
+                done += 1
+            except UserError as error:
+                self.message_user(request, f"{template}: {error.message}", messages.ERROR)
+        if done:
+            self.message_user(
+                request,
+                gettext("%(n)d modelli ora «%(status)s».")
+                % {"n": done, "status": TemplateApproval(status).label},
+            )
+
+    @admin.action(description=_("Invia in revisione"))
+    def submit_for_review(self, request, queryset):
+        self._set_status(request, queryset, TemplateApproval.PENDING)
+
+    @admin.action(description=_("Segna come approvati"), permissions=["approve"])
+    def mark_approved(self, request, queryset):
+        self._set_status(request, queryset, TemplateApproval.APPROVED)
+
+    @admin.action(description=_("Segna come rifiutati"), permissions=["approve"])
+    def mark_rejected(self, request, queryset):
+        self._set_status(request, queryset, TemplateApproval.REJECTED)
+
+    @admin.action(description=_("Aggiorna gli stati dal gateway"))
+    def sync_statuses(self, request, queryset):
+        changed = services.template_sync_statuses()
+        if changed is None:
+            self.message_user(
+                request,
+                gettext("Il gateway configurato non fornisce lo stato dei modelli."),
+                messages.WARNING,
+            )
+        else:
+            self.message_user(request, gettext("Stati aggiornati: %(n)d.") % {"n": changed})
+
+    def has_approve_permission(self, request) -> bool:
+        return request.user.has_perm("broadcasts.approve_messagetemplate")
+
+
+# --- campaigns ------------------------------------------------------------------------------------
+
+
+class ParametersField(forms.CharField):
+    """The template's values, one per line: {{1}} on the first, {{2}} on the second..."""
+
+    widget = forms.Textarea(attrs={"rows": 4, "data-wa-parameters": "1"})
+
+    def prepare_value(self, value):
+        if isinstance(value, list):
+            return "\n".join(str(v) for v in value)
+        return value
+
+    def to_python(self, value):
+        text = super().to_python(value) or ""
+        lines = text.replace("\r\n", "\n").split("\n")
+        while lines and not lines[-1].strip():
+            lines.pop()
+        return [line.strip() for line in lines]
+
+
+class CampaignForm(forms.ModelForm):
+    parameters = ParametersField(
+        label=_("valori dei parametri"),
+        required=False,
+        help_text=_("Uno per riga: la prima riga è {{1}}, la seconda {{2}}, ..."),
+    )
+
+    class Meta:
+        model = Campaign
+        fields = ["title", "is_emergency", "template", "parameters", "text", "image"]
+        widgets = {"text": forms.Textarea(attrs={"rows": 6, "data-wa-text": "1"})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "template" in self.fields:
+            self.fields["template"].widget.attrs["data-wa-template"] = "1"
+            field = self.fields["template"]
+            assert isinstance(field, forms.ModelChoiceField)
+            field.queryset = MessageTemplate.objects.exclude(
+                approval_status=TemplateApproval.REJECTED
+            )
+
+    def clean(self):
+        data = super().clean() or {}
+        if not self.errors and {"template", "parameters", "text"} <= data.keys():
+            try:
+                services.campaign_preview(
+                    template=data["template"], parameters=data["parameters"], text=data["text"]
+                )
+            except UserError as error:
+                raise ValidationError(str(error.message)) from error
+        return data
+
+
+class CampaignEventInline(admin.TabularInline):
+    model = CampaignEvent
+    extra = 0
+    can_delete = False
+    fields = ["at", "from_state", "to_state", "by", "reason"]
+    readonly_fields = ["at", "from_state", "to_state", "by", "reason"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+# Buttons of the change page: name -> (label, the service it calls).
+CAMPAIGN_ACTIONS = {
+    "approve": _("Approva"),
+    "schedule": _("Programma"),
+    "unschedule": _("Togli dalla programmazione"),
+    "send": _("Invia ora"),
+    "pause": _("Metti in pausa"),
+    "resume": _("Riprendi"),
+    "cancel": _("Annulla la campagna"),
+}
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    form = CampaignForm
+    change_form_template = "admin/broadcasts/campaign/change_form.html"
+    list_display = [
+        "title",
+        "is_emergency",
+        "state",
+        "scheduled_at",
+        "started_at",
+        "recipients_count",
+        "approved_by",
+    ]
+    list_filter = ["state", "is_emergency"]
+    list_select_related = ["approved_by"]
+    search_fields = ["title", "text"]
+    inlines = [CampaignEventInline]
+    readonly_fields = [
+        "state",
+        "message_preview",
+        "created_by",
+        "approved_by",
+        "approved_at",
+        "scheduled_at",
+        "slot",
+        "started_at",
+        "finished_at",
+        "recipients_count",
+    ]
+
+    class Media:
+        js = [PREVIEW_JS]
+        css = {"all": [PREVIEW_CSS]}
+
+    def get_readonly_fields(self, request, obj=None):
+        fields: list[str] = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.state in CAMPAIGN_LOCKED_STATES:
+            fields += ["title", "is_emergency", "template", "parameters", "text", "image"]
+        return fields
+
+    @admin.display(description=_("anteprima"))
+    def message_preview(self, obj: Campaign):
+        try:
+            text = services.campaign_preview(
+                template=obj.template, parameters=obj.parameters, text=obj.text
+            )
+        except UserError as error:
+            return error.message
+        return whatsapp_to_html(text)
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        content = {
+            "title": data["title"],
+            "template": data["template"],
+            "parameters": data["parameters"],
+            "text": data["text"],
+        }
+        image = data.get("image")
+        if change:
+            services.campaign_edit(
+                campaign_id=obj.pk,
+                by=request.user,
+                image=image if image and "image" in form.changed_data else None,
+                clear_image=image is False,
+                is_emergency=data["is_emergency"],
+                **content,
+            )
+        else:
+            created = services.campaign_create(
+                by=request.user, image=image or None, is_emergency=data["is_emergency"], **content
+            )
+            obj.pk = created.pk
+            obj.state = created.state
+
+    def save_related(self, request, form, formsets, change):
+        # No many-to-many to save, and the events inline is read-only: the services write the
+        # events. Saving the (empty) formsets only lets the admin's history describe the change.
+        for formset in formsets:
+            formset.save()
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
+    def get_urls(self):
+        urls = [
+            path(
+                "<int:pk>/azione/<str:name>/",
+                self.admin_site.admin_view(require_POST(self.action_view)),
+                name="broadcasts_campaign_action",
+            ),
+            path(
+                "<int:pk>/report/",
+                self.admin_site.admin_view(self.report_view),
+                name="broadcasts_campaign_report",
+            ),
+            path(
+                "<int:pk>/report.csv",
+                self.admin_site.admin_view(self.report_csv_view),
+                name="broadcasts_campaign_report_csv",
+            ),
+        ]
+        return urls + super().get_urls()
+
+    def _available_actions(self, request, campaign: Campaign) -> list[tuple[str, str]]:
+        if not self.has_change_permission(request, campaign):
+            return []
+        state = campaign.state
+        names: list[str] = []
+        if state == CampaignState.DRAFT:
+            names.append("approve")
+        if state in (CampaignState.APPROVED, CampaignState.SCHEDULED):
+            names += ["schedule", "send"]
+        if state == CampaignState.SCHEDULED:
+            names.append("unschedule")
+        if state == CampaignState.SENDING:
+            names.append("pause")
+        if state == CampaignState.PAUSED:
+            names.append("resume")
+        if state not in (CampaignState.SENT, CampaignState.CANCELLED):
+            names.append("cancel")
+        labels = dict(CAMPAIGN_ACTIONS)
+        if campaign.is_emergency:
+            labels["approve"] = _("Conferma e invia l'avviso di emergenza")
+        return [(name, str(labels[name])) for name in names]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        campaign = self.get_object(request, object_id)
+        if campaign is not None:
+            extra_context["campaign_actions"] = self._available_actions(request, campaign)
+        extra_context["template_bodies"] = {
+            str(pk): body for pk, body in MessageTemplate.objects.values_list("pk", "body")
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def add_view(self, request, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        extra_context["template_bodies"] = {
+            str(pk): body for pk, body in MessageTemplate.objects.values_list("pk", "body")
+        }
+        return super().add_view(request, form_url, extra_context)
+
+    def action_view(self, request: HttpRequest, pk: int, name: str) -> HttpResponse:
+        campaign = get_object_or_404(Campaign, pk=pk)
+        if not self.has_change_permission(request, campaign):
+            raise PermissionDenied
+        by = request.user
+        try:
+            if name == "approve":
+                services.campaign_approve(campaign_id=pk, by=by)
+            elif name == "schedule":
+                services.campaign_schedule(
+                    campaign_id=pk, by=by, at=self._chosen_time(request.POST.get("at", ""))
+                )
+            elif name == "unschedule":
+                services.campaign_unschedule(campaign_id=pk, by=by)
+            elif name == "send":
+                services.campaign_start(campaign_id=pk, by=by, reason=gettext("invio immediato"))
+            elif name == "pause":
+                services.campaign_pause(campaign_id=pk, by=by)
+            elif name == "resume":
+                services.campaign_resume(campaign_id=pk, by=by)
+            elif name == "cancel":
+                services.campaign_cancel(campaign_id=pk, by=by)
+            else:
+                raise PermissionDenied
+        except UserError as error:
+            self.message_user(request, error.message, messages.ERROR)
+        else:
+            campaign.refresh_from_db()
+            self.message_user(
+                request,
+                gettext("Campagna «%(title)s»: %(state)s.")
+                % {"title": campaign.title, "state": campaign.get_state_display()},
+            )
+        return HttpResponseRedirect(reverse("admin:broadcasts_campaign_change", args=[pk]))
+
+    @staticmethod
+    def _chosen_time(value: str) -> dt.datetime | None:
+        if not value.strip():
+            return None
+        parsed = parse_datetime(value.strip())
+        if parsed is None:
+            raise UserError(gettext("Orario non valido."), code="invalid_time")
+        if timezone.is_naive(parsed):
+            parsed = timezone.make_aware(parsed)
+        return parsed
+
+    def report_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        campaign = get_object_or_404(Campaign.objects.select_related("template"), pk=pk)
+        if not self.has_view_permission(request, campaign):
+            raise PermissionDenied
+        counts = selectors.campaign_counts(campaign=campaign)
+        milestones = selectors.campaign_milestones(campaign=campaign, counts=counts)
+        series = selectors.campaign_progress_series(campaign=campaign)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": gettext("Andamento: %(title)s") % {"title": campaign.title},
+            "campaign": campaign,
+            "counts": counts,
+            "milestones": [(share, milestones[share]) for share in selectors.MILESTONES],
+            "chart": _chart(series, counts.recipients),
+            "reached_percent": counts.percent(counts.reached),
+            "failed_percent": counts.percent(counts.failed),
+            "live": campaign.state == CampaignState.SENDING,
+            "preview": self.message_preview(campaign),
+        }
+        return TemplateResponse(request, "admin/broadcasts/campaign/report.html", context)
+
+    def report_csv_view(self, request: HttpRequest, pk: int) -> StreamingHttpResponse:
+        campaign = get_object_or_404(Campaign, pk=pk)
+        if not self.has_view_permission(request, campaign):
+            raise PermissionDenied
+        response = StreamingHttpResponse(
+            _csv_lines(selectors.campaign_delivery_rows(campaign=campaign)),
+            content_type="text/csv; charset=utf-8",
+        )
+        response["Content-Disposition"] = f'attachment; filename="campagna-{campaign.pk}.csv"'
+        return response
+
+
+_CSV_COLUMNS = [
+    ("number", _("numero")),
+    ("state", _("consegna")),
+    ("message_state", _("stato del messaggio")),
+    ("handed_off_at", _("affidato al gateway")),
+    ("sent_at", _("inviato")),
+    ("delivered_at", _("consegnato")),
+    ("read_at", _("letto")),
+    ("error_code", _("codice di errore")),
+    ("error_message", _("errore")),
+]
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_cell(value) -> str:
+    if isinstance(value, dt.datetime):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")
+    text = "" if value is None else str(value)
+    # A cell starting with these would be run as a formula by a spreadsheet.
+    if text[:1] in ("=", "+", "-", "@"):
+        text = "'" + text
+    return text
+
+
+def _csv_lines(rows: Iterator[dict]) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield "\ufeff" + writer.writerow([str(label) for _key, label in _CSV_COLUMNS])
+    for row in rows:
+        yield writer.writerow([_csv_cell(row[key]) for key, _label in _CSV_COLUMNS])
+
+
+def _chart(series: list[tuple[float, int]], recipients: int) -> dict:
+    """The reach curve as SVG points in a 600x200 box (time across, recipients up)."""
+    width, height = 600, 200
+    if not series or recipients == 0:
+        return {"points": "", "width": width, "height": height, "max_seconds": 0}
+    max_seconds = max(series[-1][0], 1.0)
+    points = " ".join(
+        f"{width * seconds / max_seconds:.1f},{height - height * reached / recipients:.1f}"
+        for seconds, reached in series
+    )
+    return {
+        "points": points,
+        "width": width,
+        "height": height,
+        "max_seconds": round(max_seconds),
+        "json": json.dumps(series),
+    }

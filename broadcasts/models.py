@@ -1,0 +1,273 @@
+import re
+
+from django.conf import settings
+from django.core.validators import FileExtensionValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from subscribers.models import Subscriber
+from urp_portal.gateway.models import OutboundMessage
+from urp_portal.municipality.models import BroadcastSlot
+
+from .states import (
+    Audience,
+    CampaignState,
+    DeliveryState,
+    TemplateApproval,
+    TemplateCategory,
+)
+
+# WhatsApp's numbered parameters: {{1}}, {{2}}, ...
+PARAMETER_PATTERN = re.compile(r"\{\{\s*(\d+)\s*\}\}")
+
+_image = FileExtensionValidator(allowed_extensions=["jpg", "jpeg", "png"])
+
+
+class MessageTemplate(models.Model):
+    """A WhatsApp message template: the only way to start a conversation with a subscriber."""
+
+    name = models.CharField(
+        _("nome"),
+        max_length=512,
+        validators=[
+            RegexValidator(
+                r"^[a-z0-9_]+$",
+                _("Solo lettere minuscole, cifre e trattino basso (regola di WhatsApp)."),
+            )
+        ],
+        help_text=_("Come registrato presso WhatsApp, ad esempio avviso_viabilita."),
+    )
+    language = models.CharField(_("lingua"), max_length=10, default="it")
+    category = models.CharField(
+        _("categoria"),
+        max_length=20,
+        choices=TemplateCategory.choices,
+        default=TemplateCategory.UTILITY,
+    )
+    body = models.TextField(
+        _("testo"),
+        max_length=1024,
+        help_text=_(
+            "Parametri numerati {{1}}, {{2}}, ... Formattazione di WhatsApp: *grassetto*, "
+            "_corsivo_, ~barrato~."
+        ),
+    )
+    header_image = models.FileField(
+        _("immagine di intestazione"),
+        upload_to="templates/%Y/%m/",
+        blank=True,
+        validators=[_image],
+    )
+    approval_status = models.CharField(
+        _("stato di approvazione"),
+        max_length=10,
+        choices=TemplateApproval.choices,
+        default=TemplateApproval.DRAFT,
+        db_index=True,
+    )
+    provider_id = models.CharField(_("id presso il gateway"), max_length=200, blank=True)
+    rejection_reason = models.CharField(_("motivo del rifiuto"), max_length=500, blank=True)
+    status_changed_at = models.DateTimeField(_("stato cambiato il"), null=True, blank=True)
+    status_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("stato cambiato da"),
+    )
+    synced_at = models.DateTimeField(_("sincronizzato il"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("modello di messaggio")
+        verbose_name_plural = _("modelli di messaggio")
+        ordering = ["name", "language"]
+        permissions = [("approve_messagetemplate", _("Può approvare i modelli di messaggio"))]
+        constraints = [
+            models.UniqueConstraint(fields=["name", "language"], name="template_name_language"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.language})"
+
+    @property
+    def parameter_numbers(self) -> list[int]:
+        return sorted({int(n) for n in PARAMETER_PATTERN.findall(self.body)})
+
+    @property
+    def parameter_count(self) -> int:
+        return len(self.parameter_numbers)
+
+    @property
+    def is_approved(self) -> bool:
+        return self.approval_status == TemplateApproval.APPROVED
+
+
+class Campaign(models.Model):
+    """One message to every subscriber, written, approved, scheduled and sent."""
+
+    title = models.CharField(_("titolo"), max_length=200)
+    template = models.ForeignKey(
+        MessageTemplate,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="campaigns",
+        verbose_name=_("modello"),
+    )
+    parameters = models.JSONField(_("valori dei parametri"), default=list, blank=True)
+    # Free text instead of a template: only where the gateway is the simulator (WhatsApp itself
+    # lets a business start a conversation only with an approved template).
+    text = models.TextField(_("testo libero"), blank=True, max_length=4096)
+    image = models.FileField(
+        _("immagine"), upload_to="campaigns/%Y/%m/", blank=True, validators=[_image]
+    )
+    audience = models.CharField(
+        _("destinatari"), max_length=20, choices=Audience.choices, default=Audience.ALL_SUBSCRIBED
+    )
+    is_emergency = models.BooleanField(
+        _("avviso di emergenza"),
+        default=False,
+        help_text=_(
+            "Parte subito, anche di notte, prima di ogni altra lista in invio. "
+            "Nell'amministrazione serve la conferma di una seconda persona."
+        ),
+    )
+    state = models.CharField(
+        _("stato"),
+        max_length=12,
+        choices=CampaignState.choices,
+        default=CampaignState.DRAFT,
+        db_index=True,
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("creata da"),
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("approvata da"),
+    )
+    approved_at = models.DateTimeField(_("approvata il"), null=True, blank=True)
+    scheduled_at = models.DateTimeField(_("programmata per"), null=True, blank=True, db_index=True)
+    slot = models.ForeignKey(
+        BroadcastSlot,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("appuntamento"),
+    )
+    started_at = models.DateTimeField(_("partita il"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("conclusa il"), null=True, blank=True)
+    recipients_count = models.PositiveIntegerField(_("destinatari"), default=0)
+    # Each batch stamps this: a sending campaign whose stamp grows old lost its worker.
+    last_batch_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("creata il"), auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("campagna")
+        verbose_name_plural = _("campagne")
+        ordering = ["-created_at"]
+        permissions = [
+            ("approve_campaign", _("Può approvare le campagne")),
+            ("send_emergency_alert", _("Può inviare avvisi di emergenza")),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(template__isnull=False) | ~Q(text=""),
+                name="campaign_has_content",
+                violation_error_message=_("Scegli un modello o scrivi il testo."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class CampaignEvent(models.Model):
+    """A campaign's change of state: who, when, from, to, why."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="events")
+    from_state = models.CharField(_("da"), max_length=12, choices=CampaignState.choices)
+    to_state = models.CharField(_("a"), max_length=12, choices=CampaignState.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("da chi"),
+    )
+    at = models.DateTimeField(_("quando"), auto_now_add=True)
+    reason = models.CharField(_("perché"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("evento della campagna")
+        verbose_name_plural = _("eventi della campagna")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}: {self.from_state} → {self.to_state}"
+
+
+class Delivery(models.Model):
+    """One recipient of one campaign, backed by the outbox message that carries it."""
+
+    # No index of its own: the unique constraint and the queue index both start with it.
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="deliveries", db_index=False
+    )
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="deliveries")
+    message = models.OneToOneField(
+        OutboundMessage, on_delete=models.CASCADE, related_name="delivery"
+    )
+    state = models.CharField(
+        _("stato"), max_length=12, choices=DeliveryState.choices, default=DeliveryState.QUEUED
+    )
+    handed_off_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("consegna")
+        verbose_name_plural = _("consegne")
+        constraints = [
+            # The last guard against a campaign started twice.
+            models.UniqueConstraint(
+                fields=["campaign", "subscriber"], name="delivery_once_per_subscriber"
+            ),
+        ]
+        indexes = [models.Index(fields=["campaign", "state", "id"], name="delivery_queue")]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} → {self.subscriber_id}"
+
+
+class SlotWarning(models.Model):
+    """A warning sent because a broadcast slot had nothing scheduled a day before: once per
+    occurrence of the slot."""
+
+    slot = models.ForeignKey(BroadcastSlot, on_delete=models.CASCADE, related_name="+")
+    occurrence = models.DateTimeField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("avviso di appuntamento vuoto")
+        verbose_name_plural = _("avvisi di appuntamento vuoto")
+        constraints = [
+            models.UniqueConstraint(fields=["slot", "occurrence"], name="slot_warning_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.slot} {self.occurrence:%Y-%m-%d %H:%M}"

@@ -1,0 +1,233 @@
+"""Reads of the broadcasts app: campaign reports and the dashboard's numbers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
+
+from subscribers.models import Subscriber
+from subscribers.states import SubscriberStatus
+from urp_portal.gateway.models import OutboundMessage
+from urp_portal.gateway.states import OutboundState
+from urp_portal.municipality.calendar import ROME
+
+from .models import Campaign, Delivery
+from .states import CampaignState
+
+# The share of recipients whose arrival time the report gives.
+MILESTONES = (50, 90, 100)
+
+
+@dataclass
+class CampaignCounts:
+    recipients: int = 0
+    queued: int = 0
+    sent: int = 0
+    delivered: int = 0
+    read: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    failed_by_error: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def reached(self) -> int:
+        """Accepted by WhatsApp: sent, delivered or read."""
+        return self.sent + self.delivered + self.read
+
+    @property
+    def done(self) -> int:
+        return self.reached + self.failed
+
+    def percent(self, value: int) -> float:
+        return round(100 * value / self.recipients, 1) if self.recipients else 0.0
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "recipients": self.recipients,
+            "queued": self.queued,
+            "sent": self.sent,
+            "delivered": self.delivered,
+            "read": self.read,
+            "failed": self.failed,
+        }
+
+
+def _campaign_messages(campaign: Campaign) -> QuerySet[OutboundMessage]:
+    return OutboundMessage.objects.filter(delivery__campaign=campaign)
+
+
+def campaign_counts(*, campaign: Campaign) -> CampaignCounts:
+    """Live counts of a campaign from its outbox messages, in ONE grouped query. Recipients
+    are the planned deliveries less the cancelled ones (unsubscribed meanwhile)."""
+    rows = (
+        _campaign_messages(campaign)
+        .order_by()
+        .values("state", "error_code")
+        .annotate(n=Count("id"))
+    )
+    counts = CampaignCounts()
+    for row in rows:
+        state, n = row["state"], row["n"]
+        if state in (OutboundState.QUEUED, OutboundState.SENDING):
+            counts.queued += n
+        elif state == OutboundState.SENT:
+            counts.sent += n
+        elif state == OutboundState.DELIVERED:
+            counts.delivered += n
+        elif state == OutboundState.READ:
+            counts.read += n
+        elif state == OutboundState.FAILED:
+            counts.failed += n
+            code = row["error_code"] or "?"
+            counts.failed_by_error[code] = counts.failed_by_error.get(code, 0) + n
+        elif state == OutboundState.CANCELLED:
+            counts.cancelled += n
+    counts.recipients = counts.queued + counts.sent + counts.delivered + counts.read + counts.failed
+    return counts
+
+
+def _reached_times(campaign: Campaign) -> QuerySet[OutboundMessage, Any]:
+    """When each recipient was reached (sent, else delivered, else read), in time order."""
+    return (
+        _campaign_messages(campaign)
+        .annotate(reached_at=Coalesce("sent_at", "delivered_at", "read_at"))
+        .filter(reached_at__isnull=False)
+        .exclude(state__in=[OutboundState.FAILED, OutboundState.CANCELLED])
+        .order_by("reached_at")
+        .values_list("reached_at", flat=True)
+    )
+
+
+def campaign_milestones(
+    *, campaign: Campaign, counts: CampaignCounts
+) -> dict[int, dt.timedelta | None]:
+    """How long after the start 50%, 90% and 100% of the recipients had the message (sent or
+    delivered); None for a share not reached yet."""
+    result: dict[int, dt.timedelta | None] = {}
+    reached_qs = _reached_times(campaign)
+    for share in MILESTONES:
+        needed = math.ceil(counts.recipients * share / 100)
+        if campaign.started_at is None or needed == 0 or counts.reached < needed:
+            result[share] = None
+            continue
+        at = reached_qs[needed - 1 : needed].first()
+        result[share] = (at - campaign.started_at) if at is not None else None
+    return result
+
+
+def campaign_progress_series(*, campaign: Campaign, points: int = 30) -> list[tuple[float, int]]:
+    """(seconds since the start, recipients reached by then), for the report's chart."""
+    if campaign.started_at is None:
+        return []
+    times = list(_reached_times(campaign))
+    if not times:
+        return [(0.0, 0)]
+    step = max(1, len(times) // points)
+    series = [(0.0, 0)]
+    for index in range(step - 1, len(times), step):
+        series.append(((times[index] - campaign.started_at).total_seconds(), index + 1))
+    if series[-1][1] != len(times):
+        series.append(((times[-1] - campaign.started_at).total_seconds(), len(times)))
+    return series
+
+
+def campaign_delivery_rows(*, campaign: Campaign) -> Iterator[Any]:
+    """One row per delivery for the CSV export, streamed."""
+    return (
+        Delivery.objects.filter(campaign=campaign)
+        .order_by("id")
+        .values(
+            "subscriber_id",
+            "state",
+            "handed_off_at",
+            number=F("subscriber__number"),
+            message_state=F("message__state"),
+            sent_at=F("message__sent_at"),
+            delivered_at=F("message__delivered_at"),
+            read_at=F("message__read_at"),
+            error_code=F("message__error_code"),
+            error_message=F("message__error_message"),
+        )
+        .iterator(chunk_size=2000)
+    )
+
+
+# --- dashboard ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GrowthPoint:
+    day: dt.date
+    subscribed: int
+    unsubscribed: int
+    total: int
+
+
+def subscriber_growth(*, days: int = 30, today: dt.date | None = None) -> list[GrowthPoint]:
+    """Per day of the last `days`: new subscriptions, departures, and the list's size at the
+    day's end (counted back from today's size; a citizen who left and came back counts once,
+    on the day of their last subscription)."""
+    today = today or timezone.localdate()
+    first = today - dt.timedelta(days=days - 1)
+    start = dt.datetime.combine(first, dt.time.min, tzinfo=ROME)
+    joined = dict(
+        Subscriber.objects.filter(subscribed_at__gte=start)
+        .annotate(day=TruncDate("subscribed_at", tzinfo=ROME))
+        .order_by()
+        .values_list("day")
+        .annotate(n=Count("id"))
+    )
+    left = dict(
+        Subscriber.objects.filter(unsubscribed_at__gte=start)
+        .annotate(day=TruncDate("unsubscribed_at", tzinfo=ROME))
+        .order_by()
+        .values_list("day")
+        .annotate(n=Count("id"))
+    )
+    total = Subscriber.objects.filter(status=SubscriberStatus.SUBSCRIBED).count()
+    points: list[GrowthPoint] = []
+    for offset in range(days):
+        day = today - dt.timedelta(days=offset)
+        points.append(GrowthPoint(day, joined.get(day, 0), left.get(day, 0), total))
+        total = total - joined.get(day, 0) + left.get(day, 0)
+    return list(reversed(points))
+
+
+@dataclass(frozen=True)
+class ReachPoint:
+    day: dt.date
+    campaigns: int
+    recipients: int
+    reached: int
+    read: int
+
+
+def broadcast_reach(*, days: int = 30, today: dt.date | None = None) -> list[ReachPoint]:
+    """Per day of the last `days` on which broadcasts started: how many, to how many people,
+    how many had them (sent, delivered or read) and how many read them; one query."""
+    today = today or timezone.localdate()
+    start = dt.datetime.combine(today - dt.timedelta(days=days - 1), dt.time.min, tzinfo=ROME)
+    reached = [OutboundState.SENT, OutboundState.DELIVERED, OutboundState.READ]
+    rows = (
+        Delivery.objects.filter(campaign__started_at__gte=start)
+        .exclude(campaign__state=CampaignState.DRAFT)
+        .annotate(day=TruncDate("campaign__started_at", tzinfo=ROME))
+        .order_by("day")
+        .values("day")
+        .annotate(
+            campaigns=Count("campaign", distinct=True),
+            recipients=Count("id", filter=~Q(message__state=OutboundState.CANCELLED)),
+            reached=Count("id", filter=Q(message__state__in=reached)),
+            read=Count("id", filter=Q(message__state=OutboundState.READ)),
+        )
+    )
+    return [
+        ReachPoint(r["day"], r["campaigns"], r["recipients"], r["reached"], r["read"]) for r in rows
+    ]

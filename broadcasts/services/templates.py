@@ -1,0 +1,208 @@
+"""Message templates: rendering exactly as the citizen reads it, approval, provider sync."""
+
+import logging
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from urp_portal.gateway.adapters import get_adapter
+from urp_portal.municipality.errors import UserError
+
+from ..models import PARAMETER_PATTERN, MessageTemplate
+from ..states import TEMPLATE_TRANSITIONS, TemplateApproval, TemplateCategory
+
+logger = logging.getLogger(__name__)
+
+# Meta's template statuses, as list_templates reports them, in ours.
+PROVIDER_STATUSES = {
+    "APPROVED": TemplateApproval.APPROVED,
+    "PENDING": TemplateApproval.PENDING,
+    "IN_APPEAL": TemplateApproval.PENDING,
+    "REJECTED": TemplateApproval.REJECTED,
+    "DISABLED": TemplateApproval.REJECTED,
+    "PAUSED": TemplateApproval.REJECTED,
+}
+
+
+def _placeholders(numbers: Iterable[int]) -> str:
+    return ", ".join(f"{{{{{n}}}}}" for n in numbers)
+
+
+def template_body_validate(body: str) -> list[int]:
+    """The body's parameter numbers, refusing gaps: WhatsApp numbers them 1, 2, 3 ..."""
+    numbers = sorted({int(n) for n in PARAMETER_PATTERN.findall(body)})
+    expected = list(range(1, len(numbers) + 1))
+    if numbers != expected:
+        raise UserError(
+            _("I parametri devono essere numerati di seguito da {{1}}: trovati %(found)s.")
+            % {"found": _placeholders(numbers)},
+            code="template_parameters_gap",
+        )
+    return numbers
+
+
+def template_render(*, body: str, parameters: Sequence[str]) -> str:
+    """The body with its parameters filled, exactly as the citizen will read it. Refuses a
+    missing or empty value, and values given for parameters the body does not have."""
+    numbers = template_body_validate(body)
+    values = [str(value).strip() for value in parameters]
+    missing = [n for n in numbers if n > len(values) or not values[n - 1]]
+    if missing:
+        raise UserError(
+            _("Manca il valore del parametro %(which)s.") % {"which": _placeholders(missing)},
+            code="template_parameter_missing",
+            details={"missing": missing},
+        )
+    if len(values) > len(numbers):
+        raise UserError(
+            _("Il modello ha %(expected)d parametri, ne sono stati indicati %(given)d.")
+            % {"expected": len(numbers), "given": len(values)},
+            code="template_parameter_extra",
+        )
+    # WhatsApp rejects a parameter with a newline, a tab or more than four spaces in a row.
+    for n in numbers:
+        value = values[n - 1]
+        if "\n" in value or "\t" in value or "     " in value:
+            raise UserError(
+                _(
+                    "Il parametro {{%(n)d}} non può contenere a capo, tabulazioni o più di "
+                    "quattro spazi di seguito."
+                )
+                % {"n": n},
+                code="template_parameter_format",
+            )
+    return PARAMETER_PATTERN.sub(lambda match: values[int(match.group(1)) - 1], body)
+
+
+def message_template_create(
+    *,
+    name: str,
+    body: str,
+    language: str = "it",
+    category: str = TemplateCategory.UTILITY,
+    approval_status: str = TemplateApproval.DRAFT,
+    by: Any = None,
+) -> MessageTemplate:
+    """A new template. Only an administrator may create it already approved (a template
+    approved outside the product)."""
+    template_body_validate(body)
+    if approval_status != TemplateApproval.DRAFT:
+        _require_template_approver(by)
+    template = MessageTemplate(
+        name=name,
+        body=body,
+        language=language,
+        category=category,
+        approval_status=approval_status,
+    )
+    if approval_status != TemplateApproval.DRAFT:
+        template.status_changed_at = timezone.now()
+        template.status_changed_by = by
+    template.full_clean()
+    template.save()
+    return template
+
+
+def message_template_text_changed(*, template: MessageTemplate) -> None:
+    """The admin saved a new body or header for an approved or pending template: WhatsApp
+    reviews every change, so it is a draft again."""
+    template_body_validate(template.body)
+    if template.approval_status in (TemplateApproval.APPROVED, TemplateApproval.PENDING):
+        template.approval_status = TemplateApproval.DRAFT
+        template.provider_id = ""
+
+
+@transaction.atomic
+def message_template_set_status(
+    *, template_id: int, status: str, by: Any, reason: str = ""
+) -> MessageTemplate:
+    template = MessageTemplate.objects.select_for_update().get(pk=template_id)
+    if status == template.approval_status:
+        return template
+    if status not in TEMPLATE_TRANSITIONS[template.approval_status]:
+        raise UserError(
+            _("Un modello «%(from)s» non può diventare «%(to)s».")
+            % {
+                "from": TemplateApproval(template.approval_status).label,
+                "to": TemplateApproval(status).label,
+            },
+            code="template_transition",
+        )
+    if status in (TemplateApproval.APPROVED, TemplateApproval.REJECTED):
+        _require_template_approver(by)
+    template.approval_status = status
+    template.rejection_reason = reason if status == TemplateApproval.REJECTED else ""
+    template.status_changed_at = timezone.now()
+    template.status_changed_by = by
+    template.save(
+        update_fields=[
+            "approval_status",
+            "rejection_reason",
+            "status_changed_at",
+            "status_changed_by",
+            "updated_at",
+        ]
+    )
+    return template
+
+
+def _require_template_approver(by: Any) -> None:
+    if by is None or not by.has_perm("broadcasts.approve_messagetemplate"):
+        raise UserError(
+            _("Solo un amministratore può approvare o rifiutare un modello."),
+            code="permission_denied",
+        )
+
+
+def _field(item: Any, name: str) -> Any:
+    if isinstance(item, dict):
+        return item.get(name)
+    return getattr(item, name, None)
+
+
+def template_sync_statuses() -> int | None:
+    """Ask the gateway for the templates' approval statuses, where the adapter can tell.
+    Returns how many templates changed, or None when the adapter has no list of templates."""
+    list_templates = getattr(get_adapter(), "list_templates", None)
+    if list_templates is None:
+        return None
+    remote: Iterable[Any] = list_templates()
+    now = timezone.now()
+    changed = 0
+    for item in remote:
+        name, language = _field(item, "name"), _field(item, "language") or "it"
+        status = PROVIDER_STATUSES.get(str(_field(item, "status") or "").upper())
+        if not name or status is None:
+            logger.warning("Template status not understood: %r", item)
+            continue
+        with transaction.atomic():
+            template = (
+                MessageTemplate.objects.select_for_update()
+                .filter(name=name, language=language)
+                .first()
+            )
+            if template is None:
+                continue
+            fields = ["synced_at"]
+            template.synced_at = now
+            provider_id = str(_field(item, "id") or "")
+            if provider_id and provider_id != template.provider_id:
+                template.provider_id = provider_id
+                fields.append("provider_id")
+            if status != template.approval_status:
+                template.approval_status = status
+                template.status_changed_at = now
+                template.status_changed_by = None
+                template.rejection_reason = str(_field(item, "rejected_reason") or "")[:500]
+                fields += [
+                    "approval_status",
+                    "status_changed_at",
+                    "status_changed_by",
+                    "rejection_reason",
+                ]
+                changed += 1
+            template.save(update_fields=[*fields, "updated_at"])
+    return changed

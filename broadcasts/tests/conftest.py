@@ -1,0 +1,53 @@
+import pytest
+
+from broadcasts.states import CampaignState
+from urp_portal.accounts.roles import Role
+
+from .factories import CampaignFactory, MessageTemplateFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def eager():
+    """Tasks run in the test's own process, at once: no broker, no worker (the real-worker
+    tests live with the gateway's fixture)."""
+    from urp_portal.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def san_giuliano(db):
+    """San Giuliano Milanese: broadcasts on Tuesday and Friday at 10:00, quiet 21:00-08:00."""
+    from urp_portal.municipality.services import municipality_load_preset
+
+    return municipality_load_preset(slug="san_giuliano")
+
+
+@pytest.fixture
+def communications(db):
+    return UserFactory(role=Role.COMMUNICATIONS)
+
+
+@pytest.fixture
+def colleague(db):
+    return UserFactory(role=Role.COMMUNICATIONS)
+
+
+@pytest.fixture
+def administrator(db):
+    return UserFactory(role=Role.ADMINISTRATOR)
+
+
+@pytest.fixture
+def template(db):
+    return MessageTemplateFactory()
+
+
+@pytest.fixture
+def approved_campaign(db, communications):
+    return CampaignFactory(
+        state=CampaignState.APPROVED, created_by=communications, approved_by=communications
+    )

@@ -1,1 +1,0 @@
-"""Moderation's writes. The policy categories are data, edited in the admin."""

@@ -1,0 +1,124 @@
+"""Screening wired into the product: the editable lists and the flags on inbound messages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+
+from subscribers.models import Subscriber
+from tickets.models import Message
+from urp_portal.gateway.models import InboundMessage
+
+from ..models import AllowedDomain, LexiconEntry, ModerationSettings, PolicyCategory, ScreeningFlag
+from ..screening import Flag
+from ..selectors import screener_for, screener_forget
+from .cases import case_open_for
+
+
+def screening_lists_changed() -> None:
+    """Every process rebuilds its screener when it next looks at the version (within
+    selectors.VERSION_CHECK_SECONDS); this one at its next message."""
+    updated = ModerationSettings.objects.filter(pk=1).update(
+        screening_version=F("screening_version") + 1
+    )
+    if not updated:
+        ModerationSettings.objects.get_or_create(pk=1, defaults={"screening_version": 2})
+    screener_forget()
+
+
+@transaction.atomic
+def lexicon_entry_save(*, entry: LexiconEntry) -> LexiconEntry:
+    entry.word = " ".join(entry.word.lower().split())
+    entry.save()
+    screening_lists_changed()
+    return entry
+
+
+@transaction.atomic
+def lexicon_entries_delete(*, entries: Any) -> None:
+    for entry in entries:
+        entry.delete()
+    screening_lists_changed()
+
+
+@transaction.atomic
+def allowed_domain_save(*, domain: AllowedDomain) -> AllowedDomain:
+    value = domain.domain.strip().lower()
+    for prefix in ("https://", "http://", "www."):
+        value = value.removeprefix(prefix)
+    domain.domain = value.split("/", 1)[0].rstrip(".")
+    domain.save()
+    screening_lists_changed()
+    return domain
+
+
+@transaction.atomic
+def allowed_domains_delete(*, domains: Any) -> None:
+    for domain in domains:
+        domain.delete()
+    screening_lists_changed()
+
+
+def _reasons(flags: list[Flag]) -> list[dict]:
+    return [
+        {
+            "rule": flag.rule,
+            "category": flag.category,
+            "reason": flag.reason,
+            "start": flag.start,
+            "end": flag.end,
+        }
+        for flag in flags
+    ]
+
+
+def moderation_note_text(reasons: list[dict]) -> str:
+    """What the operators read on the badge: the reasons, each once."""
+    return "; ".join(dict.fromkeys(item["reason"] for item in reasons))
+
+
+def message_screen(
+    *,
+    message: InboundMessage,
+    subscriber: Subscriber,
+    municipality: Any,
+    now: dt.datetime,
+) -> tuple[ScreeningFlag | None, list[Flag]]:
+    """Screen a citizen's text or caption; if a rule hits, the message joins the citizen's open
+    case and waits in the moderation queue. Never stops the message. Call inside the pipeline's
+    transaction (the citizen is locked by subscriber_touch_from_inbound)."""
+    if not message.text.strip():
+        return None, []
+    hits = screener_for(municipality=municipality)(message.text)
+    if not hits:
+        return None, []
+    case = case_open_for(subscriber=subscriber, now=now)
+    flag, created = ScreeningFlag.objects.get_or_create(
+        inbound=message,
+        defaults={"case": case, "reasons": _reasons(hits), "flagged_at": now},
+    )
+    if created:
+        flag.categories.set(PolicyCategory.objects.filter(code__in={hit.category for hit in hits}))
+        case.messages.add(message)
+        # A message already in a ticket (a re-run) gets its badge here; a new one when tickets
+        # stores it (receivers.ticket_message_stored).
+        Message.objects.filter(inbound=message).update(
+            moderation_note=moderation_note_text(flag.reasons)
+        )
+    return flag, hits
+
+
+def ticket_message_note_flag(*, message: Message) -> None:
+    """Show the screening's reasons on the citizen's message in the operators' console."""
+    reasons = (
+        ScreeningFlag.objects.filter(inbound_id=message.inbound_id)
+        .values_list("reasons", flat=True)
+        .first()
+    )
+    if reasons:
+        note = moderation_note_text(reasons)
+        Message.objects.filter(pk=message.pk).update(moderation_note=note)
+        message.moderation_note = note
