@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0002_municipal_services'),
+        ('tickets', '0003_message_moderation_note_removed_at'),
     ]
 
     operations = [
