@@ -6,9 +6,12 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from broadcasts.services import alert_send
+from broadcasts.tests.factories import MessageTemplateFactory, SubscriberFactory
 from subscribers.models import DataSubjectRequest, Subscriber
 from subscribers.states import DataSubjectRequestKind, SubscriberStatus
 from tickets.tests.factories import TicketFactory
+from urp_portal.accounts.principals import ApiTokenUser
 from urp_portal.accounts.roles import Role
 from urp_portal.accounts.tests.factories import (
     UserFactory,
@@ -16,8 +19,15 @@ from urp_portal.accounts.tests.factories import (
     make_api_token,
     token_client,
 )
+from urp_portal.gateway.models import OutboundMessage
+from urp_portal.gateway.states import OutboundState
 
 pytestmark = pytest.mark.django_db
+
+
+def token_user(role: str) -> ApiTokenUser:
+    return ApiTokenUser(make_api_token(role)[0])
+
 
 STATS = "/api/v1/stats/"
 
@@ -152,8 +162,30 @@ def test_stats_reach_is_the_broadcast_list():
 
     response = token_client(Role.COMMUNICATIONS).get(STATS)
 
-    assert response.json()["reach"] == {"broadcast_list": 3}
+    assert response.json()["reach"]["broadcast_list"] == 3
     assert response.json()["subscribers"]["total"] == 4
+
+
+def test_stats_reach_counts_the_broadcasts_of_each_period(municipality):
+    for n in range(4):
+        SubscriberFactory(number=f"+39333100000{n}")
+    template = MessageTemplateFactory(body="{{1}}")
+    with time_machine.travel(NOW - dt.timedelta(days=5), tick=False):  # last week, this month
+        alert_send(template=template, parameters=["prima"], by=token_user(Role.COMMUNICATIONS))
+    with time_machine.travel(NOW - dt.timedelta(hours=1), tick=False):
+        alert_send(template=template, parameters=["oggi"], by=token_user(Role.COMMUNICATIONS))
+    today_messages = OutboundMessage.objects.filter(template_parameters=["oggi"]).order_by("pk")
+    OutboundMessage.objects.filter(pk__in=[m.pk for m in today_messages[:2]]).update(
+        state=OutboundState.READ
+    )
+    OutboundMessage.objects.filter(pk=today_messages[2].pk).update(state=OutboundState.SENT)
+
+    with time_machine.travel(NOW, tick=False):
+        reach = token_client(Role.COMMUNICATIONS).get(STATS).json()["reach"]
+
+    assert reach["today"] == {"campaigns": 1, "recipients": 4, "reached": 3, "read": 2}
+    assert reach["week"] == reach["today"]
+    assert reach["month"] == {"campaigns": 2, "recipients": 8, "reached": 3, "read": 2}
 
 
 def test_stats_are_not_for_a_services_system():

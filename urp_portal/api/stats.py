@@ -1,6 +1,8 @@
 """`GET /api/v1/stats/`: the figures the comune's offices publish. The composition root gathers
 them because they span every app; each app gives its section (tickets: counts per period and
-deadlines met; subscribers: by status; reach: how many a broadcast reaches)."""
+deadlines met; subscribers: by status; broadcasts: how far they reached)."""
+
+import datetime as dt
 
 from django.db.models import Count
 from django.utils import timezone
@@ -9,10 +11,11 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from broadcasts.selectors import broadcast_reach
 from subscribers.models import Subscriber
 from subscribers.serializers import SubscriberCountsSerializer
 from subscribers.states import SubscriberStatus
-from tickets.dashboard import PeriodCounts, ticket_counts_per_period
+from tickets.dashboard import PeriodCounts, period_starts, ticket_counts_per_period
 from urp_portal.accounts.permissions import HasRole
 from urp_portal.accounts.roles import Role
 
@@ -47,11 +50,23 @@ class TicketStatsSerializer(serializers.Serializer):
     month = TicketPeriodSerializer(help_text="Dal primo del mese.")
 
 
+class ReachPeriodSerializer(serializers.Serializer):
+    campaigns = serializers.IntegerField(min_value=0, help_text="Invii partiti nel periodo.")
+    recipients = serializers.IntegerField(min_value=0, help_text="I loro destinatari.")
+    reached = serializers.IntegerField(
+        min_value=0, help_text="Destinatari raggiunti (inviato, consegnato o letto)."
+    )
+    read = serializers.IntegerField(min_value=0, help_text="Destinatari che l'hanno letto.")
+
+
 class ReachSerializer(serializers.Serializer):
     broadcast_list = serializers.IntegerField(
         min_value=0,
         help_text="Cittadini iscritti alla lista broadcast: quanti ne raggiunge un invio.",
     )
+    today = ReachPeriodSerializer()
+    week = ReachPeriodSerializer()
+    month = ReachPeriodSerializer()
 
 
 class StatsSerializer(serializers.Serializer):
@@ -66,6 +81,22 @@ def subscriber_counts() -> dict:
     counted = dict(rows)
     by_status = {state: counted.get(state, 0) for state in SubscriberStatus.values}
     return {"total": sum(by_status.values()), "by_status": by_status}
+
+
+def reach_per_period(*, now: dt.datetime) -> dict[str, dict[str, int]]:
+    """The broadcasts started today, this week and this month, and how far they reached: the
+    broadcasts app's daily figures (one query), added up per period."""
+    starts = {name: start.date() for name, start in period_starts(now).items()}
+    today = timezone.localdate(now)
+    days = (today - min(starts.values())).days + 1
+    points = broadcast_reach(days=days, today=today)
+    return {
+        name: {
+            field: sum(getattr(point, field) for point in points if point.day >= start)
+            for field in ("campaigns", "recipients", "reached", "read")
+        }
+        for name, start in starts.items()
+    }
 
 
 def _period(counts: PeriodCounts) -> dict:
@@ -128,18 +159,32 @@ class StatsApi(APIView):
                             "anonymised": 28,
                         },
                     },
-                    "reach": {"broadcast_list": 780},
+                    "reach": {
+                        "broadcast_list": 780,
+                        "today": {"campaigns": 0, "recipients": 0, "reached": 0, "read": 0},
+                        "week": {"campaigns": 1, "recipients": 779, "reached": 771, "read": 540},
+                        "month": {
+                            "campaigns": 3,
+                            "recipients": 2330,
+                            "reached": 2301,
+                            "read": 1622,
+                        },
+                    },
                 },
                 response_only=True,
             )
         ],
     )
     def get(self, request):
-        periods = ticket_counts_per_period(now=timezone.now())
+        now = timezone.now()
+        periods = ticket_counts_per_period(now=now)
         subscribers = subscriber_counts()
         body = {
             "tickets": {name: _period(counts) for name, counts in periods.items()},
             "subscribers": subscribers,
-            "reach": {"broadcast_list": subscribers["by_status"][SubscriberStatus.SUBSCRIBED]},
+            "reach": {
+                "broadcast_list": subscribers["by_status"][SubscriberStatus.SUBSCRIBED],
+                **reach_per_period(now=now),
+            },
         }
         return Response(StatsSerializer(body).data)

@@ -185,6 +185,9 @@ SPECTACULAR_SETTINGS = {
         "MessageOriginEnum": "tickets.states.MessageOrigin",
         "MessageKindEnum": "urp_portal.gateway.states.MessageKind",
         "OutboundStateEnum": "urp_portal.gateway.states.OutboundState",
+        "CampaignStateEnum": "broadcasts.states.CampaignState",
+        "TemplateApprovalEnum": "broadcasts.states.TemplateApproval",
+        "TemplateCategoryEnum": "broadcasts.states.TemplateCategory",
     },
 }
 
