@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Case, Count, F, Q, QuerySet, When
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
@@ -18,11 +18,23 @@ from urp_portal.gateway.models import OutboundMessage
 from urp_portal.gateway.states import OutboundState
 from urp_portal.municipality.calendar import ROME
 
-from .models import Campaign, Delivery
+from .models import Campaign, Delivery, MessageTemplate
 from .states import CampaignState
 
 # The share of recipients whose arrival time the report gives.
 MILESTONES = (50, 90, 100)
+
+
+def message_template_get(*, ref: int | str) -> MessageTemplate | None:
+    """A template by its id (an int) or its name (a str); a name registered in several
+    languages gives the Italian one, else the first by language."""
+    if isinstance(ref, int):
+        return MessageTemplate.objects.filter(pk=ref).first()
+    return (
+        MessageTemplate.objects.filter(name=ref)
+        .order_by(Case(When(language="it", then=0), default=1), "language")
+        .first()
+    )
 
 
 @dataclass

@@ -1,6 +1,8 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from urp_portal.api.queries import QuerySerializer
+
 from .models import Subscriber
 from .states import SubscriberStatus
 
@@ -56,3 +58,25 @@ class SubscriberCountsSerializer(serializers.Serializer):
         help_text=_("Quanti cittadini per stato: %(states)s.")
         % {"states": ", ".join(SubscriberStatus.values)},
     )
+
+
+class SubscriberExportQuerySerializer(QuerySerializer):
+    reason = serializers.CharField(
+        required=False,
+        max_length=500,
+        help_text=_(
+            "Perché: ad esempio il protocollo della richiesta del cittadino. Resta nel registro "
+            "anche dopo la cancellazione: niente nomi o numeri."
+        ),
+    )
+
+
+class SubscriberExportSerializer(serializers.Serializer):
+    """The GDPR export (art. 15): the sections below, plus one per app that holds more about the
+    citizen (e.g. their tickets), under its own title."""
+
+    generated_at = serializers.DateTimeField()
+    subscriber = serializers.DictField()
+    consent = serializers.ListField(child=serializers.DictField())
+    received_messages = serializers.ListField(child=serializers.DictField())
+    sent_messages = serializers.ListField(child=serializers.DictField())

@@ -35,6 +35,8 @@ class ErrorsView(APIView):
             raise UserError(_("Testo vuoto."), code="empty_text", details={"field": "text"})
         if kind == "conflict":
             raise CampaignAlreadySent()
+        if kind == "refused":
+            raise UserError(_("Solo un amministratore."), code="permission_denied")
         if kind == "bug":
             raise RuntimeError("a bug")
         return Response(data)
@@ -115,6 +117,13 @@ def test_a_user_error_that_names_a_conflict_is_409():
 
     body = assert_error_shape(response, 409, "campaign_already_sent")
     assert body["message"] == "La campagna è già stata inviata."
+
+
+def test_a_services_own_refusal_is_403():
+    response = token_client(Role.OPERATOR).post("/api/v1/test/errors/refused/", {})
+
+    body = assert_error_shape(response, 403, "permission_denied")
+    assert body["message"] == "Solo un amministratore."
 
 
 def test_no_credentials_is_401(client):

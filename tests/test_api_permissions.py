@@ -137,3 +137,16 @@ def test_a_service_principal_without_a_service_sees_nothing():
     scoped = scope_to_service(ApiToken.objects.all(), principal=principal, lookup="service_slug")
 
     assert list(scoped) == []
+
+
+def test_a_tokens_user_holds_the_permissions_of_its_roles_group_and_no_admin():
+    from urp_portal.accounts.principals import ApiTokenUser
+
+    administrator = ApiTokenUser(make_api_token(Role.ADMINISTRATOR)[0])
+    operator = ApiTokenUser(make_api_token(Role.OPERATOR)[0])
+
+    assert administrator.has_perm("subscribers.export_subscriber")
+    assert not operator.has_perm("subscribers.export_subscriber")
+    assert operator.has_perm("tickets.change_ticket")
+    assert operator.has_module_perms("tickets") and not operator.has_module_perms("auth")
+    assert not administrator.is_staff and not administrator.is_superuser

@@ -84,3 +84,69 @@ def dashboard_for(*, now: dt.datetime | None = None) -> Dashboard:
         per_service=per_service,
         per_day=per_day,
     )
+
+
+@dataclass
+class PeriodCounts:
+    start: dt.datetime
+    opened: int
+    resolved: int
+    # Opened in the period and answered (a reply, a service's direct answer, a redirect).
+    answered: int
+    answered_within_deadline: int
+    # Opened in the period and judged (answered, or past the deadline without an answer): the
+    # share of these answered in time is the "deadlines met" figure, as on the home page.
+    within_deadline_pct: int | None
+    median_first_response: dt.timedelta | None
+
+
+def period_starts(now: dt.datetime) -> dict[str, dt.datetime]:
+    """Today, this week (from Monday) and this month, in the comune's time."""
+    today = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    return {
+        "today": today,
+        "week": today - dt.timedelta(days=today.weekday()),
+        "month": today.replace(day=1),
+    }
+
+
+def ticket_counts_per_period(*, now: dt.datetime | None = None) -> dict[str, PeriodCounts]:
+    """Tickets opened, resolved and answered in time, today, this week and this month: the
+    counts in one query, each period's median first response in two more."""
+    now = now or timezone.now()
+    starts = period_starts(now)
+    earliest = min(starts.values())
+    on_time = Q(first_response_at__isnull=False, first_response_at__lte=F("due_at"))
+    judged = Q(first_response_at__isnull=False) | Q(due_at__lt=now)
+    aggregates = {}
+    for name, start in starts.items():
+        opened = Q(opened_at__gte=start)
+        aggregates[f"{name}_opened"] = Count("pk", filter=opened)
+        aggregates[f"{name}_resolved"] = Count("pk", filter=Q(resolved_at__gte=start))
+        aggregates[f"{name}_answered"] = Count(
+            "pk", filter=opened & Q(first_response_at__isnull=False)
+        )
+        aggregates[f"{name}_on_time"] = Count("pk", filter=opened & on_time)
+        aggregates[f"{name}_judged"] = Count("pk", filter=opened & judged)
+    figures = Ticket.objects.filter(
+        Q(opened_at__gte=earliest) | Q(resolved_at__gte=earliest)
+    ).aggregate(**aggregates)
+    periods = {}
+    for name, start in starts.items():
+        judged_count = figures[f"{name}_judged"]
+        periods[name] = PeriodCounts(
+            start=start,
+            opened=figures[f"{name}_opened"],
+            resolved=figures[f"{name}_resolved"],
+            answered=figures[f"{name}_answered"],
+            answered_within_deadline=figures[f"{name}_on_time"],
+            within_deadline_pct=(
+                round(100 * figures[f"{name}_on_time"] / judged_count) if judged_count else None
+            ),
+            median_first_response=(
+                _median_first_response(Ticket.objects.filter(opened_at__gte=start))
+                if figures[f"{name}_answered"]
+                else None
+            ),
+        )
+    return periods

@@ -154,6 +154,9 @@ class Message(models.Model):
         related_name="ticket_messages",
         verbose_name=_("autore"),
     )
+    # Who wrote it when no console account did: "API: <token name>" for one of the comune's
+    # systems (a token has no user to point to).
+    author_label = models.CharField(_("autore (sistema)"), max_length=150, blank=True)
     template_name = models.CharField(_("modello"), max_length=200, blank=True)
     at = models.DateTimeField(_("ora"), db_index=True)
     # Written by the moderation app (which stands on tickets, never the other way): why its
@@ -192,6 +195,8 @@ class TicketEvent(models.Model):
         related_name="+",
         verbose_name=_("chi"),
     )
+    # Who acted when no console account did: "API: <token name>".
+    actor_label = models.CharField(_("chi (sistema)"), max_length=150, blank=True)
     at = models.DateTimeField(_("quando"), db_index=True)
     from_state = models.CharField(_("da"), max_length=20, choices=TicketState.choices, blank=True)
     to_state = models.CharField(_("a"), max_length=20, choices=TicketState.choices, blank=True)

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Substr
 from django.utils import timezone
 
+from urp_portal.accounts.principals import ApiTokenUser, principal_for_token
 from urp_portal.accounts.roles import Role, user_has_role
 
 from .models import Forward, Message, MunicipalService, Ticket
 from .states import MessageOrigin, TicketState
 
 REPLY_WINDOW = dt.timedelta(hours=24)
+_TICKET_NUMBER = re.compile(r"^#?(\d{1,12})$")
 
 
 def user_is_urp(user: Any) -> bool:
@@ -24,11 +28,15 @@ def user_is_urp(user: Any) -> bool:
         return False
     cached = getattr(user, "_urp_is_urp", None)
     if cached is None:
-        cached = (
-            user.is_superuser
-            or user_has_role(user, Role.OPERATOR)
-            or user_has_role(user, Role.ADMINISTRATOR)
-        )
+        if isinstance(user, ApiTokenUser):
+            # One of the comune's systems: its token's role stands for an account's groups.
+            cached = principal_for_token(user.token).has_any_role(Role.OPERATOR)
+        else:
+            cached = (
+                user.is_superuser
+                or user_has_role(user, Role.OPERATOR)
+                or user_has_role(user, Role.ADMINISTRATOR)
+            )
         user._urp_is_urp = cached
     return cached
 
@@ -36,7 +44,13 @@ def user_is_urp(user: Any) -> bool:
 def user_service_ids(user: Any) -> list[int]:
     cached = getattr(user, "_urp_service_ids", None)
     if cached is None:
-        cached = list(MunicipalService.objects.filter(staff=user).values_list("pk", flat=True))
+        if isinstance(user, ApiTokenUser):
+            # A service's token names its service by slug; a token of another role acts for none.
+            slug = user.token.service_slug if user.token.role == Role.SERVICE else ""
+            services = MunicipalService.objects.filter(slug=slug) if slug else None
+        else:
+            services = MunicipalService.objects.filter(staff=user)
+        cached = [] if services is None else list(services.values_list("pk", flat=True))
         user._urp_service_ids = cached
     return cached
 
@@ -95,6 +109,56 @@ def ticket_get_for(*, user: Any, ticket_id: int) -> Ticket | None:
         .filter(pk=ticket_id)
         .first()
     )
+
+
+def ticket_list_filter(
+    *, tickets: QuerySet[Ticket], state: str = "", service_slug: str = "", q: str = ""
+) -> QuerySet[Ticket]:
+    """Narrow an already scoped list: by state, by competent service, by a search that matches
+    the ticket's number (#123), the citizen's name or number, or any message's text."""
+    if state:
+        tickets = tickets.filter(state=state)
+    if service_slug:
+        tickets = tickets.filter(service__slug=service_slug)
+    q = q.strip()
+    if q:
+        # Exists, not a join: a ticket with many matching messages is listed once.
+        matches = (
+            Q(subscriber__first_name__icontains=q)
+            | Q(subscriber__last_name__icontains=q)
+            | Q(subscriber__profile_name__icontains=q)
+            | Q(subscriber__number__icontains=q)
+            | Q(Exists(Message.objects.filter(ticket=OuterRef("pk"), text__icontains=q)))
+        )
+        number = _TICKET_NUMBER.match(q)
+        if number:
+            matches |= Q(pk=int(number[1]))
+        tickets = tickets.filter(matches)
+    return tickets
+
+
+def ticket_detail_get_for(*, user: Any, ticket_id: int) -> Ticket | None:
+    """A ticket `user` may see, with its whole chat and its forwards, in a fixed number of
+    queries."""
+    return (
+        ticket_list_for(user=user)
+        .select_related("subscriber", "service", "assignee")
+        .prefetch_related(
+            Prefetch(
+                "messages",
+                queryset=Message.objects.select_related("author", "outbound").order_by("at", "pk"),
+            ),
+            Prefetch("forwards", queryset=Forward.objects.select_related("service").order_by("at")),
+        )
+        .filter(pk=ticket_id)
+        .first()
+    )
+
+
+def urp_user_get(*, username: str) -> Any | None:
+    """An active operator or administrator of the URP by username (who may be given tickets)."""
+    user = get_user_model().objects.filter(username=username, is_active=True).first()
+    return user if user is not None and user_is_urp(user) else None
 
 
 def user_may_see_ticket(*, user: Any, ticket: Ticket) -> bool:

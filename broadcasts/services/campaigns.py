@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from urp_portal.accounts.principals import actor_account, actor_label
 from urp_portal.municipality.errors import UserError
 from urp_portal.municipality.selectors import municipality_get_active
 
@@ -99,19 +100,20 @@ def campaign_create(
         text="" if template is not None else text,
         is_emergency=is_emergency,
         audience=audience,
-        created_by=by,
+        created_by=actor_account(by),
     )
     if image is not None:
         campaign.image = image
-    campaign.full_clean()
+    # Made by one of the comune's systems, a campaign has no author account (see its events).
+    campaign.full_clean(exclude=["created_by"])
     with transaction.atomic():
         campaign.save()
         CampaignEvent.objects.create(
             campaign=campaign,
             from_state=CampaignState.DRAFT,
             to_state=CampaignState.DRAFT,
-            by=by,
-            reason=_("creata"),
+            by=actor_account(by),
+            reason=" · ".join(part for part in (_("creata"), actor_label(by)) if part),
         )
     return campaign
 
@@ -180,7 +182,9 @@ def campaign_approve(*, campaign_id: int, by: Any) -> Campaign:
                 "broadcasts.send_emergency_alert",
                 _("Non hai il permesso di confermare un avviso di emergenza."),
             )
-            if by.pk == campaign.created_by_id:
+            # A system's token has no account: it is never "the same person" as the author, so
+            # the API confirms an emergency only through alerts (the permission alone).
+            if actor_account(by) is None or by.pk == campaign.created_by_id:
                 raise UserError(
                     _(
                         "Un avviso di emergenza va confermato da una persona diversa da chi "
@@ -193,7 +197,7 @@ def campaign_approve(*, campaign_id: int, by: Any) -> Campaign:
                 by, "broadcasts.approve_campaign", _("Non hai il permesso di approvare campagne.")
             )
         _require_sendable_content(campaign)
-        campaign.approved_by = by
+        campaign.approved_by = actor_account(by)
         campaign.approved_at = timezone.now()
         _transition(
             campaign,
@@ -236,7 +240,7 @@ def alert_send(
         )
         campaign = _locked(campaign.pk)
         _require_sendable_content(campaign)
-        campaign.approved_by = by
+        campaign.approved_by = actor_account(by)
         campaign.approved_at = now
         _transition(
             campaign,

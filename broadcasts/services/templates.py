@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from urp_portal.accounts.principals import actor_account
 from urp_portal.gateway.adapters import get_adapter
 from urp_portal.municipality.errors import UserError
 
@@ -100,7 +101,7 @@ def message_template_create(
     )
     if approval_status != TemplateApproval.DRAFT:
         template.status_changed_at = timezone.now()
-        template.status_changed_by = by
+        template.status_changed_by = actor_account(by)
     template.full_clean()
     template.save()
     return template
@@ -136,7 +137,7 @@ def message_template_set_status(
     template.approval_status = status
     template.rejection_reason = reason if status == TemplateApproval.REJECTED else ""
     template.status_changed_at = timezone.now()
-    template.status_changed_by = by
+    template.status_changed_by = actor_account(by)
     template.save(
         update_fields=[
             "approval_status",

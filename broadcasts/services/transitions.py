@@ -5,6 +5,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from urp_portal.accounts.principals import actor_account, actor_label
 from urp_portal.municipality.errors import UserError
 
 from ..models import Campaign, CampaignEvent
@@ -33,7 +34,8 @@ def campaign_transition(
         campaign=campaign,
         from_state=from_state,
         to_state=to,
-        by=by if getattr(by, "pk", None) else None,
-        reason=reason[:300],
+        by=actor_account(by),
+        # One of the comune's systems has no account to point to: its token's name says who.
+        reason=" · ".join(part for part in (reason, actor_label(by)) if part)[:300],
     )
     return campaign

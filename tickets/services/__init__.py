@@ -17,7 +17,13 @@ from .conversation import (
 from .core import TicketNotAllowed, ticket_lock, ticket_move
 from .deadlines import tickets_warn_deadlines
 from .erasure import tickets_erase_personal_data
-from .forwarding import forward_answer, forward_email_send_now, forward_link, ticket_forward
+from .forwarding import (
+    forward_answer,
+    forward_email_send_now,
+    forward_link,
+    ticket_forward,
+    ticket_respond,
+)
 from .suggestions import Suggestion, service_suggestion_learn, service_suggestions
 
 __all__ = [
@@ -40,6 +46,7 @@ __all__ = [
     "ticket_reply",
     "ticket_reply_canned",
     "ticket_resolve",
+    "ticket_respond",
     "ticket_send_first_contact_reply",
     "ticket_send_out_of_hours_reply",
     "ticket_set_category",

@@ -25,7 +25,15 @@ from urp_portal.municipality.selectors import (
 from ..models import CannedAnswer, Message, Ticket
 from ..selectors import reply_window_is_open
 from ..states import ClosingReason, MessageOrigin, TicketEventKind, TicketState
-from .core import event_write, require_not_finished, require_urp, ticket_lock, ticket_move
+from .core import (
+    actor_account,
+    actor_label,
+    event_write,
+    require_not_finished,
+    require_urp,
+    ticket_lock,
+    ticket_move,
+)
 
 
 def _inbound_text(message: InboundMessage) -> str:
@@ -225,13 +233,16 @@ def ticket_reply(
         text=text or " · ".join(str(p) for p in template_parameters),
         template_name=template_name,
         outbound=outbound,
-        author=author,
+        author=actor_account(author),
+        author_label=actor_label(author),
         at=now,
     )
     fields: dict[str, Any] = {"last_message_at": now}
     if ticket.first_response_at is None:
         fields["first_response_at"] = now
-    if ticket.assignee_id is None:
+    # One of the comune's systems (an API token) answers without taking the ticket: it has no
+    # account to be the assignee.
+    if ticket.assignee_id is None and actor_account(author) is not None:
         fields["assignee"] = author
         event_write(
             ticket=ticket,
@@ -278,7 +289,12 @@ def ticket_add_note(*, ticket: Ticket, author: Any, text: str) -> Message:
         raise UserError(_("La nota è vuota."))
     ticket = ticket_lock(ticket=ticket)
     return Message.objects.create(
-        ticket=ticket, origin=MessageOrigin.NOTE, text=text, author=author, at=timezone.now()
+        ticket=ticket,
+        origin=MessageOrigin.NOTE,
+        text=text,
+        author=actor_account(author),
+        author_label=actor_label(author),
+        at=timezone.now(),
     )
 
 

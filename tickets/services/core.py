@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from urp_portal.accounts.principals import actor_account, actor_label
 from urp_portal.municipality.errors import UserError
 
 from ..models import Ticket, TicketEvent
@@ -19,6 +20,8 @@ from ..states import TicketEventKind, TicketState, can_transition
 class TicketNotAllowed(UserError):
     default_message = gettext_lazy("Non è permesso su questa richiesta.")
     code = "ticket_not_allowed"
+    # The API answers it as a refusal, not as invalid input.
+    http_status = 403
 
 
 def ticket_lock(*, ticket: Ticket | int) -> Ticket:
@@ -40,7 +43,8 @@ def event_write(
     return TicketEvent.objects.create(
         ticket=ticket,
         kind=kind,
-        actor=actor if getattr(actor, "pk", None) else None,
+        actor=actor_account(actor),
+        actor_label=actor_label(actor),
         at=at or timezone.now(),
         from_state=from_state,
         to_state=to_state,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
@@ -15,12 +16,16 @@ from django.utils.translation import gettext as _
 from urp_portal.gateway.services import outbound_message_create
 from urp_portal.municipality.errors import UserError
 from urp_portal.municipality.models import Municipality
+from urp_portal.municipality.selectors import municipality_get_active
 
 from ..models import Forward, Message, MunicipalService, Ticket
-from ..selectors import reply_window_is_open, user_is_urp, user_service_ids
+from ..selectors import forward_for_user, reply_window_is_open, user_is_urp, user_service_ids
 from ..states import MessageOrigin, TicketEventKind, TicketState
+from .conversation import ticket_reply
 from .core import (
     TicketNotAllowed,
+    actor_account,
+    actor_label,
     event_write,
     require_not_finished,
     require_urp,
@@ -46,7 +51,7 @@ def ticket_forward(
         ticket=ticket,
         service=service,
         note=note.strip(),
-        by=actor,
+        by=actor_account(actor),
         at=now,
         token=secrets.token_urlsafe(32),
     )
@@ -54,7 +59,12 @@ def ticket_forward(
     if forward.note:
         reason = f"{reason} {forward.note}"
     Message.objects.create(
-        ticket=ticket, origin=MessageOrigin.NOTE, text=reason, author=actor, at=now
+        ticket=ticket,
+        origin=MessageOrigin.NOTE,
+        text=reason,
+        author=actor_account(actor),
+        author_label=actor_label(actor),
+        at=now,
     )
     ticket_move(
         ticket=ticket,
@@ -132,7 +142,7 @@ def forward_answer(
     require_not_finished(ticket)
     now = timezone.now()
     forward.answer = text
-    forward.answered_by = author
+    forward.answered_by = actor_account(author)
     forward.answered_at = now
     forward.save(update_fields=["answer", "answered_by", "answered_at"])
     outbound = None
@@ -154,7 +164,8 @@ def forward_answer(
         ticket=ticket,
         origin=MessageOrigin.SERVICE,
         text=text,
-        author=author,
+        author=actor_account(author),
+        author_label=actor_label(author),
         outbound=outbound,
         at=now,
     )
@@ -179,3 +190,36 @@ def forward_answer(
             ticket=ticket, kind=TicketEventKind.SERVICE_ANSWER, actor=author, at=now, reason=reason
         )
     return forward
+
+
+def ticket_respond(
+    *,
+    ticket: Ticket,
+    author: Any,
+    text: str = "",
+    template_name: str = "",
+    template_parameters: Sequence[str] = (),
+) -> None:
+    """An answer on a ticket, routed by who gives it: the URP's goes to the citizen
+    (ticket_reply); a municipal service's goes back to the URP as the answer to the ticket's
+    latest forward to that service (forward_answer), which the URP then reads and sends on."""
+    if user_is_urp(author):
+        ticket_reply(
+            ticket=ticket,
+            author=author,
+            text=text,
+            template_name=template_name,
+            template_parameters=template_parameters,
+        )
+        return
+    forward = forward_for_user(user=author, ticket=ticket)
+    if forward is None:
+        raise TicketNotAllowed()
+    if template_name:
+        raise UserError(
+            _("Un servizio comunale risponde all'URP con un testo, non con un modello."),
+            code="service_answers_with_text",
+        )
+    forward_answer(
+        forward=forward, author=author, text=text, municipality=municipality_get_active()
+    )

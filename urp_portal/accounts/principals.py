@@ -2,11 +2,15 @@
 same way by permissions, throttles and idempotency records."""
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 from .models import ApiToken
-from .roles import GROUP_NAMES, Role
+from .roles import GROUP_NAMES, Role, declared_permissions
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 @dataclass(frozen=True)
@@ -38,16 +42,33 @@ class Principal:
 
 
 class ApiTokenUser(AnonymousUser):
-    """`request.user` for a request authenticated by an API token: authenticated, but no console
-    account, so nothing that checks Django permissions grants it anything."""
+    """`request.user` for a request authenticated by an API token: authenticated, with no console
+    account (not staff: the admin stays closed to it), holding the model permissions of its
+    role's group (ROLE_PERMISSIONS), so a service that checks `has_perm` applies the same rule
+    to a token as to a console user of that role."""
 
     def __init__(self, token: ApiToken) -> None:
         super().__init__()
         self.token = token
         self.username = f"api-token:{token.prefix}"  # type: ignore[assignment]
+        self._permissions = frozenset(
+            f"{app_label}.{codename}" for app_label, codename in declared_permissions(token.role)
+        )
 
     def __str__(self) -> str:
         return f"API: {self.token.name}"
+
+    def has_perm(self, perm: str, obj: Any = None) -> bool:
+        return perm in self._permissions
+
+    def has_perms(self, perm_list, obj: Any = None) -> bool:
+        return all(self.has_perm(perm, obj) for perm in perm_list)
+
+    def has_module_perms(self, module: str) -> bool:
+        return any(perm.startswith(f"{module}.") for perm in self._permissions)
+
+    def get_all_permissions(self, obj: Any = None) -> set[str]:
+        return set(self._permissions)
 
     @property
     def is_anonymous(self) -> bool:  # type: ignore[override]
@@ -56,6 +77,20 @@ class ApiTokenUser(AnonymousUser):
     @property
     def is_authenticated(self) -> bool:  # type: ignore[override]
         return True
+
+
+def actor_account(actor: Any) -> "User | None":
+    """The console account behind whoever acts, for the models' user foreign keys; None for one
+    of the comune's systems calling with an API token (it has no account) and for the product
+    itself."""
+    if isinstance(actor, AbstractBaseUser) and actor.pk:
+        return cast("User", actor)  # AUTH_USER_MODEL is auth.User
+    return None
+
+
+def actor_label(actor: Any) -> str:
+    """Who acted, in words, where no account can be pointed to: "API: <token name>"."""
+    return str(actor) if isinstance(actor, ApiTokenUser) else ""
 
 
 def principal_for_token(token: ApiToken) -> Principal:

@@ -8,10 +8,12 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.utils import translation
 from django.views import defaults
 from rest_framework import exceptions, status
+from rest_framework.fields import get_error_detail
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
@@ -116,8 +118,15 @@ def _details_of(exc: exceptions.APIException, request) -> dict[str, Any]:
 
 def _user_error_response(exc: UserError) -> Response:
     # A state the user's request cannot change (a campaign already sent) is a conflict; an app
-    # says so on its exception class with `http_status = 409`. Everything else is a bad request.
-    http_status = getattr(exc, "http_status", status.HTTP_400_BAD_REQUEST)
+    # says so on its exception class with `http_status = 409`. A service's own permission check
+    # (code "permission_denied", e.g. approving a template) is a refusal. Everything else is a
+    # bad request.
+    default = (
+        status.HTTP_403_FORBIDDEN
+        if exc.code == "permission_denied"
+        else status.HTTP_400_BAD_REQUEST
+    )
+    http_status = getattr(exc, "http_status", default)
     with translation.override("it"):
         message = str(exc.message)
     with translation.override("en"):
@@ -139,6 +148,9 @@ def api_exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, DjangoValidationError):
+        # A model's full_clean() inside a service (a unique name taken): invalid input, per field.
+        exc = exceptions.ValidationError(get_error_detail(exc))
     response = drf_exception_handler(exc, context)  # status and headers (Retry-After, ...)
     if response is None:
         # Not an API error: a bug. Logged with its traceback, answered in the API's shape.

@@ -178,7 +178,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
     "REDOC_DIST": "SIDECAR",
     # Every app has a "status" or "state": each enum gets its own name in the document.
-    "ENUM_NAME_OVERRIDES": {"SubscriberStatusEnum": "subscribers.states.SubscriberStatus"},
+    "ENUM_NAME_OVERRIDES": {
+        "SubscriberStatusEnum": "subscribers.states.SubscriberStatus",
+        "TicketStateEnum": "tickets.states.TicketState",
+        "TicketCategoryEnum": "tickets.states.TicketCategory",
+        "MessageOriginEnum": "tickets.states.MessageOrigin",
+        "MessageKindEnum": "urp_portal.gateway.states.MessageKind",
+        "OutboundStateEnum": "urp_portal.gateway.states.OutboundState",
+        "CampaignStateEnum": "broadcasts.states.CampaignState",
+        "TemplateApprovalEnum": "broadcasts.states.TemplateApproval",
+        "TemplateCategoryEnum": "broadcasts.states.TemplateCategory",
+    },
 }
 
 # --- Celery -------------------------------------------------------------------------------------

@@ -1,0 +1,394 @@
+"""The tickets through the API: lists scoped to the caller, the chat, and the operators' and the
+services' actions, each with its permission boundary."""
+
+import datetime as dt
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.utils import timezone
+
+from tickets import services
+from tickets.models import Forward, Message, MunicipalService, TicketEvent
+from tickets.states import MessageOrigin, TicketEventKind, TicketState
+from tickets.tests.factories import MessageFactory, TicketFactory, UserFactory, operator
+from urp_portal.accounts.roles import Role
+from urp_portal.accounts.services import api_token_revoke
+from urp_portal.accounts.tests.factories import client_with_key, make_api_token, token_client
+from urp_portal.gateway.models import OutboundMessage
+
+pytestmark = pytest.mark.django_db
+
+TICKETS = "/api/v1/tickets/"
+
+
+def url(ticket, action: str = "") -> str:
+    return f"{TICKETS}{ticket.pk}/{action + '/' if action else ''}"
+
+
+def service(slug: str) -> MunicipalService:
+    return MunicipalService.objects.get(slug=slug)
+
+
+def forwarded_to(slug: str, **ticket_fields):
+    ticket = TicketFactory(**ticket_fields)
+    services.ticket_forward(
+        ticket=ticket,
+        service=service(slug),
+        note="Da vedere",
+        actor=operator(),
+        site_url="http://t/",
+    )
+    ticket.refresh_from_db()
+    return ticket
+
+
+@pytest.fixture
+def operator_api():
+    return token_client(Role.OPERATOR)
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def test_an_operators_token_lists_every_ticket_newest_first(operator_api):
+    older, newer = TicketFactory(), forwarded_to("tributi")
+
+    response = operator_api.get(TICKETS)
+
+    assert response.status_code == 200
+    body = response.json()
+    assert [row["id"] for row in body["results"]] == [newer.pk, older.pk]
+    assert body["next"] is None
+    assert body["results"][0]["state"] == "forwarded"
+    assert body["results"][0]["service"] == "tributi"
+    assert body["results"][0]["citizen"]["number"] == newer.subscriber.number
+
+
+def test_a_services_token_lists_only_the_tickets_forwarded_to_its_service():
+    own = forwarded_to("tributi")
+    forwarded_to("anagrafe")
+    TicketFactory()
+
+    response = token_client(Role.SERVICE, service_slug="tributi").get(TICKETS)
+
+    assert [row["id"] for row in response.json()["results"]] == [own.pk]
+
+
+def test_a_services_token_gets_404_for_another_services_ticket():
+    other = forwarded_to("anagrafe")
+    client = token_client(Role.SERVICE, service_slug="tributi")
+
+    detail = client.get(url(other))
+    reply = client.post(url(other, "reply"), {"text": "Risposta"})
+
+    assert (detail.status_code, detail.json()["code"]) == (404, "not_found")
+    assert reply.status_code == 404
+    assert not Forward.objects.filter(ticket=other).exclude(answer="").exists()
+
+
+def test_the_list_filters_by_state_and_service():
+    forwarded = forwarded_to("tributi")
+    forwarded_to("anagrafe")
+    TicketFactory()
+    client = token_client(Role.OPERATOR)
+
+    by_state = client.get(TICKETS, {"state": "new"}).json()["results"]
+    by_service = client.get(TICKETS, {"service": "tributi"}).json()["results"]
+
+    assert all(row["state"] == "new" for row in by_state) and len(by_state) == 1
+    assert [row["id"] for row in by_service] == [forwarded.pk]
+
+
+@pytest.mark.parametrize("how", ["name", "number", "ticket number", "message text"])
+def test_the_list_searches_names_numbers_and_texts(operator_api, how):
+    wanted = TicketFactory(subscriber__first_name="Gavino", subscriber__number="+393401112223")
+    MessageFactory(ticket=wanted, text="Il lampione di via Roma è spento")
+    other = TicketFactory(subscriber__first_name="Maria")
+    MessageFactory(ticket=other, text="Orari dell'anagrafe")
+    MessageFactory(ticket=other, text="Grazie")
+    q = {
+        "name": "gavino",
+        "number": "3401112223",
+        "ticket number": f"#{wanted.pk}",
+        "message text": "LAMPIONE",
+    }[how]
+
+    response = operator_api.get(TICKETS, {"q": q})
+
+    assert [row["id"] for row in response.json()["results"]] == [wanted.pk]
+
+
+@pytest.mark.parametrize("query", [{"state": "bogus"}, {"state": ""}, {"q": ""}])
+def test_a_bad_filter_is_400(operator_api, query):
+    response = operator_api.get(TICKETS, query)
+
+    assert response.status_code == 400
+    assert list(response.json()["details"]) == list(query)
+
+
+def test_the_list_pages_by_cursor_in_a_bounded_number_of_queries(
+    operator_api, django_assert_max_num_queries
+):
+    made = [TicketFactory().pk for _ in range(5)]
+    operator_api.get(TICKETS)  # the token's last use is written once
+
+    with django_assert_max_num_queries(3):
+        first = operator_api.get(TICKETS, {"page_size": 3}).json()
+    cursor = parse_qs(urlsplit(first["next"]).query)["cursor"][0]
+    second = operator_api.get(TICKETS, {"page_size": 3, "cursor": cursor}).json()
+
+    seen = [row["id"] for row in first["results"] + second["results"]]
+    assert seen == sorted(made, reverse=True)
+    assert second["next"] is None
+
+
+def test_the_detail_has_the_whole_chat_in_order_and_the_forwards(
+    operator_api, django_assert_max_num_queries
+):
+    ticket = TicketFactory()
+    now = timezone.now()
+    MessageFactory(ticket=ticket, text="Prima", at=now - dt.timedelta(minutes=5))
+    MessageFactory(ticket=ticket, text="Seconda", at=now - dt.timedelta(minutes=1))
+    services.ticket_forward(
+        ticket=ticket,
+        service=service("tributi"),
+        note="TARI",
+        actor=operator(),
+        site_url="http://t/",
+    )
+    operator_api.get(url(ticket))
+
+    with django_assert_max_num_queries(4):
+        response = operator_api.get(url(ticket))
+
+    body = response.json()
+    assert response.status_code == 200
+    assert [m["text"] for m in body["messages"]][:2] == ["Prima", "Seconda"]
+    note = body["messages"][2]
+    assert (note["origin"], note["internal"], note["delivery"]) == ("note", True, None)
+    assert body["forwards"][0]["service"] == "tributi"
+    assert body["forwards"][0]["note"] == "TARI"
+
+
+@pytest.mark.parametrize("role", [Role.COMMUNICATIONS, Role.MODERATOR])
+def test_tickets_are_not_for_communications_or_moderators(role):
+    ticket = TicketFactory()
+
+    assert token_client(role).get(TICKETS).status_code == 403
+    assert token_client(role).get(url(ticket)).status_code == 403
+
+
+def test_a_revoked_token_gets_401():
+    token, key = make_api_token(Role.OPERATOR)
+    client = client_with_key(key)
+    assert client.get(TICKETS).status_code == 200
+    api_token_revoke(token=token)
+
+    response = client.get(TICKETS)
+
+    assert (response.status_code, response.json()["code"]) == (401, "token_revoked")
+
+
+def test_a_console_operators_session_reads_the_tickets_too(client):
+    ticket = TicketFactory()
+    client.force_login(operator())
+
+    response = client.get(url(ticket))
+
+    assert response.status_code == 200
+    assert response.json()["id"] == ticket.pk
+
+
+# --- the URP's actions --------------------------------------------------------------------------
+
+
+def test_an_operators_token_replies_and_the_chat_says_which_system_wrote(municipality):
+    ticket = TicketFactory()
+    _token, key = make_api_token(Role.OPERATOR, name="Protocollo")
+
+    response = client_with_key(key).post(url(ticket, "reply"), {"text": "Ecco gli orari"})
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["state"] == "open"
+    assert body["assignee"] is None  # a system answers without taking the ticket
+    last = body["messages"][-1]
+    assert (last["origin"], last["text"], last["author"]) == (
+        "operator",
+        "Ecco gli orari",
+        "API: Protocollo",
+    )
+    assert last["delivery"] == "queued"
+    outbound = OutboundMessage.objects.get(to=ticket.subscriber.number)
+    assert outbound.text == "Ecco gli orari"
+    event = TicketEvent.objects.filter(ticket=ticket, kind=TicketEventKind.STATE).last()
+    assert (event.actor, event.actor_label) == (None, "API: Protocollo")
+
+
+def test_after_24_hours_a_reply_needs_a_template(operator_api, municipality):
+    ticket = TicketFactory(subscriber__last_inbound_at=timezone.now() - dt.timedelta(hours=25))
+
+    refused = operator_api.post(url(ticket, "reply"), {"text": "Ecco gli orari"})
+    sent = operator_api.post(
+        url(ticket, "reply"), {"template": "risposta_urp", "parameters": ["Anna", "#12"]}
+    )
+
+    assert (refused.status_code, refused.json()["code"]) == (400, "window_closed")
+    assert sent.status_code == 200
+    outbound = OutboundMessage.objects.get(to=ticket.subscriber.number)
+    assert (outbound.template_name, outbound.template_parameters) == (
+        "risposta_urp",
+        ["Anna", "#12"],
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{}, {"text": "  "}, {"text": "Ciao", "template": "risposta_urp"}, {"text": 12}, []],
+)
+def test_a_reply_is_text_or_a_template(operator_api, body):
+    ticket = TicketFactory()
+
+    response = operator_api.post(url(ticket, "reply"), body, format="json")
+
+    assert (response.status_code, response.json()["code"]) == (400, "invalid")
+    assert not Message.objects.filter(ticket=ticket, origin=MessageOrigin.OPERATOR).exists()
+
+
+def test_a_retried_reply_with_the_same_idempotency_key_is_sent_once(operator_api, municipality):
+    ticket = TicketFactory()
+
+    first = operator_api.post(url(ticket, "reply"), {"text": "Ciao"}, HTTP_IDEMPOTENCY_KEY="r-1")
+    again = operator_api.post(url(ticket, "reply"), {"text": "Ciao"}, HTTP_IDEMPOTENCY_KEY="r-1")
+
+    assert first.status_code == again.status_code == 200
+    assert again["Idempotent-Replayed"] == "true"
+    assert OutboundMessage.objects.filter(to=ticket.subscriber.number).count() == 1
+
+
+def test_an_operators_token_forwards_to_a_service_by_slug(operator_api):
+    ticket = TicketFactory()
+
+    response = operator_api.post(url(ticket, "forward"), {"service": "tributi", "note": "TARI"})
+
+    assert response.status_code == 200
+    assert (response.json()["state"], response.json()["service"]) == ("forwarded", "tributi")
+    forward = Forward.objects.get(ticket=ticket)
+    assert (forward.service.slug, forward.note, forward.by) == ("tributi", "TARI", None)
+    # From now on the service's own system sees it.
+    tributi = token_client(Role.SERVICE, service_slug="tributi")
+    assert tributi.get(url(ticket)).status_code == 200
+
+
+def test_forwarding_to_an_unknown_service_is_400(operator_api):
+    ticket = TicketFactory()
+
+    response = operator_api.post(url(ticket, "forward"), {"service": "pompe-funebri"})
+
+    assert response.status_code == 400
+    assert "service" in response.json()["details"]
+
+
+def test_an_operators_token_resolves_once(operator_api):
+    ticket = TicketFactory(state=TicketState.OPEN)
+
+    first = operator_api.post(url(ticket, "resolve"), {})
+    second = operator_api.post(url(ticket, "resolve"), {})
+
+    assert (first.status_code, first.json()["state"]) == (200, "resolved")
+    assert first.json()["resolved_at"] is not None
+    assert (second.status_code, second.json()["code"]) == (400, "invalid_transition")
+
+
+def test_an_operators_token_assigns_to_an_operator_and_takes_it_back(operator_api):
+    ticket = TicketFactory()
+    colleague = operator(username="m.rossi")
+
+    given = operator_api.post(url(ticket, "assign"), {"assignee": "m.rossi"})
+    taken = operator_api.post(url(ticket, "assign"), {"assignee": None})
+
+    assert (given.json()["assignee"], given.json()["state"]) == ("m.rossi", "open")
+    assert taken.json()["assignee"] is None
+    ticket.refresh_from_db()
+    assert ticket.assignee is None and colleague.pk
+
+
+@pytest.mark.parametrize("username", ["nessuno", "cittadino-qualsiasi"])
+def test_only_an_urp_operator_can_be_assigned(operator_api, username):
+    UserFactory(username="cittadino-qualsiasi")
+    ticket = TicketFactory()
+
+    response = operator_api.post(url(ticket, "assign"), {"assignee": username})
+
+    assert (response.status_code, response.json()["code"]) == (400, "unknown_assignee")
+
+
+# --- a municipal service's system ---------------------------------------------------------------
+
+
+def test_a_services_token_answers_the_urp_not_the_citizen(municipality):
+    ticket = forwarded_to("tributi")
+    _token, key = make_api_token(Role.SERVICE, service_slug="tributi", name="Gestionale tributi")
+
+    response = client_with_key(key).post(url(ticket, "reply"), {"text": "Scade il 16 maggio."})
+
+    assert response.status_code == 200
+    assert response.json()["state"] == "answered_by_service"
+    forward = Forward.objects.get(ticket=ticket)
+    assert (forward.answer, forward.answered_by) == ("Scade il 16 maggio.", None)
+    answer = Message.objects.get(ticket=ticket, origin=MessageOrigin.SERVICE)
+    assert (answer.author_label, answer.outbound) == ("API: Gestionale tributi", None)
+    assert not OutboundMessage.objects.filter(to=ticket.subscriber.number).exists()
+
+
+def test_a_services_token_answers_with_text_not_a_template(municipality):
+    ticket = forwarded_to("tributi")
+
+    response = token_client(Role.SERVICE, service_slug="tributi").post(
+        url(ticket, "reply"), {"template": "risposta_urp"}
+    )
+
+    assert (response.status_code, response.json()["code"]) == (400, "service_answers_with_text")
+
+
+@pytest.mark.parametrize(
+    ("action", "body"),
+    [("forward", {"service": "anagrafe"}), ("resolve", {}), ("assign", {"assignee": None})],
+)
+def test_a_services_token_cannot_forward_resolve_or_assign(action, body):
+    ticket = forwarded_to("tributi")
+
+    response = token_client(Role.SERVICE, service_slug="tributi").post(url(ticket, action), body)
+
+    assert (response.status_code, response.json()["code"]) == (403, "role_not_allowed")
+    ticket.refresh_from_db()
+    assert ticket.state == TicketState.FORWARDED
+
+
+# --- municipal services -------------------------------------------------------------------------
+
+
+def test_the_services_are_listed_by_slug_and_name():
+    MunicipalService.objects.create(slug="chiuso", name="Ufficio chiuso", is_active=False)
+
+    response = token_client(Role.OPERATOR).get("/api/v1/services/")
+
+    assert response.status_code == 200
+    slugs = {row["slug"] for row in response.json()["results"]}
+    assert {
+        "anagrafe",
+        "tributi",
+        "polizia-municipale",
+        "lavori-pubblici",
+        "servizi-sociali",
+    } <= slugs
+    assert "chiuso" not in slugs
+    assert set(response.json()["results"][0]) == {"slug", "name"}
+
+
+@pytest.mark.parametrize("query", [{"page_size": "abc"}, {"page_size": "0"}, {"page": ""}])
+def test_a_bad_page_is_400(query):
+    response = token_client(Role.OPERATOR).get("/api/v1/services/", query)
+
+    assert response.status_code == 400
+    assert list(response.json()["details"]) == list(query)
