@@ -10,9 +10,16 @@ from .models import Campaign, MessageTemplate
 from .selectors import campaign_counts, message_template_get
 from .states import CampaignState, TemplateApproval, TemplateCategory
 
+# The largest id a 64-bit database column holds (a larger number would overflow in the query).
+ROW_ID_MAX = 2**63 - 1
 TEMPLATE_REF_SCHEMA = {
     "oneOf": [
-        {"type": "integer", "minimum": 1, "description": "L'id del modello."},
+        {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": ROW_ID_MAX,
+            "description": "L'id del modello.",
+        },
         {
             "type": "string",
             "minLength": 1,
@@ -44,11 +51,11 @@ class TemplateRefField(serializers.Field):
     }
 
     def to_internal_value(self, data) -> MessageTemplate:
-        if isinstance(data, bool) or not isinstance(data, (int, str)):
+        if isinstance(data, bool) or not isinstance(data, (int, str)) or data == "":
             self.fail("invalid")
-        if isinstance(data, str) and not data.strip():
-            self.fail("invalid")
-        template = message_template_get(ref=data.strip() if isinstance(data, str) else data)
+        if isinstance(data, int) and not 0 < data <= ROW_ID_MAX:
+            self.fail("does_not_exist", value=data)
+        template = message_template_get(ref=data)
         if template is None:
             self.fail("does_not_exist", value=data)
         return template

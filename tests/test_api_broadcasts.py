@@ -135,7 +135,13 @@ def test_a_campaign_is_created_as_a_draft_from_a_template_by_id_or_name(
 
 @pytest.mark.parametrize(
     ("template", "parameters"),
-    [("non_esiste", ["a", "b"]), (True, ["a", "b"]), (None, []), ("avviso_viabilita", ["a"])],
+    [
+        ("non_esiste", ["a", "b"]),
+        (True, ["a", "b"]),
+        (None, []),
+        (2**70, ["a", "b"]),
+        ("avviso_viabilita", ["a"]),
+    ],
 )
 def test_a_campaign_with_an_unknown_template_or_missing_parameters_is_400(
     communications_api, approved_template, template, parameters

@@ -392,3 +392,17 @@ def test_a_bad_page_is_400(query):
 
     assert response.status_code == 400
     assert list(response.json()["details"]) == list(query)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/tickets/99999999999999999999999/",
+        "/api/v1/campaigns/99999999999999999999999/",
+        "/api/v1/subscribers/99999999999999999999999/export/",
+    ],
+)
+def test_an_id_too_large_for_the_database_is_404_not_an_overflow(path):
+    response = token_client(Role.ADMINISTRATOR).get(path)
+
+    assert (response.status_code, response.json()["code"]) == (404, "not_found")

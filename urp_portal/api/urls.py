@@ -2,7 +2,7 @@
 
 Outside systems call exactly the paths of DESIGN.md's "API contract"."""
 
-from django.urls import path
+from django.urls import path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from broadcasts.api import (
@@ -30,6 +30,22 @@ from tickets.api import (
 
 from .stats import StatsApi
 
+
+class RowIdConverter:
+    """A row's id in a path: 1 to 18 digits. A longer number is answered 404 by the router
+    instead of overflowing the database's 64-bit integer (a 500 on SQLite and PostgreSQL)."""
+
+    regex = "[0-9]{1,18}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(value)
+
+
+register_converter(RowIdConverter, "id")
+
 app_name = "api"
 
 urlpatterns = [
@@ -39,37 +55,33 @@ urlpatterns = [
     path("subscribers/", SubscriberLookupApi.as_view(), name="subscriber-lookup"),
     path("stats/", StatsApi.as_view(), name="stats"),
     path(
-        "subscribers/<int:subscriber_id>/export/",
+        "subscribers/<id:subscriber_id>/export/",
         SubscriberExportApi.as_view(),
         name="subscriber-export",
     ),
     path("services/", MunicipalServiceListApi.as_view(), name="service-list"),
     path("tickets/", TicketListApi.as_view(), name="ticket-list"),
-    path("tickets/<int:ticket_id>/", TicketDetailApi.as_view(), name="ticket-detail"),
-    path("tickets/<int:ticket_id>/reply/", TicketReplyApi.as_view(), name="ticket-reply"),
-    path("tickets/<int:ticket_id>/forward/", TicketForwardApi.as_view(), name="ticket-forward"),
-    path("tickets/<int:ticket_id>/resolve/", TicketResolveApi.as_view(), name="ticket-resolve"),
-    path("tickets/<int:ticket_id>/assign/", TicketAssignApi.as_view(), name="ticket-assign"),
+    path("tickets/<id:ticket_id>/", TicketDetailApi.as_view(), name="ticket-detail"),
+    path("tickets/<id:ticket_id>/reply/", TicketReplyApi.as_view(), name="ticket-reply"),
+    path("tickets/<id:ticket_id>/forward/", TicketForwardApi.as_view(), name="ticket-forward"),
+    path("tickets/<id:ticket_id>/resolve/", TicketResolveApi.as_view(), name="ticket-resolve"),
+    path("tickets/<id:ticket_id>/assign/", TicketAssignApi.as_view(), name="ticket-assign"),
     path("templates/", MessageTemplateListApi.as_view(), name="template-list"),
     path("campaigns/", CampaignCreateApi.as_view(), name="campaign-create"),
-    path("campaigns/<int:campaign_id>/", CampaignDetailApi.as_view(), name="campaign-detail"),
+    path("campaigns/<id:campaign_id>/", CampaignDetailApi.as_view(), name="campaign-detail"),
     path(
-        "campaigns/<int:campaign_id>/approve/",
+        "campaigns/<id:campaign_id>/approve/",
         CampaignApproveApi.as_view(),
         name="campaign-approve",
     ),
     path(
-        "campaigns/<int:campaign_id>/schedule/",
+        "campaigns/<id:campaign_id>/schedule/",
         CampaignScheduleApi.as_view(),
         name="campaign-schedule",
     ),
-    path("campaigns/<int:campaign_id>/send/", CampaignSendApi.as_view(), name="campaign-send"),
-    path("campaigns/<int:campaign_id>/pause/", CampaignPauseApi.as_view(), name="campaign-pause"),
-    path(
-        "campaigns/<int:campaign_id>/resume/", CampaignResumeApi.as_view(), name="campaign-resume"
-    ),
-    path(
-        "campaigns/<int:campaign_id>/cancel/", CampaignCancelApi.as_view(), name="campaign-cancel"
-    ),
+    path("campaigns/<id:campaign_id>/send/", CampaignSendApi.as_view(), name="campaign-send"),
+    path("campaigns/<id:campaign_id>/pause/", CampaignPauseApi.as_view(), name="campaign-pause"),
+    path("campaigns/<id:campaign_id>/resume/", CampaignResumeApi.as_view(), name="campaign-resume"),
+    path("campaigns/<id:campaign_id>/cancel/", CampaignCancelApi.as_view(), name="campaign-cancel"),
     path("alerts/", AlertApi.as_view(), name="alerts"),
 ]

@@ -178,6 +178,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
     "REDOC_DIST": "SIDECAR",
     # Every app has a "status" or "state": each enum gets its own name in the document.
+    # The API's row ids in paths (urp_portal/api/urls.py): at most 18 digits.
+    "PATH_CONVERTER_OVERRIDES": {
+        "id": {"type": "integer", "minimum": 0, "maximum": 999_999_999_999_999_999}
+    },
     "ENUM_NAME_OVERRIDES": {
         "SubscriberStatusEnum": "subscribers.states.SubscriberStatus",
         "TicketStateEnum": "tickets.states.TicketState",
