@@ -6,6 +6,7 @@ every `migrate`, so that a model added later gets its permissions without a hand
 
 from django.contrib.auth.models import Group, Permission
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
@@ -135,12 +136,11 @@ def sync_role_permissions(**kwargs) -> None:
     for role, name in GROUP_NAMES.items():
         group, _created = Group.objects.get_or_create(name=name)
         wanted = declared_permissions(role)
-        permissions = Permission.objects.none()
+        # One query per group: OR of (app label, codename) pairs; nothing declared, nothing granted.
+        match = Q(pk__in=[])
         for app_label, codename in wanted:
-            permissions |= Permission.objects.filter(
-                content_type__app_label=app_label, codename=codename
-            )
-        group.permissions.set(permissions)
+            match |= Q(content_type__app_label=app_label, codename=codename)
+        group.permissions.set(Permission.objects.filter(match))
 
 
 def user_has_role(user, role: str) -> bool:

@@ -179,9 +179,9 @@ def _citizen_writes(conversation: DemoConversation, index: int) -> InboundMessag
 
 def _backdate(ticket: Ticket, opened_at) -> None:
     """The pipeline runs now; move the demo ticket to the day its message was written."""
-    calendar = municipality_calendar(municipality_get_active())
-    due_at = calendar.add_working_days(
-        opened_at, municipality_get_active().answer_deadline_working_days
+    municipality = municipality_get_active()
+    due_at = municipality_calendar(municipality).add_working_days(
+        opened_at, municipality.answer_deadline_working_days
     )
     Ticket.objects.filter(pk=ticket.pk).update(
         opened_at=opened_at, last_message_at=opened_at, last_inbound_at=opened_at, due_at=due_at
