@@ -253,6 +253,11 @@ CELERY_BEAT_SCHEDULE["tickets-deadline-warnings"] = {
     "task": "tickets.tasks.tickets_deadline_warnings",
     "schedule": 600.0,
 }
+# Idempotency keys outlive their 24 hours only until this purge: the table stays small.
+CELERY_BEAT_SCHEDULE["api-idempotency-purge"] = {
+    "task": "urp_portal.api.tasks.idempotency_records_purge_task",
+    "schedule": 3600.0,
+}
 CELERY_BEAT_SCHEDULE_FILENAME = env.str(
     "CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / "var" / "celerybeat-schedule")
 )
