@@ -8,8 +8,9 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings as django_settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from subscribers.models import Subscriber
@@ -104,6 +105,12 @@ def _restore(*, action: ModerationAction, actor: Any, note: str, now: dt.datetim
 
 
 def warning_text(*, categories: list[PolicyCategory]) -> str:
+    # The citizen reads it in the product's language, whatever the moderator's browser asks for.
+    with translation.override(django_settings.LANGUAGE_CODE):
+        return _warning_text(categories=categories)
+
+
+def _warning_text(*, categories: list[PolicyCategory]) -> str:
     settings = moderation_settings_get()
     try:
         comune = municipality_get_active().name

@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ChannelMode(models.TextChoices):
@@ -12,8 +13,9 @@ class ChannelMode(models.TextChoices):
 
 
 class KeywordKind(models.TextChoices):
-    SUBSCRIBE = "subscribe", _("Iscrizione")
-    UNSUBSCRIBE = "unsubscribe", _("Cancellazione")
+    # A context of their own: "Cancellazione" is also the erasure of a citizen's data.
+    SUBSCRIBE = "subscribe", pgettext_lazy("keyword kind", "Iscrizione")
+    UNSUBSCRIBE = "unsubscribe", pgettext_lazy("keyword kind", "Cancellazione")
 
 
 class Weekday(models.IntegerChoices):
