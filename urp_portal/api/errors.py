@@ -130,7 +130,7 @@ def _user_error_response(exc: UserError) -> Response:
     with translation.override("it"):
         message = str(exc.message)
     with translation.override("en"):
-        # Until an English catalogue exists this is the Italian text again.
+        # From locale/en; a message the catalogue lacks stays Italian.
         message_en = str(exc.message)
     return Response(
         error_body(exc.code, message=message, message_en=message_en, details=exc.details),
