@@ -2,7 +2,8 @@
 
 Two doors:
 
-- `WhatsApp` (the `whatsapp` fixture, subscribers/tests/conftest.py) is the real one: what a
+- `WhatsApp` (the `whatsapp` fixture below, a pytest plugin named in the root conftest.py, so
+  every app's tests may use it) is the real one: what a
   citizen writes goes in as Meta's signed webhook (POST /webhooks/whatsapp/meta/ with
   X-Hub-Signature-256), the gateway's tasks parse it and run the inbound pipeline, the outbox
   sends the answers through the `meta` adapter over HTTP to the fake Graph API, and what the
@@ -26,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from django.utils import timezone
 
 from tests.fixtures.fake_graph import FakeGraph, RecordedRequest
@@ -206,3 +208,25 @@ class Citizen:
         self.whatsapp.graph.add_media(media_id, content, "image/jpeg")
         image = {"id": media_id, "mime_type": "image/jpeg", "sha256": "x", "caption": caption}
         return self._send({"type": "image", "image": image})
+
+
+@pytest.fixture
+def whatsapp(db, client, fake_graph, settings, django_capture_on_commit_callbacks):
+    """The real door: signed webhooks into the view; the work queued on commit (the event's
+    task, the pipeline, the outbox's sends through the `meta` adapter to the fake Graph API)
+    runs eagerly, with the real task functions, when the request's transaction would commit.
+    (The gateway's own tests run the same path with a real worker process.)"""
+    from urp_portal.celery import app as celery_app
+
+    settings.WHATSAPP_RATE_PER_SECOND = 0
+    settings.WHATSAPP_RECIPIENT_INTERVAL_SECONDS = 0
+
+    def deliver(post):
+        with django_capture_on_commit_callbacks(execute=True):
+            post()
+
+    previous = (celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates)
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    yield WhatsApp(client=client, graph=fake_graph, deliver=deliver)
+    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = previous
