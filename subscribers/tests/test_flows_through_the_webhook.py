@@ -10,13 +10,16 @@ import pytest
 import time_machine
 from django.apps import apps
 from django.core.management import call_command
+from django.db import DatabaseError, connection, transaction
 from django.test import Client
+from django.urls import reverse
 
 from urp_portal.gateway.adapters import clear_adapter_cache
 from urp_portal.gateway.models import InboundMessage, OutboundMessage, WebhookEvent
 from urp_portal.gateway.pipeline import _steps
 from urp_portal.gateway.states import OutboundState
 
+from ..errors import AppendOnlyError
 from ..models import ConsentRecord, DataSubjectRequest, PrivacyNotice, Subscriber
 from ..selectors import subscriber_is_broadcast_recipient
 from ..states import ConsentKind, DataSubjectRequestKind, IdentityStep, SubscriberStatus
@@ -95,6 +98,42 @@ def test_subscribing_twice_says_so_kindly_and_records_nothing_new(whatsapp: What
     assert answer == [municipality.already_subscribed_text]
     assert list(ConsentRecord.objects.values_list("pk", flat=True)) == records
     assert len(citizen.received) == 3
+
+
+def test_the_consent_a_webhook_recorded_cannot_be_rewritten_or_removed(
+    whatsapp: WhatsApp, municipality, admin_client
+):
+    whatsapp.citizen(CITIZEN).says("Iscrivimi")
+    opt_in = ConsentRecord.objects.get(kind=ConsentKind.BROADCAST_OPT_IN)
+    change_url = reverse("admin:subscribers_consentrecord_change", args=[opt_in.pk])
+    delete_url = reverse("admin:subscribers_consentrecord_delete", args=[opt_in.pk])
+
+    opt_in.inbound_text = "Cancellami"
+    with pytest.raises(AppendOnlyError):
+        opt_in.save()
+    with pytest.raises(AppendOnlyError):
+        ConsentRecord.objects.filter(pk=opt_in.pk).update(inbound_text="Cancellami")
+    with pytest.raises(AppendOnlyError):
+        ConsentRecord.objects.filter(pk=opt_in.pk).delete()
+    with pytest.raises(AppendOnlyError):
+        opt_in.delete()
+    if connection.vendor == "postgresql":
+        for statement in (
+            "UPDATE subscribers_consentrecord SET inbound_text = 'Cancellami'",
+            "DELETE FROM subscribers_consentrecord",
+        ):
+            with (
+                pytest.raises(DatabaseError, match="append-only"),
+                transaction.atomic(),
+                connection.cursor() as cursor,
+            ):
+                cursor.execute(statement)
+    # Not even a superuser, in the admin.
+    assert admin_client.post(change_url, {"inbound_text": "Cancellami"}).status_code == 403
+    assert admin_client.post(delete_url, {"post": "yes"}).status_code == 403
+
+    assert ConsentRecord.objects.get(pk=opt_in.pk).inbound_text == "Iscrivimi"
+    assert ConsentRecord.objects.count() == 2
 
 
 # --- unsubscribe ---------------------------------------------------------------------------------
