@@ -8,7 +8,8 @@ stored under an Idempotency-Key, a rectification logged by the admin, the simula
 
 The documented exception: while a moderation case about the citizen is open, nothing is erased
 (legal hold, GDPR art. 17(3)(e)); sealed evidence packages are files for the judicial authority,
-never rewritten, and outside the database this scan reads.
+never rewritten, and outside the database this scan reads; the moderation audit is append-only,
+so a moderator's note that named the citizen would stay (notes here do not).
 """
 
 import datetime as dt
