@@ -10,12 +10,11 @@ import time_machine
 from broadcasts import services
 from broadcasts.services import fanout
 from broadcasts.states import CampaignState
-from broadcasts.tests.factories import CampaignFactory
+from broadcasts.tests.factories import CampaignFactory, UserFactory
 from subscribers.models import Subscriber
 from subscribers.states import SubscriberStatus
 from subscribers.tests.conversation import WhatsApp
 from urp_portal.accounts.roles import Role
-from urp_portal.accounts.tests.factories import UserFactory
 
 # A Tuesday morning: no quiet hours, no out-of-hours answers.
 MORNING = dt.datetime(2026, 3, 10, 10, 0, tzinfo=ZoneInfo("Europe/Rome"))
