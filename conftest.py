@@ -5,6 +5,8 @@ pytest_plugins = [
     "tests.fixtures.fake_graph",
     "tests.fixtures.celery_worker",
     "tests.fixtures.webhooks",
+    # The `whatsapp` fixture: citizens chatting through the signed webhook (flow tests).
+    "subscribers.tests.conversation",
 ]
 
 

@@ -48,8 +48,34 @@ DATE_LEADS = re.compile(
     r"^(?:(?:sono\s+)?nat[oaie]\s+(?:il\s+)?|data\s+di\s+nascita\s*[:=]?\s*|il\s+)",
     re.IGNORECASE,
 )
-# The typographic apostrophe is what phones type for "D'Angelo".
-NAME_PUNCTUATION = "'\u2019-. "
+# What may sit between the letters of a name: apostrophes (the typographic one is what phones
+# type for "D'Angelo"), hyphens and spaces. Accents are letters (or combining marks).
+NAME_SEPARATORS = "'\u2019- "
+# Answers that are plainly not a name, though made of letters: greetings, yes, no, thanks.
+NOT_A_NAME = {
+    "ciao",
+    "salve",
+    "buongiorno",
+    "buonasera",
+    "buondì",
+    "pronto",
+    "ok",
+    "okay",
+    "si",
+    "sì",
+    "no",
+    "grazie",
+    "boh",
+    "niente",
+    "nessuno",
+    "perché",
+    "perche",
+    "cosa",
+    "come",
+    "non lo so",
+}
+MAX_NAME_WORDS = 4
+MAX_NAME_LENGTH = 60
 
 
 class IdentityAnswerInvalid(ValueError):
@@ -70,33 +96,57 @@ def _capitalised(name: str) -> str:
     return re.sub(r"(^|[\s'\u2019\-])(\w)", lambda m: m.group(1) + m.group(2).upper(), name.lower())
 
 
+def _is_name_character(char: str) -> bool:
+    return unicodedata.category(char).startswith(("L", "M")) or char in NAME_SEPARATORS
+
+
 def parse_person_name(text: str, *, what: str) -> str:
-    """A first name or a surname (`what` is the word used in the hint: "nome", "cognome")."""
+    """A first name or a surname (`what` is the word used in the hint: "nome", "cognome"):
+    letters, accented ones included, with apostrophes, hyphens and spaces between them. Digits,
+    emoji and other symbols, a lone initial or a sentence get a hint saying what to write."""
     answer = NAME_LEADS.sub("", _tidy(text))
-    answer = _tidy(answer)
+    answer = unicodedata.normalize("NFC", _tidy(answer))
     hint_example = _("Ad esempio: Maria Grazia") if what == "nome" else _("Ad esempio: De Rossi")
+    values = {"what": what, "example": hint_example}
     if not answer:
         raise IdentityAnswerInvalid(
             _("Non ho ricevuto il suo %(what)s: lo scriva in un messaggio di testo. %(example)s.")
-            % {"what": what, "example": hint_example}
+            % values
         )
     if any(char.isdigit() for char in answer):
         raise IdentityAnswerInvalid(
-            _("Il %(what)s non può contenere numeri: scriva solo il %(what)s. %(example)s.")
-            % {"what": what, "example": hint_example}
+            _("Il %(what)s non può contenere numeri: scriva solo il suo %(what)s. %(example)s.")
+            % values
         )
-    allowed = all(
-        unicodedata.category(char).startswith(("L", "M")) or char in NAME_PUNCTUATION
-        for char in answer
-    )
-    letters = sum(1 for char in answer if char.isalpha())
-    if not allowed or letters < 2 or len(answer) > 60 or len(answer.split()) > 4:
+    if not all(_is_name_character(char) for char in answer):
+        raise IdentityAnswerInvalid(
+            _(
+                "Il %(what)s può contenere solo lettere (anche accentate), apostrofi, trattini e "
+                "spazi, senza emoji né altri simboli. %(example)s."
+            )
+            % values
+        )
+    if sum(1 for char in answer if char.isalpha()) < 2:
+        raise IdentityAnswerInvalid(
+            _(
+                "Il %(what)s deve avere almeno due lettere: lo scriva per intero, non solo "
+                "l'iniziale. %(example)s."
+            )
+            % values
+        )
+    if (
+        answer.lower() in NOT_A_NAME
+        or not answer[0].isalpha()
+        or len(answer) > MAX_NAME_LENGTH
+        or len(answer.split()) > MAX_NAME_WORDS
+        or re.search(r"[\-'\u2019]{2}", answer)
+    ):
         raise IdentityAnswerInvalid(
             _(
                 "Non riesco a leggerlo come %(what)s. Scriva soltanto il suo %(what)s, senza "
-                "altre parole né simboli. %(example)s."
+                "altre parole. %(example)s."
             )
-            % {"what": what, "example": hint_example}
+            % values
         )
     return _capitalised(answer)
 

@@ -32,10 +32,27 @@ SUBSCRIBER_TRANSITIONS: dict[str, set[str]] = {
         SubscriberStatus.BLOCKED,
         SubscriberStatus.ANONYMISED,
     },
-    SubscriberStatus.BLOCKED: {SubscriberStatus.CONTACT, SubscriberStatus.ANONYMISED},
+    # Moderation's unblock (or a block that lapses) gives back the status the citizen had when
+    # blocked (moderation.Block.previous_status): any of those that may be blocked.
+    SubscriberStatus.BLOCKED: {
+        SubscriberStatus.CONTACT,
+        SubscriberStatus.SUBSCRIBED,
+        SubscriberStatus.UNSUBSCRIBED,
+        SubscriberStatus.ANONYMISED,
+    },
     # Nothing is left to change: a number that writes again is a new Subscriber, linked back.
     SubscriberStatus.ANONYMISED: set(),
 }
+
+
+class SubscriberTransitionError(ValueError):
+    """A status change the table above does not allow: a bug in the caller, not a user error."""
+
+
+def subscriber_transition_check(current: str, new: str) -> None:
+    """For the services (of this app and of moderation) that change a citizen's status."""
+    if new not in SUBSCRIBER_TRANSITIONS[current]:
+        raise SubscriberTransitionError(f"a subscriber cannot go from {current} to {new}")
 
 
 class IdentityStep(models.TextChoices):

@@ -10,11 +10,12 @@ from tests.fixtures.webhooks import (
     cloud_api_fixture,
     cloud_api_fixture_names,
     meta_signature,
+    meta_status_body,
     meta_text_body,
     post_signed_twilio_webhook,
     post_signed_webhook,
 )
-from urp_portal.gateway.models import InboundMessage, PendingStatus, WebhookEvent
+from urp_portal.gateway.models import InboundMessage, OutboundMessage, PendingStatus, WebhookEvent
 from urp_portal.gateway.services import webhook_event_process
 
 # What each shared sample must become: an inbound message of a kind, or a status.
@@ -306,3 +307,31 @@ def test_a_twilio_post_with_a_wrong_signature_gets_403(db, client, twilio_settin
 
     assert response.status_code == 403
     assert WebhookEvent.objects.count() == 0
+
+
+def test_a_status_about_an_erased_recipient_moves_the_message_but_keeps_no_raw_body(
+    client, municipality
+):
+    # The subscribers' erasure leaves a sent message with no recipient (GDPR art. 17).
+    erased = OutboundMessage.objects.create(
+        to="", purpose="unsubscribed", text="[cancellato]", state="sent", provider_id="wamid.e1"
+    )
+    kept = OutboundMessage.objects.create(
+        to="+393479999999", purpose="reply", text="Ciao", state="sent", provider_id="wamid.k1"
+    )
+    for message, number in ((erased, "+393471234567"), (kept, "+393479999999")):
+        body = meta_status_body(
+            wamid=message.provider_id, status="read", recipient=number, timestamp=1767261600
+        )
+        post_signed_webhook(client, body)
+
+    for event in WebhookEvent.objects.order_by("pk"):
+        webhook_event_process(event_id=event.pk)
+
+    erased_event, kept_event = WebhookEvent.objects.order_by("pk")
+    assert bytes(erased_event.body) == b""
+    assert b"393479999999" in bytes(kept_event.body)
+    assert erased_event.state == kept_event.state == WebhookEvent.State.PROCESSED
+    erased.refresh_from_db()
+    kept.refresh_from_db()
+    assert erased.state == kept.state == "read"

@@ -14,7 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from subscribers.models import Subscriber
-from subscribers.states import SubscriberStatus
+from subscribers.states import SubscriberStatus, subscriber_transition_check
 from tickets.models import Message
 from urp_portal.gateway.models import InboundMessage
 from urp_portal.gateway.services import outbound_message_create
@@ -194,6 +194,7 @@ def subscriber_block(
         raise UserError(_("I dati di questo cittadino sono stati cancellati."))
     if subscriber.status == SubscriberStatus.BLOCKED:
         raise UserError(_("Il cittadino è già bloccato."))
+    subscriber_transition_check(subscriber.status, SubscriberStatus.BLOCKED)
     case = case_open_for(subscriber=subscriber, now=now, actor=actor)
     block = Block.objects.create(
         subscriber=subscriber,
@@ -231,6 +232,7 @@ def _lift(
     block.end_reason = end
     block.save(update_fields=["lifted_at", "lifted_by", "end_reason"])
     if subscriber.status == SubscriberStatus.BLOCKED:
+        subscriber_transition_check(subscriber.status, block.previous_status)
         subscriber.status = block.previous_status
         subscriber.save(update_fields=["status", "updated_at"])
     blocking = (

@@ -12,7 +12,7 @@ from moderation.models import Block, ModerationAction, ModerationSettings, Polic
 from moderation.screening import CATEGORY_CODES
 from moderation.states import ActionKind, BlockEnd
 from subscribers.models import Subscriber
-from subscribers.selectors import subscriber_personal_data
+from subscribers.selectors import subscriber_is_broadcast_recipient, subscriber_personal_data
 from subscribers.states import SubscriberStatus
 from subscribers.tests.conversation import outbox, receive
 from tickets.models import Message, Ticket
@@ -188,6 +188,24 @@ def test_blocking_sets_the_status_and_unblocking_gives_back_the_previous_one(ins
     assert Block.objects.get().end_reason == BlockEnd.UNBLOCKED
     message = receive(CITIZEN, "Grazie, ora scrivo educatamente")
     assert message.handled_by == ""
+
+
+@pytest.mark.parametrize(
+    "previous",
+    [SubscriberStatus.CONTACT, SubscriberStatus.SUBSCRIBED, SubscriberStatus.UNSUBSCRIBED],
+)
+def test_unblocking_restores_each_status_a_citizen_may_have_had(insult, moderator, previous):
+    Subscriber.objects.filter(number=CITIZEN).update(status=previous)
+    block_action = services.subscriber_block(
+        inbound=insult, actor=moderator, categories=["offensive"]
+    )
+
+    services.action_reverse(action=block_action, actor=moderator)
+
+    assert Subscriber.objects.get(number=CITIZEN).status == previous
+    assert subscriber_is_broadcast_recipient(
+        subscriber_id=Subscriber.objects.get(number=CITIZEN).pk
+    ) == (previous == SubscriberStatus.SUBSCRIBED)
 
 
 def test_a_blocked_citizen_cannot_be_blocked_twice(insult, moderator):

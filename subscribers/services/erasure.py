@@ -8,6 +8,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -151,21 +153,35 @@ def _erase_gateway_data(
         ["to", "text", "template_parameters", "media_url", "media_file", "error_message"],
     )
 
-    # Status callbacks name the number too, without a message of ours pointing at them: look at
-    # every body received since the citizen first wrote. Digits only: Meta writes "39333...",
-    # Twilio "whatsapp:+39333..." or "%2B39333...".
+    _erase_webhook_bodies(number=number, since=since, event_ids=event_ids)
+    if files:
+        transaction.on_commit(lambda: _delete_files(files))
+
+
+def _erase_webhook_bodies(
+    *, number: str, since: dt.datetime | None, event_ids: Iterable[int] = ()
+) -> None:
+    """Status callbacks name the number too, without a message of ours pointing at them: look at
+    every body received since `since`. Digits only: Meta writes "39333...", Twilio
+    "whatsapp:+39333..." or "%2B39333..."."""
+    known = set(event_ids)
     digits = number.lstrip("+").encode()
     candidates = WebhookEvent.objects.select_for_update().only("pk", "body", "error")
     if since is not None:
         candidates = candidates.filter(received_at__gte=since - dt.timedelta(days=1))
     for event in candidates.iterator(chunk_size=500):
-        if event.pk in event_ids or digits in bytes(event.body):
+        if event.pk in known or digits in bytes(event.body):
             event.body = b""
             event.error = ""
             event.save(update_fields=["body", "error"])
 
-    if files:
-        transaction.on_commit(lambda: _delete_files(files))
+
+def _erase_admin_log(*, subscriber: Subscriber) -> None:
+    """Django's admin log names the object it changed (a rectification, art. 16) by its text,
+    which for a citizen is their name."""
+    LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Subscriber), object_id=str(subscriber.pk)
+    ).update(object_repr=str(_("cittadino anonimizzato")))
 
 
 def _delete_files(names: list[str]) -> None:
@@ -213,6 +229,7 @@ def subscriber_erase(
 
     erase_personal_data.send(sender=Subscriber, subscriber=subscriber)
     assert subscriber.number is not None
+    _erase_admin_log(subscriber=subscriber)
     _erase_gateway_data(
         number=subscriber.number,
         since=subscriber.first_contact_at,
@@ -290,6 +307,11 @@ def outbound_scrub_sent(*, now: dt.datetime | None = None) -> int:
             overdue = scrub.created_at < now - OUTBOUND_SCRUB_GRACE
             if message.state in PENDING_OUTBOUND and not overdue:
                 continue
+            if message.to:
+                # The provider's callbacks for this message (sent, delivered) arrived since the
+                # erasure and name the number; later ones find no recipient on the row and the
+                # gateway keeps no body for them.
+                _erase_webhook_bodies(number=message.to, since=scrub.created_at)
             fields = _scrubbed_outbound(message)
             if message.state == OutboundState.QUEUED:
                 message.state = OutboundState.CANCELLED

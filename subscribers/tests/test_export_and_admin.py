@@ -7,6 +7,8 @@ import time_machine
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from urp_portal.accounts.roles import GROUP_NAMES, Role, sync_role_permissions
@@ -223,3 +225,56 @@ def test_history_lists_load_in_few_queries(
         response = client.get(reverse(changelist))
 
     assert response.status_code == 200
+
+
+def test_the_list_filters_by_status_and_by_subscription_date(client, municipality):
+    rome = ZoneInfo("Europe/Rome")
+    march = SubscriberFactory.create_batch(
+        2, subscribed=True, subscribed_at=dt.datetime(2026, 3, 3, 10, 0, tzinfo=rome)
+    )
+    february = SubscriberFactory(
+        subscribed=True, subscribed_at=dt.datetime(2026, 2, 20, 10, 0, tzinfo=rome)
+    )
+    left = SubscriberFactory(
+        status=SubscriberStatus.UNSUBSCRIBED,
+        subscribed_at=dt.datetime(2026, 3, 2, 10, 0, tzinfo=rome),
+        unsubscribed_at=dt.datetime(2026, 3, 4, 10, 0, tzinfo=rome),
+    )
+    SubscriberFactory.create_batch(2)
+    client.force_login(user_with_role(Role.OPERATOR, "operatore"))
+    url = reverse("admin:subscribers_subscriber_changelist")
+
+    def shown(**params) -> set[int]:
+        response = client.get(url, params)
+        assert response.status_code == 200
+        return {s.pk for s in response.context["cl"].result_list}
+
+    assert shown(status__exact="subscribed") == {s.pk for s in [*march, february]}
+    assert shown(status__exact="unsubscribed") == {left.pk}
+    # As the "iscritto il" filter's links write them: aware, Rome time.
+    in_march = {
+        "subscribed_at__gte": "2026-03-01 00:00:00+01:00",
+        "subscribed_at__lt": "2026-04-01 00:00:00+02:00",
+    }
+    assert shown(**in_march) == {s.pk for s in [*march, left]}
+    assert shown(status__exact="subscribed", **in_march) == {s.pk for s in march}
+    assert shown(subscribed_at__year="2026", subscribed_at__month="2") == {february.pk}
+
+
+def test_the_list_costs_the_same_queries_for_five_citizens_or_sixty(client, municipality):
+    client.force_login(user_with_role(Role.OPERATOR, "operatore"))
+    url = reverse("admin:subscribers_subscriber_changelist")
+    client.get(url)  # warm the session and the content types
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url, {"q": "347"}).status_code == 200
+        return len(captured)
+
+    SubscriberFactory.create_batch(5, subscribed=True)
+    few = queries()
+    SubscriberFactory.create_batch(55, subscribed=True)
+    many = queries()
+
+    assert few == many
+    assert many <= 10

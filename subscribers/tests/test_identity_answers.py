@@ -61,6 +61,13 @@ def test_bad_dates_get_a_hint(text, hint):
         ("dell'Orto", "dell'Orto"),
         ("Mi chiamo Nicolò", "Nicolò"),
         ("  Pitzalis. ", "Pitzalis"),
+        ("d\u2019angelo", "D\u2019Angelo"),
+        ("anna-maria", "Anna-Maria"),
+        ("NICCOLÒ", "Niccolò"),
+        ("Nicolo'", "Nicolo'"),
+        # "e" and a combining grave accent, as some keyboards send "è".
+        ("Mose\u0300", "Mosè"),
+        ("Zoë", "Zoë"),
     ],
 )
 def test_names_are_tidied(text, name):
@@ -75,3 +82,27 @@ def test_bad_names_get_a_hint(text):
         parse_person_name(text, what="cognome")
 
     assert "cognome" in raised.value.hint
+
+
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        ("Pitzalis2", "non può contenere numeri"),
+        ("P", "almeno due lettere"),
+        ("P.", "almeno due lettere"),
+        ("Pitzalis 🙏", "senza emoji"),
+        ("Pitzalis :)", "senza emoji"),
+        ("Pitzalis & figli", "solo lettere (anche accentate), apostrofi, trattini e spazi"),
+        ("-Pitzalis", "senza altre parole"),
+        ("Pit--zalis", "senza altre parole"),
+        ("ok", "senza altre parole"),
+        ("Buongiorno", "senza altre parole"),
+        ("sì", "senza altre parole"),
+    ],
+)
+def test_what_is_not_a_name_gets_a_hint_that_says_what_to_write(text, hint):
+    with pytest.raises(IdentityAnswerInvalid) as raised:
+        parse_person_name(text, what="cognome")
+
+    assert hint in raised.value.hint
+    assert "Ad esempio: De Rossi" in raised.value.hint

@@ -103,13 +103,6 @@ def test_a_restart_in_the_middle_loses_nothing(assemini, probe):
     assert Subscriber.objects.get(number=CITIZEN).birth_date == dt.date(1965, 3, 12)
 
 
-def test_a_keyword_is_answered_even_before_identity(assemini, probe):
-    receive(CITIZEN, "Iscrivimi")
-
-    assert texts(CITIZEN) == [assemini.welcome_text, assemini.privacy_notice_text]
-    assert Subscriber.objects.get(number=CITIZEN).identity_step == IdentityStep.NOT_STARTED
-
-
 def test_comuni_that_do_not_ask_let_the_first_message_through(municipality, probe):
     first = receive(CITIZEN, "Buongiorno")
 

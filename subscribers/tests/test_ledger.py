@@ -61,6 +61,8 @@ def test_the_ledger_refuses_to_delete_a_record(record):
         "DELETE FROM subscribers_consentrecord",
         "UPDATE subscribers_datasubjectrequest SET reason = ''",
         "UPDATE subscribers_privacynotice SET text = ''",
+        "DELETE FROM subscribers_datasubjectrequest",
+        "DELETE FROM subscribers_privacynotice",
     ],
 )
 def test_raw_sql_cannot_rewrite_history_on_postgresql(record, statement):

@@ -8,7 +8,8 @@ from django.db import transaction
 
 from urp_portal.gateway.models import InboundMessage
 
-from ..models import Forward, Message
+from ..models import Forward, Message, ServiceWordCount, TicketEvent
+from .suggestions import citizen_name_words
 
 
 def tickets_erase_personal_data(*, subscriber: Any) -> int:
@@ -19,6 +20,11 @@ def tickets_erase_personal_data(*, subscriber: Any) -> int:
     inbound.update(text="", media_file="", media_filename="", profile_name="", extra={})
     erased = Message.objects.filter(ticket__subscriber=subscriber).update(text="")
     Forward.objects.filter(ticket__subscriber=subscriber).update(note="", answer="")
+    # What operators wrote about the citizen when moving the ticket (a forward's note, why it
+    # was closed) is about them too; the events themselves (who, when, from, to) stay.
+    TicketEvent.objects.filter(ticket__subscriber=subscriber).exclude(reason="").update(reason="")
+    # Words learnt for the service suggestions before the learner knew they were a name.
+    ServiceWordCount.objects.filter(word__in=citizen_name_words(subscriber)).delete()
     if files:
         # The files go only once the erasure is committed: a rollback must not lose them.
         transaction.on_commit(lambda: _delete_files(files))

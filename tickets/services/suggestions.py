@@ -77,10 +77,16 @@ def ticket_citizen_text(*, ticket: Ticket) -> str:
     )
 
 
+def citizen_name_words(subscriber) -> set[str]:
+    """The citizen's own names, as `words_of` would read them: they say nothing about the
+    competent office, and learnt words outlive the citizen's erasure."""
+    return words_of(f"{subscriber.first_name} {subscriber.last_name} {subscriber.profile_name}")
+
+
 def service_suggestion_learn(*, ticket: Ticket, service: MunicipalService) -> None:
-    """Count the words of a forwarded ticket for its service; call in the forward's
-    transaction."""
-    words = words_of(ticket_citizen_text(ticket=ticket))
+    """Count the words of a forwarded ticket for its service, but the citizen's names; call in
+    the forward's transaction."""
+    words = words_of(ticket_citizen_text(ticket=ticket)) - citizen_name_words(ticket.subscriber)
     if not words:
         return
     existing = set(

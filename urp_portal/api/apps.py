@@ -13,3 +13,6 @@ class ApiConfig(AppConfig):
     def ready(self) -> None:
         # Registers the token scheme with drf-spectacular (extensions register on import).
         from . import schema  # noqa: F401
+        from .receivers import connect
+
+        connect()

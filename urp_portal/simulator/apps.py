@@ -9,3 +9,6 @@ class SimulatorConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the system check)
+        from .receivers import connect
+
+        connect()

@@ -10,9 +10,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ..adapters import get_adapter
-from ..adapters.base import ParsedInbound, WebhookFormatError
+from ..adapters.base import ParsedEvent, ParsedInbound, WebhookFormatError
 from ..media import inbound_media_download_later
-from ..models import InboundMessage, WebhookEvent
+from ..models import InboundMessage, OutboundMessage, WebhookEvent
 from ..pipeline import inbound_message_run_pipeline
 from ..states import InboundState
 from .statuses import outbound_message_apply_pending, outbound_message_apply_status
@@ -82,6 +82,17 @@ def _store_inbound(event: WebhookEvent, parsed: list[ParsedInbound]) -> list[int
     )
 
 
+def _speaks_only_of_erased_recipients(parsed: ParsedEvent) -> bool:
+    """Statuses, and only about outbox rows whose recipient was erased (GDPR art. 17: the
+    subscribers' erasure leaves those rows with no `to`). Such a late callback ("read" a day
+    after) must not bring the number back in the raw body; what it changed is applied."""
+    if parsed.messages or not parsed.statuses:
+        return False
+    provider_ids = {status.provider_id for status in parsed.statuses}
+    matched = OutboundMessage.objects.filter(provider_id__in=provider_ids)
+    return matched.count() == len(provider_ids) and not matched.exclude(to="").exists()
+
+
 def webhook_event_process(*, event_id: int) -> list[int]:
     """Parse a stored event, store its messages once, move the outbound messages its statuses
     speak of, then run the inbound pipeline for each new message in order. Running it again
@@ -119,7 +130,11 @@ def webhook_event_process(*, event_id: int) -> list[int]:
             event.state = WebhookEvent.State.PROCESSED
             event.error = ""
             event.processed_at = timezone.now()
-            event.save(update_fields=["state", "error", "processed_at", "attempts"])
+            fields = ["state", "error", "processed_at", "attempts"]
+            if _speaks_only_of_erased_recipients(parsed):
+                event.body = b""
+                fields.append("body")
+            event.save(update_fields=fields)
     # After our PendingStatus rows are committed (see outbound_message_apply_pending).
     for provider_id in unmatched:
         outbound_message_apply_pending(provider_id=provider_id)
