@@ -20,10 +20,12 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.core.paginator import InvalidPage, Paginator
 from django.db import connections
-from django.db.models import Case, Count, IntegerField, Q, Value, When, Window
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When, Window
 from django.db.models.expressions import OrderBy
 from django.db.models.query import prefetch_related_objects
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from ..models import Ticket
 from ..selectors import ticket_first_messages
@@ -58,6 +60,19 @@ def inbox_ordering(now: dt.datetime) -> list[Any]:
     return [OrderBy(inbox_priority(now)), "due_at", "pk"]
 
 
+class InboxPaginator(Paginator):
+    """Counts the inbox's rows only up to the cap: past it the page says "più di 10.000"."""
+
+    capped = False
+
+    @cached_property
+    def count(self) -> int:
+        tickets: QuerySet[Ticket] = self.object_list  # type: ignore[assignment]
+        found = tickets.order_by().values("pk")[: COUNT_CAP + 1].count()
+        self.capped = found > COUNT_CAP
+        return min(found, COUNT_CAP)
+
+
 class InboxChangeList(ChangeList):
     """The changelist of the inbox: the page's rows in a fixed number of queries whatever the
     page size or number, and their first words read for those rows only."""
@@ -74,29 +89,75 @@ class InboxChangeList(ChangeList):
                 self._get_grouped_page(request)
         else:
             super().get_results(request)
+            self.result_count_capped = self.paginator.capped
         rows = list(self.result_list)
         previews = ticket_first_messages(ticket_ids=[ticket.pk for ticket in rows])
+        # The conversation page's URL is the changelist's plus "<id>/conversation/"
+        # (TicketAdmin.get_urls): one reverse for the page, not two for each row.
+        changelist_url = reverse("admin:tickets_ticket_changelist")
         for ticket in rows:
             ticket.first_text, ticket.first_kind = previews.get(ticket.pk, ("", ""))
+            ticket.conversation_url = f"{changelist_url}{ticket.pk}/conversation/"
         self.result_list = rows
 
     # --- PostgreSQL, the default order ------------------------------------------------------------
     def _get_grouped_page(self, request) -> None:
         tickets = self.queryset.order_by().prefetch_related(None)
-        # A count that stops at the cap: the default view would otherwise count the whole table.
-        found = tickets.values("pk")[: COUNT_CAP + 1].count()
-        paginator = self._paginator(request, min(found, COUNT_CAP))
+        groups = inbox_groups(self.now)
+        # How many tickets the page may reach, counted only up to the cap (a count of the whole
+        # table would cost more than the page), and how many of them each unfinished group
+        # holds, a fifth of a year's work counted from its deadline index alone; the finished
+        # tickets, last, are the rest.
+        total = tickets.values("pk")[: COUNT_CAP + 1].count()
+        at_work = tickets.filter(state__in=TicketState.unfinished()).aggregate(
+            **{
+                f"part{n}": Count("due_at", filter=condition)
+                for n, (_group, condition) in enumerate(groups[:-1])
+            }
+        )
+        sizes = [at_work[f"part{n}"] for n in range(len(groups) - 1)]
+        sizes.append(max(total - sum(sizes), 0))
+        paginator = self._paginator(request, min(total, COUNT_CAP))
         start, end = self._page_bounds(paginator)
-        branches = [
-            tickets.filter(condition)
-            .annotate(inbox_group=Value(group))
-            .order_by("due_at", "pk")[:end]
-            for group, condition in inbox_groups(self.now)
-        ]
-        page = branches[0].union(*branches[1:], all=True).order_by("inbox_group", "due_at", "pk")
-        rows = list(page[start:end])
+
+        # The page's slice of each group, read in deadline order from its index. Two parts of one
+        # group (the same rank) interleave: each is read up to the slice's end and the merged
+        # group cut here.
+        ranks: dict[int, int] = {}
+        for (group, _condition), size in zip(groups, sizes, strict=True):
+            ranks[group] = ranks.get(group, 0) + size
+        first_of_group, offset = {}, 0
+        for group, size in ranks.items():
+            first_of_group[group] = offset
+            offset += size
+        parts = [group for group, _condition in groups]
+        branches = []
+        for group, condition in groups:
+            low = max(start - first_of_group[group], 0)
+            high = min(end - first_of_group[group], ranks[group])
+            if low >= high:
+                continue
+            shared = parts.count(group) > 1
+            branches.append(
+                tickets.filter(condition)
+                .annotate(inbox_group=Value(group))
+                .order_by("due_at", "pk")[0 if shared else low : high]
+            )
+        rows: list[Ticket] = []
+        if branches:
+            page = branches[0]  # sorted already when alone
+            if len(branches) > 1:
+                page = page.union(*branches[1:], all=True).order_by("inbox_group", "due_at", "pk")
+            fetched = list(page)
+            for group in ranks:
+                in_group = [ticket for ticket in fetched if ticket.inbox_group == group]
+                if parts.count(group) > 1:
+                    low = max(start - first_of_group[group], 0)
+                    in_group = in_group[low : low + end - start]
+                rows.extend(in_group)
+        rows = rows[: end - start]
         prefetch_related_objects(rows, *ROW_RELATIONS)
-        self._set_results(paginator, rows, capped=found > COUNT_CAP)
+        self._set_results(paginator, rows, capped=total > COUNT_CAP)
 
     # --- PostgreSQL, a search ---------------------------------------------------------------------
     def _get_searched_page(self, request) -> None:
@@ -125,6 +186,8 @@ class InboxChangeList(ChangeList):
     def _page_bounds(self, paginator: Paginator) -> tuple[int, int]:
         if self.show_all and paginator.count <= self.list_max_show_all:
             return 0, max(paginator.count, 1)
+        if paginator.count <= self.list_per_page:  # one page: Django's admin ignores the number
+            return 0, self.list_per_page
         try:
             number = paginator.validate_number(self.page_num)
         except InvalidPage as error:

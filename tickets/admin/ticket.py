@@ -6,12 +6,14 @@ import datetime as dt
 import re
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst, smart_split, unescape_string_literal
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -25,7 +27,7 @@ from ..forms import urp_users
 from ..models import Message, Ticket
 from ..selectors import ticket_list_for, user_is_urp
 from ..states import TicketState
-from .changelist import ROW_RELATIONS, InboxChangeList, inbox_ordering
+from .changelist import ROW_RELATIONS, InboxChangeList, InboxPaginator, inbox_ordering
 from .conversation import ConversationView
 
 _NUMBER = re.compile(r"^#?(\d{1,12})$")
@@ -137,6 +139,8 @@ class TicketAdmin(admin.ModelAdmin):
     def get_changelist(self, request, **kwargs):
         return InboxChangeList
 
+    paginator = InboxPaginator
+
     # What the column headers show as the sort: the deadline, the order's real second key (the
     # first, the group, is no column); the queryset's order comes from get_ordering.
     ordering = ["due_at"]
@@ -175,15 +179,31 @@ class TicketAdmin(admin.ModelAdmin):
         return queryset, False
 
     # --- columns --------------------------------------------------------------------------------
+    # Each column is drawn for every row of a page of up to 200: what does not change from row to
+    # row (a URL's prefix, a state's label) is worked out once per page (InboxChangeList).
+    @admin.display(description=mark_safe('<input type="checkbox" id="action-toggle">'))
+    def action_checkbox(self, obj: Ticket) -> SafeString:
+        # Django's own markup, without rendering a widget template for each row.
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            obj.pk,
+            format_html(_("Select this object for an action - {}"), obj.number),
+        )
+
+    def _conversation_url(self, obj: Ticket) -> str:
+        url = getattr(obj, "conversation_url", None)
+        return url or reverse("admin:tickets_ticket_conversation", args=[obj.pk])
+
     @admin.display(description=gettext_lazy("n."), ordering="pk")
     def number_link(self, obj: Ticket) -> str:
-        url = reverse("admin:tickets_ticket_conversation", args=[obj.pk])
-        return format_html('<a class="ticket-number" href="{}">{}</a>', url, obj.number)
+        return format_html(
+            '<a class="ticket-number" href="{}">{}</a>', self._conversation_url(obj), obj.number
+        )
 
     @admin.display(description=gettext_lazy("cittadino"), ordering="subscriber__last_name")
     def citizen(self, obj: Ticket) -> str:
-        url = reverse("admin:tickets_ticket_conversation", args=[obj.pk])
-        return format_html('<a href="{}">{}</a>', url, str(obj.subscriber))
+        return format_html('<a href="{}">{}</a>', self._conversation_url(obj), str(obj.subscriber))
 
     @admin.display(description=gettext_lazy("stato"), ordering="state")
     def state_badge(self, obj: Ticket) -> str:
@@ -276,9 +296,9 @@ class TicketAdmin(admin.ModelAdmin):
         pending = ticket_list_for(user=request.user).filter(state__in=TicketState.pending())
         # One read of the pending tickets' deadline index for the three badges.
         counts = pending.aggregate(
-            late=Count("pk", filter=Q(due_at__lt=now)),
-            today=Count("pk", filter=Q(due_at__gte=now, due_at__lt=end)),
-            new=Count("pk", filter=Q(state=TicketState.NEW)),
+            late=Count("due_at", filter=Q(due_at__lt=now)),
+            today=Count("due_at", filter=Q(due_at__gte=now, due_at__lt=end)),
+            new=Count("due_at", filter=Q(state=TicketState.NEW)),
         )
         context = {
             "title": _("Richieste dei cittadini"),
