@@ -111,6 +111,20 @@ class Ticket(models.Model):
         ]
         indexes = [
             models.Index(fields=["state", "due_at"], name="ticket_state_due"),
+            # The inbox reads each of its groups (late, new, at work, done) in deadline order
+            # straight from an index, never sorting the whole table (admin/changelist.py): the
+            # unfinished tickets, a fifth of a year's work, and the finished ones apart. The state
+            # in the first lets the inbox count its groups from the index alone.
+            models.Index(
+                fields=["due_at", "state"],
+                condition=Q(state__in=TicketState.unfinished()),
+                name="ticket_unfinished_due",
+            ),
+            models.Index(
+                fields=["due_at"],
+                condition=Q(state__in=TicketState.finished()),
+                name="ticket_finished_due",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -25,6 +25,10 @@ class TicketState(models.TextChoices):
         return (cls.RESOLVED, cls.CLOSED)
 
     @classmethod
+    def unfinished(cls) -> tuple[str, ...]:
+        return tuple(state for state in cls.values if state not in cls.finished())
+
+    @classmethod
     def pending(cls) -> tuple[str, ...]:
         """States in which the comune still owes the citizen an answer (the deadline runs)."""
         return (cls.NEW, cls.OPEN, cls.FORWARDED, cls.ANSWERED_BY_SERVICE)

@@ -6,13 +6,14 @@ import datetime as dt
 import re
 
 from django.contrib import admin, messages
-from django.contrib.admin.views.main import ChangeList
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.contrib.admin import helpers
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst, smart_split, unescape_string_literal
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -24,8 +25,9 @@ from urp_portal.municipality.errors import UserError
 from .. import services
 from ..forms import urp_users
 from ..models import Message, Ticket
-from ..selectors import ticket_first_messages, ticket_list_for, user_is_urp
+from ..selectors import ticket_list_for, user_is_urp
 from ..states import TicketState
+from .changelist import ROW_RELATIONS, InboxChangeList, InboxPaginator, inbox_ordering
 from .conversation import ConversationView
 
 _NUMBER = re.compile(r"^#?(\d{1,12})$")
@@ -88,19 +90,6 @@ class AssigneeFilter(admin.SimpleListFilter):
         return queryset
 
 
-class InboxChangeList(ChangeList):
-    """The page's rows come from a sort of the tickets table alone; their first words are read
-    for those rows only, in one more query, whatever the page size or the page number."""
-
-    def get_results(self, request):
-        super().get_results(request)
-        rows = list(self.result_list)
-        previews = ticket_first_messages(ticket_ids=[ticket.pk for ticket in rows])
-        for ticket in rows:
-            ticket.first_text, ticket.first_kind = previews.get(ticket.pk, ("", ""))
-        self.result_list = rows
-
-
 @admin.register(Ticket)
 class TicketAdmin(admin.ModelAdmin):
     list_display = [
@@ -143,33 +132,22 @@ class TicketAdmin(admin.ModelAdmin):
 
     # --- scope and order ------------------------------------------------------------------------
     def get_queryset(self, request: HttpRequest) -> QuerySet[Ticket]:
-        now = timezone.now()
-        return (
-            ticket_list_for(user=request.user)
-            .annotate(
-                # The inbox reads top-down: late first, then new, then the rest at work, then done.
-                priority=Case(
-                    When(state__in=TicketState.pending(), due_at__lt=now, then=Value(0)),
-                    When(state=TicketState.NEW, then=Value(1)),
-                    When(state__in=TicketState.finished(), then=Value(3)),
-                    default=Value(2),
-                    output_field=IntegerField(),
-                )
-            )
-            # Read for the page's rows only, after the sort: joined in the sorting query they
-            # would be carried through a sort of the whole inbox (InboxChangeList).
-            .prefetch_related("subscriber", "service", "assignee")
-        )
+        # Read for the page's rows only, after the sort: joined in the sorting query they would
+        # be carried through a sort of the whole inbox (InboxChangeList).
+        return ticket_list_for(user=request.user).prefetch_related(*ROW_RELATIONS)
 
     def get_changelist(self, request, **kwargs):
         return InboxChangeList
 
+    paginator = InboxPaginator
+
     # What the column headers show as the sort: the deadline, the order's real second key (the
-    # first, the priority, is no column); the queryset's order comes from get_ordering.
+    # first, the group, is no column); the queryset's order comes from get_ordering.
     ordering = ["due_at"]
 
     def get_ordering(self, request):
-        return ["priority", "due_at"]
+        # Late first, then new, then the rest at work, then done (changelist.py).
+        return inbox_ordering(timezone.now())
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
@@ -201,15 +179,31 @@ class TicketAdmin(admin.ModelAdmin):
         return queryset, False
 
     # --- columns --------------------------------------------------------------------------------
+    # Each column is drawn for every row of a page of up to 200: what does not change from row to
+    # row (a URL's prefix, a state's label) is worked out once per page (InboxChangeList).
+    @admin.display(description=mark_safe('<input type="checkbox" id="action-toggle">'))
+    def action_checkbox(self, obj: Ticket) -> SafeString:
+        # Django's own markup, without rendering a widget template for each row.
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            obj.pk,
+            format_html(_("Select this object for an action - {}"), obj.number),
+        )
+
+    def _conversation_url(self, obj: Ticket) -> str:
+        url = getattr(obj, "conversation_url", None)
+        return url or reverse("admin:tickets_ticket_conversation", args=[obj.pk])
+
     @admin.display(description=gettext_lazy("n."), ordering="pk")
     def number_link(self, obj: Ticket) -> str:
-        url = reverse("admin:tickets_ticket_conversation", args=[obj.pk])
-        return format_html('<a class="ticket-number" href="{}">{}</a>', url, obj.number)
+        return format_html(
+            '<a class="ticket-number" href="{}">{}</a>', self._conversation_url(obj), obj.number
+        )
 
     @admin.display(description=gettext_lazy("cittadino"), ordering="subscriber__last_name")
     def citizen(self, obj: Ticket) -> str:
-        url = reverse("admin:tickets_ticket_conversation", args=[obj.pk])
-        return format_html('<a href="{}">{}</a>', url, str(obj.subscriber))
+        return format_html('<a href="{}">{}</a>', self._conversation_url(obj), str(obj.subscriber))
 
     @admin.display(description=gettext_lazy("stato"), ordering="state")
     def state_badge(self, obj: Ticket) -> str:
@@ -300,11 +294,12 @@ class TicketAdmin(admin.ModelAdmin):
         now = timezone.now()
         _start, end = _day_bounds(now)
         pending = ticket_list_for(user=request.user).filter(state__in=TicketState.pending())
-        counts = {
-            "late": pending.filter(due_at__lt=now).count(),
-            "today": pending.filter(due_at__gte=now, due_at__lt=end).count(),
-            "new": pending.filter(state=TicketState.NEW).count(),
-        }
+        # One read of the pending tickets' deadline index for the three badges.
+        counts = pending.aggregate(
+            late=Count("due_at", filter=Q(due_at__lt=now)),
+            today=Count("due_at", filter=Q(due_at__gte=now, due_at__lt=end)),
+            new=Count("due_at", filter=Q(state=TicketState.NEW)),
+        )
         context = {
             "title": _("Richieste dei cittadini"),
             "inbox": counts,

@@ -1,0 +1,208 @@
+"""How the inbox reads one page out of a hundred thousand tickets.
+
+The inbox's order is "late, then new, then the rest at work, then done", each group by deadline.
+A sort expression for that (`inbox_priority`) depends on the time of the request, so no index can
+hold it, and sorting the whole table for every page costs more than everything else on the page.
+On PostgreSQL the default order is read instead as one UNION ALL of the groups, each taken in
+deadline order from a partial index (migration 0006) and cut at the page's end, and the page is
+counted only up to a cap: the cost stays flat however many tickets there are. A search matches a
+few tickets, or needs every message read anyway: its rows are sorted with the expression, and the
+same query counts them (a window), so the search runs once, not once more for the count. Other
+databases, and the order a user picks with a column header, take Django's own path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ORDER_VAR, ChangeList
+from django.core.paginator import InvalidPage, Paginator
+from django.db import connections
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When, Window
+from django.db.models.expressions import OrderBy
+from django.db.models.query import prefetch_related_objects
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import cached_property
+
+from ..models import Ticket
+from ..selectors import ticket_first_messages
+from ..states import TicketState
+
+# More than this and the inbox says "più di 10.000" instead of counting them all.
+COUNT_CAP = 10_000
+ROW_RELATIONS = ("subscriber", "service", "assignee")
+
+
+def inbox_groups(now: dt.datetime) -> list[tuple[int, Q]]:
+    """The inbox's groups, top first; every ticket is in exactly one. Each condition is one a
+    deadline index serves (Ticket.Meta.indexes)."""
+    at_work = [state for state in TicketState.pending() if state != TicketState.NEW]
+    return [
+        (0, Q(state__in=TicketState.pending(), due_at__lt=now)),  # late
+        (1, Q(state=TicketState.NEW, due_at__gte=now)),
+        (2, Q(state__in=at_work, due_at__gte=now)),
+        (2, Q(state=TicketState.WAITING_CITIZEN)),  # its deadline is suspended: never late
+        (3, Q(state__in=TicketState.finished())),
+    ]
+
+
+def inbox_priority(now: dt.datetime) -> Case:
+    return Case(
+        *(When(condition, then=Value(group)) for group, condition in inbox_groups(now)),
+        output_field=IntegerField(),
+    )
+
+
+def inbox_ordering(now: dt.datetime) -> list[Any]:
+    return [OrderBy(inbox_priority(now)), "due_at", "pk"]
+
+
+class InboxPaginator(Paginator):
+    """Counts the inbox's rows only up to the cap: past it the page says "più di 10.000"."""
+
+    capped = False
+
+    @cached_property
+    def count(self) -> int:
+        tickets: QuerySet[Ticket] = self.object_list  # type: ignore[assignment]
+        found = tickets.order_by().values("pk")[: COUNT_CAP + 1].count()
+        self.capped = found > COUNT_CAP
+        return min(found, COUNT_CAP)
+
+
+class InboxChangeList(ChangeList):
+    """The changelist of the inbox: the page's rows in a fixed number of queries whatever the
+    page size or number, and their first words read for those rows only."""
+
+    now: dt.datetime
+
+    def get_results(self, request):
+        self.now = timezone.now()
+        vendor = connections[self.queryset.db].vendor
+        if vendor == "postgresql" and ORDER_VAR not in self.params:
+            if self.query:
+                self._get_searched_page(request)
+            else:
+                self._get_grouped_page(request)
+        else:
+            super().get_results(request)
+            self.result_count_capped = self.paginator.capped
+        rows = list(self.result_list)
+        previews = ticket_first_messages(ticket_ids=[ticket.pk for ticket in rows])
+        # The conversation page's URL is the changelist's plus "<id>/conversation/"
+        # (TicketAdmin.get_urls): one reverse for the page, not two for each row.
+        changelist_url = reverse("admin:tickets_ticket_changelist")
+        for ticket in rows:
+            ticket.first_text, ticket.first_kind = previews.get(ticket.pk, ("", ""))
+            ticket.conversation_url = f"{changelist_url}{ticket.pk}/conversation/"
+        self.result_list = rows
+
+    # --- PostgreSQL, the default order ------------------------------------------------------------
+    def _get_grouped_page(self, request) -> None:
+        tickets = self.queryset.order_by().prefetch_related(None)
+        groups = inbox_groups(self.now)
+        # How many tickets the page may reach, counted only up to the cap (a count of the whole
+        # table would cost more than the page), and how many of them each unfinished group
+        # holds, a fifth of a year's work counted from its deadline index alone; the finished
+        # tickets, last, are the rest.
+        total = tickets.values("pk")[: COUNT_CAP + 1].count()
+        at_work = tickets.filter(state__in=TicketState.unfinished()).aggregate(
+            **{
+                f"part{n}": Count("due_at", filter=condition)
+                for n, (_group, condition) in enumerate(groups[:-1])
+            }
+        )
+        sizes = [at_work[f"part{n}"] for n in range(len(groups) - 1)]
+        sizes.append(max(total - sum(sizes), 0))
+        paginator = self._paginator(request, min(total, COUNT_CAP))
+        start, end = self._page_bounds(paginator)
+
+        # The page's slice of each group, read in deadline order from its index. Two parts of one
+        # group (the same rank) interleave: each is read up to the slice's end and the merged
+        # group cut here.
+        ranks: dict[int, int] = {}
+        for (group, _condition), size in zip(groups, sizes, strict=True):
+            ranks[group] = ranks.get(group, 0) + size
+        first_of_group, offset = {}, 0
+        for group, size in ranks.items():
+            first_of_group[group] = offset
+            offset += size
+        parts = [group for group, _condition in groups]
+        branches = []
+        for group, condition in groups:
+            low = max(start - first_of_group[group], 0)
+            high = min(end - first_of_group[group], ranks[group])
+            if low >= high:
+                continue
+            shared = parts.count(group) > 1
+            branches.append(
+                tickets.filter(condition)
+                .annotate(inbox_group=Value(group))
+                .order_by("due_at", "pk")[0 if shared else low : high]
+            )
+        rows: list[Ticket] = []
+        if branches:
+            page = branches[0]  # sorted already when alone
+            if len(branches) > 1:
+                page = page.union(*branches[1:], all=True).order_by("inbox_group", "due_at", "pk")
+            fetched = list(page)
+            for group in ranks:
+                in_group = [ticket for ticket in fetched if ticket.inbox_group == group]
+                if parts.count(group) > 1:
+                    low = max(start - first_of_group[group], 0)
+                    in_group = in_group[low : low + end - start]
+                rows.extend(in_group)
+        rows = rows[: end - start]
+        prefetch_related_objects(rows, *ROW_RELATIONS)
+        self._set_results(paginator, rows, capped=total > COUNT_CAP)
+
+    # --- PostgreSQL, a search ---------------------------------------------------------------------
+    def _get_searched_page(self, request) -> None:
+        tickets = self.queryset.annotate(inbox_total=Window(Count("pk"))).order_by(
+            *inbox_ordering(self.now)
+        )
+        if self.show_all:
+            rows = list(tickets[: self.list_max_show_all + 1])
+        else:
+            start = (max(self.page_num, 1) - 1) * self.list_per_page
+            rows = list(tickets[start : start + self.list_per_page])
+        # No row: nothing found, or a page past the last one (the paginator then says so).
+        total = rows[0].inbox_total if rows else self.queryset.count() if self.page_num > 1 else 0
+        paginator = self._paginator(request, total)
+        start, end = self._page_bounds(paginator)
+        if self.show_all:
+            rows = rows[start:end]
+        self._set_results(paginator, rows, capped=False)
+
+    # --- shared -----------------------------------------------------------------------------------
+    def _paginator(self, request, count: int) -> Paginator:
+        paginator = self.model_admin.get_paginator(request, self.queryset, self.list_per_page)
+        paginator.count = count  # known already: the paginator must not count again
+        return paginator
+
+    def _page_bounds(self, paginator: Paginator) -> tuple[int, int]:
+        if self.show_all and paginator.count <= self.list_max_show_all:
+            return 0, max(paginator.count, 1)
+        if paginator.count <= self.list_per_page:  # one page: Django's admin ignores the number
+            return 0, self.list_per_page
+        try:
+            number = paginator.validate_number(self.page_num)
+        except InvalidPage as error:
+            raise IncorrectLookupParameters from error
+        start = (number - 1) * self.list_per_page
+        return start, start + self.list_per_page
+
+    def _set_results(self, paginator: Paginator, rows: list[Ticket], *, capped: bool) -> None:
+        count = paginator.count
+        self.result_count = count
+        self.result_count_capped = capped
+        self.show_full_result_count = False
+        self.show_admin_actions = True
+        self.full_result_count = None
+        self.result_list = rows
+        self.can_show_all = count <= self.list_max_show_all
+        self.multi_page = count > self.list_per_page
+        self.paginator = paginator
