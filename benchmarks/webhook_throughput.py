@@ -1,4 +1,3 @@
-# ruff: noqa: E501  (the report is a fixed-width table)
 """Webhook throughput and latency under gunicorn on PostgreSQL, beside a bare Django view.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/urp_gateway_bench \
@@ -154,13 +153,16 @@ def purge_queue() -> None:
 
 def parse_wrk(output: str) -> dict[str, float]:
     def ms(text: str) -> float:
-        value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()
-        return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+        found = re.match(r"([\d.]+)(us|ms|s|m)$", text)
+        if not found:
+            raise RuntimeError(f"cannot read wrk's latency {text!r} in:\n{output}")
+        value, unit = found.groups()
+        return float(value) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60_000}[unit]
 
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
-        "p50": ms(re.search(r"50%\s+(\S+)", output).group(1)),
-        "p99": ms(re.search(r"99%\s+(\S+)", output).group(1)),
+        "p50": ms(re.search(r"^\s+50%\s+(\S+)", output, re.M).group(1)),
+        "p99": ms(re.search(r"^\s+99%\s+(\S+)", output, re.M).group(1)),
         "non2xx": float(m.group(1)) if (m := re.search(r"Non-2xx.*?(\d+)", output)) else 0.0,
     }
 
@@ -254,6 +256,22 @@ def load_average() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+def wait_until_every_worker_answers(base: str) -> None:
+    """On a busy machine the workers boot one by one; measuring before the last one is up
+    would count its boot. Ready when 50 POSTs in a row are answered quickly."""
+    deadline = time.time() + 180
+    streak = 0
+    while streak < 50:
+        if time.time() > deadline:
+            sys.exit("gunicorn did not come up")
+        try:
+            requests.post(f"{base}{BARE_PATH}", data=b"{}", timeout=1)
+            streak += 1
+        except requests.RequestException:
+            streak = 0
+            time.sleep(0.5)
+
+
 def start_gunicorn(port: int) -> subprocess.Popen:
     # Started from the project folder, so gunicorn reads gunicorn.conf.py: production's shape.
     return subprocess.Popen(
@@ -266,6 +284,8 @@ def start_gunicorn(port: int) -> subprocess.Popen:
 def server_shape() -> str:
     import runpy
 
+    if not (ROOT / "gunicorn.conf.py").exists():
+        return f"no gunicorn.conf.py; {' '.join(EXTRA_GUNICORN_ARGS) or 'gunicorn defaults'}"
     conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     shape = (
         f"gunicorn.conf.py: {conf['workers']} {conf['worker_class']} workers x "
@@ -286,12 +306,7 @@ def main() -> None:
     gunicorn = start_gunicorn(port)
     rounds: list[dict[str, Any]] = []
     try:
-        for _ in range(100):
-            try:
-                requests.get(f"{base}/bench/bare/", timeout=5)
-                break
-            except requests.RequestException:
-                time.sleep(0.1)
+        wait_until_every_worker_answers(base)
         with tempfile.TemporaryDirectory() as tmp:
             lines = Path(tmp) / "bodies.tsv"
             with lines.open("w") as handle:
