@@ -13,4 +13,5 @@ COPY . .
 RUN DEBUG=true python manage.py collectstatic --noinput && mkdir -p /srv/urp && chown urp /srv/urp
 USER urp
 EXPOSE 8000
-CMD ["gunicorn", "urp_portal.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# Workers and threads come from gunicorn.conf.py, read from this folder.
+CMD ["gunicorn", "urp_portal.wsgi", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]

@@ -3,6 +3,7 @@ import pytest
 # Shared test infrastructure: a fake Graph API server, a real Celery worker, signed webhooks.
 pytest_plugins = [
     "tests.fixtures.fake_graph",
+    "tests.fixtures.fake_twilio",
     "tests.fixtures.celery_worker",
     "tests.fixtures.webhooks",
     # The `whatsapp` fixture: citizens chatting through the signed webhook (flow tests).

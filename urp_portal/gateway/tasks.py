@@ -52,6 +52,12 @@ def webhook_event_process(event_id: int) -> None:
 
 
 @shared_task
+def webhook_events_drain() -> None:
+    """The webhooks' hand-off (gateway/event_queue.py): one processing task per queued event."""
+    services.webhook_events_drain()
+
+
+@shared_task
 def inbound_message_process(message_id: int) -> None:
     from .pipeline import inbound_message_run_pipeline
 

@@ -73,9 +73,13 @@ class Adapter:
             pool = HTTPAdapter(pool_connections=2, pool_maxsize=16, max_retries=0)
             session.mount("http://", pool)
             session.mount("https://", pool)
-            session.auth = (settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN)
             self._local.session = session
         return session
+
+    def _auth(self) -> tuple[str, str]:
+        # Read at each call, not kept on the session: the settings may change (tests, a rotated
+        # token) while the process and its session live on.
+        return (str(settings.TWILIO_ACCOUNT_SID), str(settings.TWILIO_AUTH_TOKEN))
 
     def verify_signature(self, *, body: bytes, headers: Mapping[str, str], url: str) -> bool:
         token = str(settings.TWILIO_AUTH_TOKEN)
@@ -186,14 +190,15 @@ class Adapter:
             )
         else:
             form["Body"] = message.text
-            if message.media_url:
-                form["MediaUrl"] = message.media_url
+            media_url = self._media_url(message)
+            if media_url:
+                form["MediaUrl"] = media_url
         url = (
             f"{str(settings.TWILIO_API_URL).rstrip('/')}/2010-04-01/Accounts/"
             f"{settings.TWILIO_ACCOUNT_SID}/Messages.json"
         )
         try:
-            response = self.session.post(url, data=form, timeout=TIMEOUT)
+            response = self.session.post(url, data=form, auth=self._auth(), timeout=TIMEOUT)
         except (requests.ConnectTimeout, requests.exceptions.SSLError) as exc:
             raise TransientSendError(code="network", message=str(exc)) from exc
         except requests.RequestException as exc:
@@ -205,10 +210,31 @@ class Adapter:
         except (ValueError, KeyError) as exc:
             raise AmbiguousSendError(code="response", message=response.text[:200]) from exc
 
+    def _media_url(self, message: OutboundMessage) -> str:
+        """Twilio has no upload: it fetches an attachment from a public URL. A stored file
+        goes by its storage's URL, which must then be absolute (an object store's); a file
+        served only to logged-in staff cannot reach Twilio, and is refused rather than dropped."""
+        if message.media_url:
+            return message.media_url
+        if not message.media_file:
+            return ""
+        url = message.media_file.url
+        if not urlparse(url).scheme:
+            raise PermanentSendError(
+                code="media_url",
+                message=(
+                    f"Twilio scarica gli allegati da un indirizzo pubblico; {url!r} non lo è: "
+                    "usare un archivio dei file con indirizzi pubblici o un link."
+                ),
+            )
+        return url
+
     def fetch_media(self, media_id: str) -> tuple[bytes, str, str]:
         # Twilio's media id is the MediaUrl itself; it answers with a redirect to the file.
         try:
-            response = self.session.get(media_id, timeout=(5, 60))
+            # The redirect goes to another host with a signed URL: requests drops the
+            # credentials there, as it should.
+            response = self.session.get(media_id, auth=self._auth(), timeout=(5, 60))
         except requests.RequestException as exc:
             raise TransientSendError(code="network", message=str(exc)) from exc
         if response.status_code >= 300:

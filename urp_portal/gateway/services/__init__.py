@@ -13,6 +13,7 @@ from .webhooks import (
     webhook_event_process,
     webhook_event_reprocess,
     webhook_event_store,
+    webhook_events_drain,
 )
 
 __all__ = [
@@ -26,4 +27,5 @@ __all__ = [
     "webhook_event_process",
     "webhook_event_reprocess",
     "webhook_event_store",
+    "webhook_events_drain",
 ]

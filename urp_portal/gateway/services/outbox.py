@@ -14,6 +14,7 @@ import time
 from collections.abc import Sequence
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,7 +26,7 @@ from ..adapters.base import (
     SendError,
     TransientSendError,
 )
-from ..models import OutboundMessage
+from ..models import OutboundMessage, PendingStatus
 from ..selectors import inbound_last_sent_at
 from ..states import OutboundState
 from .statuses import outbound_message_apply_pending
@@ -161,15 +162,8 @@ def outbound_message_send(
         time.sleep(wait)
     ratelimit.take_global_token()
 
-    with transaction.atomic():
-        message = _lock(message_id)
-        if message.state != OutboundState.QUEUED:
-            return 0
-        message.state = OutboundState.SENDING
-        message.sending_started_at = timezone.now()
-        message.attempts += 1
-        message.not_before = None
-        message.save(update_fields=["state", "sending_started_at", "attempts", "not_before"])
+    if not _claim(message):
+        return 0
 
     try:
         provider_id = get_adapter().send(message)
@@ -185,27 +179,46 @@ def outbound_message_send(
         _mark_for_review(message_id, reason=error.message, code=error.code)
         return 0
 
-    with transaction.atomic():
-        message = _lock(message_id)
-        message.provider_id = provider_id
-        message.state = OutboundState.SENT
-        message.sent_at = timezone.now()
-        # Known to be sent exactly once: whoever flagged it while we were in flight was wrong.
-        message.needs_review = False
-        message.error_code = ""
-        message.error_message = ""
-        message.save(
-            update_fields=[
-                "provider_id",
-                "state",
-                "sent_at",
-                "needs_review",
-                "error_code",
-                "error_message",
-            ]
-        )
-    outbound_message_apply_pending(provider_id=provider_id)
+    _record_sent(message_id, provider_id=provider_id)
+    # A status that came before the provider id was stored waits as a PendingStatus; looked for
+    # only now, after our commit (see outbound_message_apply_pending), and applied only if any.
+    if PendingStatus.objects.filter(provider_id=provider_id).exists():
+        outbound_message_apply_pending(provider_id=provider_id)
     return 0
+
+
+def _claim(message: OutboundMessage) -> bool:
+    """queued → sending, committed before the provider is called. One conditional UPDATE (its
+    own transaction): of two tasks for the same row only one matches `state = queued`, which is
+    what select_for_update and a re-read gave in three round trips more."""
+    now = timezone.now()
+    claimed = OutboundMessage.objects.filter(pk=message.pk, state=OutboundState.QUEUED).update(
+        state=OutboundState.SENDING,
+        sending_started_at=now,
+        attempts=F("attempts") + 1,
+        not_before=None,
+    )
+    if claimed:
+        message.state = OutboundState.SENDING
+        message.sending_started_at = now
+        message.attempts += 1
+        message.not_before = None
+    return bool(claimed)
+
+
+def _record_sent(message_id: int, *, provider_id: str) -> None:
+    """sending → sent with the provider's id: one UPDATE. Nothing else moves a row that is
+    `sending` (statuses need the provider id stored here; cancelling takes only queued rows),
+    so no lock is needed."""
+    OutboundMessage.objects.filter(pk=message_id).update(
+        provider_id=provider_id,
+        state=OutboundState.SENT,
+        sent_at=timezone.now(),
+        # Known to be sent exactly once: whoever flagged it while we were in flight was wrong.
+        needs_review=False,
+        error_code="",
+        error_message="",
+    )
 
 
 def _defer(message_id: int, *, seconds: float) -> None:

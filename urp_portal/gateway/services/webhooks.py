@@ -6,9 +6,13 @@ import datetime as dt
 import hashlib
 import logging
 
-from django.db import IntegrityError, transaction
+from celery import current_app
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
+from redis.exceptions import RedisError
 
+from .. import event_queue
 from ..adapters import get_adapter
 from ..adapters.base import ParsedEvent, ParsedInbound, WebhookFormatError
 from ..media import inbound_media_download_later
@@ -21,9 +25,75 @@ logger = logging.getLogger(__name__)
 
 
 def _enqueue_event(event_id: int) -> None:
+    """Hand a stored event to the workers: the one place the webhook publishes (wrap it here to
+    change what a failed publish does). With Redis, a push onto the event list (see
+    event_queue); otherwise one Celery task. A broker that cannot be reached raises kombu's
+    OperationalError on both paths."""
+    from ..tasks import webhook_event_process as process_task
+    from ..tasks import webhook_events_drain
+
+    if not event_queue.enabled():
+        process_task.delay(event_id)
+        return
+    try:
+        drain_due = event_queue.push(event_id)
+    except RedisError as exc:
+        raise BrokerError(str(exc)) from exc
+    if drain_due:
+        webhook_events_drain.delay()
+
+
+def webhook_events_drain() -> int:
+    """Move the queued event ids to one processing task each (run by a worker, so the
+    publishing cost stays off the webhook's request). Returns how many were moved."""
     from ..tasks import webhook_event_process as process_task
 
-    process_task.delay(event_id)
+    moved = 0
+    with current_app.producer_or_acquire() as producer:
+        while event_ids := event_queue.pop_batch():
+            for event_id in event_ids:
+                process_task.apply_async((event_id,), producer=producer)
+            moved += len(event_ids)
+    return moved
+
+
+def _insert_once(event: WebhookEvent) -> int | None:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id: the event's new id, or None when the same
+    body was stored before. One statement, so outside a transaction it is one round trip that
+    commits by itself (the ORM's create would add BEGIN and COMMIT, and its IntegrityError
+    path a savepoint). The columns come from the model, so a new field needs no change here."""
+    meta = WebhookEvent._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    values = [f.get_db_prep_save(f.pre_save(event, add=True), connection) for f in fields]
+    # Only identifiers from the model and placeholders are formatted in; values are parameters.
+    columns = ", ".join(quote(f.column) for f in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders}) "  # noqa: S608
+        f"ON CONFLICT ({quote('gateway')}, {quote('body_sha256')}) DO NOTHING "
+        f"RETURNING {quote(meta.pk.column)}"
+    )
+    retry_on_dead_connection = not connection.in_atomic_block
+    if retry_on_dead_connection:
+        # CONN_HEALTH_CHECKS would first send "SELECT 1" on the reused connection: a round trip
+        # as long as the INSERT itself. Here the INSERT is the check: on a dead connection it
+        # fails without writing, and it is sent once more on a new one. (A connection that died
+        # after the commit leaves a stored event that the retry finds as a duplicate and does
+        # not enqueue: inbound_sweep does.)
+        # (An attribute of Django's connection that django-stubs does not declare.)
+        connection.health_check_done = True  # type: ignore[attr-defined]
+    for attempt in (1, 2):
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, values)
+                row = cursor.fetchone()
+            break
+        except (OperationalError, InterfaceError):
+            if not retry_on_dead_connection or attempt == 2:
+                raise
+            connection.close()
+    return row[0] if row else None
 
 
 def webhook_event_store(
@@ -33,22 +103,22 @@ def webhook_event_store(
     gateway's format is kept as `rejected` for inspection; any other is processed after commit.
     Two deliveries of the same body race on the unique constraint, not on a read, so even
     concurrent ones make one event."""
-    digest = hashlib.sha256(body).hexdigest()
-    state = WebhookEvent.State.REJECTED if rejected_because else WebhookEvent.State.RECEIVED
-    try:
-        with transaction.atomic():
-            event = WebhookEvent.objects.create(
-                gateway=gateway,
-                body_sha256=digest,
-                body=body,
-                content_type=content_type[:100],
-                state=state,
-                error=rejected_because,
-            )
-            if state == WebhookEvent.State.RECEIVED:
-                transaction.on_commit(lambda: _enqueue_event(event.pk))
-    except IntegrityError:
-        return WebhookEvent.objects.get(gateway=gateway, body_sha256=digest), False
+    event = WebhookEvent(
+        gateway=gateway,
+        body_sha256=hashlib.sha256(body).hexdigest(),
+        body=body,
+        content_type=content_type[:100],
+        state=WebhookEvent.State.REJECTED if rejected_because else WebhookEvent.State.RECEIVED,
+        error=rejected_because,
+    )
+    event_id = _insert_once(event)
+    if event_id is None:
+        return WebhookEvent.objects.get(gateway=gateway, body_sha256=event.body_sha256), False
+    event.pk = event_id
+    event._state.adding = False
+    if event.state == WebhookEvent.State.RECEIVED:
+        # Outside a transaction (the webhook's case) the INSERT has committed and this runs now.
+        transaction.on_commit(lambda: _enqueue_event(event_id))
     return event, True
 
 
