@@ -15,8 +15,13 @@ from .services.outbox import RETRY_BACKOFF_MAX
 SENDING_STALE_AFTER = dt.timedelta(minutes=5)
 # A queued row with no progress this long lost its task.
 QUEUED_STALE_AFTER = dt.timedelta(minutes=2)
-# Unprocessed webhooks and messages are picked up again between these ages.
-INBOUND_STALE_AFTER = dt.timedelta(minutes=2)
+# Unprocessed webhooks and messages are picked up again between these ages. A worker handles an
+# event in milliseconds, so one still unprocessed after 15 s lost its task: a worker killed
+# mid-task, or a broker that was down when the webhook stored it (the webhook still answers
+# 200) or restarted empty. With the sweep every minute, a broker outage delays messages by about
+# a minute after it ends. An event that is only late (a backlog) is enqueued a second time,
+# which costs a no-op task: processing locks the row and finds it done.
+INBOUND_STALE_AFTER = dt.timedelta(seconds=15)
 INBOUND_GIVE_UP_AFTER = dt.timedelta(days=1)
 
 

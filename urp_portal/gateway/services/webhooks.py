@@ -8,6 +8,7 @@ import logging
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
 
 from ..adapters import get_adapter
 from ..adapters.base import ParsedInbound, WebhookFormatError
@@ -20,10 +21,26 @@ from .statuses import outbound_message_apply_pending, outbound_message_apply_sta
 logger = logging.getLogger(__name__)
 
 
+# One quick reconnect (a pooled connection the broker closed), no more: Celery's default policy
+# waits 0.6 s per webhook while the broker is down, which would hold every web worker.
+ENQUEUE_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.1}
+
+
 def _enqueue_event(event_id: int) -> None:
+    """Hand a stored event to the workers. With the broker down the event is already safe in
+    the database: the webhook still answers 200 (an error would only make Meta deliver it
+    again, to the same dead broker) and `inbound_sweep` enqueues it once the broker is back."""
     from ..tasks import webhook_event_process as process_task
 
-    process_task.delay(event_id)
+    try:
+        process_task.apply_async((event_id,), retry_policy=ENQUEUE_RETRY_POLICY)
+    except BrokerError as exc:
+        logger.warning(
+            "webhook event %s stored but not enqueued (broker unreachable: %s); "
+            "the gateway sweep will pick it up",
+            event_id,
+            exc,
+        )
 
 
 def webhook_event_store(
@@ -140,9 +157,13 @@ def webhook_event_reprocess(*, event_id: int) -> WebhookEvent:
     return event
 
 
-def inbound_sweep(*, received_before: dt.datetime, not_before: dt.datetime) -> dict:
+def inbound_sweep(
+    *, received_before: dt.datetime, not_before: dt.datetime, limit: int = 5000
+) -> dict:
     """Events and messages a lost task left unprocessed (between `not_before` and
-    `received_before`, so a poison message is not retried forever) are enqueued again."""
+    `received_before`, so a poison message is not retried forever) are enqueued again, the
+    oldest first and at most `limit` of each per sweep, so a long backlog is not enqueued
+    again whole every minute."""
     from ..tasks import inbound_message_process
 
     events = list(
@@ -150,7 +171,9 @@ def inbound_sweep(*, received_before: dt.datetime, not_before: dt.datetime) -> d
             state=WebhookEvent.State.RECEIVED,
             received_at__lt=received_before,
             received_at__gte=not_before,
-        ).values_list("pk", flat=True)
+        )
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:limit]
     )
     for event_id in events:
         _enqueue_event(event_id)
@@ -159,7 +182,9 @@ def inbound_sweep(*, received_before: dt.datetime, not_before: dt.datetime) -> d
             state=InboundState.RECEIVED,
             received_at__lt=received_before,
             received_at__gte=not_before,
-        ).values_list("pk", flat=True)
+        )
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:limit]
     )
     for message_id in messages:
         inbound_message_process.delay(message_id)
