@@ -5,6 +5,7 @@ pytest_plugins = [
     "tests.fixtures.fake_graph",
     "tests.fixtures.celery_worker",
     "tests.fixtures.webhooks",
+    "tests.fixtures.throwaway_servers",
 ]
 
 
