@@ -8,6 +8,7 @@ pytest_plugins = [
     "tests.fixtures.webhooks",
     # The `whatsapp` fixture: citizens chatting through the signed webhook (flow tests).
     "subscribers.tests.conversation",
+    "tests.fixtures.throwaway_servers",
 ]
 
 

@@ -2,6 +2,8 @@
 
 from celery import shared_task
 
+from urp_portal.gateway.tasks import RETRY_ON_DATABASE_ERRORS
+
 from .services import (
     broadcast_slots_warn_empty,
     campaign_send_next_batch,
@@ -12,13 +14,13 @@ from .services import (
 )
 
 
-@shared_task
+@shared_task(**RETRY_ON_DATABASE_ERRORS)
 def campaign_start_task(campaign_id: int) -> None:
     # A campaign already sending (a second click, a second beat) is left as it is.
     campaign_start_due(campaign_id=campaign_id)
 
 
-@shared_task
+@shared_task(**RETRY_ON_DATABASE_ERRORS)
 def campaign_send_batch(campaign_id: int) -> None:
     """Hand the next batch to the gateway; the service enqueues the next one after commit."""
     campaign_send_next_batch(campaign_id=campaign_id)

@@ -344,3 +344,33 @@ def test_outbound_message_create_enqueues_after_commit(
     assert len(callbacks) == 1
     message.refresh_from_db()
     assert message.state == "sent"
+
+
+def test_a_database_blip_after_the_provider_took_the_message_still_records_it_sent(
+    db, fake_graph, settings, monkeypatch
+):
+    from django.db import OperationalError
+
+    from urp_portal.gateway.services import outbox
+
+    settings.WHATSAPP_RATE_PER_SECOND = 0
+    settings.WHATSAPP_RECIPIENT_INTERVAL_SECONDS = 0
+    message = queued(template_name="avviso")
+    real_lock, locks = outbox._lock, []
+
+    def lock_failing_once_after_the_send(message_id):
+        locks.append(message_id)
+        if len(locks) == 2:  # the first lock moves it to `sending`; the second records it sent
+            raise OperationalError("terminating connection due to administrator command")
+        return real_lock(message_id)
+
+    monkeypatch.setattr(outbox, "_lock", lock_failing_once_after_the_send)
+    monkeypatch.setattr(outbox.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(outbox.connection, "close", lambda: None)
+
+    outbound_message_send(message_id=message.pk)
+
+    message.refresh_from_db()
+    (sent,) = fake_graph.sent_messages()
+    assert message.state == "sent" and not message.needs_review
+    assert message.provider_id == sent.message_id

@@ -213,7 +213,9 @@ def campaign_send_next_batch(*, campaign_id: int, batch_size: int | None = None)
     campaign when nothing is left. Keeps at most BROADCAST_MAX_IN_FLIGHT messages waiting at
     the gateway, so an emergency alert never queues behind a whole broadcast."""
     batch_size = batch_size or settings.BROADCAST_BATCH_SIZE
-    rate = max(float(settings.WHATSAPP_RATE_PER_SECOND), 1.0)
+    # 0 turns the rate limiter off: then only BROADCAST_MAX_IN_FLIGHT paces the batches (it
+    # used to be read as 1 message a second, a batch of 100 every 100 s).
+    rate = float(settings.WHATSAPP_RATE_PER_SECOND)
     with transaction.atomic():
         campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
         if campaign.state != CampaignState.SENDING:
@@ -251,7 +253,11 @@ def campaign_send_next_batch(*, campaign_id: int, batch_size: int | None = None)
             transaction.on_commit(lambda: hand_to_gateway(message_ids))
 
         if deliveries:
-            outcome = BatchOutcome(handed_off=len(go), cancelled=len(stop), next_in=len(go) / rate)
+            outcome = BatchOutcome(
+                handed_off=len(go),
+                cancelled=len(stop),
+                next_in=len(go) / rate if rate > 0 else 0.0,
+            )
         elif room > 0 and not _queued_left(campaign) and _in_flight(campaign, now) == 0:
             campaign.finished_at = now
             campaign_transition(

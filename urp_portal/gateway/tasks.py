@@ -4,29 +4,48 @@ task whose worker died)."""
 import datetime as dt
 
 from celery import shared_task
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from . import services
 from .adapters.base import TransientSendError
-from .services.outbox import RETRY_BACKOFF_MAX
+
+# A database that restarts or fails over cuts every connection: the task runs again on a fresh
+# one (Celery's Django fixup closes unusable connections before each task). Every step of a send
+# is locked and checked, so a re-run never sends twice.
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+# For tasks that only touch the database: a restart takes seconds.
+RETRY_ON_DATABASE_ERRORS = {
+    "autoretry_for": DATABASE_ERRORS,
+    "retry_backoff": 1,
+    "retry_backoff_max": 30,
+    "retry_jitter": True,
+    "max_retries": 10,
+}
 
 # A row still `sending` this long after it started belongs to a dead worker: longer than the
 # task's hard time limit (CELERY_TASK_TIME_LIMIT), so a live send is never taken for dead.
 SENDING_STALE_AFTER = dt.timedelta(minutes=5)
 # A queued row with no progress this long lost its task.
 QUEUED_STALE_AFTER = dt.timedelta(minutes=2)
-# Unprocessed webhooks and messages are picked up again between these ages.
-INBOUND_STALE_AFTER = dt.timedelta(minutes=2)
+# Unprocessed webhooks and messages are picked up again between these ages. A worker handles an
+# event in milliseconds, so one still unprocessed after 15 s lost its task: a worker killed
+# mid-task, or a broker that was down when the webhook stored it (the webhook still answers
+# 200) or restarted empty. With the sweep every minute, a broker outage delays messages by about
+# a minute after it ends. An event that is only late (a backlog) is enqueued a second time,
+# which costs a no-op task: processing locks the row and finds it done.
+INBOUND_STALE_AFTER = dt.timedelta(seconds=15)
 INBOUND_GIVE_UP_AFTER = dt.timedelta(days=1)
 
 
 @shared_task(
     bind=True,
-    autoretry_for=(TransientSendError,),
-    retry_backoff=2,
-    retry_backoff_max=RETRY_BACKOFF_MAX,
+    autoretry_for=(TransientSendError, *DATABASE_ERRORS),
+    retry_backoff=settings.WHATSAPP_SEND_RETRY_BACKOFF_SECONDS,
+    retry_backoff_max=settings.WHATSAPP_SEND_RETRY_BACKOFF_MAX_SECONDS,
     retry_jitter=True,
-    max_retries=8,
+    max_retries=settings.WHATSAPP_SEND_MAX_RETRIES,
 )
 def outbound_message_send(self, message_id: int, paced: bool = False) -> None:
     wait = services.outbound_message_send(
@@ -39,14 +58,14 @@ def outbound_message_send(self, message_id: int, paced: bool = False) -> None:
         services.outbox.enqueue_send(message_id, countdown=wait, paced=True)
 
 
-@shared_task
+@shared_task(**RETRY_ON_DATABASE_ERRORS)
 def outbound_messages_send_batch(message_ids: list[int]) -> None:
     """A broadcast's fan-out: one task per message, so each retries and is reviewed alone."""
     for message_id in message_ids:
         services.outbox.enqueue_send(message_id)
 
 
-@shared_task
+@shared_task(**RETRY_ON_DATABASE_ERRORS)
 def webhook_event_process(event_id: int) -> None:
     services.webhook_event_process(event_id=event_id)
 
@@ -57,7 +76,7 @@ def webhook_events_drain() -> None:
     services.webhook_events_drain()
 
 
-@shared_task
+@shared_task(**RETRY_ON_DATABASE_ERRORS)
 def inbound_message_process(message_id: int) -> None:
     from .pipeline import inbound_message_run_pipeline
 

@@ -348,6 +348,17 @@ LOGGING = {
 # Seconds between two messages to the same citizen: Meta's pair rate limit (131056) allows
 # about one message every 6 seconds to one number. Urgent messages skip it.
 WHATSAPP_RECIPIENT_INTERVAL_SECONDS = env.float("WHATSAPP_RECIPIENT_INTERVAL_SECONDS", default=6.0)
+# Transient send failures (network, 5xx, 429) and database errors are retried with exponential
+# backoff and full jitter: a countdown drawn up to BACKOFF * 2^n seconds, never above BACKOFF_MAX,
+# at most MAX_RETRIES times. With 2 s, 600 s and 12 retries a message waits out a Graph outage of
+# about 20 minutes on average; with 8 retries (the earlier value) the jitter made 1 message in
+# 300 give up during a one-minute outage and 2 in 3 during a five-minute one. BACKOFF_MAX must
+# stay far below the Redis visibility_timeout (3600 s, below).
+WHATSAPP_SEND_RETRY_BACKOFF_SECONDS = env.int("WHATSAPP_SEND_RETRY_BACKOFF_SECONDS", default=2)
+WHATSAPP_SEND_RETRY_BACKOFF_MAX_SECONDS = env.int(
+    "WHATSAPP_SEND_RETRY_BACKOFF_MAX_SECONDS", default=600
+)
+WHATSAPP_SEND_MAX_RETRIES = env.int("WHATSAPP_SEND_MAX_RETRIES", default=12)
 # The safety net for tasks lost with a dead worker: rows left `sending` are marked for review,
 # queued rows and unprocessed webhooks are enqueued again.
 CELERY_BEAT_SCHEDULE["gateway-sweep"] = {
@@ -361,8 +372,9 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 # The send task sleeps at most for its rate-limit slot (workers / rate seconds) plus one HTTP
 # call of at most 25 s (connect 5 + read 20): the 60 s soft / 90 s hard limits above leave room,
 # and the sweep waits 5 minutes before calling a `sending` row dead. The longest countdown we
-# schedule (retry backoff, max 600 s, or a paced send) stays far below the Redis
-# visibility_timeout of 3600 s, so Redis never hands a waiting task to a second worker.
+# schedule (retry backoff, WHATSAPP_SEND_RETRY_BACKOFF_MAX_SECONDS, or a paced send) stays far
+# below the Redis visibility_timeout of 3600 s, so Redis never hands a waiting task to a second
+# worker.
 
 # --- Broadcasts ---------------------------------------------------------------------------------
 # Deliveries handed to the gateway per batch, and at most this many waiting at the gateway at

@@ -13,7 +13,8 @@ import logging
 import time
 from collections.abc import Sequence
 
-from django.db import transaction
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -38,11 +39,10 @@ URGENT_PRIORITY = 9
 # Free text only within this long of the citizen's last message (WhatsApp's customer window).
 SERVICE_WINDOW = dt.timedelta(hours=24)
 WINDOW_CLOSED_CODE = "131047"
-# The longest countdown of the send task's retries (its retry_backoff_max); the sweep leaves a
-# row waiting for a retry alone that long.
-RETRY_BACKOFF_MAX = 600
 # A pace wait shorter than this is slept in the task; a longer one is rescheduled.
 MAX_INLINE_WAIT = 1.0
+# Tries to record a message the provider accepted (0.5 + 1 + 2 + 4 + 8 s of pauses between).
+RECORD_SENT_ATTEMPTS = 6
 
 
 def outbound_message_create(
@@ -209,16 +209,35 @@ def _claim(message: OutboundMessage) -> bool:
 def _record_sent(message_id: int, *, provider_id: str) -> None:
     """sending → sent with the provider's id: one UPDATE. Nothing else moves a row that is
     `sending` (statuses need the provider id stored here; cancelling takes only queued rows),
-    so no lock is needed."""
-    OutboundMessage.objects.filter(pk=message_id).update(
-        provider_id=provider_id,
-        state=OutboundState.SENT,
-        sent_at=timezone.now(),
-        # Known to be sent exactly once: whoever flagged it while we were in flight was wrong.
-        needs_review=False,
-        error_code="",
-        error_message="",
-    )
+    so no lock is needed. Only this process knows the provider took the message: if the
+    database is restarting now, the row would stay `sending` and go to review although it left
+    once, so the write is tried again for about 15 s (a restart takes a few) before giving up."""
+    pause = 0.5
+    for attempt in range(RECORD_SENT_ATTEMPTS):
+        try:
+            OutboundMessage.objects.filter(pk=message_id).update(
+                provider_id=provider_id,
+                state=OutboundState.SENT,
+                sent_at=timezone.now(),
+                # Known to be sent exactly once: whoever flagged it while we were in flight was
+                # wrong.
+                needs_review=False,
+                error_code="",
+                error_message="",
+            )
+            return
+        except (OperationalError, InterfaceError):
+            if attempt == RECORD_SENT_ATTEMPTS - 1:
+                raise
+            logger.warning(
+                "outbound %s sent as %s; the database is unreachable, recording it again in %.1f s",
+                message_id,
+                provider_id,
+                pause,
+            )
+            connection.close()
+            time.sleep(pause)
+            pause *= 2
 
 
 def _defer(message_id: int, *, seconds: float) -> None:
@@ -239,8 +258,10 @@ def _requeue_or_fail(message_id: int, *, error: TransientSendError, last_attempt
         message.state = OutboundState.QUEUED
         message.error_code = error.code[:20]
         message.error_message = error.message
-        # The sweep leaves it to the task's own retry for a while.
-        message.not_before = timezone.now() + dt.timedelta(seconds=RETRY_BACKOFF_MAX)
+        # The sweep leaves it to the task's own retry for as long as its longest countdown.
+        message.not_before = timezone.now() + dt.timedelta(
+            seconds=settings.WHATSAPP_SEND_RETRY_BACKOFF_MAX_SECONDS
+        )
         message.save(update_fields=["state", "error_code", "error_message", "not_before"])
     logger.info("outbound %s will be retried: [%s] %s", message_id, error.code, error.message)
 

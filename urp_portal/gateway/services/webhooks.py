@@ -24,23 +24,39 @@ from .statuses import outbound_message_apply_pending, outbound_message_apply_sta
 logger = logging.getLogger(__name__)
 
 
+# One quick reconnect (a pooled connection the broker closed), no more: Celery's default policy
+# waits 0.6 s per webhook while the broker is down, which would hold every web worker.
+ENQUEUE_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.1}
+
+
 def _enqueue_event(event_id: int) -> None:
     """Hand a stored event to the workers: the one place the webhook publishes (wrap it here to
     change what a failed publish does). With Redis, a push onto the event list (see
-    event_queue); otherwise one Celery task. A broker that cannot be reached raises kombu's
-    OperationalError on both paths."""
+    event_queue); otherwise one Celery task. A broker that cannot be reached is logged, not
+    raised."""
     from ..tasks import webhook_event_process as process_task
     from ..tasks import webhook_events_drain
 
-    if not event_queue.enabled():
-        process_task.delay(event_id)
-        return
     try:
-        drain_due = event_queue.push(event_id)
-    except RedisError as exc:
-        raise BrokerError(str(exc)) from exc
-    if drain_due:
-        webhook_events_drain.delay()
+        if not event_queue.enabled():
+            process_task.apply_async((event_id,), retry_policy=ENQUEUE_RETRY_POLICY)
+            return
+        try:
+            drain_due = event_queue.push(event_id)
+        except RedisError as exc:
+            raise BrokerError(str(exc)) from exc
+        if drain_due:
+            webhook_events_drain.apply_async(retry_policy=ENQUEUE_RETRY_POLICY)
+    except BrokerError as exc:
+        # The event is already safe in the database: the webhook still answers 200 (an error
+        # would only make Meta deliver it again, to the same dead broker) and `inbound_sweep`
+        # enqueues it once the broker is back.
+        logger.warning(
+            "webhook event %s stored but not enqueued (broker unreachable: %s); "
+            "the gateway sweep will pick it up",
+            event_id,
+            exc,
+        )
 
 
 def webhook_events_drain() -> int:
@@ -225,9 +241,13 @@ def webhook_event_reprocess(*, event_id: int) -> WebhookEvent:
     return event
 
 
-def inbound_sweep(*, received_before: dt.datetime, not_before: dt.datetime) -> dict:
+def inbound_sweep(
+    *, received_before: dt.datetime, not_before: dt.datetime, limit: int = 5000
+) -> dict:
     """Events and messages a lost task left unprocessed (between `not_before` and
-    `received_before`, so a poison message is not retried forever) are enqueued again."""
+    `received_before`, so a poison message is not retried forever) are enqueued again, the
+    oldest first and at most `limit` of each per sweep, so a long backlog is not enqueued
+    again whole every minute."""
     from ..tasks import inbound_message_process
 
     events = list(
@@ -235,16 +255,24 @@ def inbound_sweep(*, received_before: dt.datetime, not_before: dt.datetime) -> d
             state=WebhookEvent.State.RECEIVED,
             received_at__lt=received_before,
             received_at__gte=not_before,
-        ).values_list("pk", flat=True)
+        )
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:limit]
     )
+    from ..tasks import webhook_event_process as process_task
+
+    # Straight to Celery: the sweep runs in a worker, where the webhook's cheap hand-off buys
+    # nothing, and a broker still down fails this sweep, which the next one repeats.
     for event_id in events:
-        _enqueue_event(event_id)
+        process_task.apply_async((event_id,), retry_policy=ENQUEUE_RETRY_POLICY)
     messages = list(
         InboundMessage.objects.filter(
             state=InboundState.RECEIVED,
             received_at__lt=received_before,
             received_at__gte=not_before,
-        ).values_list("pk", flat=True)
+        )
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:limit]
     )
     for message_id in messages:
         inbound_message_process.delay(message_id)
