@@ -218,5 +218,7 @@ def test_compose_preview_approve_schedule_and_watch_a_campaign_in_chromium(
     assert bar.get_attribute("aria-valuenow") == str(round(200 * 100 / RECIPIENTS))
     assert f"Raggiunti 200 su {RECIPIENTS}" in page.locator("#content-main").inner_text()
     assert page.locator("svg.wa-chart polyline").count() == 1
+    # Nothing a Content-Security-Policy without 'unsafe-inline' would block.
+    assert page.locator("#content-main [style], #content-main script:not([src])").count() == 0
     _shoot(page, "broadcast-progress.png")
     assert len(fake_graph.sent_messages()) == 200
