@@ -131,7 +131,7 @@ def main() -> None:
     sliding, calendar = harness.max_in_window(limited)
     sent = OutboundMessage.objects.filter(state="sent").count()
     load_after = os.getloadavg()
-    report = f"""Campaign fan-out to the fake Graph API ({time.strftime("%Y-%m-%d %H:%M")} UTC)
+    report = f"""Campaign fan-out to the fake Graph API ({time.strftime("%Y-%m-%d %H:%M", time.gmtime())} UTC)
 machine: {os.cpu_count()} CPUs shared with other helpers' tests; PostgreSQL + Redis; prefork workers
 load average before: {" ".join(f"{x:.2f}" for x in load_before)}; after: {" ".join(f"{x:.2f}" for x in load_after)}
 
