@@ -36,14 +36,23 @@ os.environ.update(
     DEBUG="true",
     LOG_LEVEL="WARNING",
 )
-name = DATABASE_URL.rsplit("/", 1)[1]
-subprocess.run(
-    ["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f"DROP DATABASE IF EXISTS {name}"],
-    check=True,
-)
-subprocess.run(
-    ["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f"CREATE DATABASE {name}"], check=True
-)
+
+
+def recreate_database(url: str) -> None:
+    """A fresh database of that name (run by main, not on import: campaign_fanout.py imports
+    this harness for its bare loop, worker start and window count)."""
+    name = url.rsplit("/", 1)[1]
+    subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f"DROP DATABASE IF EXISTS {name}"],
+        check=True,
+    )
+    subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f"CREATE DATABASE {name}"], check=True
+    )
+
+
+if __name__ == "__main__":
+    recreate_database(DATABASE_URL)
 
 import django  # noqa: E402
 

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
@@ -157,8 +158,13 @@ class CampaignForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if "template" in self.fields:
-            self.fields["template"].widget.attrs["data-wa-template"] = "1"
             field = self.fields["template"]
+            # On the <select> itself: the admin wraps it (the "+" link), and the wrapper's attrs
+            # do not reach a freshly copied form's select, so the live preview never saw it.
+            select = field.widget
+            if isinstance(select, RelatedFieldWidgetWrapper):
+                select = select.widget
+            select.attrs["data-wa-template"] = "1"
             assert isinstance(field, forms.ModelChoiceField)
             field.queryset = MessageTemplate.objects.exclude(
                 approval_status=TemplateApproval.REJECTED

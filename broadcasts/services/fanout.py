@@ -36,6 +36,11 @@ BROADCAST_PRIORITY = 3
 # A message in "sending" this long lost its worker: the gateway marks it for review; it no
 # longer holds the campaign open.
 _SENDING_STALE = dt.timedelta(minutes=5)
+# A planned message waits for its batch: the gateway's sweep re-enqueues queued messages older
+# than a few minutes unless `not_before` says later, and a broadcast's tail would otherwise be
+# sent by the sweep, past the batches' pacing, in-flight limit and per-recipient re-check.
+# Cleared at the hand-off. (Not datetime.max: shown in Europe/Rome it would overflow.)
+HELD_UNTIL_HANDED_OFF = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
 
 
 def broadcast_recipients() -> QuerySet[Subscriber]:
@@ -67,6 +72,7 @@ def _outbound_prototype(campaign: Campaign) -> OutboundMessage:
         media_file=media,
         priority=EMERGENCY_PRIORITY if campaign.is_emergency else BROADCAST_PRIORITY,
         state=OutboundState.QUEUED,
+        not_before=HELD_UNTIL_HANDED_OFF,
     )
 
 
@@ -250,6 +256,7 @@ def campaign_send_next_batch(*, campaign_id: int, batch_size: int | None = None)
                 state=DeliveryState.HANDED_OFF, handed_off_at=now
             )
             message_ids = [d.message_id for d in go]
+            OutboundMessage.objects.filter(pk__in=message_ids).update(not_before=None)
             transaction.on_commit(lambda: hand_to_gateway(message_ids))
 
         if deliveries:

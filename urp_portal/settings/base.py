@@ -218,6 +218,9 @@ else:
         # Broadcast (control) messages too, or kombu writes a control/ folder in the working dir.
         "control_folder": str(Path(_broker_dir) / "control"),
         "store_processed": False,
+        # kombu polls the folder once a second by default, and a worker then takes one message
+        # per poll: a broadcast would crawl at a message a second per process.
+        "polling_interval": env.float("CELERY_FILESYSTEM_POLLING_INTERVAL", default=0.05),
     }
 # The cache holds the API's throttle counters: shared in Redis when there is one, so every web
 # process counts against the same budget.
