@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "urp_portal.audit",
     # The composition root's demo commands (`make demo`).
     "urp_portal.demo",
+    # The composition root's operations commands (`check_config`).
+    "urp_portal.operations",
 ]
 
 MIDDLEWARE = [

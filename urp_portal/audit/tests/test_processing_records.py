@@ -32,7 +32,7 @@ def test_the_register_names_the_comune_its_contacts_services_and_the_processor(
     html = _page(admin_client)
 
     assert "Registro delle attività di trattamento" in html
-    assert f"Comune di {municipality.name}" in html
+    assert f"Titolare del trattamento: {municipality.name}" in html
     assert "Ufficio Tributi" in html
     assert "Meta Platforms Ireland" in html
     assert "responsabile del trattamento (art. 28)" in html
