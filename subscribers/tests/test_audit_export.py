@@ -60,3 +60,17 @@ def test_an_export_from_the_command_line_is_audited_as_the_command(maria, capsys
         AuditChannel.COMMAND,
         None,
     )
+
+
+def test_an_erasure_is_in_the_trail_without_the_citizens_name(client, maria):
+    client.force_login(UserFactory(role=Role.ADMINISTRATOR, username="dpo"))
+
+    call_command("erase_subscriber", number=maria.number, reason="prot. 3", by="dpo")
+
+    event = AuditEvent.objects.get(action=AuditAction.SUBSCRIBER_ERASED)
+    assert (event.actor_label, event.channel, event.target_id) == (
+        "dpo",
+        AuditChannel.COMMAND,
+        str(maria.pk),
+    )
+    assert "Maria" not in event.target_repr and "Pinna" not in event.target_repr

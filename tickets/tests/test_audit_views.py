@@ -83,3 +83,19 @@ def test_a_media_file_is_recorded_once_per_viewing_not_per_range(urp):
     event = events.get()
     assert (event.target_type, event.target_id) == ("tickets.message", str(message.pk))
     assert event.details["ticket_id"] == message.ticket_id
+
+
+def test_an_operator_resolving_a_ticket_is_in_the_trail_but_the_products_own_moves_are_not(
+    municipality,
+):
+    from tickets import services
+    from tickets.states import TicketState
+
+    user = operator(username="paola")
+    ticket = TicketFactory(state=TicketState.OPEN)
+
+    services.ticket_resolve(ticket=ticket, actor=user)
+
+    (event,) = AuditEvent.objects.filter(action=AuditAction.STATE_CHANGED)
+    assert (event.actor_label, event.target_id) == ("paola", str(ticket.pk))
+    assert event.details == {"from": "open", "to": "resolved"}

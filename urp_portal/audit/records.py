@@ -98,9 +98,11 @@ def processing_records(municipality: Municipality) -> ProcessingRecords:
         "personale dell'URP autorizzato al trattamento (art. 29 e art. 2-quaterdecies "
         "del Codice privacy)"
     )
-    processor_text = _("%(provider)s, responsabile del trattamento (art. 28)") % {
-        "provider": processor
-    }
+    processor_text = (
+        processor
+        if gateway == "simulator"
+        else _("%(provider)s, responsabile del trattamento (art. 28)") % {"provider": processor}
+    )
     retention_messages = _("conversazioni chiuse, con foto e allegati: %(days)s") % {
         "days": _days(municipality.message_retention_days)
     }

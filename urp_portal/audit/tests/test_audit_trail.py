@@ -250,3 +250,37 @@ def test_the_csv_export_gives_what_the_filters_show_and_is_itself_traced(client,
     assert exported.actor_label == "admin-audit" and exported.details["filters"] == {
         "actor": "giulia"
     }
+
+
+def test_deleting_several_objects_at_once_in_the_admin_traces_each(client, municipality):
+    from tickets.models import CannedAnswer
+    from tickets.tests.factories import CannedAnswerFactory
+
+    client.force_login(UserFactory(role=Role.ADMINISTRATOR, username="pulizie"))
+    answers = CannedAnswerFactory.create_batch(3)
+
+    client.post(
+        reverse("admin:tickets_cannedanswer_changelist"),
+        {
+            "action": "delete_selected",
+            "_selected_action": [a.pk for a in answers],
+            "post": "yes",
+        },
+    )
+
+    assert not CannedAnswer.objects.exists()
+    deleted = AuditEvent.objects.filter(action=AuditAction.ADMIN_DELETED)
+    assert sorted(deleted.values_list("target_id", flat=True)) == sorted(str(a.pk) for a in answers)
+    assert set(deleted.values_list("actor_label", flat=True)) == {"pulizie"}
+
+
+def test_the_trails_list_runs_a_fixed_number_of_queries(
+    client, administrator, django_assert_max_num_queries
+):
+    for i in range(60):
+        _event(actor=f"utente{i % 7}")
+
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("admin:audit_auditevent_changelist"))
+
+    assert response.status_code == 200
