@@ -98,11 +98,17 @@ def audit_purge_expired(*, now: dt.datetime | None = None) -> int:
     that it happened. The only way rows leave the trail."""
     cutoff = audit_retention_cutoff(now=now)
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            # The append-only trigger lets a DELETE through only inside this transaction.
+        postgresql = connection.vendor == "postgresql"
+        if postgresql:
+            # The append-only trigger lets a DELETE through only while this is on, and only in
+            # this transaction; it is switched off again at once, in case a caller's outer
+            # transaction goes on after the purge.
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL urp.audit_purge = 'on'")
         deleted = AuditEvent.objects.filter(at__lt=cutoff)._purge()
+        if postgresql:
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL urp.audit_purge = 'off'")
         if deleted:
             audit_record(
                 actor=None,

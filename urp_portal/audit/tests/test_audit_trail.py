@@ -122,6 +122,14 @@ def test_the_purge_deletes_only_events_past_retention_and_records_itself(setting
     assert AuditAction.AUDIT_PURGED in remaining
     purge = AuditEvent.objects.get(action=AuditAction.AUDIT_PURGED)
     assert purge.details["deleted"] == 1 and purge.details["retention_days"] == 180
+    if connection.vendor == "postgresql":
+        # The purge's permission ended with it: the surrounding transaction cannot delete.
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute("DELETE FROM audit_auditevent WHERE id = %s", [recent.pk])
 
 
 def _backdate(cursor, pk: int, at: dt.datetime) -> None:
