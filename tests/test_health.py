@@ -1,4 +1,12 @@
 import pytest
+from django.core.cache import cache
+
+
+@pytest.fixture(autouse=True)
+def _no_cached_gateway_answer():
+    cache.clear()
+    yield
+    cache.clear()
 
 
 def test_liveness_answers_without_touching_anything(client):
@@ -9,15 +17,18 @@ def test_liveness_answers_without_touching_anything(client):
 
 
 @pytest.mark.django_db
-def test_readiness_checks_the_database_and_the_broker(client):
+def test_readiness_checks_the_database_the_broker_and_the_gateway(client, fake_graph):
     response = client.get("/readyz")
 
     assert response.status_code == 200
-    assert response.json()["checks"] == {"database": True, "broker": True}
+    assert response.json() == {
+        "status": "ok",
+        "checks": {"database": True, "broker": True, "gateway": True},
+    }
 
 
 @pytest.mark.django_db
-def test_readiness_says_unavailable_when_the_broker_is_down(client, settings):
+def test_readiness_says_unavailable_when_the_broker_is_down(client, fake_graph):
     from urp_portal.celery import app
 
     original = app.conf.broker_url
@@ -29,3 +40,26 @@ def test_readiness_says_unavailable_when_the_broker_is_down(client, settings):
 
     assert response.status_code == 503
     assert response.json()["checks"]["broker"] is False
+
+
+@pytest.mark.django_db
+def test_an_unreachable_gateway_is_reported_but_keeps_the_instance_in_service(client, settings):
+    settings.WHATSAPP_GATEWAY = "meta"
+    settings.WHATSAPP_GRAPH_URL = "http://127.0.0.1:1/v23.0"
+
+    response = client.get("/readyz")
+
+    # The console and the webhooks' storage still work; sends wait in the outbox.
+    assert response.status_code == 200
+    assert response.json()["status"] == "degraded"
+    assert response.json()["checks"]["gateway"] is False
+
+
+@pytest.mark.django_db
+def test_the_gateway_probe_is_cached_so_probes_do_not_become_traffic(client, fake_graph):
+    client.get("/readyz")
+    client.get("/readyz")
+    client.get("/readyz")
+
+    probes = [r for r in fake_graph.requests if r.method == "GET" and r.path.endswith("/")]
+    assert len(probes) == 1

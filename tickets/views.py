@@ -10,6 +10,9 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from urp_portal.audit.services import audit_record
+from urp_portal.audit.states import AuditAction
+
 from .models import Forward
 from .selectors import message_list_visible, ticket_list_for, user_is_urp, user_service_ids
 
@@ -72,6 +75,15 @@ def message_media(request: HttpRequest, message_id: int) -> HttpResponseBase:
     content_type = mime if inline else "application/octet-stream"
     filename = inbound.media_filename or inbound.media_file.name.rsplit("/", 1)[-1]
     wanted = _byte_range(request.headers.get("Range", ""), size) if inline else None
+    if wanted is None or wanted[0] == 0:
+        # Once per viewing: a player then asks for further ranges of the same file.
+        audit_record(
+            actor=request.user,
+            action=AuditAction.MEDIA_DOWNLOADED,
+            target=message,
+            request=request,
+            details={"ticket_id": message.ticket_id, "mime_type": mime},
+        )
     response: HttpResponseBase
     if wanted is None:
         response = FileResponse(

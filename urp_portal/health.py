@@ -2,6 +2,9 @@
 
 import logging
 
+import requests
+from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
@@ -38,11 +41,48 @@ def _broker_ok() -> bool:
         return False
 
 
+# Where each gateway's API lives: any HTTP answer from there means the network path is open.
+_GATEWAY_URL_SETTING = {
+    "meta": "WHATSAPP_GRAPH_URL",
+    "twilio": "TWILIO_API_URL",
+    "simulator": "SIMULATOR_GRAPH_URL",
+}
+GATEWAY_CHECK_CACHE_SECONDS = 30
+GATEWAY_CHECK_TIMEOUT_SECONDS = 2.0
+
+
+def _gateway_ok() -> bool:
+    """Whether the gateway's API answers at all (any status: a 400 or 401 without credentials is
+    still an answer). Cached briefly: probes come every few seconds from every replica, and
+    they must not become traffic at the provider."""
+    setting = _GATEWAY_URL_SETTING.get(settings.WHATSAPP_GATEWAY)
+    if setting is None:
+        return False
+    url = str(getattr(settings, setting, "")).rstrip("/") + "/"
+    cache_key = f"readyz:gateway:{url}"
+    cached = cache.get(cache_key)
+    if cached is not None:
+        return bool(cached)
+    try:
+        with requests.get(
+            url, timeout=GATEWAY_CHECK_TIMEOUT_SECONDS, allow_redirects=False, stream=True
+        ):
+            reachable = True
+    except requests.RequestException:
+        logger.warning("readiness: gateway %s unreachable at %s", settings.WHATSAPP_GATEWAY, url)
+        reachable = False
+    cache.set(cache_key, reachable, GATEWAY_CHECK_CACHE_SECONDS)
+    return reachable
+
+
 @never_cache
 @require_GET
 def readyz(request):
-    checks = {"database": _database_ok(), "broker": _broker_ok()}
-    ready = all(checks.values())
-    return JsonResponse(
-        {"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503
-    )
+    """503 when this process cannot work (database or broker down). The gateway is reported but
+    does not decide: with the provider unreachable the console, the inbox and the webhooks'
+    storage still work and sends wait in the outbox, so the instance must stay in service;
+    monitoring reads `checks.gateway` and the status "degraded"."""
+    checks = {"database": _database_ok(), "broker": _broker_ok(), "gateway": _gateway_ok()}
+    ready = checks["database"] and checks["broker"]
+    status = "ok" if all(checks.values()) else ("degraded" if ready else "unavailable")
+    return JsonResponse({"status": status, "checks": checks}, status=200 if ready else 503)

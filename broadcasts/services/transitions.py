@@ -6,6 +6,8 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from urp_portal.accounts.principals import actor_account, actor_label
+from urp_portal.audit.services import audit_record
+from urp_portal.audit.states import AuditAction
 from urp_portal.municipality.errors import UserError
 
 from ..models import Campaign, CampaignEvent
@@ -37,5 +39,11 @@ def campaign_transition(
         by=actor_account(by),
         # One of the comune's systems has no account to point to: its token's name says who.
         reason=" · ".join(part for part in (reason, actor_label(by)) if part)[:300],
+    )
+    audit_record(
+        actor=by,
+        action=AuditAction.STATE_CHANGED,
+        target=campaign,
+        details={"from": from_state, "to": to},
     )
     return campaign

@@ -17,6 +17,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from subscribers.models import Subscriber
+from urp_portal.audit.services import audit_record
+from urp_portal.audit.states import AuditAction
 
 from .. import services
 from ..forms import ActionForm, BlockForm, NoteForm
@@ -559,6 +561,13 @@ class EvidencePackageAdmin(ModeratorOnly, admin.ModelAdmin):
             handle = package.file.open("rb")
         except FileNotFoundError as exc:
             raise Http404() from exc
+        audit_record(
+            actor=request.user,
+            action=AuditAction.EVIDENCE_DOWNLOADED,
+            target=package,
+            request=request,
+            details={"case_id": package.case_id, "sha256": package.sha256},
+        )
         return FileResponse(
             handle,
             as_attachment=True,

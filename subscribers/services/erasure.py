@@ -14,6 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from urp_portal.audit.services import audit_record
+from urp_portal.audit.states import AuditAction, AuditChannel
 from urp_portal.gateway.models import InboundMessage, OutboundMessage, WebhookEvent
 from urp_portal.gateway.states import OutboundState
 from urp_portal.municipality.models import Municipality
@@ -275,6 +277,12 @@ def subscriber_erase(
         actor=actor,
         user=user,
         at=now,
+    )
+    audit_record(
+        actor=user or actor or None,
+        action=AuditAction.SUBSCRIBER_ERASED,
+        target=subscriber,
+        channel=AuditChannel.COMMAND if channel == ConsentChannel.COMMAND else None,
     )
     if keep_outbound_ids:
         transaction.on_commit(_enqueue_outbound_scrub)

@@ -4,9 +4,12 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 
+from urp_portal.audit.services import audit_record
+from urp_portal.audit.states import AuditAction, AuditChannel
+
 from ..models import Subscriber
 from ..selectors import subscriber_personal_data
-from ..states import DataSubjectRequestKind, DataSubjectRequestOutcome
+from ..states import ConsentChannel, DataSubjectRequestKind, DataSubjectRequestOutcome
 from .erasure import data_subject_request_create
 
 if TYPE_CHECKING:
@@ -32,5 +35,12 @@ def subscriber_export(
         channel=channel,
         actor=actor,
         user=user,
+    )
+    audit_record(
+        actor=user or actor or None,
+        action=AuditAction.SUBSCRIBER_EXPORTED,
+        target=subscriber,
+        channel=AuditChannel.COMMAND if channel == ConsentChannel.COMMAND else None,
+        details={"reason": reason},
     )
     return data

@@ -16,6 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from urp_portal.audit.services import audit_record
+from urp_portal.audit.states import AuditAction
 from urp_portal.gateway.states import MessageKind, OutboundState
 from urp_portal.municipality.errors import NoActiveMunicipality, UserError
 from urp_portal.municipality.selectors import municipality_get_active
@@ -127,6 +129,14 @@ class ConversationView:
             response = self._post(request, ticket, municipality, forms)
             if response is not None:
                 return response
+        else:
+            # Who read a citizen's conversation (the actions are traced by the services).
+            audit_record(
+                actor=request.user,
+                action=AuditAction.CONVERSATION_VIEWED,
+                target=ticket,
+                request=request,
+            )
         return self._render(request, ticket, municipality, forms)
 
     # --- actions --------------------------------------------------------------------------------

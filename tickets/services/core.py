@@ -10,6 +10,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from urp_portal.accounts.principals import actor_account, actor_label
+from urp_portal.audit.services import audit_record
+from urp_portal.audit.states import AuditAction
 from urp_portal.municipality.errors import UserError
 
 from ..models import Ticket, TicketEvent
@@ -92,6 +94,14 @@ def ticket_move(
         to_state=to_state,
         reason=reason,
     )
+    if actor is not None:
+        # A person's decision (the product's own moves are in the ticket's events only).
+        audit_record(
+            actor=actor,
+            action=AuditAction.STATE_CHANGED,
+            target=ticket,
+            details={"from": from_state, "to": to_state},
+        )
     return ticket
 
 

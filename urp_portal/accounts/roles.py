@@ -76,6 +76,9 @@ ROLE_PERMISSIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
         ("broadcasts", "emergency_alert"): ("send",),
         ("broadcasts", "campaignevent"): READ,
         ("broadcasts", "delivery"): READ,
+        # The audit trail is read (and exported) only; the records of processing (art. 30).
+        ("audit", "auditevent"): READ,
+        ("audit", "processing_records"): ("view",),
     },
     Role.OPERATOR: {
         ("municipality", "municipality"): READ,

@@ -6,6 +6,9 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from urp_portal.observability.logs import logging_config
+from urp_portal.observability.sentry import sentry_init
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -49,11 +52,18 @@ INSTALLED_APPS = [
     "tickets",
     "moderation",
     "broadcasts",
+    # The audit trail (who viewed, who changed) and the records of processing: ground level,
+    # imports no product app; the product apps call its service.
+    "urp_portal.audit",
     # The composition root's demo commands (`make demo`).
     "urp_portal.demo",
+    # The composition root's operations commands (`check_config`).
+    "urp_portal.operations",
 ]
 
 MIDDLEWARE = [
+    # First: every later middleware's log lines, and the tasks they enqueue, carry the request id.
+    "urp_portal.observability.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -332,19 +342,32 @@ URP_INBOUND_PIPELINE = [
     "tickets.inbound.auto_replies",
 ]
 
-# --- Logging ------------------------------------------------------------------------------------
+# --- Logging, request ids, Sentry (urp_portal/observability) ------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-    },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-    },
+# "plain" lines for a terminal, "json" (one object per line) for a log collector. Production
+# (DEBUG off) defaults to json in production.py.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+LOGGING = logging_config(level=LOG_LEVEL, log_format=LOG_FORMAT)
+# Proxies in front of gunicorn that append to X-Forwarded-For (0: REMOTE_ADDR is the client).
+# The audit trail records the address found this way.
+URP_TRUSTED_PROXY_COUNT = env.int("URP_TRUSTED_PROXY_COUNT", default=0)
+# Errors to Sentry only when a DSN is given; no personal data is sent (send_default_pii=False).
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="production")
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
+sentry_init(
+    dsn=SENTRY_DSN,
+    environment=SENTRY_ENVIRONMENT,
+    traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
+)
+
+# --- Audit trail (urp_portal/audit) --------------------------------------------------------------
+# Days an audit event is kept; a daily task deletes older ones. The Garante's rule on system
+# administrators' access logs asks for at least six months.
+URP_AUDIT_RETENTION_DAYS = env.int("URP_AUDIT_RETENTION_DAYS", default=365)
+CELERY_BEAT_SCHEDULE["audit-purge-expired"] = {
+    "task": "urp_portal.audit.tasks.audit_purge_expired_task",
+    "schedule": 86400.0,
 }
 
 # --- WhatsApp gateway: delivery (issue 3) -------------------------------------------------------

@@ -1,6 +1,8 @@
 """Hardening applied whenever DEBUG is off; `manage.py check --deploy` passes with no warning."""
 
-from .base import env
+from urp_portal.observability.logs import logging_config
+
+from .base import LOG_LEVEL, env
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
@@ -20,3 +22,6 @@ CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 # The fake WhatsApp API and the citizen's phone never run in production.
 SIMULATOR_ENABLED = False
+# A log collector reads one JSON object per line; LOG_FORMAT=plain still gives readable lines.
+LOG_FORMAT = env.str("LOG_FORMAT", default="json")
+LOGGING = logging_config(level=LOG_LEVEL, log_format=LOG_FORMAT)

@@ -1,0 +1,1 @@
+"""Operations commands of the composition root (it may name every app): `check_config`."""

@@ -1,0 +1,321 @@
+"""What a deployment needs before citizens write to it, checked as a whole and said in plain
+Italian for the comune's IT office: `python manage.py check_config`.
+
+Each check returns findings; a BLOCKING one means the service would not work (messages not
+received or not sent, data not stored), a WARNING one that it works but not as it should."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.migrations.executor import MigrationExecutor
+
+BLOCKING = "bloccante"
+WARNING = "avviso"
+OK = "ok"
+
+# Variables of .env.example each gateway needs (DESIGN.md, "Gateway contract").
+GATEWAY_VARIABLES: dict[str, list[str]] = {
+    "meta": [
+        "WHATSAPP_PHONE_NUMBER_ID",
+        "WHATSAPP_ACCESS_TOKEN",
+        "WHATSAPP_APP_SECRET",
+        "WHATSAPP_VERIFY_TOKEN",
+    ],
+    "twilio": ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_WHATSAPP_FROM"],
+    "simulator": ["WHATSAPP_APP_SECRET"],
+}
+_DEVELOPMENT_PSEUDONYM_KEY = "insecure-development-only-pseudonym-key"
+_TEST_EMAIL_BACKENDS = (
+    "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.locmem.EmailBackend",
+    "django.core.mail.backends.dummy.EmailBackend",
+    "django.core.mail.backends.filebased.EmailBackend",
+)
+
+
+@dataclass(frozen=True)
+class Finding:
+    level: str
+    area: str
+    message: str
+
+
+def _ok(area: str, message: str) -> Finding:
+    return Finding(OK, area, message)
+
+
+def _block(area: str, message: str) -> Finding:
+    return Finding(BLOCKING, area, message)
+
+
+def _warn(area: str, message: str) -> Finding:
+    return Finding(WARNING, area, message)
+
+
+def check_django() -> list[Finding]:
+    area = "Django"
+    found = []
+    if settings.DEBUG:
+        found.append(_warn(area, "DEBUG è attivo: va bene sul portatile, mai in produzione."))
+    hosts = [h for h in settings.ALLOWED_HOSTS if h not in ("localhost", "127.0.0.1", "[::1]")]
+    if "*" in settings.ALLOWED_HOSTS and not settings.DEBUG:
+        found.append(_block(area, "ALLOWED_HOSTS contiene «*»: indica il nome del sito."))
+    elif not hosts and not settings.DEBUG:
+        found.append(
+            _block(
+                area,
+                "ALLOWED_HOSTS non contiene il nome del sito (es. urp.comune.example.it): "
+                "Meta e gli operatori non raggiungerebbero il servizio.",
+            )
+        )
+    else:
+        found.append(_ok(area, f"Nomi del sito: {', '.join(settings.ALLOWED_HOSTS)}."))
+    if not settings.DEBUG and not getattr(settings, "SECURE_SSL_REDIRECT", False):
+        found.append(
+            _warn(area, "SECURE_SSL_REDIRECT è spento: va bene solo se il proxy reindirizza già.")
+        )
+    return found
+
+
+def check_gateway() -> list[Finding]:
+    area = "Gateway WhatsApp"
+    gateway = settings.WHATSAPP_GATEWAY
+    if gateway not in GATEWAY_VARIABLES:
+        return [
+            _block(
+                area,
+                f"WHATSAPP_GATEWAY={gateway!r} non è valido: usa meta, twilio o simulator.",
+            )
+        ]
+    found = []
+    if gateway == "simulator" and not settings.DEBUG:
+        found.append(
+            _block(
+                area,
+                "WHATSAPP_GATEWAY=simulator: il simulatore serve solo per prove e formazione; "
+                "in produzione usa meta o twilio.",
+            )
+        )
+    missing = [name for name in GATEWAY_VARIABLES[gateway] if not getattr(settings, name, "")]
+    for name in missing:
+        found.append(_block(area, f"Manca la variabile {name} (richiesta dal gateway {gateway})."))
+    if not missing and not found:
+        found.append(_ok(area, f"Gateway {gateway}: variabili presenti."))
+    return found
+
+
+def check_database() -> list[Finding]:
+    area = "Database"
+    connection = connections[DEFAULT_DB_ALIAS]
+    try:
+        connection.ensure_connection()
+        executor = MigrationExecutor(connection)
+        pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    except Exception as exc:  # any failure is the finding itself
+        return [_block(area, f"Il database non risponde ({type(exc).__name__}: {exc}).")]
+    if pending:
+        return [
+            _block(
+                area,
+                f"Ci sono {len(pending)} migrazioni da applicare: esegui "
+                "«python manage.py migrate».",
+            )
+        ]
+    found = [_ok(area, f"Database raggiungibile ({connection.vendor}), migrazioni applicate.")]
+    if connection.vendor == "sqlite" and not settings.DEBUG:
+        found.append(
+            _warn(area, "Il database è SQLite: in produzione usa PostgreSQL (DATABASE_URL).")
+        )
+    return found
+
+
+def check_broker() -> list[Finding]:
+    area = "Code di lavoro (Celery)"
+    from urp_portal.celery import app
+
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=3)
+    except Exception as exc:  # any failure is the finding itself
+        return [_block(area, f"Il broker non risponde ({type(exc).__name__}: {exc}).")]
+    found = [_ok(area, "Broker raggiungibile.")]
+    if not settings.REDIS_URL and not settings.DEBUG:
+        found.append(
+            _warn(
+                area,
+                "REDIS_URL non è impostato: il broker su file funziona su una sola macchina.",
+            )
+        )
+    return found
+
+
+def check_municipality() -> list[Finding]:
+    area = "Configurazione del comune"
+    from urp_portal.municipality.errors import NoActiveMunicipality
+    from urp_portal.municipality.selectors import municipality_get_active
+    from urp_portal.municipality.states import ChannelMode, KeywordKind
+
+    try:
+        municipality = municipality_get_active()
+    except NoActiveMunicipality:
+        return [
+            _block(
+                area,
+                "Nessuna configurazione del comune è attiva: caricane una "
+                "(«python manage.py load_preset ...») o creala nel pannello.",
+            )
+        ]
+    except Exception as exc:  # the database check reports the cause
+        return [_block(area, f"Non verificabile: database non pronto ({type(exc).__name__}).")]
+    found = [_ok(area, f"Configurazione attiva: {municipality.name}.")]
+    two_way = municipality.mode != ChannelMode.BROADCAST_ONLY
+    texts = {
+        "welcome_text": "il messaggio di benvenuto",
+        "privacy_notice_text": "l'informativa privacy",
+        "unsubscribed_text": "la conferma della cancellazione",
+        "official_channel_text": "il rinvio ai canali ufficiali",
+    }
+    if two_way:
+        texts["out_of_hours_text"] = "la risposta fuori orario"
+    if municipality.mode == ChannelMode.TWO_WAY_TEXT:
+        texts["media_not_accepted_text"] = "la risposta a foto, vocali e video"
+    if municipality.mode == ChannelMode.BROADCAST_ONLY:
+        texts["broadcast_only_text"] = "la risposta a ogni messaggio (solo broadcast)"
+    if municipality.identity_required:
+        texts["identity_request_text"] = "la richiesta dei dati al primo contatto"
+    for field, words in texts.items():
+        if not getattr(municipality, field).strip():
+            found.append(_block(area, f"Manca il testo: {words}."))
+    if two_way and not list(municipality.office_slots.all()):
+        found.append(_block(area, "Mancano gli orari del servizio."))
+    kinds = {keyword.kind for keyword in municipality.keywords.all()}
+    if KeywordKind.SUBSCRIBE not in kinds:
+        found.append(_block(area, "Manca la parola per iscriversi (es. «Iscrivimi»)."))
+    if KeywordKind.UNSUBSCRIBE not in kinds:
+        found.append(_block(area, "Manca la parola per cancellarsi (es. «Cancellami»)."))
+    if not list(municipality.broadcast_slots.all()):
+        found.append(_warn(area, "Nessuna fascia per le liste broadcast: si invia solo a mano."))
+    if not any(
+        (
+            municipality.channel_phone,
+            municipality.channel_email,
+            municipality.channel_pec,
+            municipality.channel_web,
+        )
+    ):
+        found.append(_warn(area, "Nessun altro canale del comune (telefono, email, PEC, sito)."))
+    return found
+
+
+def check_templates() -> list[Finding]:
+    area = "Modelli di messaggio"
+    from broadcasts.models import MessageTemplate
+    from broadcasts.states import TemplateApproval
+
+    try:
+        approved = MessageTemplate.objects.filter(approval_status=TemplateApproval.APPROVED).count()
+    except Exception as exc:  # the database check reports the cause
+        return [_block(area, f"Non verificabile: database non pronto ({type(exc).__name__}).")]
+    if not approved:
+        return [
+            _block(
+                area,
+                "Nessun modello approvato: le liste broadcast e le risposte dopo 24 ore "
+                "non possono partire.",
+            )
+        ]
+    return [_ok(area, f"Modelli approvati: {approved}.")]
+
+
+def check_services() -> list[Finding]:
+    area = "Servizi comunali"
+    from tickets.models import MunicipalService
+
+    try:
+        services = list(MunicipalService.objects.values_list("name", "email"))
+    except Exception as exc:  # the database check reports the cause
+        return [_block(area, f"Non verificabile: database non pronto ({type(exc).__name__}).")]
+    if not services:
+        return [_warn(area, "Nessun servizio comunale: le richieste non si possono inoltrare.")]
+    found = [_ok(area, f"Servizi comunali: {len(services)}.")]
+    without_email = [name for name, email in services if not email]
+    if without_email:
+        found.append(
+            _warn(area, f"Servizi senza email per gli inoltri: {', '.join(without_email)}.")
+        )
+    return found
+
+
+def check_email() -> list[Finding]:
+    area = "Email"
+    if settings.EMAIL_BACKEND in _TEST_EMAIL_BACKENDS:
+        message = (
+            "EMAIL_URL non invia davvero (console o prova): gli inoltri ai servizi e gli "
+            "avvisi di scadenza non arriverebbero. Imposta smtp+tls://utente:password@host:587."
+        )
+        return [_warn(area, message) if settings.DEBUG else _block(area, message)]
+    found = [_ok(area, f"Email in uscita tramite {settings.EMAIL_HOST or settings.EMAIL_BACKEND}.")]
+    if settings.DEFAULT_FROM_EMAIL.endswith("example.it"):
+        found.append(
+            _warn(area, "DEFAULT_FROM_EMAIL è l'indirizzo d'esempio: usa quello del comune.")
+        )
+    return found
+
+
+def check_privacy() -> list[Finding]:
+    area = "Protezione dei dati"
+    found = []
+    if not settings.URP_PSEUDONYM_KEY:
+        found.append(
+            _block(area, "Manca URP_PSEUDONYM_KEY (chiave degli pseudonimi dei consensi).")
+        )
+    elif settings.URP_PSEUDONYM_KEY == _DEVELOPMENT_PSEUDONYM_KEY:
+        level = _warn if settings.DEBUG else _block
+        found.append(level(area, "URP_PSEUDONYM_KEY è la chiave di sviluppo: impostane una vera."))
+    else:
+        found.append(_ok(area, "Chiave degli pseudonimi impostata."))
+    if settings.URP_AUDIT_RETENTION_DAYS < 180:
+        found.append(
+            _warn(
+                area,
+                f"URP_AUDIT_RETENTION_DAYS={settings.URP_AUDIT_RETENTION_DAYS}: il Garante chiede "
+                "almeno sei mesi (180 giorni) di registro degli accessi.",
+            )
+        )
+    return found
+
+
+def check_media() -> list[Finding]:
+    area = "Allegati"
+    media_root = Path(settings.MEDIA_ROOT)
+    try:
+        media_root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return [_block(area, f"La cartella MEDIA_ROOT ({media_root}) non si crea: {exc}.")]
+    if not os.access(media_root, os.W_OK):
+        return [_block(area, f"La cartella MEDIA_ROOT ({media_root}) non è scrivibile.")]
+    return [_ok(area, f"Cartella degli allegati: {media_root}.")]
+
+
+CHECKS: list[Callable[[], list[Finding]]] = [
+    check_django,
+    check_gateway,
+    check_database,
+    check_broker,
+    check_municipality,
+    check_templates,
+    check_services,
+    check_email,
+    check_privacy,
+    check_media,
+]
+
+
+def configuration_findings() -> list[Finding]:
+    return [finding for check in CHECKS for finding in check()]
