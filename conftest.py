@@ -5,6 +5,7 @@ pytest_plugins = [
     "tests.fixtures.fake_graph",
     "tests.fixtures.celery_worker",
     "tests.fixtures.webhooks",
+    "tests.fixtures.second_factor",
 ]
 
 
@@ -14,3 +15,4 @@ def municipality(db):
     from urp_portal.municipality.services import municipality_load_preset
 
     return municipality_load_preset(slug="cagliari")
+
