@@ -17,12 +17,34 @@ PROGRESSION_MEMORY = timedelta(days=1)
 LONGEST_COOL_OFF = timedelta(days=1)
 
 
+def client_address(request: HttpRequest) -> str:
+    """The client's address behind settings.URP_PROXY_COUNT reverse proxies.
+
+    Each proxy appends to X-Forwarded-For the address that connected to it, so with N proxies
+    the client is the Nth entry from the right; anything left of it was written by the client
+    and could be anything. With no proxy, or a request that did not come through all of them,
+    the address of the connection itself."""
+    remote = request.META.get("REMOTE_ADDR", "")
+    count = settings.URP_PROXY_COUNT
+    if count <= 0:
+        return remote
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    forwarded = [part for part in forwarded if part]
+    if len(forwarded) < count:
+        return remote
+    return forwarded[-count]
+
+
 def cool_off_for_failures(failures: int) -> timedelta:
-    """The wait after `failures` recent failures: the base for the first series, then doubled
-    for each further one."""
+    """The wait after `failures` recent failures: the base for the first series of
+    AXES_FAILURE_LIMIT, doubled for each series begun after it. Rounded up, so the same wait
+    comes out whether django-axes asks while recording the last failure of a series (not yet in
+    the log) or afterwards."""
     base = timedelta(minutes=settings.URP_LOGIN_COOLOFF_MINUTES)
-    series = max(failures // max(settings.AXES_FAILURE_LIMIT, 1), 1)
-    return min(base * 2 ** (series - 1), LONGEST_COOL_OFF)
+    series = max(-(-failures // max(settings.AXES_FAILURE_LIMIT, 1)), 1)
+    # Capped before multiplying: 2**n of a long night of guesses would overflow a timedelta.
+    doublings = min(series - 1, 16)
+    return min(base * 2**doublings, LONGEST_COOL_OFF)
 
 
 def login_cool_off(request: HttpRequest | None) -> timedelta:

@@ -175,20 +175,17 @@ AXES_COOLOFF_TIME = "urp_portal.accounts.lockout.login_cool_off"
 AXES_USE_ATTEMPT_EXPIRATION = True
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_RESET_ON_SUCCESS = True
+# A try during the cool-off is refused without counting: the wait shown stays the wait.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # Username and address together: operators share the office's address, so locking an address
 # would lock the whole URP, and locking a username alone would let anyone lock out a colleague.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
-# Reverse proxies in front of gunicorn (0: the client connects directly). With N proxies the
-# client is the Nth address from the right of X-Forwarded-For, the one our own proxy saw: what a
-# client writes further left is not trusted.
+# Reverse proxies in front of gunicorn (0: clients connect directly). With N, the client is the
+# Nth address from the right of X-Forwarded-For: the one our outermost proxy saw connect. What a
+# client writes further left is not trusted (urp_portal/accounts/lockout.py, client_address).
 URP_PROXY_COUNT = env.int("URP_PROXY_COUNT", default=0)
-if URP_PROXY_COUNT:
-    AXES_IPWARE_PROXY_COUNT = URP_PROXY_COUNT
-    AXES_IPWARE_PROXY_ORDER = "right-most"
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
-else:
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+AXES_CLIENT_IP_CALLABLE = "urp_portal.accounts.lockout.client_address"
 # The issuer shown in the authenticator app beside the username.
 OTP_TOTP_ISSUER = env.str("URP_OTP_ISSUER", default="URP Portal")
 
