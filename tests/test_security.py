@@ -63,6 +63,7 @@ def test_five_wrong_passwords_lock_the_account_at_that_address_even_for_the_righ
     assert fifth.status_code == 429
     assert right_password.status_code == 429
     assert "Troppi tentativi" in right_password.content.decode()
+    assert "Riprova tra 15 minuti" in right_password.content.decode()
     assert "_auth_user_id" not in client.session
 
 
@@ -94,6 +95,7 @@ def test_each_further_series_of_failures_doubles_the_cool_off(client, db, frozen
     open_again = _sign_in(client, "giulia")
 
     assert still_locked.status_code == 429
+    assert "Riprova tra 30 minuti" in still_locked.content.decode()
     assert open_again.status_code == 302
     assert cool_off_for_failures(5) == dt.timedelta(minutes=15)
     assert cool_off_for_failures(10) == dt.timedelta(minutes=30)
