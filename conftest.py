@@ -15,4 +15,3 @@ def municipality(db):
     from urp_portal.municipality.services import municipality_load_preset
 
     return municipality_load_preset(slug="cagliari")
-
