@@ -9,6 +9,7 @@ pytest_plugins = [
     # The `whatsapp` fixture: citizens chatting through the signed webhook (flow tests).
     "subscribers.tests.conversation",
     "tests.fixtures.throwaway_servers",
+    "tests.fixtures.second_factor",
 ]
 
 

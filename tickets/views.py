@@ -3,7 +3,6 @@
 import re
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
@@ -107,8 +106,10 @@ def message_media(request: HttpRequest, message_id: int) -> HttpResponseBase:
 @require_GET
 @login_required
 def forward_link(request: HttpRequest, token: str) -> HttpResponse:
-    """The link in a service's email: opens the ticket for that service's staff and the URP."""
+    """The link in a service's email: opens the ticket for that service's staff and the URP.
+    Another service's link answers 404, like that service's tickets everywhere else: whoever
+    may not see a ticket is not told it exists."""
     forward = get_object_or_404(Forward, token=token)
     if not (user_is_urp(request.user) or forward.service_id in user_service_ids(request.user)):
-        raise PermissionDenied()
+        raise Http404()
     return redirect(reverse("admin:tickets_ticket_conversation", args=[forward.ticket_id]))

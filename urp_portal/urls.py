@@ -14,6 +14,8 @@ admin.site.index_title = _("Console dell'Ufficio Relazioni con il Pubblico")
 admin.site.index_template = "tickets/admin_index.html"
 
 urlpatterns = [
+    # The second step of signing in, before the admin's own catch-all.
+    path("admin/2fa/", include("urp_portal.accounts.urls")),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

@@ -270,7 +270,7 @@ def test_service_staff_see_only_the_tickets_forwarded_to_their_service(client, m
     assert client.get(conversation_url(never_forwarded)).status_code == 404
     assert client.get(reverse("tickets:media", args=[photo.pk])).status_code == 404
     other_link = reverse("tickets:forward_link", args=[theirs.forwards.get().token])
-    assert client.get(other_link).status_code == 403
+    assert client.get(other_link).status_code == 404
     own_link = reverse("tickets:forward_link", args=[mine.forwards.get().token])
     assert client.get(own_link).url == conversation_url(mine)
     change_url = reverse("admin:tickets_ticket_change", args=[theirs.pk])

@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from urp_portal.municipality.errors import UserError
 
@@ -102,3 +103,25 @@ class ApiTokenAdmin(admin.ModelAdmin):
             % {"count": count},
             messages.SUCCESS,
         )
+
+
+# django-otp's own device admin shows each device's secret key and its QR code: anyone who can
+# open it could copy a colleague's second factor. Here an administrator sees who enrolled and
+# removes a lost phone's device (its owner then enrols again at the next sign-in), nothing more.
+admin.site.unregister(TOTPDevice)
+
+
+@admin.register(TOTPDevice)
+class SecondFactorDeviceAdmin(admin.ModelAdmin):
+    list_display = ["user", "name", "confirmed", "created_at", "last_used_at"]
+    list_filter = ["confirmed"]
+    search_fields = ["user__username", "user__first_name", "user__last_name"]
+    fields = readonly_fields = ("user", "name", "confirmed", "created_at", "last_used_at")
+    list_select_related = ["user"]
+
+    def has_add_permission(self, request) -> bool:
+        # A device is enrolled by its owner, from the owner's phone.
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -9,6 +9,7 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Personale e ruoli")
 
     def ready(self) -> None:
+        from . import receivers  # noqa: F401  (connects the security log)
         from .roles import sync_role_permissions
 
         # Permissions exist only after every app migrated, so the groups' permissions are synced

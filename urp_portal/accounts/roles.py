@@ -65,6 +65,12 @@ ROLE_PERMISSIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
         ("subscribers", "datasubjectrequest"): READ,
         # API tokens are revoked, never deleted (the admin offers no delete).
         ("accounts", "apitoken"): WRITE,
+        # Sign-in security: who enrolled a second factor (a lost phone's device is removed, its
+        # secret never shown), and the lockouts (deleting an attempt unlocks at once).
+        ("otp_totp", "totpdevice"): ("view", "delete"),
+        ("axes", "accessattempt"): ("view", "delete"),
+        ("axes", "accesslog"): READ,
+        ("axes", "accessfailurelog"): READ,
         # The gateway's rows are written by the gateway; "change" lets the admin reprocess an
         # event or retry a message through the services.
         ("gateway", "webhookevent"): ("view", "change"),

@@ -9,6 +9,7 @@ from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from subscribers.models import Subscriber
 from subscribers.states import SubscriberStatus
@@ -17,12 +18,17 @@ from tickets.services.conversation import ticket_reply_canned, ticket_resolve
 from tickets.services.forwarding import forward_answer, ticket_forward
 from tickets.states import MessageOrigin
 from urp_portal.accounts.roles import GROUP_NAMES, Role
+from urp_portal.accounts.second_factor import ROLES_THAT_MUST_ENROL
 from urp_portal.gateway.models import InboundMessage
 from urp_portal.gateway.pipeline import inbound_message_run_pipeline
 from urp_portal.gateway.states import MessageKind
 from urp_portal.municipality.selectors import municipality_calendar, municipality_get_active
 
 DEMO_PASSWORD = "urp-demo-2026"  # noqa: S105 - printed on purpose: demo accounts only
+# The demo's administrator and moderator must pass the second factor like real ones: their
+# authenticator devices share this published key, so `manage.py demo_totp` can print the current
+# code (or a phone can scan it). Demo accounts only, like the password.
+DEMO_TOTP_KEY = "7572702d64656d6f2d746f74702d6b65792d3236"
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,10 @@ def seed_users() -> list[DemoUser]:
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
         user.groups.add(Group.objects.get(name=GROUP_NAMES[demo.role]))
+        if demo.role in ROLES_THAT_MUST_ENROL:
+            TOTPDevice.objects.get_or_create(
+                user=user, name="Demo", defaults={"key": DEMO_TOTP_KEY, "confirmed": True}
+            )
     return DEMO_USERS
 
 

@@ -48,11 +48,11 @@ def current_client() -> Client | None:
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    """The caller's address. Behind N trusted proxies (URP_TRUSTED_PROXY_COUNT) it is the Nth
+    """The caller's address. Behind N trusted proxies (URP_PROXY_COUNT) it is the Nth
     address from the right of X-Forwarded-For: the ones further left are whatever the client
     wrote and cannot be trusted."""
     remote = request.META.get("REMOTE_ADDR") or None
-    proxies = getattr(settings, "URP_TRUSTED_PROXY_COUNT", 0)
+    proxies = settings.URP_PROXY_COUNT
     if proxies <= 0:
         return remote
     forwarded = [

@@ -47,5 +47,9 @@ def logging_config(*, level: str, log_format: str) -> dict[str, Any]:
             }
         },
         "root": {"handlers": ["console"], "level": level},
-        "loggers": {"django.db.backends": {"level": "WARNING"}},
+        "loggers": {
+            "django.db.backends": {"level": "WARNING"},
+            # Sign-ins, sign-outs, failures, lockouts, second-factor checks, expired sessions.
+            "urp_portal.security": {"level": "INFO"},
+        },
     }

@@ -1,8 +1,11 @@
 import factory
 from django.contrib.auth.models import Group
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
 from urp_portal.accounts.roles import GROUP_NAMES
+from urp_portal.accounts.second_factor import DEVICE_NAME, user_needs_second_factor
 from urp_portal.accounts.services import api_token_create
 
 
@@ -37,3 +40,21 @@ def token_client(role: str = "operator", *, service_slug: str = "") -> APIClient
         service_slug = "anagrafe"
     _token, key = make_api_token(role, service_slug=service_slug)
     return client_with_key(key)
+
+
+def totp_device_for(user) -> TOTPDevice:
+    """The user's confirmed authenticator device, made if missing."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=True)
+    return device
+
+
+def pass_second_factor(client, user) -> None:
+    """Give a signed-in test client's session the second factor, as if its code had been typed
+    (nothing for an account that needs none)."""
+    if not user_needs_second_factor(user):
+        return
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = totp_device_for(user).persistent_id
+    session.save()

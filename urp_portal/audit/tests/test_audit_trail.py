@@ -51,7 +51,7 @@ def test_a_record_keeps_who_what_address_browser_and_request_id_but_no_citizen_n
 
 
 def test_behind_a_trusted_proxy_the_forwarded_address_is_recorded(settings):
-    settings.URP_TRUSTED_PROXY_COUNT = 1
+    settings.URP_PROXY_COUNT = 1
     request = RequestFactory().get(
         "/admin/", REMOTE_ADDR="172.18.0.2", HTTP_X_FORWARDED_FOR="6.6.6.6, 93.40.1.2"
     )

@@ -1,5 +1,10 @@
+from io import StringIO
+
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.test import override_settings
+from django.urls import reverse
 
 from tickets.models import Ticket
 from tickets.states import TicketState
@@ -32,3 +37,18 @@ def test_seeding_twice_adds_nothing(municipality):
     seed_demo()
 
     assert (Ticket.objects.count(), OutboundMessage.objects.count()) == counts
+
+
+def test_the_demo_administrator_and_moderator_sign_in_with_the_printed_code(municipality, client):
+    seed_demo()
+    client.post(reverse("admin:login"), {"username": "admin", "password": "urp-demo-2026"})
+    with override_settings(DEBUG=True):
+        out = StringIO()
+        call_command("demo_totp", stdout=out)
+    codes = dict(line.split() for line in out.getvalue().splitlines() if line.startswith("  "))
+
+    verified = client.post(reverse("accounts:second_factor_verify"), {"token": codes["admin"]})
+
+    assert set(codes) == {"admin", "moderatore"}
+    assert verified.status_code == 302
+    assert client.get(reverse("admin:index")).status_code == 200

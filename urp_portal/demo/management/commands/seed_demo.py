@@ -11,3 +11,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Dati dimostrativi pronti. Account (solo demo):"))
         for user in users:
             self.stdout.write(f"  {user.username:<15} {DEMO_PASSWORD:<16} {user.role.label}")
+        self.stdout.write(
+            "admin e moderatore chiedono anche il codice di verifica: "
+            "`DEBUG=true .venv/bin/python manage.py demo_totp` lo mostra."
+        )
