@@ -157,6 +157,9 @@ EXPECTED: dict[str, dict[str, int]] = {
     "admin:broadcasts_campaign_report": every(403, administrator=200, communications=200),
     "admin:broadcasts_campaign_report_csv": every(403, administrator=200, communications=200),
     "admin:app_list": every(200, **_NO_TICKETS),
+    # The audit trail's export and the records of processing (art. 30): administrators only.
+    "admin:audit_auditevent_export": every(403, administrator=200),
+    "admin:audit_processing_records": every(403, administrator=200),
     "admin/(?P<url>.*)$": every(404),
     "healthz": dict.fromkeys(ROLES, 200),
     "readyz": dict.fromkeys(ROLES, 200),

@@ -24,12 +24,15 @@ def audit_from_log_entry(entry: LogEntry) -> None:
     content_type = (
         ContentType.objects.get_for_id(entry.content_type_id) if entry.content_type_id else None
     )
+    model = content_type.model_class() if content_type else None
     audit_record(
         actor=entry.user,
         action=_ACTIONS[entry.action_flag],
         target_type=f"{content_type.app_label}.{content_type.model}" if content_type else "",
         target_id=str(entry.object_id or ""),
-        target_repr=entry.object_repr,
+        # By type and id like every other event, not the admin's object_repr: a citizen's name
+        # there would outlive the citizen's erasure in a table that refuses updates.
+        target_repr=f"{model._meta.verbose_name} #{entry.object_id}" if model else "",
         details={"change": entry.get_change_message()} if entry.change_message else None,
     )
 
