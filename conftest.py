@@ -10,6 +10,7 @@ pytest_plugins = [
     "subscribers.tests.conversation",
     "tests.fixtures.throwaway_servers",
     "tests.fixtures.second_factor",
+    "tests.fixtures.browser",
 ]
 
 

@@ -12,12 +12,8 @@ service, as a worker would, so the progress page is caught half way.
 """
 
 import datetime as dt
-import os
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from django.db import connections
 from django.utils import timezone
 
 from broadcasts.models import Campaign, Delivery, MessageTemplate
@@ -26,83 +22,26 @@ from broadcasts.states import CampaignState, TemplateApproval
 from broadcasts.timing import slot_occurrences
 from subscribers.models import Subscriber
 from subscribers.states import SubscriberStatus
+from tests.fixtures.browser import PASSWORD, browser_login, screenshot
 from tickets.tests.factories import UserFactory
 from urp_portal.accounts.roles import Role
-from urp_portal.celery import app as celery_app
 from urp_portal.gateway.adapters.base import ParsedStatus
 from urp_portal.gateway.models import OutboundMessage
 from urp_portal.gateway.services import outbound_message_apply_status, outbound_message_send
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = (
-    ROOT / "docs" / "screenshots"
-    if os.environ.get("URP_SAVE_SCREENSHOTS")
-    else ROOT / "var" / "screenshots"
-)
-PASSWORD = "una-password-lunga-per-i-test"
 LAPTOP = {"width": 1366, "height": 900}
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-TIMEOUT_MS = 15_000
+CAMPAIGNS = "/admin/broadcasts/campaign/"
 RECIPIENTS = 400
 
 
-@pytest.fixture
-def browser(monkeypatch) -> Iterator:
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"The browser test needs Debian's Chromium at {CHROMIUM}: "
-            "run `apt-get update && apt-get install -y chromium`.",
-            pytrace=False,
-        )
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop in this thread; the test's ORM calls run
-    # between browser steps, never concurrently with it.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-            connections.close_all()
-
-
-@pytest.fixture
-def no_queued_tasks() -> Iterator[None]:
-    """The live server enqueues batch and send tasks that no worker here consumes: drop them, so
-    no later worker test finds them."""
-    yield
-    celery_app.control.purge()
-
-
 def _login(browser, live_server, username: str):
-    context = browser.new_context(viewport=LAPTOP, locale="it-IT", timezone_id="Europe/Rome")
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/broadcasts/campaign/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url("**/admin/broadcasts/campaign/")
-    return page
+    return browser_login(browser, live_server, username, landing=CAMPAIGNS, viewport=LAPTOP)
 
 
 def _shoot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+    screenshot(page, name, full_page=True)
 
 
 def _send_part_as_a_worker(campaign: Campaign, *, count: int) -> None:

@@ -2,23 +2,19 @@
 the TOTP code, then opens the console's pages with scripts, charts and previews and the API's
 documentation; Chromium reports no violation and each page's scripts did their work.
 
-Uses the console's browser test's Chromium fixture (Debian's package, never a download)."""
+Chromium comes from tests/fixtures/browser.py (Debian's package, never a download)."""
 
 import pytest
 from django.utils import timezone
 from django_otp.oath import totp
 
 from broadcasts.tests.factories import CampaignFactory
+from tests.fixtures.browser import LAPTOP, PASSWORD, TIMEOUT_MS
 from tickets.tests.factories import MessageFactory, TicketFactory
-from tickets.tests.test_browser import CHROMIUM, CHROMIUM_ARGS, LAPTOP, TIMEOUT_MS, browser
 from urp_portal.accounts.roles import Role
 from urp_portal.accounts.tests.factories import UserFactory, totp_device_for
 
-__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "browser"]
-
 pytestmark = pytest.mark.browser
-
-PASSWORD = "una-password-lunga-per-i-test"
 
 
 def test_the_console_and_the_api_docs_run_under_the_policy_without_a_violation(

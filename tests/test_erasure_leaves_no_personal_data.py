@@ -13,16 +13,13 @@ so a moderator's note that named the citizen would stay (notes here do not).
 """
 
 import datetime as dt
-import json
 import os
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.apps import apps
 from django.contrib import admin
 from django.core.files.base import ContentFile
-from django.db import models
 from django.test import RequestFactory
 
 from moderation.models import ScreeningFlag
@@ -32,6 +29,7 @@ from subscribers.models import Subscriber
 from subscribers.states import ConsentKind, SubscriberStatus
 from subscribers.tasks import subscribers_erase_expired
 from subscribers.tests.conversation import WhatsApp
+from subscribers.tests.personal_data import personal_data_left, scanned_models
 from tickets.models import MunicipalService, Ticket
 from tickets.services import forward_answer, ticket_forward, ticket_reply
 from tickets.tests.factories import operator as make_operator
@@ -45,55 +43,18 @@ CITIZEN = "+393471234567"
 NEIGHBOUR = "+393479999999"
 # The number as Meta ("39347..."), Twilio and people write it; the names as given.
 NEEDLES = ["393471234567", "3471234567", "eufrasia", "pitzalis", "12/03/1965"]
-TEXT_FIELDS = (models.CharField, models.TextField, models.JSONField, models.FileField)
 # A Tuesday morning: Assemini's desk is open.
 OFFICE_HOURS = dt.datetime(2026, 3, 10, 10, 0, tzinfo=ZoneInfo("Europe/Rome"))
 
 
-def personal_data_left(needles=NEEDLES) -> list[str]:
-    """Every text, JSON, file name and binary value of every model of every installed app that
-    still contains one of the needles."""
-    found = []
-    for model in apps.get_models():
-        fields = [
-            f
-            for f in model._meta.concrete_fields
-            if isinstance(f, (*TEXT_FIELDS, models.BinaryField))
-        ]
-        if not fields:
-            continue
-        for row in model._default_manager.values_list(*(f.attname for f in fields)):
-            for field, value in zip(fields, row, strict=True):
-                if value is None:
-                    continue
-                if isinstance(value, (bytes, memoryview)):
-                    haystack = bytes(value).decode("utf-8", "replace").lower()
-                elif isinstance(value, (dict, list)):
-                    haystack = json.dumps(value, ensure_ascii=False).lower()
-                else:
-                    haystack = str(value).lower()
-                found += [
-                    f"{model._meta.label}.{field.name}: {needle}"
-                    for needle in needles
-                    if needle in haystack
-                ]
-    return found
-
-
 def assert_nothing_left() -> None:
-    left = sorted(set(personal_data_left()))
+    left = sorted(set(personal_data_left(NEEDLES)))
     if left:
         pytest.fail("personal data left after erasure:\n" + "\n".join(left))
 
 
 def models_scanned() -> set[str]:
-    return {
-        model._meta.label
-        for model in apps.get_models()
-        if any(
-            isinstance(f, (*TEXT_FIELDS, models.BinaryField)) for f in model._meta.concrete_fields
-        )
-    }
+    return {model._meta.label for model in scanned_models()}
 
 
 @pytest.fixture(autouse=True)
@@ -189,7 +150,7 @@ def everywhere(
     request.user = UserFactory(username="amministratrice", is_superuser=True)
     admin.site._registry[Subscriber].log_change(request, subscriber, "Corretto il cognome")
 
-    assert personal_data_left()
+    assert personal_data_left(NEEDLES)
     return {"photo_path": photo.media_file.path, "subscriber": subscriber}
 
 
@@ -203,7 +164,7 @@ def test_erasure_waits_for_an_open_moderation_case_then_leaves_nothing_anywhere(
     assert "distrutti o resi anonimi" in confirmation
     assert subscriber.status == SubscriberStatus.UNSUBSCRIBED
     assert subscribers_erase_expired() == 0
-    assert any("pitzalis" in hit for hit in personal_data_left())
+    assert any("pitzalis" in hit for hit in personal_data_left(NEEDLES))
 
     moderator = make_moderator(username="moderatrice")
     flag = ScreeningFlag.objects.get()

@@ -2,10 +2,8 @@ import json
 import os
 
 import pytest
-from django.apps import apps
 from django.core.files.base import ContentFile
 from django.core.management import CommandError, call_command
-from django.db import models
 
 from urp_portal.celery import app as celery_app
 from urp_portal.gateway.models import InboundMessage, OutboundMessage, WebhookEvent
@@ -24,42 +22,12 @@ from ..states import (
 )
 from .conversation import outbox, receive
 from .factories import OutboundMessageFactory, SubscriberFactory, WebhookEventFactory
+from .personal_data import personal_data_left
 
 CITIZEN = "+393471234567"
 NEIGHBOUR = "+393479999999"
 # What must be gone: the number as WhatsApp and Twilio write it, and the citizen's names.
 NEEDLES = ["393471234567", "3471234567", "eufrasia", "pitzalis"]
-TEXT_FIELDS = (models.CharField, models.TextField, models.JSONField, models.FileField)
-
-
-def personal_data_left(needles=NEEDLES) -> list[str]:
-    """Every text, JSON, file name and binary value of every model of every installed app that
-    still contains one of the needles."""
-    found = []
-    for model in apps.get_models():
-        fields = [
-            f
-            for f in model._meta.concrete_fields
-            if isinstance(f, (*TEXT_FIELDS, models.BinaryField))
-        ]
-        if not fields:
-            continue
-        for row in model._default_manager.values_list(*(f.attname for f in fields)):
-            for field, value in zip(fields, row, strict=True):
-                if value is None:
-                    continue
-                if isinstance(value, (bytes, memoryview)):
-                    haystack = bytes(value).decode("utf-8", "replace").lower()
-                elif isinstance(value, (dict, list)):
-                    haystack = json.dumps(value, ensure_ascii=False).lower()
-                else:
-                    haystack = str(value).lower()
-                found += [
-                    f"{model._meta.label}.{field.name}: {needle}"
-                    for needle in needles
-                    if needle in haystack
-                ]
-    return found
 
 
 @pytest.fixture
@@ -110,12 +78,12 @@ def test_unsubscribing_leaves_no_personal_data_in_any_table(
 ):
     settings.WHATSAPP_RECIPIENT_INTERVAL_SECONDS = 0
     photo_path = known_citizen["photo"].media_file.path
-    assert personal_data_left()
+    assert personal_data_left(NEEDLES)
 
     with django_capture_on_commit_callbacks(execute=True):
         receive(CITIZEN, "Cancellami")
 
-    assert personal_data_left() == []
+    assert personal_data_left(NEEDLES) == []
     confirmation = OutboundMessage.objects.get(purpose="unsubscribed")
     assert confirmation.state == OutboundState.SENT
     assert confirmation.text == "[cancellato]"
@@ -149,7 +117,7 @@ def test_the_confirmation_keeps_its_recipient_until_it_is_sent(known_citizen, fa
 
     confirmation.refresh_from_db()
     assert (confirmation.to, confirmation.state) == ("", OutboundState.SENT)
-    assert personal_data_left() == []
+    assert personal_data_left(NEEDLES) == []
 
 
 def test_erasure_from_the_command_line_is_audited(known_citizen):
@@ -169,7 +137,7 @@ def test_erasure_from_the_command_line_is_audited(known_citizen):
     assert "riga di comando" in request.actor
     # Queued messages to an erased number are not sent; the scan finds nothing after the scrub.
     outbound_scrub_sent()
-    assert personal_data_left() == []
+    assert personal_data_left(NEEDLES) == []
 
 
 def test_erasure_waits_when_another_app_still_needs_the_data(known_citizen):

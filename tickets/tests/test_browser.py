@@ -6,20 +6,17 @@ answer it; the answer is back on the operator's page. Screenshots of the inbox, 
 the service's view are saved under docs/screenshots/ for the README, at a laptop's width, plus
 the tablet's width where the layout changes.
 
-Playwright never downloads a browser here: it drives /usr/bin/chromium (`apt-get install -y
-chromium`), and the test fails, not skips, when that browser is missing.
+Chromium, its fixtures and the sign-in are shared with the other browser tests
+(tests/fixtures/browser.py).
 """
 
 import datetime as dt
-import os
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from django.core.files.base import ContentFile
-from django.db import connections
 from django.utils import timezone
 
+from tests.fixtures.browser import LAPTOP, PASSWORD, ROOT, browser_login, screenshot
 from tickets.models import CannedAnswer, Forward, MunicipalService, ServiceKeywordRule, Ticket
 from tickets.states import TicketState
 from tickets.tests.factories import (
@@ -29,86 +26,19 @@ from tickets.tests.factories import (
     operator,
     service_staff,
 )
-from urp_portal.celery import app as celery_app
 from urp_portal.gateway.media import media_check
 from urp_portal.gateway.models import OutboundMessage
 from urp_portal.gateway.states import MessageKind
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
 VOICE_NOTE = ROOT / "urp_portal" / "simulator" / "samples" / "vocale.ogg"
-# The README's pictures are refreshed on purpose (URP_SAVE_SCREENSHOTS=1 make test); an ordinary
-# run writes them beside the test database so the work tree stays clean.
-SCREENSHOTS = (
-    ROOT / "docs" / "screenshots"
-    if os.environ.get("URP_SAVE_SCREENSHOTS")
-    else ROOT / "var" / "screenshots"
-)
-PASSWORD = "una-password-lunga-per-i-test"
-LAPTOP = {"width": 1366, "height": 768}
 TABLET = {"width": 820, "height": 1180}
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    # The test presses "play" from a script, not with a user's gesture.
-    "--autoplay-policy=no-user-gesture-required",
-]
-# Playwright's waits, in milliseconds: generous for a loaded CI machine, never reached when green.
-TIMEOUT_MS = 15_000
-
-
-@pytest.fixture
-def browser(monkeypatch) -> Iterator:
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"The browser test needs Debian's Chromium at {CHROMIUM}: "
-            "run `apt-get update && apt-get install -y chromium` (Playwright's own download is "
-            "not used).",
-            pytrace=False,
-        )
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop in this thread; the test's own ORM calls are
-    # plain synchronous ones between browser steps, never concurrent with it.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-            # With Playwright's loop running, the test's queries went through connections of
-            # their own (Django keys them by context): close them, or PostgreSQL cannot drop the
-            # test database at the end of the session.
-            connections.close_all()
-
-
-@pytest.fixture
-def no_queued_tasks() -> Iterator[None]:
-    """The live server enqueues real send and email tasks that no worker here consumes: drop them
-    afterwards so no later worker test finds them."""
-    yield
-    celery_app.control.purge()
+INBOX = "/admin/tickets/ticket/"
 
 
 def _login(browser, live_server, username: str, viewport=LAPTOP):
-    context = browser.new_context(viewport=viewport, locale="it-IT", timezone_id="Europe/Rome")
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/tickets/ticket/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url("**/admin/tickets/ticket/")
-    return page
+    return browser_login(browser, live_server, username, landing=INBOX, viewport=viewport)
 
 
 def _no_horizontal_overflow(page) -> bool:
@@ -121,11 +51,6 @@ def _inbox_fits(page) -> bool:
         "(() => { const r = document.querySelector('#changelist-form .results');"
         " return r.scrollWidth <= r.clientWidth; })()"
     )
-
-
-def _shoot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / name))
 
 
 def _inbox_at_work(receive) -> dict[str, Ticket]:
@@ -189,7 +114,7 @@ def test_an_operator_and_a_service_work_the_console_in_chromium(
     page = _login(browser, live_server, "giulia")
     assert page.locator("#result_list tbody tr").count() == 6
     assert _no_horizontal_overflow(page) and _inbox_fits(page)
-    _shoot(page, "inbox.png")
+    screenshot(page, "inbox.png")
     page.click(f'#result_list a.ticket-number:text-is("#{voice.pk}")')
     page.wait_for_url(f"**/admin/tickets/ticket/{voice.pk}/conversation/")
 
@@ -213,7 +138,7 @@ def test_an_operator_and_a_service_work_the_console_in_chromium(
     assert played["currentTime"] > 0
     assert 7 < played["duration"] < 9  # the sample says its sentence in about 8 s
     assert _no_horizontal_overflow(page)
-    _shoot(page, "conversation.png")
+    screenshot(page, "conversation.png")
 
     # ...answers with the canned reply, which the page fills in with the citizen's name...
     page.select_option("#id_reply_canned_answer", label="Presa in carico")
@@ -237,10 +162,10 @@ def test_an_operator_and_a_service_work_the_console_in_chromium(
     # --- the service's staff see only that ticket, and answer it --------------------------------
     staff_page = _login(browser, live_server, "roberto")
     assert staff_page.locator("#result_list tbody tr").count() == 1
-    _shoot(staff_page, "service-inbox.png")
+    screenshot(staff_page, "service-inbox.png")
     staff_page.click(f'#result_list a.ticket-number:text-is("#{pothole.pk}")')
     assert staff_page.locator(".forward-note").inner_text().count("Sopralluogo urgente") == 1
-    _shoot(staff_page, "service-conversation.png")
+    screenshot(staff_page, "service-conversation.png")
     staff_page.fill("#id_service_answer_answer", "Squadra inviata, la buca sarà chiusa domani.")
     staff_page.click("#submit-service_answer")
     staff_page.wait_for_selector("ul.messagelist li.success")
@@ -255,7 +180,7 @@ def test_an_operator_and_a_service_work_the_console_in_chromium(
     # --- the same pages on a tablet: one column, nothing wider than the screen ------------------
     tablet = _login(browser, live_server, "giulia", viewport=TABLET)
     assert _no_horizontal_overflow(tablet) and _inbox_fits(tablet)
-    _shoot(tablet, "inbox-tablet.png")
+    screenshot(tablet, "inbox-tablet.png")
     tablet.goto(f"{live_server.url}/admin/tickets/ticket/{voice.pk}/conversation/")
     assert _no_horizontal_overflow(tablet)
-    _shoot(tablet, "conversation-tablet.png")
+    screenshot(tablet, "conversation-tablet.png")
