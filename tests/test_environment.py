@@ -26,6 +26,7 @@ def test_broker_is_the_one_redis_url_names():
     with app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1)
         transport = conn.transport_cls
+        driver = conn.transport.driver_type
 
     if os.environ.get("REDIS_URL"):
         assert os.environ["REDIS_URL"] == settings.CELERY_BROKER_URL
@@ -34,4 +35,5 @@ def test_broker_is_the_one_redis_url_names():
 
         assert redis.Redis.from_url(os.environ["REDIS_URL"]).ping() is True
     else:
-        assert transport == "filesystem"
+        assert driver == "filesystem"
+        assert transport == "urp_portal.embedded_broker:Transport"

@@ -302,6 +302,8 @@ else:
     for _sub in ("out", "processed", "control"):
         (Path(_broker_dir) / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
+    # kombu's transport, with each message written whole before a worker can see it.
+    CELERY_BROKER_TRANSPORT = "urp_portal.embedded_broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(Path(_broker_dir) / "out"),
         "data_folder_out": str(Path(_broker_dir) / "out"),
