@@ -20,3 +20,15 @@ def municipality(db):
     from urp_portal.municipality.services import municipality_load_preset
 
     return municipality_load_preset(slug="cagliari")
+
+
+@pytest.fixture
+def eager_tasks():
+    """Tasks run in the test's own process as they are enqueued, retries included (countdowns
+    skipped); a task's error stays in the task, as it would in a worker."""
+    from urp_portal.celery import app
+
+    previous = (app.conf.task_always_eager, app.conf.task_eager_propagates)
+    app.conf.task_always_eager, app.conf.task_eager_propagates = True, False
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = previous

@@ -7,7 +7,6 @@ import pytest
 from django.utils import timezone
 
 from tests.fixtures.webhooks import meta_status_body, post_signed_webhook
-from urp_portal.celery import app
 from urp_portal.gateway import ratelimit
 from urp_portal.gateway.models import InboundMessage, OutboundMessage, PendingStatus, WebhookEvent
 from urp_portal.gateway.services import (
@@ -21,15 +20,6 @@ from urp_portal.gateway.tasks import outbound_message_send as send_task
 from urp_portal.municipality.errors import UserError
 
 CITIZEN = "+393331234567"
-
-
-@pytest.fixture
-def eager_tasks():
-    """Tasks run in the test process, retries included (their countdowns are skipped)."""
-    app.conf.task_always_eager = True
-    app.conf.task_eager_propagates = False
-    yield
-    app.conf.task_always_eager = False
 
 
 def citizen_wrote(*, to: str = CITIZEN, hours_ago: float = 1) -> InboundMessage:

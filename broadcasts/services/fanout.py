@@ -164,13 +164,13 @@ def _plan_with_bulk_create(campaign: Campaign, prototype: OutboundMessage) -> in
 
 
 def hand_to_gateway(message_ids: list[int]) -> None:
-    """The one place where broadcast messages meet the gateway's send: switch to its batch
-    API here. The send is idempotent (it sends only a message still queued), so handing a
-    message twice sends it once."""
-    from urp_portal.gateway.tasks import outbound_message_send
+    """The one place where broadcast messages meet the gateway: one batch task. The send is
+    idempotent (it sends only a message still queued), so handing a message twice sends it
+    once."""
+    from urp_portal.gateway.tasks import outbound_messages_send_batch
 
-    for message_id in message_ids:
-        outbound_message_send.delay(message_id)
+    if message_ids:
+        outbound_messages_send_batch.delay(list(message_ids))
 
 
 def enqueue_send_batch(campaign_id: int, *, countdown: float = 0) -> None:

@@ -5,7 +5,6 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.management import CommandError, call_command
 
-from urp_portal.celery import app as celery_app
 from urp_portal.gateway.models import InboundMessage, OutboundMessage, WebhookEvent
 from urp_portal.gateway.states import MessageKind, OutboundState
 from urp_portal.gateway.tasks import outbound_message_send
@@ -28,15 +27,6 @@ CITIZEN = "+393471234567"
 NEIGHBOUR = "+393479999999"
 # What must be gone: the number as WhatsApp and Twilio write it, and the citizen's names.
 NEEDLES = ["393471234567", "3471234567", "eufrasia", "pitzalis"]
-
-
-@pytest.fixture
-def eager_celery():
-    """Run the tasks enqueued after commit in-process: the send through the (log) adapter and
-    the scrub that follows it."""
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = False
 
 
 @pytest.fixture
@@ -74,7 +64,7 @@ def known_citizen(assemini, settings, tmp_path):
 
 
 def test_unsubscribing_leaves_no_personal_data_in_any_table(
-    known_citizen, eager_celery, django_capture_on_commit_callbacks, fake_graph, settings
+    known_citizen, eager_tasks, django_capture_on_commit_callbacks, fake_graph, settings
 ):
     settings.WHATSAPP_RECIPIENT_INTERVAL_SECONDS = 0
     photo_path = known_citizen["photo"].media_file.path

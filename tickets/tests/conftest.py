@@ -70,14 +70,3 @@ def rome():
         return dt.datetime(*args, tzinfo=tz)
 
     return rome
-
-
-@pytest.fixture
-def eager_tasks():
-    """Tasks enqueued on commit run in the test's process."""
-    from urp_portal.celery import app
-
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = previous

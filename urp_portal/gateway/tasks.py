@@ -59,10 +59,10 @@ def outbound_message_send(self, message_id: int, paced: bool = False) -> None:
 
 
 @shared_task(**RETRY_ON_DATABASE_ERRORS)
-def outbound_messages_send_batch(message_ids: list[int]) -> None:
-    """A broadcast's fan-out: one task per message, so each retries and is reviewed alone."""
-    for message_id in message_ids:
-        services.outbox.enqueue_send(message_id)
+def outbound_messages_send_batch(message_ids: list[int], attempt: int = 0) -> None:
+    """A broadcast's batch: one task and one HTTP session for up to BROADCAST_BATCH_SIZE
+    messages, each claimed and recorded on its own (a re-run sends only what is still queued)."""
+    services.outbound_messages_send_batch(message_ids=message_ids, attempt=attempt)
 
 
 @shared_task(**RETRY_ON_DATABASE_ERRORS)

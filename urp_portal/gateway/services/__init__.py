@@ -5,6 +5,7 @@ from .outbox import (
     outbound_message_create,
     outbound_message_retry,
     outbound_message_send,
+    outbound_messages_send_batch,
     outbox_sweep,
 )
 from .statuses import outbound_message_apply_pending, outbound_message_apply_status
@@ -23,6 +24,7 @@ __all__ = [
     "outbound_message_create",
     "outbound_message_retry",
     "outbound_message_send",
+    "outbound_messages_send_batch",
     "outbox_sweep",
     "webhook_event_process",
     "webhook_event_reprocess",

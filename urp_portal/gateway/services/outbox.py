@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Sequence
 
+from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F
@@ -128,23 +129,41 @@ def outbound_message_send(
     reserved: call again with paced=True). Raises TransientSendError after putting the row back
     in the queue, for the task to retry with backoff."""
     message = OutboundMessage.objects.filter(pk=message_id).first()
-    if message is None:
+    if message is None or not _ready_to_send(message):
         return 0
+    if not paced:
+        wait = _recipient_wait(message)
+        if wait:
+            return wait
+    ratelimit.take_global_token()
+    if not _claim(message):
+        return 0
+    provider_id = _send_claimed(message, last_attempt=last_attempt)
+    # A status that came before the provider id was stored waits as a PendingStatus; looked for
+    # only now, after our commit (see outbound_message_apply_pending), and applied only if any.
+    if provider_id and PendingStatus.objects.filter(provider_id=provider_id).exists():
+        outbound_message_apply_pending(provider_id=provider_id)
+    return 0
+
+
+def _ready_to_send(message: OutboundMessage) -> bool:
+    """The checks before a send: a row found `sending` goes to review, one no longer queued is
+    left alone, free text past the 24-hour window fails."""
     if message.state == OutboundState.SENDING:
         # A task delivered again after its worker died mid-send: it may have left. Never resend.
         _mark_for_review(
-            message_id,
+            message.pk,
             reason=_(
                 "Invio interrotto: il messaggio potrebbe essere partito. Verificare prima di "
                 "inviarlo di nuovo."
             ),
         )
-        return 0
+        return False
     if message.state != OutboundState.QUEUED:
-        return 0
+        return False
     if _window_closed(message, timezone.now()):
         _fail(
-            message_id,
+            message.pk,
             error=PermanentSendError(
                 code=WINDOW_CLOSED_CODE,
                 message=_(
@@ -153,38 +172,97 @@ def outbound_message_send(
                 ),
             ),
         )
-        return 0
-    if not paced and message.priority < URGENT_PRIORITY:
-        wait = ratelimit.reserve_recipient_slot(message.to)
-        if wait > MAX_INLINE_WAIT:
-            _defer(message_id, seconds=wait)
-            return wait
-        time.sleep(wait)
-    ratelimit.take_global_token()
+        return False
+    return True
 
-    if not _claim(message):
-        return 0
 
+def _recipient_wait(message: OutboundMessage) -> float:
+    """Keep to the recipient's pace: a short wait is slept here; a longer one is returned (the
+    message deferred, its slot reserved) for the caller to send it later with paced=True."""
+    if message.priority >= URGENT_PRIORITY:
+        return 0
+    wait = ratelimit.reserve_recipient_slot(message.to)
+    if wait > MAX_INLINE_WAIT:
+        _defer(message.pk, seconds=wait)
+        return wait
+    time.sleep(wait)
+    return 0
+
+
+def _send_claimed(message: OutboundMessage, *, last_attempt: bool) -> str:
+    """Call the provider for a claimed message and record the outcome: its provider id when it
+    left, "" when it failed for good or went to review. A transient error puts the row back in
+    the queue (or fails it on the last attempt) and is raised again."""
     try:
         provider_id = get_adapter().send(message)
     except TransientSendError as error:
-        _requeue_or_fail(message_id, error=error, last_attempt=last_attempt)
+        _requeue_or_fail(message.pk, error=error, last_attempt=last_attempt)
         if error.recipient_cooldown:
             ratelimit.push_back_recipient(message.to, error.recipient_cooldown)
         raise
     except PermanentSendError as error:
-        _fail(message_id, error=error)
-        return 0
+        _fail(message.pk, error=error)
+        return ""
     except AmbiguousSendError as error:
-        _mark_for_review(message_id, reason=error.message, code=error.code)
-        return 0
+        _mark_for_review(message.pk, reason=error.message, code=error.code)
+        return ""
+    _record_sent(message.pk, provider_id=provider_id)
+    return provider_id
 
-    _record_sent(message_id, provider_id=provider_id)
-    # A status that came before the provider id was stored waits as a PendingStatus; looked for
-    # only now, after our commit (see outbound_message_apply_pending), and applied only if any.
-    if PendingStatus.objects.filter(provider_id=provider_id).exists():
-        outbound_message_apply_pending(provider_id=provider_id)
-    return 0
+
+def outbound_messages_send_batch(*, message_ids: Sequence[int], attempt: int = 0) -> None:
+    """Send a batch of queued messages (a broadcast's) in one task, on one HTTP session. Each
+    message goes through the same steps as `outbound_message_send`, its claim committed before
+    its call, so a worker killed mid-batch leaves one message in review and the rest queued;
+    only the task and the reads are shared. A failure for one recipient never stops the others;
+    a transient error that is not the recipient's (network, 5xx, throttling) holds the rest of
+    the batch too, which is tried again with backoff, and after the last retry message by message
+    through the single send's own retries."""
+    from ..tasks import outbound_messages_send_batch as batch_task
+
+    messages = list(OutboundMessage.objects.filter(pk__in=message_ids).order_by("-priority", "pk"))
+    sent: list[str] = []
+    for position, message in enumerate(messages):
+        if not _ready_to_send(message):
+            continue
+        wait = _recipient_wait(message)
+        if wait:
+            enqueue_send(message.pk, countdown=wait, paced=True)
+            continue
+        ratelimit.take_global_token()
+        if not _claim(message):
+            continue
+        try:
+            provider_id = _send_claimed(message, last_attempt=False)
+        except TransientSendError as error:
+            if error.recipient_cooldown:
+                enqueue_send(message.pk, countdown=error.recipient_cooldown, paced=True)
+                continue
+            rest = [m.pk for m in messages[position:]]
+            if attempt >= settings.WHATSAPP_SEND_MAX_RETRIES:
+                for message_id in rest:
+                    enqueue_send(message_id)
+            else:
+                countdown = get_exponential_backoff_interval(
+                    settings.WHATSAPP_SEND_RETRY_BACKOFF_SECONDS,
+                    attempt,
+                    settings.WHATSAPP_SEND_RETRY_BACKOFF_MAX_SECONDS,
+                    full_jitter=True,
+                )
+                # Held from the sweep until the retry: it would send them one task at a time.
+                OutboundMessage.objects.filter(pk__in=rest, state=OutboundState.QUEUED).exclude(
+                    not_before__gt=timezone.now() + dt.timedelta(seconds=countdown)
+                ).update(not_before=timezone.now() + dt.timedelta(seconds=countdown + 60))
+                batch_task.apply_async((rest,), {"attempt": attempt + 1}, countdown=countdown)
+            break
+        if provider_id:
+            sent.append(provider_id)
+    if sent:
+        early = PendingStatus.objects.filter(provider_id__in=sent).values_list(
+            "provider_id", flat=True
+        )
+        for provider_id in sorted(set(early)):
+            outbound_message_apply_pending(provider_id=provider_id)
 
 
 def _claim(message: OutboundMessage) -> bool:
