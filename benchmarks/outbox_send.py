@@ -33,7 +33,10 @@ os.environ.update(
     DJANGO_SETTINGS_MODULE="urp_portal.settings",
     DATABASE_URL=DATABASE_URL,
     REDIS_URL=REDIS_URL,
-    DEBUG="true",
+    # Production settings: DEBUG would record every query and slow each one down.
+    DEBUG="false",
+    SECRET_KEY="benchmark-only-" + "k" * 50,
+    URP_PSEUDONYM_KEY="benchmark-only-" + "p" * 50,
     LOG_LEVEL="WARNING",
 )
 

@@ -232,7 +232,8 @@ def campaign_send_next_batch(*, campaign_id: int, batch_size: int | None = None)
         if not campaign.is_emergency and _emergency_sending(besides=campaign.pk):
             return BatchOutcome(next_in=settings.BROADCAST_EMERGENCY_YIELD_SECONDS)
 
-        room = settings.BROADCAST_MAX_IN_FLIGHT - _in_flight(campaign, now)
+        in_flight = _in_flight(campaign, now)
+        room = settings.BROADCAST_MAX_IN_FLIGHT - in_flight
         deliveries: list[Delivery] = []
         if room > 0:
             deliveries = list(
@@ -260,10 +261,13 @@ def campaign_send_next_batch(*, campaign_id: int, batch_size: int | None = None)
             transaction.on_commit(lambda: hand_to_gateway(message_ids))
 
         if deliveries:
+            # The next batch is due when the gateway is down to its last batch: never idle
+            # waiting for a hand-off, never holding more than two batches' worth.
+            holding = in_flight + len(go)
             outcome = BatchOutcome(
                 handed_off=len(go),
                 cancelled=len(stop),
-                next_in=len(go) / rate if rate > 0 else 0.0,
+                next_in=max(0.0, (holding - batch_size) / rate) if rate > 0 else 0.0,
             )
         elif room > 0 and not _queued_left(campaign) and _in_flight(campaign, now) == 0:
             campaign.finished_at = now

@@ -310,6 +310,26 @@ def test_no_more_than_the_in_flight_limit_waits_at_the_gateway(
     assert all(o.next_in is not None for o in outcomes)
 
 
+def test_the_next_batch_is_due_when_the_gateway_is_down_to_its_last_batch(
+    municipality, communications, monkeypatch, settings
+):
+    settings.WHATSAPP_RATE_PER_SECOND = 80
+    settings.BROADCAST_MAX_IN_FLIGHT = 300
+    monkeypatch.setattr(fanout, "hand_to_gateway", lambda ids: None)
+    subscribers_bulk(400)
+    campaign = approved()
+    start(campaign, by=communications)
+
+    outcomes = [
+        services.campaign_send_next_batch(campaign_id=campaign.pk, batch_size=100) for _ in range(3)
+    ]
+
+    # Nothing sent meanwhile: the gateway holds 100, then 200, then 300 messages; the next
+    # batch is due once all but the last 100 have gone at 80 a second.
+    assert [o.handed_off for o in outcomes] == [100, 100, 100]
+    assert [o.next_in for o in outcomes] == [0.0, 1.25, 2.5]
+
+
 def test_a_campaign_whose_worker_died_is_resumed_and_lost_sends_are_handed_again(
     municipality, communications, monkeypatch
 ):

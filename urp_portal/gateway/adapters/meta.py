@@ -15,7 +15,6 @@ from urllib.parse import urlparse
 
 import requests
 from django.conf import settings
-from requests.adapters import HTTPAdapter
 
 from ..models import OutboundMessage
 from ..states import MessageKind
@@ -29,6 +28,7 @@ from .base import (
     SendError,
     TransientSendError,
     WebhookFormatError,
+    pooled_session,
 )
 
 logger = logging.getLogger(__name__)
@@ -146,12 +146,7 @@ class Adapter:
         # requests.Session is not thread-safe to share; one per thread, each keeping its pool.
         session = getattr(self._local, "session", None)
         if session is None:
-            session = requests.Session()
-            # No automatic retries here: a retried POST could send a message twice; the outbox
-            # decides about retries.
-            pool = HTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=0)
-            session.mount("http://", pool)
-            session.mount("https://", pool)
+            session = pooled_session(base_url=self.graph_url, pool_connections=4)
             self._local.session = session
         return session
 

@@ -16,7 +16,6 @@ from urllib.parse import parse_qsl, urlparse
 
 import requests
 from django.conf import settings
-from requests.adapters import HTTPAdapter
 
 from ..models import OutboundMessage
 from ..states import MessageKind
@@ -29,6 +28,7 @@ from .base import (
     SendError,
     TransientSendError,
     WebhookFormatError,
+    pooled_session,
 )
 
 TIMEOUT = (5, 20)
@@ -69,10 +69,7 @@ class Adapter:
     def session(self) -> requests.Session:
         session = getattr(self._local, "session", None)
         if session is None:
-            session = requests.Session()
-            pool = HTTPAdapter(pool_connections=2, pool_maxsize=16, max_retries=0)
-            session.mount("http://", pool)
-            session.mount("https://", pool)
+            session = pooled_session(base_url=str(settings.TWILIO_API_URL), pool_connections=2)
             self._local.session = session
         return session
 
