@@ -113,7 +113,7 @@ def _plan_with_insert_select(campaign: Campaign, prototype: OutboundMessage) -> 
     sql = f"""
         WITH recipients AS MATERIALIZED (
             SELECT r.id, r.number, nextval({sequence}) AS message_id
-            FROM ({recipients_sql}) r ORDER BY r.id
+            FROM ({recipients_sql}) r
         ),
         outbox AS (
             INSERT INTO {outbox_table} (id, {", ".join(outbox_columns)})
