@@ -122,6 +122,7 @@ def environment() -> dict[str, str]:
         "REDIS_URL": REDIS_URL,
         "DEBUG": "false",
         "SECRET_KEY": "bench-secret-key-not-for-production-0123456789",
+        "URP_PSEUDONYM_KEY": "bench-pseudonym-key-not-for-production-0123456789",
         "SECURE_SSL_REDIRECT": "false",
         "WHATSAPP_APP_SECRET": SECRET,
         "WHATSAPP_GATEWAY": "meta",
