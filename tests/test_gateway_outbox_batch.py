@@ -142,3 +142,25 @@ def test_a_batch_costs_two_statements_a_message_and_a_few_more(
         outbound_messages_send_batch(message_ids=[m.pk for m in messages])
 
     assert len(fake_graph.sent_messages()) == size
+
+
+def test_a_broadcasts_header_image_is_uploaded_once_and_sent_with_each_template(
+    db, fake_graph, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    (tmp_path / "campagne").mkdir()
+    (tmp_path / "campagne" / "mercato.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
+    messages = broadcast(3, media_file="campagne/mercato.png")
+
+    outbound_messages_send_batch(message_ids=[m.pk for m in messages])
+
+    uploads = [r for r in fake_graph.requests if r.path.endswith("/media")]
+    assert len(uploads) == 1
+    (media_id,) = {
+        r.json["template"]["components"][0]["parameters"][0]["image"]["id"]
+        for r in fake_graph.message_requests()
+    }
+    assert media_id.startswith("fake-media-")
+    assert [r.json["template"]["components"][1]["type"] for r in fake_graph.message_requests()] == [
+        "body"
+    ] * 3

@@ -9,6 +9,7 @@ import json
 import logging
 import mimetypes
 import threading
+import time
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlparse
@@ -32,6 +33,8 @@ from .base import (
 )
 
 logger = logging.getLogger(__name__)
+
+UPLOAD_REUSE_SECONDS = 24 * 3600
 
 # (connect, read) seconds. Connecting fails fast and is safe to retry; a read timeout means the
 # request may have been taken, so it is never retried blindly (see AmbiguousSendError).
@@ -131,6 +134,8 @@ class Adapter:
 
     def __init__(self) -> None:
         self._local = threading.local()
+        # (phone number id, file name) -> (media id, reusable until, monotonic seconds)
+        self._uploads: dict[tuple[str, str], tuple[str, float]] = {}
 
     # --- configuration, read at each use so that tests and reloads see the current settings --
     @property
@@ -307,20 +312,33 @@ class Adapter:
                 "name": message.template_name,
                 "language": {"code": message.template_language or "it"},
             }
+            components: list[dict[str, Any]] = []
+            if message.media_file or message.media_url:
+                # The template's header image (a broadcast's picture): by the id of an upload,
+                # made once per file, or by link.
+                if message.media_file:
+                    image = {"id": self._upload_once(message)}
+                else:
+                    image = {"link": message.media_url}
+                components.append(
+                    {"type": "header", "parameters": [{"type": "image", "image": image}]}
+                )
             if message.template_parameters:
-                template["components"] = [
+                components.append(
                     {
                         "type": "body",
                         "parameters": [
                             {"type": "text", "text": str(p)} for p in message.template_parameters
                         ],
                     }
-                ]
+                )
+            if components:
+                template["components"] = components
             payload.update(type="template", template=template)
         elif message.media_url or message.media_file:
             media: dict[str, Any]
             if message.media_file:
-                media = {"id": self._upload(message)}
+                media = {"id": self._upload_once(message)}
                 name = message.media_file.name
             else:
                 media = {"link": message.media_url}
@@ -362,6 +380,17 @@ class Adapter:
             raise AmbiguousSendError(
                 code="response", message=f"answer without a message id: {response.text[:200]}"
             ) from exc
+
+    def _upload_once(self, message: OutboundMessage) -> str:
+        """A broadcast sends the same picture to every recipient: upload it once per process
+        and reuse its media id (Meta keeps uploads for 30 days; ours are reused for a day)."""
+        key = (self.phone_number_id, message.media_file.name)
+        cached = self._uploads.get(key)
+        if cached and cached[1] > time.monotonic():
+            return cached[0]
+        media_id = self._upload(message)
+        self._uploads[key] = (media_id, time.monotonic() + UPLOAD_REUSE_SECONDS)
+        return media_id
 
     def _upload(self, message: OutboundMessage) -> str:
         name = message.media_file.name
