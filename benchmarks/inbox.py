@@ -364,13 +364,13 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client
-    from django.test.utils import setup_test_environment
 
     from tickets.models import Message, Ticket
     from tickets.tests.factories import operator
 
     call_command("migrate", verbosity=0)
-    setup_test_environment()
+    # No setup_test_environment(): it instruments every template render for the test client's
+    # `context` (a copy of the context per template), which production does not pay.
     from django.contrib.auth import get_user_model
 
     user = get_user_model().objects.filter(username="bench-operator").first()
