@@ -203,7 +203,7 @@ def _search_documents(tickets: QuerySet[Ticket], words: list[str]) -> QuerySet[T
 
 def _search_contains(tickets: QuerySet[Ticket], words: list[str]) -> QuerySet[Ticket]:
     for word in words:
-        text = word.rstrip("*")
+        text = word.strip("*")
         citizen = (
             Q(first_name__icontains=text)
             | Q(last_name__icontains=text)

@@ -209,3 +209,36 @@ def test_many_matching_tickets_are_listed_in_the_inbox_s_order_within_a_fixed_qu
     assert page_two.context["cl"].result_list[0].pk == expected[2]
     assert len(many_queries) == len(page_two_queries) <= 16
     assert len(few_queries) <= 16
+
+
+@pytest.mark.parametrize(
+    "term",
+    [
+        "'",
+        "''",
+        '"buca',
+        "l'affitto",
+        "a\\",
+        "\\'",
+        "buca & !roma",
+        "(buca | roma):*",
+        "buca:A",
+        "<->",
+        "*",
+        "**buca**",
+        "#",
+        "#12345678901234",
+        "+39 333",
+        "ünïcödé ñ",
+        "x" * 3000,
+    ],
+)
+def test_whatever_an_operator_types_is_a_search_never_an_error(urp, term):
+    ticket = TicketFactory()
+    MessageFactory(ticket=ticket, text="C'è una buca per l'affitto in via Roma")
+
+    response = urp.get(reverse(INBOX), {"q": term})
+
+    assert response.status_code == 200
+    if term in ("l'affitto", "**buca**"):
+        assert [t.pk for t in response.context["cl"].result_list] == [ticket.pk]
