@@ -214,6 +214,7 @@ def test_the_scan_reads_every_app_that_can_hold_a_citizen_s_words(db):
         "simulator.SimulatedMessage",
         "tickets.Message",
         "tickets.Forward",
+        "tickets.TicketSearch",
         "moderation.ScreeningFlag",
         "moderation.ModerationAction",
         "moderation.EvidencePackage",

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -194,6 +195,39 @@ class Message(models.Model):
         return self.origin == MessageOrigin.NOTE or (
             self.origin == MessageOrigin.SERVICE and self.outbound_id is None
         )
+
+
+# About 15,000 words: far beyond a real chat, and a document well under a tsvector's 1 MB.
+SEARCHED_CHARACTERS = 100_000
+
+
+class TicketSearch(models.Model):
+    """The words of a ticket's chat, for the inbox's search: one row per ticket with a message.
+
+    Written only by PostgreSQL's triggers on the messages (migration 0007), whatever writes them:
+    the inbound pipeline, a reply, a bulk update (a moderator's removal, an erasure). It is its
+    own table, not a column of Ticket, so that no ticket saved from memory writes back a stale
+    copy and no list of tickets carries it. Empty on other databases, which search the messages.
+    """
+
+    ticket = models.OneToOneField(
+        Ticket, primary_key=True, on_delete=models.CASCADE, related_name="search"
+    )
+    # Every word of the visible messages (not those removed by a moderator), lower case and
+    # without accents, with its positions (text search configuration "tickets_search").
+    document = SearchVectorField()
+    # How much of the chat's text the document holds: the first SEARCHED_CHARACTERS only, so that
+    # it stays below PostgreSQL's 1 MB for a tsvector and no message is ever refused for its sake.
+    characters = models.PositiveIntegerField(default=0)
+
+    # Its GIN index, like the triggers, exists on PostgreSQL only (migration 0007).
+
+    class Meta:
+        verbose_name = _("testo cercabile")
+        verbose_name_plural = _("testi cercabili")
+
+    def __str__(self) -> str:
+        return f"#{self.ticket_id}"
 
 
 class TicketEvent(models.Model):

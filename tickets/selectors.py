@@ -7,17 +7,23 @@ import re
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.postgres.search import SearchQuery
+from django.db import connections
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Substr
 from django.utils import timezone
+from django.utils.text import smart_split, unescape_string_literal
 
+from subscribers.models import Subscriber
 from urp_portal.accounts.principals import ApiTokenUser, principal_for_token
 from urp_portal.accounts.roles import Role, user_has_role
 
-from .models import Forward, Message, MunicipalService, Ticket
+from .models import Forward, Message, MunicipalService, Ticket, TicketSearch
 from .states import MessageOrigin, TicketState
 
 REPLY_WINDOW = dt.timedelta(hours=24)
+# The text search configuration of the tickets' search documents (migration 0007).
+SEARCH_CONFIGURATION = "tickets_search"
 _TICKET_NUMBER = re.compile(r"^#?(\d{1,12})$")
 
 
@@ -120,20 +126,97 @@ def ticket_list_filter(
         tickets = tickets.filter(state=state)
     if service_slug:
         tickets = tickets.filter(service__slug=service_slug)
-    q = q.strip()
-    if q:
-        # Exists, not a join: a ticket with many matching messages is listed once.
-        matches = (
-            Q(subscriber__first_name__icontains=q)
-            | Q(subscriber__last_name__icontains=q)
-            | Q(subscriber__profile_name__icontains=q)
-            | Q(subscriber__number__icontains=q)
-            | Q(Exists(Message.objects.filter(ticket=OuterRef("pk"), text__icontains=q)))
+    if q.strip():
+        tickets = ticket_list_search(tickets=tickets, term=q)
+    return tickets
+
+
+def _search_words(term: str) -> list[str]:
+    words = []
+    for word in smart_split(term):
+        if word[0] in "\"'" and word[-1] == word[0] and len(word) > 1:
+            word = unescape_string_literal(word)
+        # A word of signs only ("-", "?") has nothing to look for.
+        if any(c.isalnum() for c in word):
+            words.append(word)
+    return words
+
+
+def _text_query(words: list[str]) -> SearchQuery:
+    """Every word, whole, or its beginning when it ends with "*" ("carrab*"); lower case and
+    accents do not count (the "tickets_search" configuration, tickets migration 0007)."""
+    terms = []
+    for word in words:
+        prefix = word.endswith("*")
+        quoted = word.rstrip("*").replace("\\", "\\\\").replace("'", "''")
+        terms.append(f"'{quoted}'" + (":*" if prefix else ""))
+    return SearchQuery(" & ".join(terms), search_type="raw", config=SEARCH_CONFIGURATION)
+
+
+def ticket_list_search(*, tickets: QuerySet[Ticket], term: str) -> QuerySet[Ticket]:
+    """The tickets matching every word of `term`: "#123" is that ticket only; a word is found in
+    the citizen's names or in the chat's visible messages (not those a moderator removed), a
+    word with digits in the citizen's phone number too, and a bare number is also a ticket's.
+
+    On PostgreSQL the words are looked up in each ticket's search document (TicketSearch), one
+    index look-up for all of them whatever the number of messages that contain them. Whole
+    words, not stems: the Italian stemmer makes "buca" and "buche" two words but "buca" and
+    "bucato" one, and drops "non" and "più"; an operator cannot guess that, while a word typed
+    whole, or its beginning with "*", finds what it says. Elsewhere (SQLite, the embedded
+    default) every word is a "contains" on the names, the number and the messages.
+    """
+    term = term.strip()
+    number = _TICKET_NUMBER.match(term)
+    if number and term.startswith("#"):
+        return tickets.filter(pk=int(number[1]))
+    words = _search_words(term)
+    if not words:
+        return tickets
+    if connections[tickets.db].vendor == "postgresql":
+        found = _search_documents(tickets, words)
+    else:
+        found = _search_contains(tickets, words)
+    if number:
+        found = found | tickets.filter(pk=int(number[1]))
+    return found
+
+
+def _search_documents(tickets: QuerySet[Ticket], words: list[str]) -> QuerySet[Ticket]:
+    # The words with digits may be a phone number's: each is looked for there or in the texts.
+    # The others, the common case, are one look-up together: a semi-join PostgreSQL plans from
+    # the words' frequencies (a common word walks the inbox's order, a rare one the index).
+    plain = [w for w in words if not any(c.isdigit() for c in w)]
+    if plain:
+        tickets = tickets.filter(
+            pk__in=TicketSearch.objects.filter(document=_text_query(plain)).values("ticket_id")
         )
-        number = _TICKET_NUMBER.match(q)
-        if number:
-            matches |= Q(pk=int(number[1]))
-        tickets = tickets.filter(matches)
+    for word in words:
+        if word in plain:
+            continue
+        digits = "".join(c for c in word if c.isdigit())
+        tickets = tickets.filter(
+            Q(pk__in=TicketSearch.objects.filter(document=_text_query([word])).values("ticket_id"))
+            | Q(subscriber_id__in=Subscriber.objects.filter(number__contains=digits).values("pk"))
+        )
+    return tickets
+
+
+def _search_contains(tickets: QuerySet[Ticket], words: list[str]) -> QuerySet[Ticket]:
+    for word in words:
+        text = word.strip("*")
+        citizen = (
+            Q(first_name__icontains=text)
+            | Q(last_name__icontains=text)
+            | Q(profile_name__icontains=text)
+        )
+        if any(c.isdigit() for c in text):
+            digits = "".join(c for c in text if c.isdigit())
+            citizen |= Q(number__contains=digits)
+        # Subqueries, not joins: a ticket with many matching messages is listed once.
+        tickets = tickets.filter(
+            Q(pk__in=message_list_visible().filter(text__icontains=text).values("ticket_id"))
+            | Q(subscriber_id__in=Subscriber.objects.filter(citizen).values("pk"))
+        )
     return tickets
 
 

@@ -16,6 +16,7 @@ from subscribers.selectors import subscriber_is_broadcast_recipient, subscriber_
 from subscribers.states import SubscriberStatus
 from subscribers.tests.conversation import outbox, receive
 from tickets.models import Message, Ticket
+from tickets.selectors import ticket_list_search
 from tickets.tests.factories import operator
 from urp_portal.gateway.models import InboundMessage
 from urp_portal.municipality.errors import UserError
@@ -91,6 +92,23 @@ def test_removing_hides_the_message_from_the_operators_view_but_keeps_the_eviden
     assert "coglioni" in kept.text
     assert kept.removed_at is not None
     assert insult in ModerationAction.objects.get().case.messages.all()
+
+
+def test_a_removed_message_is_no_longer_found_by_its_words_until_restored(insult, moderator):
+    receive(CITIZEN, "Seconda segnalazione: anche il lampione è spento")
+    ticket = ticket_of()
+
+    def found(term):
+        return list(ticket_list_search(tickets=Ticket.objects.all(), term=term))
+
+    assert found("coglioni") == [ticket]
+
+    removal = services.message_remove(inbound=insult, actor=moderator, categories=["offensive"])
+
+    assert found("coglioni") == []
+    assert found("lampione") == [ticket]
+    services.action_reverse(action=removal, actor=moderator, note="Errore")
+    assert found("coglioni") == [ticket]
 
 
 def test_removing_hides_the_message_from_the_citizens_export(insult, moderator):

@@ -3,15 +3,18 @@
 import json
 
 from django.apps import apps
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 
-# Fields that can hold a person's words: text, JSON, file names and raw bodies.
+# Fields that can hold a person's words: text, JSON, file names and raw bodies, and the search
+# documents (the words of a chat, lower case and without accents, as PostgreSQL prints them).
 SCANNED_FIELDS = (
     models.CharField,
     models.TextField,
     models.JSONField,
     models.FileField,
     models.BinaryField,
+    SearchVectorField,
 )
 
 

@@ -5,10 +5,11 @@ A sort expression for that (`inbox_priority`) depends on the time of the request
 hold it, and sorting the whole table for every page costs more than everything else on the page.
 On PostgreSQL the default order is read instead as one UNION ALL of the groups, each taken in
 deadline order from a partial index (migration 0006) and cut at the page's end, and the page is
-counted only up to a cap: the cost stays flat however many tickets there are. A search matches a
-few tickets, or needs every message read anyway: its rows are sorted with the expression, and the
-same query counts them (a window), so the search runs once, not once more for the count. Other
-databases, and the order a user picks with a column header, take Django's own path.
+counted only up to a cap: the cost stays flat however many tickets there are. A search is counted
+up to the same cap: a few matching tickets are sorted with the expression, many are read like the
+default view, group by group from the deadline indexes (selectors.ticket_list_search finds them
+in the tickets' search documents). Other databases, and the order a user picks with a column
+header, take Django's own path.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.core.paginator import InvalidPage, Paginator
 from django.db import connections
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When, Window
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.db.models.expressions import OrderBy
 from django.db.models.query import prefetch_related_objects
 from django.urls import reverse
@@ -33,6 +34,9 @@ from ..states import TicketState
 
 # More than this and the inbox says "più di 10.000" instead of counting them all.
 COUNT_CAP = 10_000
+# A search's: up to a thousand matching tickets are found and sorted at once; more are read in
+# the inbox's order until the page is full (InboxChangeList._get_searched_page).
+SEARCH_COUNT_CAP = 1_000
 ROW_RELATIONS = ("subscriber", "service", "assignee")
 
 
@@ -161,21 +165,40 @@ class InboxChangeList(ChangeList):
 
     # --- PostgreSQL, a search ---------------------------------------------------------------------
     def _get_searched_page(self, request) -> None:
-        tickets = self.queryset.annotate(inbox_total=Window(Count("pk"))).order_by(
-            *inbox_ordering(self.now)
-        )
-        if self.show_all:
-            rows = list(tickets[: self.list_max_show_all + 1])
-        else:
-            start = (max(self.page_num, 1) - 1) * self.list_per_page
-            rows = list(tickets[start : start + self.list_per_page])
-        # No row: nothing found, or a page past the last one (the paginator then says so).
-        total = rows[0].inbox_total if rows else self.queryset.count() if self.page_num > 1 else 0
-        paginator = self._paginator(request, total)
+        # How many tickets match, counted up to the cap: a rare word's few tickets are sorted
+        # whole; a common word's (a "buca" in most chats) are read group by group in deadline
+        # order, as the default view does, never all sorted for one page.
+        found = self.queryset.order_by().values("pk")[: SEARCH_COUNT_CAP + 1].count()
+        capped = found > SEARCH_COUNT_CAP
+        paginator = self._paginator(request, min(found, SEARCH_COUNT_CAP))
         start, end = self._page_bounds(paginator)
-        if self.show_all:
-            rows = rows[start:end]
-        self._set_results(paginator, rows, capped=False)
+        if capped:
+            rows = self._searched_slice(start, end)
+        else:
+            rows = list(self.queryset.order_by(*inbox_ordering(self.now))[start:end])
+        self._set_results(paginator, rows, capped=capped)
+
+    def _searched_slice(self, start: int, end: int) -> list[Ticket]:
+        """Rows `start` to `end` of many matching tickets in the inbox's order: each group's
+        first `end` from its deadline index, the search checked ticket by ticket on the way (a
+        common word is found within a few tickets), then merged. The finished tickets, four
+        fifths of the inbox and last in its order, are read only when the page reaches them:
+        a word found mostly in recent chats would otherwise be looked for through all of them."""
+        tickets = self.queryset.order_by().prefetch_related(None)
+        groups = inbox_groups(self.now)
+        at_work = tickets.filter(state__in=TicketState.unfinished()).values("pk")[:end].count()
+        if at_work >= end:
+            groups = groups[:-1]
+        branches = [
+            tickets.filter(condition)
+            .annotate(inbox_group=Value(group))
+            .order_by("due_at", "pk")[:end]
+            for group, condition in groups
+        ]
+        page = branches[0].union(*branches[1:], all=True).order_by("inbox_group", "due_at", "pk")
+        rows = list(page[start:end])
+        prefetch_related_objects(rows, *ROW_RELATIONS)
+        return rows
 
     # --- shared -----------------------------------------------------------------------------------
     def _paginator(self, request, count: int) -> Paginator:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -14,23 +13,20 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.text import capfirst, smart_split, unescape_string_literal
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from subscribers.models import Subscriber
 from urp_portal.gateway.states import MessageKind
 from urp_portal.municipality.errors import UserError
 
 from .. import services
 from ..forms import urp_users
-from ..models import Message, Ticket
-from ..selectors import ticket_list_for, user_is_urp
+from ..models import Ticket
+from ..selectors import ticket_list_for, ticket_list_search, user_is_urp
 from ..states import TicketState
 from .changelist import ROW_RELATIONS, InboxChangeList, InboxPaginator, inbox_ordering
 from .conversation import ConversationView
-
-_NUMBER = re.compile(r"^#?(\d{1,12})$")
 
 
 def _day_bounds(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
@@ -110,6 +106,7 @@ class TicketAdmin(admin.ModelAdmin):
         "category",
         AssigneeFilter,
     ]
+    # What the search looks at (get_search_results does the looking).
     search_fields = [
         "subscriber__first_name",
         "subscriber__last_name",
@@ -117,7 +114,10 @@ class TicketAdmin(admin.ModelAdmin):
         "subscriber__number",
         "messages__text",
     ]
-    search_help_text = gettext_lazy("Numero della richiesta (#123), nome, telefono o testo.")
+    search_help_text = gettext_lazy(
+        "Numero della richiesta (#123), nome, telefono o parole del testo; "
+        "con * alla fine anche l'inizio di una parola (carrab*)."
+    )
     # Prefetched for the page's rows instead (get_queryset): no join under the inbox's sort.
     list_select_related = False
     list_per_page = 50
@@ -150,33 +150,9 @@ class TicketAdmin(admin.ModelAdmin):
         return inbox_ordering(timezone.now())
 
     def get_search_results(self, request, queryset, search_term):
-        term = search_term.strip()
-        match = _NUMBER.match(term)
-        if match:
-            return queryset.filter(pk=int(match.group(1))), False
-        # Every word must match the citizen or one of the chat's messages. The messages are a
-        # subquery, not a join: a join repeats a ticket once per matching message and needs a
-        # DISTINCT over the whole inbox (and its count). On PostgreSQL a trigram index serves
-        # the text's "contains" (migration 0003).
-        for word in smart_split(term):
-            if word[0] in "\"'" and word[-1] == word[0]:
-                word = unescape_string_literal(word)
-            if not word:
-                continue
-            # Subqueries PostgreSQL hashes once, not conditions checked on a join of every
-            # ticket with its citizen; a phone number is looked for among numbers only.
-            citizen = Q(number__icontains=word)
-            if not any(c.isdigit() for c in word):
-                citizen = (
-                    Q(first_name__icontains=word)
-                    | Q(last_name__icontains=word)
-                    | Q(profile_name__icontains=word)
-                )
-            queryset = queryset.filter(
-                Q(pk__in=Message.objects.filter(text__icontains=word).values("ticket_id"))
-                | Q(subscriber_id__in=Subscriber.objects.filter(citizen).values("pk"))
-            )
-        return queryset, False
+        # Numbers, names and texts as the API searches them (selectors.ticket_list_search); each
+        # ticket once, never a join with its messages that would need a DISTINCT.
+        return ticket_list_search(tickets=queryset, term=search_term), False
 
     # --- columns --------------------------------------------------------------------------------
     # Each column is drawn for every row of a page of up to 200: what does not change from row to
