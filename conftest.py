@@ -32,3 +32,15 @@ def eager_tasks():
     app.conf.task_always_eager, app.conf.task_eager_propagates = True, False
     yield
     app.conf.task_always_eager, app.conf.task_eager_propagates = previous
+
+
+@pytest.fixture
+def unreachable_broker():
+    """Celery pointed at a Redis nobody listens on (the transport named by the embedded default
+    would otherwise win over the URL)."""
+    from urp_portal.celery import app
+
+    original = (app.conf.broker_url, app.conf.broker_transport)
+    app.conf.broker_url, app.conf.broker_transport = "redis://127.0.0.1:1/0", None
+    yield
+    app.conf.broker_url, app.conf.broker_transport = original

@@ -130,15 +130,8 @@ def test_email_that_goes_nowhere_blocks_in_production_and_only_warns_in_developm
     assert code_development == 0 and "AVVISO  EMAIL_URL non invia davvero" in out_development
 
 
-def test_an_unreachable_broker_blocks(complete):
-    from urp_portal.celery import app
-
-    original = app.conf.broker_url
-    app.conf.broker_url = "redis://127.0.0.1:1/0"
-    try:
-        code, out = run()
-    finally:
-        app.conf.broker_url = original
+def test_an_unreachable_broker_blocks(complete, unreachable_broker):
+    code, out = run()
 
     assert code == 1
     assert "Il broker non risponde" in out
