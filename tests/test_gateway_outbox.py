@@ -364,3 +364,21 @@ def test_a_database_blip_after_the_provider_took_the_message_still_records_it_se
     (sent,) = fake_graph.sent_messages()
     assert message.state == "sent" and not message.needs_review
     assert message.provider_id == sent.message_id
+
+
+def test_a_broker_down_after_commit_leaves_the_reply_to_the_sweep_and_runs_the_other_callbacks(
+    db, unreachable_broker, django_capture_on_commit_callbacks
+):
+    from django.db import transaction
+
+    citizen_wrote()
+    ran = []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        message = outbound_message_create(to=CITIZEN, purpose="reply", text="Ricevuto")
+        transaction.on_commit(lambda: ran.append("next callback"))
+
+    # The enqueue failed (logged); the row waits in the queue for the sweep.
+    assert ran == ["next callback"]
+    message.refresh_from_db()
+    assert message.state == "queued"

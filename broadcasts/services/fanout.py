@@ -258,7 +258,9 @@ def campaign_send_next_batch(*, campaign_id: int, batch_size: int | None = None)
             )
             message_ids = [d.message_id for d in go]
             OutboundMessage.objects.filter(pk__in=message_ids).update(not_before=None)
-            transaction.on_commit(lambda: hand_to_gateway(message_ids))
+            # robust: a broker blip must not stop the next batch being scheduled (and the
+            # lost hand-off is found again by campaigns_resume_stuck).
+            transaction.on_commit(lambda: hand_to_gateway(message_ids), robust=True)
 
         if deliveries:
             # The next batch is due when the gateway is down to its last batch: never idle
@@ -280,7 +282,9 @@ def campaign_send_next_batch(*, campaign_id: int, batch_size: int | None = None)
             outcome = BatchOutcome(next_in=settings.BROADCAST_WAIT_SECONDS)
         # After the hand-off, so a worker running tasks eagerly sends before the next batch.
         next_in = outcome.next_in
-        transaction.on_commit(lambda: enqueue_send_batch(campaign_id, countdown=next_in or 0))
+        transaction.on_commit(
+            lambda: enqueue_send_batch(campaign_id, countdown=next_in or 0), robust=True
+        )
         return outcome
 
 

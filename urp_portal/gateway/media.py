@@ -220,7 +220,7 @@ def inbound_media_download_later(*, message: InboundMessage) -> None:
         return
     from .media_tasks import inbound_media_fetch
 
-    transaction.on_commit(lambda: inbound_media_fetch.delay(message.pk))
+    transaction.on_commit(lambda: inbound_media_fetch.delay(message.pk), robust=True)
 
 
 # --- reading (the tickets app serves the file to staff who may see the ticket) ---------------

@@ -72,7 +72,9 @@ def outbound_message_create(
         media_url=media_url,
         priority=priority,
     )
-    transaction.on_commit(lambda: enqueue_send(message.pk))
+    # robust: with the broker down the row waits for the sweep, and the callbacks after this
+    # one (another message, the rest of the pipeline's) still run.
+    transaction.on_commit(lambda: enqueue_send(message.pk), robust=True)
     return message
 
 
@@ -406,7 +408,7 @@ def outbound_message_retry(*, message_id: int) -> OutboundMessage:
                 "not_before",
             ]
         )
-        transaction.on_commit(lambda: enqueue_send(message_id))
+        transaction.on_commit(lambda: enqueue_send(message_id), robust=True)
     return message
 
 
