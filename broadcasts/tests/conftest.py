@@ -7,6 +7,20 @@ from .factories import CampaignFactory, MessageTemplateFactory, UserFactory
 
 
 @pytest.fixture(autouse=True)
+def office_hours():
+    """Every test starts on a Tuesday morning, clock running: a campaign started "now" must not
+    fall in the comune's quiet hours (21:00-08:00) because the suite runs at night. Tests about
+    quiet hours travel to their own time, which takes precedence."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+
+    with time_machine.travel(dt.datetime(2026, 11, 24, 10, 30, tzinfo=ZoneInfo("Europe/Rome"))):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def eager(fake_graph, settings):
     """Tasks run in the test's own process, at once: no broker, no worker (the real-worker
     tests live with the gateway's fixture). Sends reach the fake Graph API on loopback, with

@@ -293,18 +293,23 @@ def test_a_normal_campaign_gives_way_while_an_emergency_alert_is_sending(
     assert alert_outcome.handed_off == 20
 
 
-def test_no_more_than_the_in_flight_limit_waits_at_the_gateway(
-    municipality, communications, monkeypatch, settings
-):
-    settings.BROADCAST_MAX_IN_FLIGHT = 150
+def three_batches_of_100_nothing_sent(communications, monkeypatch) -> list:
+    """Start a campaign to 400 and take three batches of 100 while the gateway sends nothing."""
     monkeypatch.setattr(fanout, "hand_to_gateway", lambda ids: None)
     subscribers_bulk(400)
     campaign = approved()
     start(campaign, by=communications)
-
-    outcomes = [
+    return [
         services.campaign_send_next_batch(campaign_id=campaign.pk, batch_size=100) for _ in range(3)
     ]
+
+
+def test_no_more_than_the_in_flight_limit_waits_at_the_gateway(
+    municipality, communications, monkeypatch, settings
+):
+    settings.BROADCAST_MAX_IN_FLIGHT = 150
+
+    outcomes = three_batches_of_100_nothing_sent(communications, monkeypatch)
 
     assert [o.handed_off for o in outcomes] == [100, 50, 0]
     assert all(o.next_in is not None for o in outcomes)
@@ -315,17 +320,11 @@ def test_the_next_batch_is_due_when_the_gateway_is_down_to_its_last_batch(
 ):
     settings.WHATSAPP_RATE_PER_SECOND = 80
     settings.BROADCAST_MAX_IN_FLIGHT = 300
-    monkeypatch.setattr(fanout, "hand_to_gateway", lambda ids: None)
-    subscribers_bulk(400)
-    campaign = approved()
-    start(campaign, by=communications)
 
-    outcomes = [
-        services.campaign_send_next_batch(campaign_id=campaign.pk, batch_size=100) for _ in range(3)
-    ]
+    outcomes = three_batches_of_100_nothing_sent(communications, monkeypatch)
 
-    # Nothing sent meanwhile: the gateway holds 100, then 200, then 300 messages; the next
-    # batch is due once all but the last 100 have gone at 80 a second.
+    # The gateway holds 100, then 200, then 300 messages; the next batch is due once all but
+    # the last 100 have gone at 80 a second.
     assert [o.handed_off for o in outcomes] == [100, 100, 100]
     assert [o.next_in for o in outcomes] == [0.0, 1.25, 2.5]
 
