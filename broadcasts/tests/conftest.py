@@ -1,4 +1,8 @@
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 import pytest
+import time_machine
 
 from broadcasts.states import CampaignState
 from urp_portal.accounts.roles import Role
@@ -11,28 +15,16 @@ def office_hours():
     """Every test starts on a Tuesday morning, clock running: a campaign started "now" must not
     fall in the comune's quiet hours (21:00-08:00) because the suite runs at night. Tests about
     quiet hours travel to their own time, which takes precedence."""
-    import datetime as dt
-    from zoneinfo import ZoneInfo
-
-    import time_machine
-
     with time_machine.travel(dt.datetime(2026, 11, 24, 10, 30, tzinfo=ZoneInfo("Europe/Rome"))):
         yield
 
 
 @pytest.fixture(autouse=True)
-def eager(fake_graph, settings):
+def eager(fake_graph, settings, eager_tasks):
     """Tasks run in the test's own process, at once: no broker, no worker (the real-worker
     tests live with the gateway's fixture). Sends reach the fake Graph API on loopback, with
     the rate limiter off so 2,000 sends do not wait 25 seconds."""
-    from urp_portal.celery import app
-
     settings.WHATSAPP_RATE_PER_SECOND = 0
-
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = previous
 
 
 @pytest.fixture

@@ -14,7 +14,18 @@ from urp_portal.gateway.models import InboundMessage, OutboundMessage
 from urp_portal.gateway.pipeline import inbound_message_run_pipeline
 from urp_portal.gateway.states import MessageKind
 
+from .factories import operator
+
 _ids = itertools.count(1)
+
+
+@pytest.fixture
+def urp(client, municipality):
+    """A client signed in as a URP operator (the user at `client.user`)."""
+    user = operator(first_name="Giulia", last_name="Serra")
+    client.force_login(user)
+    client.user = user
+    return client
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 import datetime as dt
 
-import pytest
 from django.core.files.base import ContentFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -28,14 +27,6 @@ CITIZEN = "+393331234567"
 
 def conversation_url(ticket):
     return reverse("admin:tickets_ticket_conversation", args=[ticket.pk])
-
-
-@pytest.fixture
-def urp(client, municipality):
-    user = operator(first_name="Giulia", last_name="Serra")
-    client.force_login(user)
-    client.user = user
-    return client
 
 
 def _forwarded_ticket(service, by, text="Buca in via Roma"):

@@ -4,7 +4,6 @@ is read apart from its own index and the page pieced together)."""
 
 import datetime as dt
 
-import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -13,15 +12,9 @@ from django.utils import timezone
 from tickets.admin import changelist
 from tickets.admin.ticket import TicketAdmin
 from tickets.states import TicketState
-from tickets.tests.factories import TicketFactory, operator
+from tickets.tests.factories import TicketFactory
 
 URL = "/admin/tickets/ticket/"
-
-
-@pytest.fixture
-def urp(client, municipality):
-    client.force_login(operator())
-    return client
 
 
 def _inbox_in_pages(client, params=None):

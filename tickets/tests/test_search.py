@@ -20,7 +20,7 @@ from tickets.admin import changelist
 from tickets.models import Message, Ticket, TicketSearch
 from tickets.selectors import ticket_list_search
 from tickets.states import TicketState
-from tickets.tests.factories import MessageFactory, TicketFactory, operator
+from tickets.tests.factories import MessageFactory, TicketFactory
 
 pytestmark = pytest.mark.django_db
 INBOX = "admin:tickets_ticket_changelist"
@@ -32,14 +32,6 @@ def found(term: str) -> list[int]:
 
 def pks(*tickets: Ticket) -> list[tuple[int]]:
     return sorted((t.pk,) for t in tickets)
-
-
-@pytest.fixture
-def urp(client, municipality):
-    user = operator(first_name="Giulia", last_name="Serra")
-    client.force_login(user)
-    client.user = user
-    return client
 
 
 def test_the_inbox_finds_a_ticket_by_a_word_of_any_of_its_messages(urp):
