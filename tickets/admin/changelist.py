@@ -29,13 +29,14 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 
 from ..models import Ticket
-from ..selectors import ticket_first_messages
+from ..selectors import ticket_first_messages, ticket_search_is_narrow
 from ..states import TicketState
 
 # More than this and the inbox says "più di 10.000" instead of counting them all.
 COUNT_CAP = 10_000
-# A search's: up to a thousand matching tickets are found and sorted at once; more are read in
-# the inbox's order until the page is full (InboxChangeList._get_searched_page).
+# A search's: up to a thousand matching tickets are found and sorted at once, and all those of a
+# narrow search (up to selectors.FEW_MATCHES); more are read in the inbox's order until the page
+# is full (InboxChangeList._get_searched_page).
 SEARCH_COUNT_CAP = 1_000
 ROW_RELATIONS = ("subscriber", "service", "assignee")
 
@@ -165,12 +166,17 @@ class InboxChangeList(ChangeList):
 
     # --- PostgreSQL, a search ---------------------------------------------------------------------
     def _get_searched_page(self, request) -> None:
-        # How many tickets match, counted up to the cap: a rare word's few tickets are sorted
-        # whole; a common word's (a "buca" in most chats) are read group by group in deadline
-        # order, as the default view does, never all sorted for one page.
-        found = self.queryset.order_by().values("pk")[: SEARCH_COUNT_CAP + 1].count()
-        capped = found > SEARCH_COUNT_CAP
-        paginator = self._paginator(request, min(found, SEARCH_COUNT_CAP))
+        # How many tickets match. A narrow search's (a word in at most a few thousand chats) are
+        # counted and sorted whole, read by their keys. Another's are counted up to the cap: a
+        # common word's (a "buca" in most chats) are read group by group in deadline order, as
+        # the default view does, never all sorted for one page.
+        if ticket_search_is_narrow(term=self.query):
+            found, capped = self.queryset.order_by().count(), False
+        else:
+            found = self.queryset.order_by().values("pk")[: SEARCH_COUNT_CAP + 1].count()
+            capped = found > SEARCH_COUNT_CAP
+            found = min(found, SEARCH_COUNT_CAP)
+        paginator = self._paginator(request, found)
         start, end = self._page_bounds(paginator)
         if capped:
             rows = self._searched_slice(start, end)

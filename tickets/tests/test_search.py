@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from subscribers.models import Subscriber
 from subscribers.services import subscriber_erase
-from tickets import services
+from tickets import selectors, services
 from tickets.admin import changelist
 from tickets.models import Message, Ticket, TicketSearch
 from tickets.selectors import ticket_list_search
@@ -184,7 +184,9 @@ def test_many_matching_tickets_are_listed_in_the_inbox_s_order_within_a_fixed_qu
     with CaptureQueriesContext(connection) as few_queries:
         few = urp.get(url, {"q": "buca"})
     expected = [t.pk for t in urp.get(url, {"q": "buca", "all": ""}).context["cl"].result_list]
-    # Over the cap the inbox stops counting and reads the groups from their indexes.
+    # Over the cap the inbox stops counting and reads the groups from their indexes; a word in
+    # more than FEW_MATCHES chats is checked ticket by ticket on the way.
+    monkeypatch.setattr(selectors, "FEW_MATCHES", 0)
     monkeypatch.setattr(changelist, "SEARCH_COUNT_CAP", 3)
     monkeypatch.setattr(changelist, "COUNT_CAP", 3)  # SQLite's path
 
@@ -201,6 +203,33 @@ def test_many_matching_tickets_are_listed_in_the_inbox_s_order_within_a_fixed_qu
     assert page_two.context["cl"].result_list[0].pk == expected[2]
     assert len(many_queries) == len(page_two_queries) <= 16
     assert len(few_queries) <= 16
+
+
+def test_a_narrow_search_is_counted_and_sorted_whole_past_the_cap(urp, monkeypatch):
+    now = timezone.now()
+    made = [
+        TicketFactory(state=state, due_at=now + dt.timedelta(hours=hours))
+        for state, hours in [("resolved", -9), ("open", 5), ("new", 3), ("open", -2), ("new", 1)]
+    ]
+    for ticket in made:
+        MessageFactory(ticket=ticket, text="Il passo carrabile è occupato")
+    MessageFactory(ticket=TicketFactory(state="new"), text="Nessuna")
+    monkeypatch.setattr(changelist, "SEARCH_COUNT_CAP", 3)
+    monkeypatch.setattr(admin.site._registry[Ticket], "list_per_page", 2)
+
+    first = urp.get(reverse(INBOX), {"q": "carrabile"}).context["cl"]
+    second = urp.get(reverse(INBOX), {"q": "carrabile", "p": "2"}).context["cl"]
+
+    late, new_soon, new_later, open_, resolved = made[3], made[4], made[2], made[1], made[0]
+    assert first.result_count == 5
+    assert not first.result_count_capped
+    assert [t.pk for t in first.result_list] == [late.pk, new_soon.pk]
+    assert [t.pk for t in second.result_list] == [new_later.pk, open_.pk]
+    assert resolved.pk not in [t.pk for t in first.result_list + second.result_list]
+    if connection.vendor == "postgresql":
+        assert selectors.ticket_search_is_narrow(term="carrabile")
+        monkeypatch.setattr(selectors, "FEW_MATCHES", 0)
+        assert not selectors.ticket_search_is_narrow(term="carrabile")
 
 
 @pytest.mark.parametrize(
