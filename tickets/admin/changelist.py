@@ -18,8 +18,10 @@ import datetime as dt
 from typing import Any
 
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.templatetags.admin_list import ResultList
 from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.core.paginator import InvalidPage, Paginator
+from django.core.validators import EMPTY_VALUES
 from django.db import connections
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.db.models.expressions import OrderBy
@@ -27,6 +29,8 @@ from django.db.models.query import prefetch_related_objects
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 
 from ..models import Ticket
 from ..selectors import ticket_first_messages, ticket_search_is_narrow
@@ -104,6 +108,32 @@ class InboxChangeList(ChangeList):
             ticket.first_text, ticket.first_kind = previews.get(ticket.pk, ("", ""))
             ticket.conversation_url = f"{changelist_url}{ticket.pk}/conversation/"
         self.result_list = rows
+
+    def result_rows(self) -> list[ResultList]:
+        """The page's rows as the admin draws them (admin_list.items_for_result: a cell per
+        column, `action-checkbox` or `field-<name>`, the empty value's sign), each column's
+        method called directly. The admin's per-cell look-up tries every column as a model field
+        first, an exception each time: 500 of them on a page were half its drawing time."""
+        empty = self.model_admin.get_empty_value_display()
+        columns = [
+            (
+                '<td class="action-checkbox">'
+                if name == "action_checkbox"
+                else f'<td class="field-{name}">',
+                getattr(self.model_admin, name),
+            )
+            for name in self.list_display
+        ]
+        rows = []
+        for ticket in self.result_list:
+            cells = []
+            for opening, display in columns:
+                value = display(ticket)
+                value = conditional_escape(empty if value in EMPTY_VALUES else value)
+                cells.append(f"{opening}{value}</td>")
+            # Each cell's value escaped just above, the markup around it our own.
+            rows.append(ResultList(None, [mark_safe("".join(cells))]))  # noqa: S308
+        return rows
 
     # --- PostgreSQL, the default order ------------------------------------------------------------
     def _get_grouped_page(self, request) -> None:

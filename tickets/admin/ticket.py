@@ -24,7 +24,7 @@ from .. import services
 from ..forms import urp_users
 from ..models import Ticket
 from ..selectors import ticket_list_for, ticket_list_search, user_is_urp
-from ..states import TicketState
+from ..states import TicketCategory, TicketState
 from .changelist import ROW_RELATIONS, InboxChangeList, InboxPaginator, inbox_ordering
 from .conversation import ConversationView
 
@@ -184,7 +184,10 @@ class TicketAdmin(admin.ModelAdmin):
     @admin.display(description=gettext_lazy("stato"), ordering="state")
     def state_badge(self, obj: Ticket) -> str:
         return format_html(
-            '<span class="badge state-{}">{}</span>', obj.state, obj.get_state_display()
+            # The enum's label: get_state_display() hashes every lazy label for each row.
+            '<span class="badge state-{}">{}</span>',
+            obj.state,
+            TicketState(obj.state).label,
         )
 
     @admin.display(description=gettext_lazy("messaggio"))
@@ -224,7 +227,9 @@ class TicketAdmin(admin.ModelAdmin):
         if not obj.category:
             return service
         return format_html(
-            '{}<br><small class="category">{}</small>', service, obj.get_category_display()
+            '{}<br><small class="category">{}</small>',
+            service,
+            TicketCategory(obj.category).label,
         )
 
     @admin.display(description=gettext_lazy("operatore"), ordering="assignee__first_name")

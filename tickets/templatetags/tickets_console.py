@@ -1,6 +1,8 @@
 import datetime as dt
 
 from django import template
+from django.contrib.admin.templatetags.admin_list import result_headers
+from django.contrib.admin.templatetags.base import InclusionAdminNode
 from django.utils.translation import gettext as _
 
 from ..dashboard import dashboard_for
@@ -28,3 +30,26 @@ def duration_words(value: dt.timedelta | None) -> str:
     if hours < 48:
         return _("%(h)d h %(m)02d min") % {"h": hours, "m": minutes}
     return _("%(d)d giorni") % {"d": hours // 24}
+
+
+def inbox_result_list(cl):
+    """The admin's `result_list` for the inbox, its rows drawn by InboxChangeList.result_rows."""
+    headers = list(result_headers(cl))
+    return {
+        "cl": cl,
+        "result_hidden_fields": [],
+        "result_headers": headers,
+        "num_sorted_fields": sum(1 for h in headers if h["sortable"] and h["sorted"]),
+        "results": cl.result_rows(),
+    }
+
+
+@register.tag(name="inbox_result_list")
+def inbox_result_list_tag(parser, token):
+    return InclusionAdminNode(
+        parser,
+        token,
+        func=inbox_result_list,
+        template_name="change_list_results.html",
+        takes_context=False,
+    )

@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+from django.contrib.admin.templatetags.admin_list import items_for_result
 from django.core.files.base import ContentFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -52,6 +53,26 @@ def test_the_inbox_lists_late_tickets_first_with_a_badge(urp):
     html = response.content.decode()
     assert 'class="badge late"' in html
     assert response.context["inbox"] == {"late": 1, "today": 0, "new": 1}
+
+
+def test_the_inbox_draws_its_rows_as_the_admin_would(urp):
+    now = timezone.now()
+    service = MunicipalServiceFactory(name="Tributi <TARI>")
+    late = TicketFactory(state=TicketState.OPEN, due_at=now - dt.timedelta(hours=1))
+    MessageFactory(ticket=late, text="<script>alert('x')</script> & la TARI?")
+    TicketFactory(state=TicketState.FORWARDED, service=service, category="report")
+    TicketFactory(state=TicketState.CLOSED, assignee=operator(first_name="Anna"))
+
+    response = urp.get(reverse("admin:tickets_ticket_changelist"))
+
+    cl = response.context["cl"]
+    drawn = ["".join(row) for row in cl.result_rows()]
+    by_django = ["".join(items_for_result(cl, ticket, None)) for ticket in cl.result_list]
+    assert drawn == by_django
+    html = response.content.decode()
+    assert all(f"<tr>{row}</tr>" in html for row in drawn)
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; la TARI?" in html
+    assert "Tributi &lt;TARI&gt;" in html
 
 
 def test_the_inbox_finds_a_ticket_by_number_and_by_text(urp):
