@@ -34,9 +34,9 @@ DRAIN_FLAG_TTL_MS = 30_000
 # Ids popped per round trip by the drain.
 POP_BATCH = 500
 
-# KEYS: list, flag. ARGV: id, flag ttl. Returns 1 when the caller must publish a drain task.
+# KEYS: list, flag. ARGV: flag ttl, ids. Returns 1 when the caller must publish a drain task.
 _PUSH_LUA = """
-redis.call('LPUSH', KEYS[1], ARGV[1])
+redis.call('LPUSH', KEYS[1], unpack(ARGV, 2))
 if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[2]) then return 1 end
 return 0
 """
@@ -70,11 +70,11 @@ def _scripts():
     return client.register_script(_PUSH_LUA), client.register_script(_POP_LUA)
 
 
-def push(event_id: int) -> bool:
-    """Queue a stored event for the workers. True when no drain is due yet: the caller then
-    publishes one. Raises redis.RedisError when Redis cannot be reached."""
+def push(*event_ids: int) -> bool:
+    """Queue stored events for the workers, in one round trip. True when no drain is due yet:
+    the caller then publishes one. Raises redis.RedisError when Redis cannot be reached."""
     push_script, _ = _scripts()
-    return bool(push_script(keys=[LIST_KEY, FLAG_KEY], args=[event_id, DRAIN_FLAG_TTL_MS]))
+    return bool(push_script(keys=[LIST_KEY, FLAG_KEY], args=[DRAIN_FLAG_TTL_MS, *event_ids]))
 
 
 def pop_batch(limit: int = POP_BATCH) -> list[int]:

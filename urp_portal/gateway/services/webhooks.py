@@ -5,9 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+from collections.abc import Sequence
+from functools import cache
 
 from celery import current_app
 from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db.models import Field
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import RedisError
@@ -19,6 +22,7 @@ from ..media import inbound_media_download_later
 from ..models import InboundMessage, OutboundMessage, WebhookEvent
 from ..pipeline import inbound_message_run_pipeline
 from ..states import InboundState
+from .group_commit import GroupCommit, results_in_order
 from .statuses import outbound_message_apply_pending, outbound_message_apply_status
 
 logger = logging.getLogger(__name__)
@@ -29,32 +33,33 @@ logger = logging.getLogger(__name__)
 ENQUEUE_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.1}
 
 
-def _enqueue_event(event_id: int) -> None:
-    """Hand a stored event to the workers: the one place the webhook publishes (wrap it here to
-    change what a failed publish does). With Redis, a push onto the event list (see
-    event_queue); otherwise one Celery task. A broker that cannot be reached is logged, not
-    raised."""
+def _enqueue_events(event_ids: list[int]) -> None:
+    """Hand stored events to the workers: the one place the webhook publishes (wrap it here to
+    change what a failed publish does). With Redis, one push of their ids onto the event list
+    (see event_queue); otherwise one Celery task each. A broker that cannot be reached is
+    logged, not raised."""
     from ..tasks import webhook_event_process as process_task
     from ..tasks import webhook_events_drain
 
     try:
         if not event_queue.enabled():
-            process_task.apply_async((event_id,), retry_policy=ENQUEUE_RETRY_POLICY)
+            for event_id in event_ids:
+                process_task.apply_async((event_id,), retry_policy=ENQUEUE_RETRY_POLICY)
             return
         try:
-            drain_due = event_queue.push(event_id)
+            drain_due = event_queue.push(*event_ids)
         except RedisError as exc:
             raise BrokerError(str(exc)) from exc
         if drain_due:
             webhook_events_drain.apply_async(retry_policy=ENQUEUE_RETRY_POLICY)
     except BrokerError as exc:
-        # The event is already safe in the database: the webhook still answers 200 (an error
-        # would only make Meta deliver it again, to the same dead broker) and `inbound_sweep`
-        # enqueues it once the broker is back.
+        # The events are already safe in the database: the webhook still answers 200 (an error
+        # would only make Meta deliver them again, to the same dead broker) and `inbound_sweep`
+        # enqueues them once the broker is back.
         logger.warning(
-            "webhook event %s stored but not enqueued (broker unreachable: %s); "
-            "the gateway sweep will pick it up",
-            event_id,
+            "webhook events %s stored but not enqueued (broker unreachable: %s); "
+            "the gateway sweep will pick them up",
+            ", ".join(map(str, event_ids)),
             exc,
         )
 
@@ -73,29 +78,40 @@ def webhook_events_drain() -> int:
     return moved
 
 
-def _insert_once(event: WebhookEvent) -> int | None:
-    """INSERT … ON CONFLICT DO NOTHING RETURNING id: the event's new id, or None when the same
-    body was stored before. One statement, so outside a transaction it is one round trip that
-    commits by itself (the ORM's create would add BEGIN and COMMIT, and its IntegrityError
-    path a savepoint). The columns come from the model, so a new field needs no change here."""
+@cache
+def _insert_statement(vendor: str, rows: int) -> tuple[str, list[Field]]:
+    """INSERT … VALUES (…), (…) ON CONFLICT DO NOTHING RETURNING id, gateway, body_sha256,
+    written once per number of rows from the model: a new field needs no change here. Only
+    identifiers from the model and placeholders are formatted in; values are parameters."""
     meta = WebhookEvent._meta
     fields = [f for f in meta.concrete_fields if not f.primary_key]
     quote = connection.ops.quote_name
-    values = [f.get_db_prep_save(f.pre_save(event, add=True), connection) for f in fields]
-    # Only identifiers from the model and placeholders are formatted in; values are parameters.
     columns = ", ".join(quote(f.column) for f in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders}) "  # noqa: S608
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {', '.join([row] * rows)} "  # noqa: S608
         f"ON CONFLICT ({quote('gateway')}, {quote('body_sha256')}) DO NOTHING "
-        f"RETURNING {quote(meta.pk.column)}"
+        f"RETURNING {quote(meta.pk.column)}, {quote('gateway')}, {quote('body_sha256')}"
     )
+    return sql, fields
+
+
+def _insert_once(events: Sequence[WebhookEvent]) -> list[int | None]:
+    """Each event's new id, or None for a body stored before (or earlier in `events`). One
+    statement, so outside a transaction it is one round trip that commits by itself (the ORM's
+    create would add BEGIN and COMMIT, and its IntegrityError path a savepoint)."""
+    sql, fields = _insert_statement(connection.vendor, len(events))
+    values = [
+        f.get_db_prep_save(f.pre_save(event, add=True), connection)
+        for event in events
+        for f in fields
+    ]
     retry_on_dead_connection = not connection.in_atomic_block
     if retry_on_dead_connection:
         # CONN_HEALTH_CHECKS would first send "SELECT 1" on the reused connection: a round trip
         # as long as the INSERT itself. Here the INSERT is the check: on a dead connection it
         # fails without writing, and it is sent once more on a new one. (A connection that died
-        # after the commit leaves a stored event that the retry finds as a duplicate and does
+        # after the commit leaves stored events that the retry finds as duplicates and does
         # not enqueue: inbound_sweep does.)
         # (An attribute of Django's connection that django-stubs does not declare.)
         connection.health_check_done = True  # type: ignore[attr-defined]
@@ -103,13 +119,45 @@ def _insert_once(event: WebhookEvent) -> int | None:
         try:
             with connection.cursor() as cursor:
                 cursor.execute(sql, values)
-                row = cursor.fetchone()
+                rows = cursor.fetchall()
             break
         except (OperationalError, InterfaceError):
             if not retry_on_dead_connection or attempt == 2:
                 raise
             connection.close()
-    return row[0] if row else None
+    return results_in_order(
+        [(event.gateway, event.body_sha256) for event in events],
+        {(gateway, sha): pk for pk, gateway, sha in rows},
+    )
+
+
+def _write_events(events: Sequence[WebhookEvent]) -> list[int | None]:
+    """The web process's writer thread (group_commit): the events waiting at this moment, in
+    one statement that commits by itself, then the new ones handed on in one push."""
+    event_ids = _insert_once(events)
+    received = [
+        event_id
+        for event_id, event in zip(event_ids, events, strict=True)
+        if event_id is not None and event.state == WebhookEvent.State.RECEIVED
+    ]
+    if received:
+        _enqueue_events(received)
+    return event_ids
+
+
+def _close_connection() -> None:
+    # Looked up when called: the writer thread's own connection, not the importing thread's.
+    connection.close()
+
+
+_event_writer: GroupCommit[WebhookEvent, int | None] = GroupCommit(
+    _write_events, name="webhook-event-writer", on_stop=_close_connection
+)
+
+
+def webhook_event_writer_stop() -> None:
+    """End this process's webhook writer thread and close its database connection (tests)."""
+    _event_writer.stop()
 
 
 def webhook_event_store(
@@ -127,14 +175,19 @@ def webhook_event_store(
         state=WebhookEvent.State.REJECTED if rejected_because else WebhookEvent.State.RECEIVED,
         error=rejected_because,
     )
-    event_id = _insert_once(event)
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        # The webhook's case: stored and committed with the rows other requests are storing
+        # now, and handed on after that commit (group_commit).
+        event_id = _event_writer.submit(event)
+    else:
+        [event_id] = _insert_once([event])
+        if event_id is not None and event.state == WebhookEvent.State.RECEIVED:
+            stored_id = event_id
+            transaction.on_commit(lambda: _enqueue_events([stored_id]))
     if event_id is None:
         return WebhookEvent.objects.get(gateway=gateway, body_sha256=event.body_sha256), False
     event.pk = event_id
     event._state.adding = False
-    if event.state == WebhookEvent.State.RECEIVED:
-        # Outside a transaction (the webhook's case) the INSERT has committed and this runs now.
-        transaction.on_commit(lambda: _enqueue_event(event_id))
     return event, True
 
 
@@ -237,7 +290,7 @@ def webhook_event_reprocess(*, event_id: int) -> WebhookEvent:
         event.state = WebhookEvent.State.RECEIVED
         event.error = ""
         event.save(update_fields=["state", "error"])
-        transaction.on_commit(lambda: _enqueue_event(event_id))
+        transaction.on_commit(lambda: _enqueue_events([event_id]))
     return event
 
 

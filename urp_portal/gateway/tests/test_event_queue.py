@@ -131,9 +131,9 @@ def test_an_unreachable_redis_leaves_the_event_to_the_sweep_like_an_unreachable_
     settings.REDIS_URL = f"redis://127.0.0.1:{_free_port()}/0"
     event_queue._scripts.cache_clear()
     try:
-        services.webhooks._enqueue_event(1)
+        services.webhooks._enqueue_events([1, 2])
 
-        assert "webhook event 1 stored but not enqueued" in caplog.text
+        assert "webhook events 1, 2 stored but not enqueued" in caplog.text
     finally:
         settings.REDIS_URL = queue_redis
         event_queue._scripts.cache_clear()

@@ -1,0 +1,163 @@
+"""The web process's group commit (gateway/services/group_commit.py): rows handed in together
+are written together, each caller gets its own answer or its batch's error, and the webhook
+through it still stores every body once and hands every new event on once."""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from tests.fixtures.webhooks import meta_text_body, post_signed_webhook
+from urp_portal.gateway.models import WebhookEvent
+from urp_portal.gateway.services import group_commit, webhooks
+from urp_portal.gateway.services.group_commit import GroupCommit
+
+
+def _at_once(count: int, call) -> list:
+    barrier = threading.Barrier(count)
+    answers: list = [None] * count
+
+    def run(n: int) -> None:
+        barrier.wait()
+        try:
+            answers[n] = call(n)
+        except Exception as error:  # the answer under test may be an error
+            answers[n] = error
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return answers
+
+
+def test_rows_handed_in_at_once_are_written_together_and_each_caller_gets_its_own_result():
+    batches: list[list[int]] = []
+
+    def write(items):
+        batches.append(list(items))
+        return [item * 10 for item in items]
+
+    writer = GroupCommit(write, name="test-writer", linger=0.05)
+    try:
+        answers = _at_once(8, writer.submit)
+    finally:
+        writer.stop()
+
+    assert answers == [n * 10 for n in range(8)]
+    assert sorted(item for batch in batches for item in batch) == list(range(8))
+    assert len(batches) < 8  # some shared a write
+
+
+def test_a_failed_batch_is_the_error_of_each_of_its_callers_and_the_writer_goes_on():
+    def write(items):
+        if "broken" in items:
+            raise ValueError("the database said no")
+        return [item.upper() for item in items]
+
+    writer = GroupCommit(write, name="test-writer", linger=0)
+    try:
+        with pytest.raises(ValueError, match="the database said no"):
+            writer.submit("broken")
+        after = writer.submit("fine")
+    finally:
+        writer.stop()
+
+    assert after == "FINE"
+
+
+def test_a_batch_is_written_in_its_first_caller_s_context():
+    request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+    writer = GroupCommit(lambda items: [request_id.get() for _ in items], name="t", linger=0)
+    request_id.set("webhook-req-7")
+    try:
+        seen = writer.submit("row")
+    finally:
+        writer.stop()
+
+    assert seen == "webhook-req-7"
+
+
+def test_a_writer_that_answers_for_fewer_rows_fails_the_batch_instead_of_mixing_answers():
+    writer = GroupCommit(lambda items: [], name="test-writer", linger=0)
+    try:
+        with pytest.raises(RuntimeError, match="0 results for 1 rows"):
+            writer.submit("row")
+    finally:
+        writer.stop()
+
+
+def test_a_caller_gives_up_on_a_stuck_writer(monkeypatch):
+    release = threading.Event()
+    monkeypatch.setattr(group_commit, "WAIT_SECONDS", 0.2)
+    writer = GroupCommit(
+        lambda items: release.wait(5) and list(items), name="test-writer", linger=0
+    )
+    try:
+        with pytest.raises(group_commit.GroupCommitTimeout):
+            writer.submit("row")
+    finally:
+        release.set()
+        writer.stop()
+
+
+def test_a_forked_process_starts_its_own_writer_and_stop_runs_in_the_writer_thread(monkeypatch):
+    stopped_in: list[str] = []
+    writer = GroupCommit(
+        lambda items: list(items),
+        name="test-writer",
+        linger=0,
+        on_stop=lambda: stopped_in.append(threading.current_thread().name),
+    )
+    first = writer.submit("parent")
+    monkeypatch.setattr(group_commit.os, "getpid", lambda: -1)  # as if forked
+
+    second = writer.submit("child")
+    writer.stop()
+    again = writer.submit("after stop")
+    writer.stop()
+
+    assert (first, second, again) == ("parent", "child", "after stop")
+    # The parent's writer is not this process's: only the child's and the restarted one stop.
+    assert stopped_in == ["test-writer", "test-writer"]
+
+
+def test_webhooks_posted_at_once_are_stored_once_each_and_handed_on_once_each(
+    transactional_db, monkeypatch
+):
+    handed_on: list[int] = []
+    batches: list[int] = []
+    write_events = webhooks._write_events
+    monkeypatch.setattr(webhooks, "_enqueue_events", lambda ids: handed_on.extend(ids))
+    monkeypatch.setattr(
+        webhooks._event_writer,
+        "_write_batch",
+        lambda events: batches.append(len(events)) or write_events(events),
+    )
+    monkeypatch.setattr(webhooks._event_writer, "_linger", 0.05)
+    bodies = [
+        meta_text_body(wamid=f"wamid.group{n}", sender="+393330000009", text=f"n {n}", timestamp=1)
+        for n in range(6)
+    ]
+
+    def post(n: int) -> int:
+        try:
+            # Each body twice: Meta delivering the same webhook again while the first is stored.
+            return post_signed_webhook(Client(), bodies[n % 6]).status_code
+        finally:
+            connection.close()
+
+    answers = _at_once(12, post)
+
+    events = list(WebhookEvent.objects.values_list("pk", flat=True))
+    assert answers == [200] * 12
+    assert len(events) == 6
+    assert sorted(handed_on) == sorted(events)
+    if connection.vendor == "postgresql":
+        assert sum(batches) == 12
+        assert max(batches) > 1
