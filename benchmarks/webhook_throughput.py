@@ -253,6 +253,44 @@ def fixed_rate(path: str, port: int, first: int) -> dict[str, float]:
     return asyncio.run(_constant_rate(port, prepared, FIXED_RATE, FIXED_SECONDS))
 
 
+def cpu_seconds(gunicorn_pid: int) -> dict[str, float]:
+    """CPU seconds (user + system) used so far by the web server's processes (its session),
+    PostgreSQL's and Redis's: read before and after a run, they say where a request's CPU goes
+    on a machine whose CPUs are the limit."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used = {"web": 0.0, "postgres": 0.0, "redis": 0.0}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        command = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        session = int(fields[3])
+        group = (
+            "web" if session == gunicorn_pid
+            else "postgres" if command.startswith("postgres")
+            else "redis" if command.startswith("redis-server")
+            else None
+        )  # fmt: skip
+        if group:
+            used[group] += (int(fields[11]) + int(fields[12])) / tick
+    return used
+
+
+def wrk_with_cpu(gunicorn_pid: int, *args: Any) -> dict[str, Any]:
+    before = cpu_seconds(gunicorn_pid)
+    result: dict[str, Any] = dict(wrk(*args))
+    after = cpu_seconds(gunicorn_pid)
+    requests_done = result["rps"] * float(DURATION.rstrip("s"))
+    result["cpu_ms"] = {k: (after[k] - before[k]) * 1000 / requests_done for k in after}
+    return result
+
+
+def cpu_text(cpu: dict[str, float]) -> str:
+    return ", ".join(f"{k} {v:.2f}" for k, v in cpu.items()) + f" (total {sum(cpu.values()):.2f})"
+
+
 def load_average() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -321,8 +359,12 @@ def main() -> None:
             for n in range(ROUNDS):
                 load_before = load_average()
                 # Back to back, the same signed bodies to both: only the view differs.
-                bare = wrk(base, script, [str(lines), str(n), BARE_PATH, slots])
-                hook = wrk(base, script, [str(lines), str(n), HOOK_PATH, slots])
+                bare = wrk_with_cpu(
+                    gunicorn.pid, base, script, [str(lines), str(n), BARE_PATH, slots]
+                )
+                hook = wrk_with_cpu(
+                    gunicorn.pid, base, script, [str(lines), str(n), HOOK_PATH, slots]
+                )
                 bare_fixed = fixed_rate(BARE_PATH, port, first=10_000_000 * (n + 1))
                 hook_fixed = fixed_rate(HOOK_PATH, port, first=10_000_000 * (n + 1) + 500_000)
                 rounds.append(
@@ -367,6 +409,22 @@ def main() -> None:
         f"max {median('hook_fixed', 'max'):7.2f} ms",
         f"  goal webhook p99 < 50 ms: {'met' if hook_p99 < 50 else 'NOT met'}",
         "",
+        "CPU per request under wrk (median of the rounds; the CPUs are the limit):",
+        "  bare    "
+        + cpu_text(
+            {
+                k: statistics.median(r["bare"]["cpu_ms"][k] for r in rounds)
+                for k in rounds[0]["bare"]["cpu_ms"]
+            }
+        ),
+        "  webhook "
+        + cpu_text(
+            {
+                k: statistics.median(r["hook"]["cpu_ms"][k] for r in rounds)
+                for k in rounds[0]["hook"]["cpu_ms"]
+            }
+        ),
+        "",
         "rounds (load average 1/5/15 min before -> after):",
     ]
     for n, r in enumerate(rounds, start=1):
@@ -375,6 +433,8 @@ def main() -> None:
             f"     wrk   bare {r['bare']['rps']:7.1f} req/s p99 {r['bare']['p99']:6.2f} ms | "
             f"webhook {r['hook']['rps']:7.1f} req/s p99 {r['hook']['p99']:6.2f} ms "
             f"non-2xx {int(r['hook']['non2xx'])} | ratio {ratios[n - 1]:.2f}",
+            f"     CPU ms per request: bare {cpu_text(r['bare']['cpu_ms'])} | "
+            f"webhook {cpu_text(r['hook']['cpu_ms'])}",
             f"     fixed bare p50 {r['bare_fixed']['p50']:5.2f} p99 {r['bare_fixed']['p99']:6.2f} "
             f"| webhook p50 {r['hook_fixed']['p50']:5.2f} p99 {r['hook_fixed']['p99']:6.2f} "
             f"max {r['hook_fixed']['max']:7.2f} errors {r['hook_fixed']['errors']} "
