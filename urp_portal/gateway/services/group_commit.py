@@ -159,12 +159,3 @@ class GroupCommit(Generic[Item, Result]):
         finally:
             for waiting in batch:
                 waiting.done.release()
-
-
-def results_in_order(keys: Sequence[Any], found: dict[Any, Any]) -> list[Any]:
-    """One result per key, in order: `found[key]` for the first occurrence of a key, None for a
-    repeat of it in the same batch (a duplicate delivery: the first one's row is the event)."""
-    results = []
-    for key in keys:
-        results.append(found.pop(key, None))
-    return results

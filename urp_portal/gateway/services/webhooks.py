@@ -22,7 +22,7 @@ from ..media import inbound_media_download_later
 from ..models import InboundMessage, OutboundMessage, WebhookEvent
 from ..pipeline import inbound_message_run_pipeline
 from ..states import InboundState
-from .group_commit import GroupCommit, results_in_order
+from .group_commit import GroupCommit
 from .statuses import outbound_message_apply_pending, outbound_message_apply_status
 
 logger = logging.getLogger(__name__)
@@ -125,10 +125,9 @@ def _insert_once(events: Sequence[WebhookEvent]) -> list[int | None]:
             if not retry_on_dead_connection or attempt == 2:
                 raise
             connection.close()
-    return results_in_order(
-        [(event.gateway, event.body_sha256) for event in events],
-        {(gateway, sha): pk for pk, gateway, sha in rows},
-    )
+    new_ids = {(gateway, sha): pk for pk, gateway, sha in rows}
+    # A body repeated within `events` is stored once: its first occurrence gets the new id.
+    return [new_ids.pop((event.gateway, event.body_sha256), None) for event in events]
 
 
 def _write_events(events: Sequence[WebhookEvent]) -> list[int | None]:
