@@ -1,9 +1,10 @@
 """The webhook door: signatures, storage first, the formats of every sample payload."""
 
+import hashlib
 import threading
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 from django.test import Client
 
 from tests.fixtures.webhooks import (
@@ -387,3 +388,59 @@ def test_the_sweep_enqueues_again_an_event_left_unprocessed_for_15_seconds(db, m
     gateway_sweep()
 
     assert enqueued == [stale.pk]
+
+
+def _received_event(n: int) -> WebhookEvent:
+    body = meta_text_body(
+        wamid=f"wamid.retry{n}", sender="+393330000009", text="Riprova", timestamp=1700000000
+    )
+    return WebhookEvent(
+        gateway="meta",
+        body_sha256=hashlib.sha256(body).hexdigest(),
+        body=body,
+        content_type="application/json",
+    )
+
+
+def _dies_once(monkeypatch) -> list[object]:
+    """The next INSERT fails as on a connection the database server closed; later ones run.
+    Returns the DB-API connection each attempt was made on."""
+    from urp_portal.gateway.services import webhooks
+
+    run = webhooks._execute_returning
+    attempts: list[object] = []
+
+    def execute(conn, sql, values):
+        conn.ensure_connection()
+        attempts.append(conn.connection)
+        if len(attempts) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        return run(conn, sql, values)
+
+    monkeypatch.setattr(webhooks, "_execute_returning", execute)
+    return attempts
+
+
+def test_a_webhook_insert_on_a_dead_connection_is_sent_once_more_on_a_new_one(
+    transactional_db, monkeypatch
+):
+    from urp_portal.gateway.services.webhooks import _insert_once
+
+    attempts = _dies_once(monkeypatch)
+
+    [event_id] = _insert_once([_received_event(1)])
+
+    assert len(attempts) == 2
+    assert attempts[0] is not attempts[1]
+    assert list(WebhookEvent.objects.values_list("pk", flat=True)) == [event_id]
+
+
+def test_inside_a_transaction_a_failed_webhook_insert_is_not_sent_again(db, monkeypatch):
+    from urp_portal.gateway.services.webhooks import _insert_once
+
+    attempts = _dies_once(monkeypatch)
+
+    with pytest.raises(OperationalError):
+        _insert_once([_received_event(2)])
+
+    assert len(attempts) == 1

@@ -100,9 +100,13 @@ class AmbiguousSendError(SendError):
 class GatewayAdapter(Protocol):
     # The adapter's module name under urp_portal.gateway.adapters, stored on each WebhookEvent.
     name: ClassVar[str]
+    # Whether the webhook's signature covers the URL it was posted to (Twilio's does, Meta's
+    # covers the body only): the view builds the absolute URL only for such a gateway.
+    signature_covers_url: ClassVar[bool]
 
     def verify_signature(self, *, body: bytes, headers: Mapping[str, str], url: str) -> bool:
-        """True when the webhook request is signed by the provider (constant-time compare)."""
+        """True when the webhook request is signed by the provider (constant-time compare).
+        `url` is the request's absolute URL when `signature_covers_url`, else empty."""
         ...
 
     def parse_webhook(self, *, body: bytes, content_type: str = "") -> ParsedEvent:

@@ -131,6 +131,7 @@ class Adapter:
     """The Cloud API over HTTP with one pooled session per process."""
 
     name = "meta"
+    signature_covers_url = False
 
     def __init__(self) -> None:
         self._local = threading.local()

@@ -61,6 +61,7 @@ def twilio_signature(*, auth_token: str, url: str, params: list[tuple[str, str]]
 
 class Adapter:
     name = "twilio"
+    signature_covers_url = True
 
     def __init__(self) -> None:
         self._local = threading.local()
