@@ -44,13 +44,3 @@ def unreachable_broker():
     app.conf.broker_url, app.conf.broker_transport = "redis://127.0.0.1:1/0", None
     yield
     app.conf.broker_url, app.conf.broker_transport = original
-
-
-@pytest.fixture(autouse=True, scope="session")
-def webhook_writer_stopped_before_the_database_is_dropped(django_db_setup):
-    """The webhooks' writer thread (gateway group commit) keeps a connection to the test
-    database, which PostgreSQL would refuse to drop at the end of the session."""
-    yield
-    from urp_portal.gateway.services.webhooks import webhook_event_writer_stop
-
-    webhook_event_writer_stop()

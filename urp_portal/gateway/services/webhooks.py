@@ -157,8 +157,8 @@ def _execute_returning(conn: BaseDatabaseWrapper, sql: str, values: list) -> lis
 
 
 def _write_events(events: Sequence[WebhookEvent]) -> list[int | None]:
-    """The web process's writer thread (group_commit): the events waiting at this moment, in
-    one statement that commits by itself, then the new ones handed on in one push."""
+    """A batch of the web process's webhooks (group_commit), on its leader's connection: the
+    rows in one statement that commits by itself, then the new events handed on in one push."""
     event_ids = _insert_once(events)
     received = [
         event_id
@@ -170,19 +170,9 @@ def _write_events(events: Sequence[WebhookEvent]) -> list[int | None]:
     return event_ids
 
 
-def _close_connection() -> None:
-    # Looked up when called: the writer thread's own connection, not the importing thread's.
-    connection.close()
-
-
 _event_writer: GroupCommit[WebhookEvent, int | None] = GroupCommit(
-    _write_events, name="webhook-event-writer", on_stop=_close_connection
+    _write_events, name="webhook-event-writer"
 )
-
-
-def webhook_event_writer_stop() -> None:
-    """End this process's webhook writer thread and close its database connection (tests)."""
-    _event_writer.stop()
 
 
 def webhook_event_store(
