@@ -10,6 +10,7 @@ Goals: webhook throughput >= half the bare view's; p99 < 50 ms at a fixed 200 re
 from __future__ import annotations
 
 import asyncio
+import collections
 import hashlib
 import hmac
 import json
@@ -22,6 +23,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -38,7 +40,7 @@ DATABASE_URL = os.environ.get(
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/1")
 DURATION = os.environ.get("BENCH_DURATION", "10s")
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 # Only to compare another server shape (e.g. "--worker-class sync --threads 1"); the results
 # file says which was used.
 EXTRA_GUNICORN_ARGS = os.environ.get("BENCH_GUNICORN_ARGS", "").split()
@@ -284,12 +286,51 @@ def cpu_seconds(gunicorn_pid: int) -> dict[str, float]:
     return used
 
 
-def wrk_with_cpu(gunicorn_pid: int, *args: Any) -> dict[str, Any]:
+def commits_and_events() -> tuple[int, int]:
+    import psycopg
+
+    name = DATABASE_URL.rsplit("/", 1)[1]
+    with psycopg.connect(
+        DATABASE_URL.replace("postgres://", "postgresql://"), autocommit=True
+    ) as c:
+        c.execute("SELECT pg_stat_clear_snapshot()")
+        commits = c.execute(
+            "SELECT xact_commit FROM pg_stat_database WHERE datname = %s", (name,)
+        ).fetchone()[0]
+        events = c.execute("SELECT count(*) FROM gateway_webhookevent").fetchone()[0]
+    return commits, events
+
+
+def connections_per_process(port: int) -> list[int]:
+    """How wrk's connections are spread over gunicorn's processes, most first: each process
+    takes the connections it happens to accept, and a process holding many of them runs their
+    requests under one GIL."""
+    if not shutil.which("ss"):
+        return []
+    listing = subprocess.run(
+        ["ss", "-tnpH", "state", "established", f"( sport = :{port} )"],
+        capture_output=True, text=True, check=False,
+    ).stdout  # fmt: skip
+    return sorted(collections.Counter(re.findall(r"pid=(\d+)", listing)).values(), reverse=True)
+
+
+def wrk_with_cpu(gunicorn_pid: int, port: int, *args: Any) -> dict[str, Any]:
+    spread: list[list[int]] = []
+    sampler = threading.Timer(2.0, lambda: spread.append(connections_per_process(port)))
+    commits_before, events_before = commits_and_events()
     before = cpu_seconds(gunicorn_pid)
+    sampler.start()
     result: dict[str, Any] = dict(wrk(*args))
     after = cpu_seconds(gunicorn_pid)
+    sampler.join()
+    commits_after, events_after = commits_and_events()
     requests_done = result["rps"] * float(DURATION.rstrip("s"))
     result["cpu_ms"] = {k: (after[k] - before[k]) * 1000 / requests_done for k in after}
+    result["spread"] = spread[0] if spread else []
+    # Rows per commit: how many webhooks a group commit wrote together (the bare view: none).
+    result["rows_per_commit"] = (events_after - events_before) / max(
+        1, commits_after - commits_before
+    )
     return result
 
 
@@ -370,10 +411,10 @@ def main() -> None:
                 load_before = load_average()
                 # Back to back, the same signed bodies to both: only the view differs.
                 bare = wrk_with_cpu(
-                    gunicorn.pid, base, script, [str(lines), str(n), BARE_PATH, slots]
+                    gunicorn.pid, port, base, script, [str(lines), str(n), BARE_PATH, slots]
                 )
                 hook = wrk_with_cpu(
-                    gunicorn.pid, base, script, [str(lines), str(n), HOOK_PATH, slots]
+                    gunicorn.pid, port, base, script, [str(lines), str(n), HOOK_PATH, slots]
                 )
                 bare_fixed = fixed_rate(BARE_PATH, port, first=10_000_000 * (n + 1))
                 hook_fixed = fixed_rate(HOOK_PATH, port, first=10_000_000 * (n + 1) + 500_000)
@@ -409,7 +450,7 @@ def main() -> None:
         f"signed Meta webhook      : {median('hook', 'rps'):8.1f} req/s   "
         f"p50 {median('hook', 'p50'):6.2f} ms   p99 {median('hook', 'p99'):6.2f} ms",
         f"webhook / bare           : {ratio:.2f}   (goal >= 0.50: "
-        f"{'met' if ratio >= 0.5 else 'NOT met'})",
+        f"{'met' if ratio >= 0.5 else 'NOT met'}); rounds: " + " ".join(f"{r:.2f}" for r in ratios),
         "",
         f"fixed {FIXED_RATE} req/s for {FIXED_SECONDS} s, open loop (latency from when each "
         "request was due), unique signed bodies:",
@@ -445,6 +486,9 @@ def main() -> None:
             f"non-2xx {int(r['hook']['non2xx'])} | ratio {ratios[n - 1]:.2f}",
             f"     CPU ms per request: bare {cpu_text(r['bare']['cpu_ms'])} | "
             f"webhook {cpu_text(r['hook']['cpu_ms'])}",
+            f"     wrk's connections per gunicorn process: bare {r['bare']['spread']} | "
+            f"webhook {r['hook']['spread']}; webhooks per commit "
+            f"{r['hook']['rows_per_commit']:.2f}",
             f"     fixed bare p50 {r['bare_fixed']['p50']:5.2f} p99 {r['bare_fixed']['p99']:6.2f} "
             f"| webhook p50 {r['hook_fixed']['p50']:5.2f} p99 {r['hook_fixed']['p99']:6.2f} "
             f"max {r['hook_fixed']['max']:7.2f} errors {r['hook_fixed']['errors']} "
