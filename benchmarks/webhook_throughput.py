@@ -404,7 +404,7 @@ def main() -> None:
             # Each round posts two threads' slices; one more round's slices for the warm-up.
             slots = str((ROUNDS + 1) * 2)
             # Both paths warm up: the webhook's first round would otherwise also pay for
-            # starting each process's writer thread and its database and Redis connections.
+            # opening each thread's database connection and each process's Redis client.
             wrk(base, script, [str(lines), str(ROUNDS), BARE_PATH, slots])
             wrk(base, script, [str(lines), str(ROUNDS), HOOK_PATH, slots])
             for n in range(ROUNDS):
