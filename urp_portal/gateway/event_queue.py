@@ -37,7 +37,7 @@ POP_BATCH = 500
 # KEYS: list, flag. ARGV: flag ttl, ids. Returns 1 when the caller must publish a drain task.
 _PUSH_LUA = """
 redis.call('LPUSH', KEYS[1], unpack(ARGV, 2))
-if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[2]) then return 1 end
+if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[1]) then return 1 end
 return 0
 """
 # KEYS: list, flag. ARGV: batch size. The oldest ids first; an empty list clears the flag.

@@ -114,6 +114,19 @@ def test_a_lost_drain_is_published_again_once_its_flag_expires(queue_redis, monk
     assert event_queue.pop_batch() == [1, 2]
 
 
+@pytest.mark.parametrize("first_id", [1, 10_000_000])
+def test_the_drain_flag_lives_its_own_time_whatever_the_ids(queue_redis, monkeypatch, first_id):
+    monkeypatch.setattr(event_queue, "DRAIN_FLAG_TTL_MS", 300)
+    assert event_queue.push(first_id) is True
+
+    time.sleep(0.05)
+    while_due = event_queue.push(first_id + 1)
+    time.sleep(0.4)
+    after_it_expired = event_queue.push(first_id + 2)
+
+    assert (while_due, after_it_expired) == (False, True)
+
+
 def test_the_drain_moves_more_ids_than_one_pop_takes(queue_redis, published, monkeypatch):
     monkeypatch.setattr(event_queue, "POP_BATCH", 4)
     for event_id in range(1, 11):
