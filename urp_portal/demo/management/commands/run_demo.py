@@ -13,6 +13,10 @@ from django.core.management.base import BaseCommand, CommandError
 from urp_portal.municipality.models import Municipality
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 class Command(BaseCommand):
     help = "Migrate, load the Cagliari preset, seed demo data, then run web + worker + beat."
 
@@ -61,6 +65,9 @@ class Command(BaseCommand):
             "beat": [python, "-m", "celery", "-A", "urp_portal", "beat", "-l", "info"],
         }
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        # `kill`, `docker stop` and supervisors send SIGTERM: stop the worker and the scheduler
+        # as Ctrl-C does, instead of leaving them running without their parent.
+        signal.signal(signal.SIGTERM, _interrupt)
         processes = {
             name: subprocess.Popen(command, cwd=settings.BASE_DIR, env=env)  # noqa: S603
             for name, command in commands.items()
