@@ -286,13 +286,16 @@ def cpu_seconds(gunicorn_pid: int) -> dict[str, float]:
     return used
 
 
-def commits_and_events() -> tuple[int, int]:
+def bench_database():
+    """A psycopg connection to the benchmark's database, in autocommit."""
     import psycopg
 
+    return psycopg.connect(DATABASE_URL.replace("postgres://", "postgresql://"), autocommit=True)
+
+
+def commits_and_events() -> tuple[int, int]:
     name = DATABASE_URL.rsplit("/", 1)[1]
-    with psycopg.connect(
-        DATABASE_URL.replace("postgres://", "postgresql://"), autocommit=True
-    ) as c:
+    with bench_database() as c:
         c.execute("SELECT pg_stat_clear_snapshot()")
         commits = c.execute(
             "SELECT xact_commit FROM pg_stat_database WHERE datname = %s", (name,)
@@ -422,10 +425,7 @@ def main() -> None:
                     {"bare": bare, "hook": hook, "bare_fixed": bare_fixed,
                      "hook_fixed": hook_fixed, "load": f"{load_before} -> {load_average()}"}
                 )  # fmt: skip
-        import psycopg
-
-        with psycopg.connect(DATABASE_URL.replace("postgres://", "postgresql://")) as conn:
-            stored = conn.execute("SELECT count(*) FROM gateway_webhookevent").fetchone()[0]
+        _commits, stored = commits_and_events()
     finally:
         os.killpg(gunicorn.pid, signal.SIGTERM)
         gunicorn.wait(timeout=30)
@@ -502,11 +502,7 @@ def main() -> None:
 
 
 def commit_latency_ms() -> float:
-    import psycopg
-
-    with psycopg.connect(
-        DATABASE_URL.replace("postgres://", "postgresql://"), autocommit=True
-    ) as c:
+    with bench_database() as c:
         c.execute("CREATE TEMP TABLE fsync_probe (n int)")
         c.execute("CREATE TABLE IF NOT EXISTS bench_fsync_probe (n int)")
         started = time.perf_counter()
