@@ -23,7 +23,10 @@ popping it) belongs to an event still `received`, which `inbound_sweep` enqueues
 
 from __future__ import annotations
 
+import hashlib
+import os
 from functools import cache
+from typing import Any
 
 from django.conf import settings
 
@@ -58,34 +61,62 @@ def enabled() -> bool:
     return bool(settings.REDIS_URL)
 
 
+# The scripts run by their SHA-1 (EVALSHA), the same one Redis computes: a Redis that restarted
+# without them (NOSCRIPT) is sent the script itself once (EVAL, which caches it again).
+_PUSH_SHA = hashlib.sha1(_PUSH_LUA.encode()).hexdigest()  # noqa: S324
+_POP_SHA = hashlib.sha1(_POP_LUA.encode()).hexdigest()  # noqa: S324
+
+
+def _client():
+    return _client_of_process(os.getpid())
+
+
 @cache
-def _scripts():
+def _client_of_process(pid: int):
+    """One client per process, on one connection of its own: only a batch's leader pushes
+    (group_commit), one at a time, so a pool would only add a checkout, a liveness poll and a
+    release to each push (about a third of its CPU). Keyed by the pid: a forked process must not
+    write into its parent's socket. Short timeouts: with Redis down the webhook must answer
+    quickly; the event is already stored."""
     import redis
 
-    # One client per process (its pool resets itself after a fork). Short timeouts: with Redis
-    # down the webhook must answer quickly; the event is already stored.
-    client = redis.Redis.from_url(
-        settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=2, health_check_interval=0
+    return redis.Redis.from_url(
+        settings.REDIS_URL,
+        socket_connect_timeout=1,
+        socket_timeout=2,
+        health_check_interval=0,
+        single_connection_client=True,
     )
-    return client.register_script(_PUSH_LUA), client.register_script(_POP_LUA)
+
+
+def _run_script(sha: str, script: str, keys: list[str], args: list) -> Any:
+    # Not redis-py's Script object: its call checks the client against a typing Protocol, which
+    # costs more than the round trip's own Python.
+    from redis.exceptions import NoScriptError
+
+    client = _client()
+    try:
+        return client.evalsha(sha, len(keys), *keys, *args)
+    except NoScriptError:
+        return client.eval(script, len(keys), *keys, *args)
 
 
 def push(*event_ids: int) -> bool:
     """Queue stored events for the workers, in one round trip. True when no drain is due yet:
     the caller then publishes one. Raises redis.RedisError when Redis cannot be reached."""
-    push_script, _ = _scripts()
-    return bool(push_script(keys=[LIST_KEY, FLAG_KEY], args=[DRAIN_FLAG_TTL_MS, *event_ids]))
+    return bool(
+        _run_script(_PUSH_SHA, _PUSH_LUA, [LIST_KEY, FLAG_KEY], [DRAIN_FLAG_TTL_MS, *event_ids])
+    )
 
 
 def pop_batch(limit: int = POP_BATCH) -> list[int]:
     """Up to `limit` queued event ids, oldest first; [] when the queue is empty, which also
     lets the next push publish a new drain."""
-    _, pop_script = _scripts()
-    return [int(value) for value in pop_script(keys=[LIST_KEY, FLAG_KEY], args=[limit])]
+    ids = _run_script(_POP_SHA, _POP_LUA, [LIST_KEY, FLAG_KEY], [limit])
+    return [int(value) for value in ids]
 
 
 def reset() -> None:
     """Forget queued ids and the flag (tests)."""
     if enabled():
-        push_script, _ = _scripts()
-        push_script.registered_client.delete(LIST_KEY, FLAG_KEY)
+        _client().delete(LIST_KEY, FLAG_KEY)

@@ -42,11 +42,11 @@ def queue_redis(settings):
                 break
             except redis.ConnectionError:
                 time.sleep(0.05)
-    event_queue._scripts.cache_clear()
+    event_queue._client_of_process.cache_clear()
     event_queue.reset()
     yield settings.REDIS_URL
     event_queue.reset()
-    event_queue._scripts.cache_clear()
+    event_queue._client_of_process.cache_clear()
     if server is not None:
         server.terminate()
         server.wait(timeout=10)
@@ -142,11 +142,34 @@ def test_an_unreachable_redis_leaves_the_event_to_the_sweep_like_an_unreachable_
     settings, queue_redis, caplog
 ):
     settings.REDIS_URL = f"redis://127.0.0.1:{_free_port()}/0"
-    event_queue._scripts.cache_clear()
+    event_queue._client_of_process.cache_clear()
     try:
         services.webhooks._enqueue_events([1, 2])
 
         assert "webhook events 1, 2 stored but not enqueued" in caplog.text
     finally:
         settings.REDIS_URL = queue_redis
-        event_queue._scripts.cache_clear()
+        event_queue._client_of_process.cache_clear()
+
+
+def test_a_redis_that_lost_its_scripts_is_sent_them_again(queue_redis):
+    event_queue.push(1)
+    # A restarted Redis (or SCRIPT FLUSH) no longer knows the scripts by their SHA-1.
+    redis.Redis.from_url(queue_redis).script_flush()
+
+    pushed = event_queue.push(2)
+    redis.Redis.from_url(queue_redis).script_flush()
+    popped = event_queue.pop_batch()
+
+    assert pushed is False
+    assert popped == [1, 2]
+
+
+def test_a_forked_process_gets_a_connection_of_its_own(queue_redis, monkeypatch):
+    parent = event_queue._client()
+    monkeypatch.setattr(event_queue.os, "getpid", lambda: -1)
+
+    child = event_queue._client()
+
+    assert child is not parent
+    assert child.connection is not parent.connection
