@@ -38,7 +38,11 @@ DATABASE_URL = os.environ.get(
     "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/urp_gateway_bench"
 )
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/1")
-DURATION = os.environ.get("BENCH_DURATION", "10s")
+# Each round gives each view SLICES runs of SLICE_SECONDS, alternated (bare, webhook, webhook,
+# bare, ...): this shared machine's speed drifts by a fifth within minutes, and two 10 s runs
+# back to back measured that drift as much as the views.
+SLICES = int(os.environ.get("BENCH_SLICES", "5"))
+SLICE_SECONDS = int(os.environ.get("BENCH_SLICE_SECONDS", "2"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 # Only to compare another server shape (e.g. "--worker-class sync --threads 1"); the results
@@ -164,7 +168,10 @@ def parse_wrk(output: str) -> dict[str, float]:
         value, unit = found.groups()
         return float(value) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60_000}[unit]
 
+    done = re.search(r"(\d+) requests in ([\d.]+\w+),", output)
     return {
+        "requests": float(done.group(1)),
+        "seconds": ms(done.group(2)) / 1000,
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
         "p50": ms(re.search(r"^\s+50%\s+(\S+)", output, re.M).group(1)),
         "p99": ms(re.search(r"^\s+99%\s+(\S+)", output, re.M).group(1)),
@@ -173,7 +180,7 @@ def parse_wrk(output: str) -> dict[str, float]:
 
 
 def wrk(url: str, script: Path | None = None, args: list[str] | None = None) -> dict[str, float]:
-    command = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION}", "--latency"]
+    command = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{SLICE_SECONDS}s", "--latency"]
     if script:
         command += ["-s", str(script)]
     command.append(url)
@@ -319,7 +326,9 @@ def connections_per_process(port: int) -> list[int]:
 
 def wrk_with_cpu(gunicorn_pid: int, port: int, *args: Any) -> dict[str, Any]:
     spread: list[list[int]] = []
-    sampler = threading.Timer(2.0, lambda: spread.append(connections_per_process(port)))
+    sampler = threading.Timer(
+        SLICE_SECONDS / 2, lambda: spread.append(connections_per_process(port))
+    )
     commits_before, events_before = commits_and_events()
     before = cpu_seconds(gunicorn_pid)
     sampler.start()
@@ -327,14 +336,46 @@ def wrk_with_cpu(gunicorn_pid: int, port: int, *args: Any) -> dict[str, Any]:
     after = cpu_seconds(gunicorn_pid)
     sampler.join()
     commits_after, events_after = commits_and_events()
-    requests_done = result["rps"] * float(DURATION.rstrip("s"))
-    result["cpu_ms"] = {k: (after[k] - before[k]) * 1000 / requests_done for k in after}
+    result["cpu"] = {k: after[k] - before[k] for k in after}
     result["spread"] = spread[0] if spread else []
-    # Rows per commit: how many webhooks a group commit wrote together (the bare view: none).
-    result["rows_per_commit"] = (events_after - events_before) / max(
-        1, commits_after - commits_before
-    )
+    result["commits"] = commits_after - commits_before
+    result["events"] = events_after - events_before
     return result
+
+
+def combined(slices: list[dict[str, Any]]) -> dict[str, Any]:
+    """One view's slices of a round as one run: requests over seconds, CPU per request, webhooks
+    per commit; the median slice's p50 and the worst slice's p99."""
+    requests_done = sum(run["requests"] for run in slices)
+    return {
+        "rps": requests_done / sum(run["seconds"] for run in slices),
+        "p50": statistics.median(run["p50"] for run in slices),
+        "p99": max(run["p99"] for run in slices),
+        "non2xx": sum(run["non2xx"] for run in slices),
+        "cpu_ms": {
+            k: sum(run["cpu"][k] for run in slices) * 1000 / requests_done for k in slices[0]["cpu"]
+        },
+        "spreads": [run["spread"] for run in slices],
+        # Rows per commit: how many webhooks a group commit wrote together (the bare view: none).
+        "rows_per_commit": sum(run["events"] for run in slices)
+        / max(1, sum(run["commits"] for run in slices)),
+    }
+
+
+def alternated_round(
+    gunicorn_pid: int, port: int, base: str, script: Path, lines: Path, n: int, slots: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A round of both views, alternated slice by slice (ABBA, so neither always goes first).
+    Each webhook slice posts bodies of its own (slot), never posted before."""
+    runs: dict[str, list[dict[str, Any]]] = {BARE_PATH: [], HOOK_PATH: []}
+    for i in range(SLICES):
+        slot = str(n * SLICES + i)
+        order = (BARE_PATH, HOOK_PATH) if i % 2 == 0 else (HOOK_PATH, BARE_PATH)
+        for path in order:
+            runs[path].append(
+                wrk_with_cpu(gunicorn_pid, port, base, script, [str(lines), slot, path, slots])
+            )
+    return combined(runs[BARE_PATH]), combined(runs[HOOK_PATH])
 
 
 def cpu_text(cpu: dict[str, float]) -> str:
@@ -404,21 +445,19 @@ def main() -> None:
                     handle.write(f"{sign(data)}\t{data.decode()}\n")
             script = Path(tmp) / "post.lua"
             script.write_text(WRK_SCRIPT)
-            # Each round posts two threads' slices; one more round's slices for the warm-up.
-            slots = str((ROUNDS + 1) * 2)
+            # Each wrk run posts two threads' shares of the bodies (a slot); one more slot for
+            # the warm-up.
+            warm_up = ROUNDS * SLICES
+            slots = str((warm_up + 1) * 2)
             # Both paths warm up: the webhook's first round would otherwise also pay for
             # opening each thread's database connection and each process's Redis client.
-            wrk(base, script, [str(lines), str(ROUNDS), BARE_PATH, slots])
-            wrk(base, script, [str(lines), str(ROUNDS), HOOK_PATH, slots])
+            for path in (BARE_PATH, HOOK_PATH):
+                for _ in range(2):
+                    wrk(base, script, [str(lines), str(warm_up), path, slots])
             for n in range(ROUNDS):
                 load_before = load_average()
-                # Back to back, the same signed bodies to both: only the view differs.
-                bare = wrk_with_cpu(
-                    gunicorn.pid, port, base, script, [str(lines), str(n), BARE_PATH, slots]
-                )
-                hook = wrk_with_cpu(
-                    gunicorn.pid, port, base, script, [str(lines), str(n), HOOK_PATH, slots]
-                )
+                # The same signed bodies to both: only the view differs.
+                bare, hook = alternated_round(gunicorn.pid, port, base, script, lines, n, slots)
                 bare_fixed = fixed_rate(BARE_PATH, port, first=10_000_000 * (n + 1))
                 hook_fixed = fixed_rate(HOOK_PATH, port, first=10_000_000 * (n + 1) + 500_000)
                 rounds.append(
@@ -440,11 +479,14 @@ def main() -> None:
     lines_out = [
         f"Webhook throughput: gunicorn on PostgreSQL, Redis broker ({server_shape()})",
         f"machine: {os.cpu_count()} CPUs shared with other jobs, loopback; wrk -t2 "
-        f"-c{CONNECTIONS} -d{DURATION}; wrk, the client and gunicorn share the CPUs",
+        f"-c{CONNECTIONS}; wrk, the client and gunicorn share the CPUs",
         f"PostgreSQL commit (fsync) on this disk: {commit_latency_ms():.1f} ms",
         "both views get the same signed POST bodies through the same middleware stack",
         "",
-        f"{ROUNDS} rounds, back to back (median of the rounds below):",
+        f"{ROUNDS} rounds (median of the rounds below); in each round, each view runs {SLICES} "
+        f"x {SLICE_SECONDS} s,",
+        "alternated with the other's slices (bare, webhook, webhook, bare, ...): "
+        "p50 of the median slice, p99 of the worst",
         f'bare "return 200" view   : {median("bare", "rps"):8.1f} req/s   '
         f"p50 {median('bare', 'p50'):6.2f} ms   p99 {median('bare', 'p99'):6.2f} ms",
         f"signed Meta webhook      : {median('hook', 'rps'):8.1f} req/s   "
@@ -486,9 +528,10 @@ def main() -> None:
             f"non-2xx {int(r['hook']['non2xx'])} | ratio {ratios[n - 1]:.2f}",
             f"     CPU ms per request: bare {cpu_text(r['bare']['cpu_ms'])} | "
             f"webhook {cpu_text(r['hook']['cpu_ms'])}",
-            f"     wrk's connections per gunicorn process: bare {r['bare']['spread']} | "
-            f"webhook {r['hook']['spread']}; webhooks per commit "
-            f"{r['hook']['rows_per_commit']:.2f}",
+            f"     webhooks per commit {r['hook']['rows_per_commit']:.2f}; wrk's connections "
+            "per gunicorn process, slice by slice:",
+            f"       bare    {' '.join(map(str, r['bare']['spreads']))}",
+            f"       webhook {' '.join(map(str, r['hook']['spreads']))}",
             f"     fixed bare p50 {r['bare_fixed']['p50']:5.2f} p99 {r['bare_fixed']['p99']:6.2f} "
             f"| webhook p50 {r['hook_fixed']['p50']:5.2f} p99 {r['hook_fixed']['p99']:6.2f} "
             f"max {r['hook_fixed']['max']:7.2f} errors {r['hook_fixed']['errors']} "
