@@ -3,8 +3,15 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/urp_gateway_bench \
     REDIS_URL=redis://127.0.0.1:6379/1 .venv/bin/python benchmarks/webhook_throughput.py
 
-Needs `wrk` (Debian package) on PATH. Writes benchmarks/results/webhook_throughput.txt.
+Needs `wrk` (Debian package) and `taskset` on PATH, and the right to move PostgreSQL's and Redis's
+processes to other CPUs (root). Writes benchmarks/results/webhook_throughput.txt.
 Goals: webhook throughput >= half the bare view's; p99 < 50 ms at a fixed 200 requests/s.
+
+Two layouts, both measured in every run (LAYOUTS): "split" gives gunicorn CPUs of its own, with
+PostgreSQL, Redis and the load tools on the others, as in production, where the database and
+Meta's senders are other machines; "shared" puts them all on all the CPUs. On a 2-CPU machine
+the shared layout makes the webhook pay for PostgreSQL's and Redis's CPU and for their
+processes' context switches in the web server's CPUs, which the bare view does not use.
 """
 
 from __future__ import annotations
@@ -52,7 +59,7 @@ FIXED_RATE = 200
 FIXED_SECONDS = 10
 BARE_PATH = "/bench/bare/"
 HOOK_PATH = "/webhooks/whatsapp/meta/"
-BODIES = 120_000
+BODIES = 240_000
 # Below gunicorn's keep-alive (gunicorn.conf.py: 5 s; its default: 2 s).
 IDLE_REUSE_SECONDS = 1.0
 
@@ -179,13 +186,10 @@ def parse_wrk(output: str) -> dict[str, float]:
     }
 
 
-def wrk(url: str, script: Path | None = None, args: list[str] | None = None) -> dict[str, float]:
-    command = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{SLICE_SECONDS}s", "--latency"]
-    if script:
-        command += ["-s", str(script)]
-    command.append(url)
-    if args:
-        command += ["--", *args]
+def wrk(url: str, script: Path, args: list[str], cpus: set[int]) -> dict[str, float]:
+    command = ["taskset", "-c", ",".join(map(str, sorted(cpus)))]
+    command += ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{SLICE_SECONDS}s", "--latency"]
+    command += ["-s", str(script), url, "--", *args]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     return parse_wrk(output)
 
@@ -324,7 +328,7 @@ def connections_per_process(port: int) -> list[int]:
     return sorted(collections.Counter(re.findall(r"pid=(\d+)", listing)).values(), reverse=True)
 
 
-def wrk_with_cpu(gunicorn_pid: int, port: int, *args: Any) -> dict[str, Any]:
+def wrk_with_cpu(gunicorn_pid: int, port: int, *args: Any, cpus: set[int]) -> dict[str, Any]:
     spread: list[list[int]] = []
     sampler = threading.Timer(
         SLICE_SECONDS / 2, lambda: spread.append(connections_per_process(port))
@@ -332,7 +336,7 @@ def wrk_with_cpu(gunicorn_pid: int, port: int, *args: Any) -> dict[str, Any]:
     commits_before, events_before = commits_and_events()
     before = cpu_seconds(gunicorn_pid)
     sampler.start()
-    result: dict[str, Any] = dict(wrk(*args))
+    result: dict[str, Any] = dict(wrk(*args, cpus=cpus))
     after = cpu_seconds(gunicorn_pid)
     sampler.join()
     commits_after, events_after = commits_and_events()
@@ -363,17 +367,26 @@ def combined(slices: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def alternated_round(
-    gunicorn_pid: int, port: int, base: str, script: Path, lines: Path, n: int, slots: str
+    gunicorn_pid: int,
+    port: int,
+    base: str,
+    script: Path,
+    lines: Path,
+    first_slot: int,
+    slots: str,
+    cpus: set[int],
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """A round of both views, alternated slice by slice (ABBA, so neither always goes first).
-    Each webhook slice posts bodies of its own (slot), never posted before."""
+    Each webhook slice posts bodies of its own (slots from first_slot on), never posted before."""
     runs: dict[str, list[dict[str, Any]]] = {BARE_PATH: [], HOOK_PATH: []}
     for i in range(SLICES):
-        slot = str(n * SLICES + i)
+        slot = str(first_slot + i)
         order = (BARE_PATH, HOOK_PATH) if i % 2 == 0 else (HOOK_PATH, BARE_PATH)
         for path in order:
             runs[path].append(
-                wrk_with_cpu(gunicorn_pid, port, base, script, [str(lines), slot, path, slots])
+                wrk_with_cpu(
+                    gunicorn_pid, port, base, script, [str(lines), slot, path, slots], cpus=cpus
+                )
             )
     return combined(runs[BARE_PATH]), combined(runs[HOOK_PATH])
 
@@ -402,10 +415,12 @@ def wait_until_every_worker_answers(base: str) -> None:
             time.sleep(0.5)
 
 
-def start_gunicorn(port: int) -> subprocess.Popen:
+def start_gunicorn(port: int, cpus: set[int]) -> subprocess.Popen:
     # Started from the project folder, so gunicorn reads gunicorn.conf.py: production's shape.
+    # Its processes run on `cpus` (they inherit the affinity set before gunicorn starts).
     return subprocess.Popen(
-        [str(Path(sys.executable).with_name("gunicorn")), "urp_portal.wsgi",
+        ["taskset", "-c", ",".join(map(str, sorted(cpus))),
+         str(Path(sys.executable).with_name("gunicorn")), "urp_portal.wsgi",
          "-b", f"127.0.0.1:{port}", "--log-level", "warning", *EXTRA_GUNICORN_ARGS],
         cwd=ROOT, env=environment(), start_new_session=True,
     )  # fmt: skip
@@ -426,17 +441,85 @@ def server_shape() -> str:
     )
 
 
+# The layouts the benchmark measures, both in every run.
+LAYOUTS = {
+    "split": "gunicorn alone on the first half of the CPUs; PostgreSQL, Redis and the load "
+    "tools on the other half, as a database server and Meta's senders are other machines",
+    "shared": "gunicorn, PostgreSQL, Redis and the load tools all on all the CPUs",
+}
+
+
+def layout_cpus(layout: str) -> tuple[set[int], set[int]]:
+    """(the web server's CPUs, everything else's)."""
+    every = sorted(os.sched_getaffinity(0))
+    if layout == "shared" or len(every) < 2:
+        return set(every), set(every)
+    half = len(every) // 2
+    return set(every[:half]), set(every[half:])
+
+
+def pin_services(cpus: set[int]) -> None:
+    """PostgreSQL's and Redis's running processes (every thread) onto `cpus`; the backends
+    PostgreSQL forks later inherit its postmaster's. Needs the right to do so (root)."""
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            command = Path(f"/proc/{pid}/comm").read_text().strip()
+            if not command.startswith(("postgres", "redis-server")):
+                continue
+            for task in os.listdir(f"/proc/{pid}/task"):
+                os.sched_setaffinity(int(task), cpus)
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # gone meanwhile
+
+
+def measure_layout(layout: str, lines: Path, script: Path, first_slot: int) -> dict[str, Any]:
+    web_cpus, other_cpus = layout_cpus(layout)
+    every = os.sched_getaffinity(0)
+    pin_services(other_cpus)
+    os.sched_setaffinity(0, other_cpus)  # this process is the fixed-rate client
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    gunicorn = start_gunicorn(port, web_cpus)
+    rounds: list[dict[str, Any]] = []
+    try:
+        wait_until_every_worker_answers(base)
+        # Each wrk run posts two threads' shares of the bodies (a slot); one more slot for the
+        # warm-up.
+        warm_up = first_slot + ROUNDS * SLICES
+        slots = str(len(LAYOUTS) * (ROUNDS * SLICES + 1) * 2)
+        # Both paths warm up: the webhook's first round would otherwise also pay for opening
+        # each thread's database connection and each process's Redis client.
+        for path in (BARE_PATH, HOOK_PATH):
+            for _ in range(2):
+                wrk(base, script, [str(lines), str(warm_up), path, slots], other_cpus)
+        for n in range(ROUNDS):
+            load_before = load_average()
+            # The same signed bodies to both: only the view differs.
+            bare, hook = alternated_round(
+                gunicorn.pid, port, base, script, lines, first_slot + n * SLICES, slots, other_cpus
+            )
+            first = 10_000_000 * (n + 1) + (5_000_000 if layout == "shared" else 0)
+            bare_fixed = fixed_rate(BARE_PATH, port, first=first)
+            hook_fixed = fixed_rate(HOOK_PATH, port, first=first + 500_000)
+            rounds.append(
+                {"bare": bare, "hook": hook, "bare_fixed": bare_fixed,
+                 "hook_fixed": hook_fixed, "load": f"{load_before} -> {load_average()}"}
+            )  # fmt: skip
+    finally:
+        os.killpg(gunicorn.pid, signal.SIGTERM)
+        gunicorn.wait(timeout=30)
+        pin_services(every)
+        os.sched_setaffinity(0, every)
+    return {"rounds": rounds, "web_cpus": web_cpus, "other_cpus": other_cpus}
+
+
 def main() -> None:
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
     prepare_database()
     purge_queue()
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    gunicorn = start_gunicorn(port)
-    rounds: list[dict[str, Any]] = []
+    measured: dict[str, dict[str, Any]] = {}
     try:
-        wait_until_every_worker_answers(base)
         with tempfile.TemporaryDirectory() as tmp:
             lines = Path(tmp) / "bodies.tsv"
             with lines.open("w") as handle:
@@ -445,30 +528,36 @@ def main() -> None:
                     handle.write(f"{sign(data)}\t{data.decode()}\n")
             script = Path(tmp) / "post.lua"
             script.write_text(WRK_SCRIPT)
-            # Each wrk run posts two threads' shares of the bodies (a slot); one more slot for
-            # the warm-up.
-            warm_up = ROUNDS * SLICES
-            slots = str((warm_up + 1) * 2)
-            # Both paths warm up: the webhook's first round would otherwise also pay for
-            # opening each thread's database connection and each process's Redis client.
-            for path in (BARE_PATH, HOOK_PATH):
-                for _ in range(2):
-                    wrk(base, script, [str(lines), str(warm_up), path, slots])
-            for n in range(ROUNDS):
-                load_before = load_average()
-                # The same signed bodies to both: only the view differs.
-                bare, hook = alternated_round(gunicorn.pid, port, base, script, lines, n, slots)
-                bare_fixed = fixed_rate(BARE_PATH, port, first=10_000_000 * (n + 1))
-                hook_fixed = fixed_rate(HOOK_PATH, port, first=10_000_000 * (n + 1) + 500_000)
-                rounds.append(
-                    {"bare": bare, "hook": hook, "bare_fixed": bare_fixed,
-                     "hook_fixed": hook_fixed, "load": f"{load_before} -> {load_average()}"}
-                )  # fmt: skip
+            for number, layout in enumerate(LAYOUTS):
+                measured[layout] = measure_layout(
+                    layout, lines, script, first_slot=number * (ROUNDS * SLICES + 1)
+                )
         _commits, stored = commits_and_events()
     finally:
-        os.killpg(gunicorn.pid, signal.SIGTERM)
-        gunicorn.wait(timeout=30)
         purge_queue()
+    lines_out = [
+        f"Webhook throughput: gunicorn on PostgreSQL, Redis broker ({server_shape()})",
+        f"machine: {os.cpu_count()} CPUs shared with other jobs, loopback; wrk -t2 -c{CONNECTIONS}",
+        f"PostgreSQL commit (fsync) on this disk: {commit_latency_ms():.1f} ms",
+        "both views get the same signed POST bodies through the same middleware stack",
+        f"{ROUNDS} rounds per layout (medians of the rounds); in each round, each view runs "
+        f"{SLICES} x {SLICE_SECONDS} s,",
+        "alternated with the other's slices (bare, webhook, webhook, bare, ...): "
+        "p50 of the median slice, p99 of the worst",
+    ]
+    for layout, result in measured.items():
+        lines_out += ["", "=" * 100, f"layout {layout!r}: {LAYOUTS[layout]}"]
+        lines_out += layout_report(result)
+    lines_out.append(f"events stored in the benchmark database: {stored}")
+    report = "\n".join(lines_out) + "\n"
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(report)
+    print(report)
+
+
+def layout_report(result: dict[str, Any]) -> list[str]:
+    rounds = result["rounds"]
+    cpus = f"web on CPUs {sorted(result['web_cpus'])}, the rest on {sorted(result['other_cpus'])}"
 
     def median(key: str, field: str) -> float:
         return statistics.median(r[key][field] for r in rounds)
@@ -477,16 +566,7 @@ def main() -> None:
     ratio = statistics.median(ratios)
     hook_p99 = median("hook_fixed", "p99")
     lines_out = [
-        f"Webhook throughput: gunicorn on PostgreSQL, Redis broker ({server_shape()})",
-        f"machine: {os.cpu_count()} CPUs shared with other jobs, loopback; wrk -t2 "
-        f"-c{CONNECTIONS}; wrk, the client and gunicorn share the CPUs",
-        f"PostgreSQL commit (fsync) on this disk: {commit_latency_ms():.1f} ms",
-        "both views get the same signed POST bodies through the same middleware stack",
-        "",
-        f"{ROUNDS} rounds (median of the rounds below); in each round, each view runs {SLICES} "
-        f"x {SLICE_SECONDS} s,",
-        "alternated with the other's slices (bare, webhook, webhook, bare, ...): "
-        "p50 of the median slice, p99 of the worst",
+        cpus,
         f'bare "return 200" view   : {median("bare", "rps"):8.1f} req/s   '
         f"p50 {median('bare', 'p50'):6.2f} ms   p99 {median('bare', 'p99'):6.2f} ms",
         f"signed Meta webhook      : {median('hook', 'rps'):8.1f} req/s   "
@@ -502,7 +582,7 @@ def main() -> None:
         f"max {median('hook_fixed', 'max'):7.2f} ms",
         f"  goal webhook p99 < 50 ms: {'met' if hook_p99 < 50 else 'NOT met'}",
         "",
-        "CPU per request under wrk (median of the rounds; the CPUs are the limit):",
+        "CPU per request under wrk (median of the rounds; the web server's CPUs are the limit):",
         "  bare    "
         + cpu_text(
             {
@@ -537,11 +617,7 @@ def main() -> None:
             f"max {r['hook_fixed']['max']:7.2f} errors {r['hook_fixed']['errors']} "
             f"connections {r['hook_fixed']['connections']}",
         ]
-    lines_out.append(f"events stored in the benchmark database: {stored}")
-    report = "\n".join(lines_out) + "\n"
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(report)
-    print(report)
+    return lines_out
 
 
 def commit_latency_ms() -> float:
