@@ -179,7 +179,6 @@ def parse_wrk(output: str) -> dict[str, float]:
     return {
         "requests": float(done.group(1)),
         "seconds": ms(done.group(2)) / 1000,
-        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
         "p50": ms(re.search(r"^\s+50%\s+(\S+)", output, re.M).group(1)),
         "p99": ms(re.search(r"^\s+99%\s+(\S+)", output, re.M).group(1)),
         "non2xx": float(m.group(1)) if (m := re.search(r"Non-2xx.*?(\d+)", output)) else 0.0,
@@ -470,13 +469,31 @@ def pin_services(cpus: set[int]) -> None:
                 os.sched_setaffinity(int(task), cpus)
         except (FileNotFoundError, ProcessLookupError):
             continue  # gone meanwhile
+        except PermissionError:
+            sys.exit(f"cannot move process {pid} ({command}) to other CPUs: run as root")
 
 
 def measure_layout(layout: str, lines: Path, script: Path, first_slot: int) -> dict[str, Any]:
     web_cpus, other_cpus = layout_cpus(layout)
     every = os.sched_getaffinity(0)
-    pin_services(other_cpus)
-    os.sched_setaffinity(0, other_cpus)  # this process is the fixed-rate client
+    try:
+        pin_services(other_cpus)
+        os.sched_setaffinity(0, other_cpus)  # this process is the fixed-rate client
+        rounds = measure_rounds(layout, lines, script, first_slot, web_cpus, other_cpus)
+    finally:
+        pin_services(every)
+        os.sched_setaffinity(0, every)
+    return {"rounds": rounds, "web_cpus": web_cpus, "other_cpus": other_cpus}
+
+
+def measure_rounds(
+    layout: str,
+    lines: Path,
+    script: Path,
+    first_slot: int,
+    web_cpus: set[int],
+    other_cpus: set[int],
+) -> list[dict[str, Any]]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     gunicorn = start_gunicorn(port, web_cpus)
@@ -508,9 +525,7 @@ def measure_layout(layout: str, lines: Path, script: Path, first_slot: int) -> d
     finally:
         os.killpg(gunicorn.pid, signal.SIGTERM)
         gunicorn.wait(timeout=30)
-        pin_services(every)
-        os.sched_setaffinity(0, every)
-    return {"rounds": rounds, "web_cpus": web_cpus, "other_cpus": other_cpus}
+    return rounds
 
 
 def main() -> None:
