@@ -479,7 +479,7 @@ def measure_layout(layout: str, lines: Path, script: Path, first_slot: int) -> d
     try:
         pin_services(other_cpus)
         os.sched_setaffinity(0, other_cpus)  # this process is the fixed-rate client
-        rounds = measure_rounds(layout, lines, script, first_slot, web_cpus, other_cpus)
+        rounds = measure_rounds(lines, script, first_slot, web_cpus, other_cpus)
     finally:
         pin_services(every)
         os.sched_setaffinity(0, every)
@@ -487,7 +487,6 @@ def measure_layout(layout: str, lines: Path, script: Path, first_slot: int) -> d
 
 
 def measure_rounds(
-    layout: str,
     lines: Path,
     script: Path,
     first_slot: int,
@@ -515,9 +514,8 @@ def measure_rounds(
             bare, hook = alternated_round(
                 gunicorn.pid, port, base, script, lines, first_slot + n * SLICES, slots, other_cpus
             )
-            first = 10_000_000 * (n + 1) + (5_000_000 if layout == "shared" else 0)
-            bare_fixed = fixed_rate(BARE_PATH, port, first=first)
-            hook_fixed = fixed_rate(HOOK_PATH, port, first=first + 500_000)
+            bare_fixed = fixed_rate(BARE_PATH, port, first=10_000_000 * (n + 1))
+            hook_fixed = fixed_rate(HOOK_PATH, port, first=10_000_000 * (n + 1) + 500_000)
             rounds.append(
                 {"bare": bare, "hook": hook, "bare_fixed": bare_fixed,
                  "hook_fixed": hook_fixed, "load": f"{load_before} -> {load_average()}"}
