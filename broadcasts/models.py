@@ -53,6 +53,19 @@ class MessageTemplate(models.Model):
             "_corsivo_, ~barrato~."
         ),
     )
+    examples = models.JSONField(
+        _("valori di esempio"),
+        default=list,
+        blank=True,
+        help_text=_("Un esempio per parametro, nell'ordine: Meta li chiede per la revisione."),
+    )
+    footer = models.CharField(_("piè di pagina"), max_length=60, blank=True)
+    quick_replies = models.JSONField(
+        _("risposte rapide"),
+        default=list,
+        blank=True,
+        help_text=_("Testi dei pulsanti di risposta rapida (al massimo 10, 25 caratteri)."),
+    )
     header_image = models.FileField(
         _("immagine di intestazione"),
         upload_to="templates/%Y/%m/",
@@ -68,6 +81,12 @@ class MessageTemplate(models.Model):
     )
     provider_id = models.CharField(_("id presso il gateway"), max_length=200, blank=True)
     rejection_reason = models.CharField(_("motivo del rifiuto"), max_length=500, blank=True)
+    # Meta may move an approved template to another category (template_category_update): the
+    # category it had before, for the staff to see why a template now costs and routes otherwise.
+    previous_category = models.CharField(
+        _("categoria precedente"), max_length=20, choices=TemplateCategory.choices, blank=True
+    )
+    quality = models.CharField(_("qualità secondo Meta"), max_length=10, blank=True)
     status_changed_at = models.DateTimeField(_("stato cambiato il"), null=True, blank=True)
     status_changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

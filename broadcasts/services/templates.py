@@ -17,17 +17,6 @@ from ..states import TEMPLATE_TRANSITIONS, TemplateApproval, TemplateCategory
 
 logger = logging.getLogger(__name__)
 
-# Meta's template statuses, as list_templates reports them, in ours.
-PROVIDER_STATUSES = {
-    "APPROVED": TemplateApproval.APPROVED,
-    "PENDING": TemplateApproval.PENDING,
-    "IN_APPEAL": TemplateApproval.PENDING,
-    "REJECTED": TemplateApproval.REJECTED,
-    "DISABLED": TemplateApproval.REJECTED,
-    "PAUSED": TemplateApproval.REJECTED,
-}
-
-
 def _placeholders(numbers: Iterable[int]) -> str:
     return ", ".join(f"{{{{{n}}}}}" for n in numbers)
 
@@ -165,45 +154,39 @@ def _field(item: Any, name: str) -> Any:
 
 
 def template_sync_statuses() -> int | None:
-    """Ask the gateway for the templates' approval statuses, where the adapter can tell.
-    Returns how many templates changed, or None when the adapter has no list of templates."""
+    """Ask the gateway for its templates (status, category, quality) and apply what changed.
+    Returns how many templates of ours it matched, or None when the adapter has no list of
+    templates (Twilio: its Content API items are followed by hand)."""
+    from urp_portal.gateway.adapters.base import ParsedTemplateUpdate
+
+    from .template_review import message_template_apply_provider_update
+
     list_templates = getattr(get_adapter(), "list_templates", None)
     if list_templates is None:
         return None
-    remote: Iterable[Any] = list_templates()
-    now = timezone.now()
-    changed = 0
-    for item in remote:
-        name, language = _field(item, "name"), _field(item, "language") or "it"
-        status = PROVIDER_STATUSES.get(str(_field(item, "status") or "").upper())
-        if not name or status is None:
-            logger.warning("Template status not understood: %r", item)
+    matched = 0
+    for item in list_templates():
+        status = str(_field(item, "status") or "").upper()
+        update = ParsedTemplateUpdate(
+            kind="status",
+            provider_id=str(_field(item, "provider_id") or _field(item, "id") or ""),
+            name=str(_field(item, "name") or ""),
+            language=str(_field(item, "language") or "it"),
+            status=status,
+            reason=str(_field(item, "reason") or _field(item, "rejected_reason") or ""),
+            category=str(_field(item, "category") or "").upper(),
+        )
+        if not update.name or not status:
+            logger.warning("Template not understood: %r", item)
             continue
-        with transaction.atomic():
-            template = (
-                MessageTemplate.objects.select_for_update()
-                .filter(name=name, language=language)
-                .first()
+        if message_template_apply_provider_update(update=update):
+            matched += 1
+        quality = str(_field(item, "quality") or "")
+        if quality:
+            message_template_apply_provider_update(
+                update=ParsedTemplateUpdate(
+                    kind="quality", provider_id=update.provider_id, name=update.name,
+                    language=update.language, quality=quality,
+                )
             )
-            if template is None:
-                continue
-            fields = ["synced_at"]
-            template.synced_at = now
-            provider_id = str(_field(item, "id") or "")
-            if provider_id and provider_id != template.provider_id:
-                template.provider_id = provider_id
-                fields.append("provider_id")
-            if status != template.approval_status:
-                template.approval_status = status
-                template.status_changed_at = now
-                template.status_changed_by = None
-                template.rejection_reason = str(_field(item, "rejected_reason") or "")[:500]
-                fields += [
-                    "approval_status",
-                    "status_changed_at",
-                    "status_changed_by",
-                    "rejection_reason",
-                ]
-                changed += 1
-            template.save(update_fields=[*fields, "updated_at"])
-    return changed
+    return matched

@@ -360,7 +360,10 @@ CELERY_BEAT_SCHEDULE_FILENAME = env.str(
 
 # --- WhatsApp gateway (DESIGN.md, "Gateway contract") -------------------------------------------
 WHATSAPP_GATEWAY = env.str("WHATSAPP_GATEWAY", default="simulator")
-WHATSAPP_GRAPH_URL = env.str("WHATSAPP_GRAPH_URL", default="https://graph.facebook.com/v23.0")
+# Meta's end of support per version: urp_portal/gateway/graph_versions.py (check_config warns).
+WHATSAPP_GRAPH_URL = env.str("WHATSAPP_GRAPH_URL", default="https://graph.facebook.com/v25.0")
+# The WhatsApp Business Account that holds the templates (POST/GET /{WABA_ID}/message_templates).
+WHATSAPP_BUSINESS_ACCOUNT_ID = env.str("WHATSAPP_BUSINESS_ACCOUNT_ID", default="")
 WHATSAPP_PHONE_NUMBER_ID = env.str("WHATSAPP_PHONE_NUMBER_ID", default="")
 WHATSAPP_ACCESS_TOKEN = env.str("WHATSAPP_ACCESS_TOKEN", default="")
 WHATSAPP_APP_SECRET = env.str("WHATSAPP_APP_SECRET", default="")
@@ -377,7 +380,7 @@ TWILIO_API_URL = env.str("TWILIO_API_URL", default="https://api.twilio.com")
 SIMULATOR_ENABLED = DEBUG and env.bool("SIMULATOR_ENABLED", default=WHATSAPP_GATEWAY == "simulator")
 # Where the simulator adapter sends (the fake Graph API mounted under /simulator/).
 SIMULATOR_GRAPH_URL = env.str(
-    "SIMULATOR_GRAPH_URL", default="http://127.0.0.1:8000/simulator/graph/v23.0"
+    "SIMULATOR_GRAPH_URL", default="http://127.0.0.1:8000/simulator/graph/v25.0"
 )
 # The product's own Meta webhook, where the citizen's phone posts and statuses come back.
 SIMULATOR_WEBHOOK_URL = env.str(
@@ -415,6 +418,9 @@ CELERY_BEAT_SCHEDULE["moderation-blocks-lapse"] = {
 }
 
 # Steps of the inbound pipeline, in order, like middleware (DESIGN.md, "The inbound path").
+# Where the message templates live (urp_portal/gateway/template_catalogue.py): the gateway's
+# template webhooks and the replies after 24 hours reach them by this name.
+URP_TEMPLATE_CATALOGUE = "broadcasts.catalogue"
 URP_INBOUND_PIPELINE = [
     "moderation.inbound.drop_if_blocked",
     "subscribers.inbound.keywords",

@@ -52,9 +52,30 @@ class ParsedStatus:
 
 
 @dataclass(frozen=True)
+class ParsedTemplateUpdate:
+    """What the provider says about one of our message templates: its review's verdict, a new
+    category, a new quality rating. Fields the update does not speak of are empty."""
+
+    # "status", "category" or "quality".
+    kind: str
+    provider_id: str = ""
+    name: str = ""
+    language: str = ""
+    # The provider's words, upper case as Meta writes them (APPROVED, REJECTED, PAUSED, ...).
+    status: str = ""
+    reason: str = ""
+    # For "category": the category now in force (MARKETING, UTILITY, AUTHENTICATION).
+    category: str = ""
+    previous_category: str = ""
+    # For "quality": GREEN, YELLOW, RED or UNKNOWN.
+    quality: str = ""
+
+
+@dataclass(frozen=True)
 class ParsedEvent:
     messages: list[ParsedInbound] = field(default_factory=list)
     statuses: list[ParsedStatus] = field(default_factory=list)
+    templates: list[ParsedTemplateUpdate] = field(default_factory=list)
 
 
 class WebhookFormatError(ValueError):

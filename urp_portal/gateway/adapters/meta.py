@@ -31,6 +31,7 @@ from .base import (
     WebhookFormatError,
     pooled_session,
 )
+from .meta_templates import TEMPLATE_FIELDS, MetaTemplates, parse_template_change
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +62,8 @@ PERMANENT_CODES = {
     "368",  # temporarily blocked for policy violations
     "131026",  # message undeliverable
     "131047",  # re-engagement: the 24-hour window is closed
+    "131049",  # held back by Meta's per-user marketing limit: never retry
+    "131050",  # the citizen stopped marketing messages
     "131051",  # unsupported message type
     "131052",  # media download error
     "131053",  # media upload error
@@ -127,7 +130,7 @@ def _e164(number: str) -> str:
     return f"+{number.lstrip('+')}" if number else ""
 
 
-class Adapter:
+class Adapter(MetaTemplates):
     """The Cloud API over HTTP with one pooled session per process."""
 
     name = "meta"
@@ -194,6 +197,11 @@ class Adapter:
         try:
             for entry in entries:
                 for change in entry.get("changes") or []:
+                    if change.get("field") in TEMPLATE_FIELDS:
+                        update = parse_template_change(change["field"], change.get("value") or {})
+                        if update is not None:
+                            event.templates.append(update)
+                        continue
                     if change.get("field") != "messages":
                         continue
                     value = change.get("value") or {}
@@ -369,9 +377,17 @@ class Adapter:
         except requests.Timeout as exc:
             raise AmbiguousSendError(code="timeout", message=str(exc)) from exc
 
+    def send_path(self, message: OutboundMessage) -> str:
+        """Meta asks that marketing templates go through the Marketing Messages API
+        (route-template-messages: MARKETING -> /marketing_messages, the rest -> /messages)."""
+        if message.template_name and message.template_category == "marketing":
+            return "marketing_messages"
+        return "messages"
+
     def send(self, message: OutboundMessage) -> str:
         response = self._post(
-            f"{self.graph_url}/{self.phone_number_id}/messages", json=self.build_payload(message)
+            f"{self.graph_url}/{self.phone_number_id}/{self.send_path(message)}",
+            json=self.build_payload(message),
         )
         if response.status_code >= 300:
             raise classify_error(response)

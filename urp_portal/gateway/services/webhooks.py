@@ -29,6 +29,7 @@ from ..adapters.base import ParsedEvent, ParsedInbound, WebhookFormatError
 from ..media import inbound_media_download_later
 from ..models import InboundMessage, OutboundMessage, WebhookEvent
 from ..pipeline import inbound_message_run_pipeline
+from ..template_catalogue import template_update_apply
 from ..states import InboundState
 from .group_commit import GroupCommit
 from .statuses import outbound_message_apply_pending, outbound_message_apply_status
@@ -282,6 +283,9 @@ def webhook_event_process(*, event_id: int) -> list[int]:
             for status in parsed.statuses:
                 if not outbound_message_apply_status(status=status):
                     unmatched.append(status.provider_id)
+            for update in parsed.templates:
+                if not template_update_apply(update):
+                    logger.info("template update for an unknown template: %r", update)
             event.state = WebhookEvent.State.PROCESSED
             event.error = ""
             event.processed_at = timezone.now()
