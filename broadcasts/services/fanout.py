@@ -275,9 +275,7 @@ def campaign_send_next_batch(*, campaign_id: int, batch_size: int | None = None)
 
         if deliveries and not go and not stop and within.next_free_at is not None:
             # Everything left waits for Meta's messaging limit: come back when a place frees.
-            outcome = BatchOutcome(
-                next_in=max(1.0, (within.next_free_at - now).total_seconds())
-            )
+            outcome = BatchOutcome(next_in=max(1.0, (within.next_free_at - now).total_seconds()))
         elif deliveries:
             # The next batch is due when the gateway is down to its last batch: never idle
             # waiting for a hand-off, never holding more than two batches' worth.

@@ -17,6 +17,7 @@ from ..states import TEMPLATE_TRANSITIONS, TemplateApproval, TemplateCategory
 
 logger = logging.getLogger(__name__)
 
+
 def _placeholders(numbers: Iterable[int]) -> str:
     return ", ".join(f"{{{{{n}}}}}" for n in numbers)
 
@@ -185,8 +186,11 @@ def template_sync_statuses() -> int | None:
         if quality:
             message_template_apply_provider_update(
                 update=ParsedTemplateUpdate(
-                    kind="quality", provider_id=update.provider_id, name=update.name,
-                    language=update.language, quality=quality,
+                    kind="quality",
+                    provider_id=update.provider_id,
+                    name=update.name,
+                    language=update.language,
+                    quality=quality,
                 )
             )
     return matched

@@ -340,12 +340,26 @@ def test_bulk_assign_to_me(urp):
     assert set(Ticket.objects.values_list("state", flat=True)) == {TicketState.OPEN}
 
 
+def _approved_template(name="aggiornamento_richiesta", **kwargs):
+    from broadcasts.tests.factories import MessageTemplateFactory
+
+    return MessageTemplateFactory(
+        name=name, body="Gentile {{1}}, la sua richiesta {{2}} è stata aggiornata.", **kwargs
+    )
+
+
 def test_outside_the_window_an_operator_sends_an_approved_template_from_the_page(urp):
+    _approved_template()
     ticket = TicketFactory(subscriber__last_inbound_at=timezone.now() - dt.timedelta(days=3))
 
     urp.post(
         conversation_url(ticket),
-        {"op": "reply", "template": "aggiornamento_richiesta", "template_parameters": "Anna\n#7"},
+        {
+            "op": "reply",
+            "template": "aggiornamento_richiesta",
+            "parameter_1": "Anna",
+            "parameter_2": "#7",
+        },
     )
 
     sent = OutboundMessage.objects.get(purpose="reply")
@@ -354,6 +368,45 @@ def test_outside_the_window_an_operator_sends_an_approved_template_from_the_page
         ["Anna", "#7"],
         "",
     )
+    reply = ticket.messages.get(template_name="aggiornamento_richiesta")
+    assert reply.text == "Gentile Anna, la sua richiesta #7 è stata aggiornata."
+
+
+def test_outside_the_window_the_reply_box_offers_only_approved_templates(urp):
+    from broadcasts.states import TemplateApproval
+
+    _approved_template()
+    _approved_template(name="in_revisione", approval_status=TemplateApproval.PENDING)
+    ticket = TicketFactory(subscriber__last_inbound_at=timezone.now() - dt.timedelta(days=3))
+
+    form = urp.get(conversation_url(ticket)).context["reply_form"]
+
+    assert [value for value, _label in form.fields["template"].choices] == [
+        "",
+        "aggiornamento_richiesta",
+    ]
+    assert {"parameter_1", "parameter_2"} <= set(form.fields)
+
+
+def test_the_console_refuses_an_unapproved_or_half_filled_template_with_a_message(urp):
+    from broadcasts.states import TemplateApproval
+
+    _approved_template()
+    _approved_template(name="in_revisione", approval_status=TemplateApproval.PENDING)
+    ticket = TicketFactory(subscriber__last_inbound_at=timezone.now() - dt.timedelta(days=3))
+
+    unapproved = urp.post(
+        conversation_url(ticket), {"op": "reply", "template": "in_revisione"}, follow=True
+    )
+    half = urp.post(
+        conversation_url(ticket),
+        {"op": "reply", "template": "aggiornamento_richiesta", "parameter_1": "Anna"},
+        follow=True,
+    )
+
+    assert "in_revisione" in unapproved.content.decode()
+    assert "{{2}}" in half.content.decode()
+    assert not OutboundMessage.objects.filter(purpose="reply").exists()
 
 
 def test_the_official_channel_button_closes_and_redirects_the_citizen(urp):

@@ -82,7 +82,9 @@ def template_components(definition: TemplateDefinition) -> list[dict[str, Any]]:
         components.append(
             {
                 "type": "BUTTONS",
-                "buttons": [{"type": "QUICK_REPLY", "text": text} for text in definition.quick_replies],
+                "buttons": [
+                    {"type": "QUICK_REPLY", "text": text} for text in definition.quick_replies
+                ],
             }
         )
     return components
