@@ -22,10 +22,9 @@ from subscribers.states import SubscriberStatus
 from urp_portal.gateway.models import OutboundMessage
 from urp_portal.gateway.states import OutboundState
 
-from .reach import deliveries_within_reach
-
 from ..models import Campaign, Delivery
 from ..states import CampaignState, DeliveryState
+from .reach import deliveries_within_reach
 from .transitions import campaign_transition
 
 logger = logging.getLogger(__name__)

@@ -29,8 +29,8 @@ from ..adapters.base import ParsedEvent, ParsedInbound, WebhookFormatError
 from ..media import inbound_media_download_later
 from ..models import InboundMessage, OutboundMessage, WebhookEvent
 from ..pipeline import inbound_message_run_pipeline
-from ..template_catalogue import template_update_apply
 from ..states import InboundState
+from ..template_catalogue import template_update_apply
 from .group_commit import GroupCommit
 from .statuses import outbound_message_apply_pending, outbound_message_apply_status
 
