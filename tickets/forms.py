@@ -71,6 +71,7 @@ class ReplyForm(ConsoleForm):
                 self.fields[name].disabled = True
             self.usable_templates = templates_usable()
             field = self.fields["template"]
+            assert isinstance(field, forms.ChoiceField)
             field.required = True
             field.choices = [("", _("— scegli un modello —"))] + [
                 (t.name, f"{t.name} ({t.language})") for t in self.usable_templates

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from importlib import import_module
 from types import ModuleType
 
 from django.conf import settings
-from django.utils.module_loading import import_module
 
 from .adapters.base import ParsedTemplateUpdate
 

@@ -126,15 +126,11 @@ class MetaTemplates:
     """Mixed into the Meta adapter: it brings `session`, `graph_url`, `phone_number_id`,
     `_headers()` and `_post()`."""
 
-    session: requests.Session
-    graph_url: str
-    phone_number_id: str
-
-    def _headers(self) -> dict[str, str]:  # pragma: no cover - the adapter's
-        raise NotImplementedError
-
-    def _post(self, url: str, **kwargs: Any) -> requests.Response:  # pragma: no cover
-        raise NotImplementedError
+    # The adapter's: its pooled session, base URL and number, its headers and its POST that
+    # sorts network errors into "safe to retry" and "may have been taken". Reached through
+    # `_client()` so that the adapter's properties stay its own.
+    def _client(self) -> Any:
+        return self
 
     @property
     def business_account_id(self) -> str:
@@ -147,7 +143,7 @@ class MetaTemplates:
                 message="WHATSAPP_BUSINESS_ACCOUNT_ID non è impostato: i modelli non possono "
                 "essere inviati a Meta.",
             )
-        return f"{self.graph_url}/{self.business_account_id}/message_templates"
+        return f"{self._client().graph_url}/{self.business_account_id}/message_templates"
 
     def submit_template(self, definition: TemplateDefinition) -> RemoteTemplate:
         """Submit a template for review; Meta answers with its id, status and category."""
@@ -159,7 +155,7 @@ class MetaTemplates:
             "category": definition.category.upper(),
             "components": template_components(definition),
         }
-        response = self._post(self._templates_url(), json=payload)
+        response = self._client()._post(self._templates_url(), json=payload)
         if response.status_code >= 300:
             raise classify_error(response)
         data = response.json()
@@ -183,7 +179,10 @@ class MetaTemplates:
         found: list[RemoteTemplate] = []
         while url:
             try:
-                response = self.session.get(url, headers=self._headers(), params=params, timeout=20)
+                client = self._client()
+                response = client.session.get(
+                    url, headers=client._headers(), params=params, timeout=20
+                )
             except requests.RequestException as exc:
                 raise TransientSendError(code="network", message=str(exc)) from exc
             if response.status_code >= 300:
@@ -212,10 +211,11 @@ class MetaTemplates:
     def messaging_limit(self) -> tuple[bool, int | None]:
         """(known, limit) of the business portfolio, from the phone number's
         `whatsapp_business_manager_messaging_limit`; (False, None) when Meta does not say."""
+        client = self._client()
         try:
-            response = self.session.get(
-                f"{self.graph_url}/{self.phone_number_id}",
-                headers=self._headers(),
+            response = client.session.get(
+                f"{client.graph_url}/{client.phone_number_id}",
+                headers=client._headers(),
                 params={"fields": "whatsapp_business_manager_messaging_limit"},
                 timeout=20,
             )
