@@ -410,6 +410,8 @@ class CampaignAdmin(admin.ModelAdmin):
             "title": gettext("Andamento: %(title)s") % {"title": campaign.title},
             "campaign": campaign,
             "counts": counts,
+            "failures": counts.failures(),
+            "held_back": counts.held_back,
             "milestones": [(share, milestones[share]) for share in selectors.MILESTONES],
             "chart": _chart(series, counts.recipients),
             "reached_percent": counts.percent(counts.reached),

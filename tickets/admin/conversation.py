@@ -127,7 +127,12 @@ def chat_rows(chat: list[Message]) -> list[ChatRow]:
             row.ticks, row.tick_class = _TICKS.get(outbound.state, ("", ""))
             row.tick_title = outbound.get_state_display()
             if outbound.error_code:
-                row.tick_title += f" ({outbound.error_code} {outbound.error_message})"
+                explained = provider_error_explain(outbound.error_code)
+                row.tick_title += (
+                    f" ({outbound.error_code}: {explained.what} {explained.what_to_do})"
+                    if explained
+                    else f" ({outbound.error_code} {outbound.error_message})"
+                )
         rows.append(row)
     return rows
 
