@@ -25,7 +25,8 @@ from django.views.decorators.http import require_POST
 from urp_portal.municipality.errors import UserError
 
 from . import selectors, services
-from .models import Campaign, CampaignEvent, MessageTemplate
+from .models import Campaign, CampaignEvent, MessageTemplate, RateCard
+from .outlook import campaign_outlook
 from .preview import whatsapp_to_html
 from .states import CAMPAIGN_LOCKED_STATES, CampaignState, TemplateApproval
 
@@ -36,11 +37,59 @@ PREVIEW_CSS = "broadcasts/preview.css"
 # --- templates ------------------------------------------------------------------------------------
 
 
+class LinesField(forms.CharField):
+    """A list of short texts, one per line (a JSON list in the model)."""
+
+    widget = forms.Textarea(attrs={"rows": 3})
+
+    def prepare_value(self, value):
+        if isinstance(value, list):
+            return "\n".join(str(item) for item in value)
+        return value
+
+    def to_python(self, value):
+        text = super().to_python(value) or ""
+        return [line.strip() for line in str(text).splitlines() if line.strip()]
+
+
 class MessageTemplateForm(forms.ModelForm):
+    examples = LinesField(
+        label=_("Valori di esempio"),
+        required=False,
+        help_text=_("Uno per riga, nell'ordine dei parametri: Meta li chiede per la revisione."),
+    )
+    quick_replies = LinesField(
+        label=_("Risposte rapide"),
+        required=False,
+        help_text=_("Un pulsante per riga (al massimo 10, 25 caratteri ciascuno)."),
+    )
+
     class Meta:
         model = MessageTemplate
-        fields = ["name", "language", "category", "body", "header_image"]
+        fields = [
+            "name",
+            "language",
+            "category",
+            "body",
+            "examples",
+            "footer",
+            "quick_replies",
+            "header_image",
+            "provider_id",
+        ]
         widgets = {"body": forms.Textarea(attrs={"rows": 8, "data-wa-body": "1"})}
+        help_texts = {
+            "provider_id": _(
+                "Con Meta lo assegna Meta all'invio in revisione. Con Twilio: il Content SID "
+                "(HX...) del modello creato nella console di Twilio."
+            )
+        }
+
+    def clean_quick_replies(self):
+        replies = self.cleaned_data["quick_replies"]
+        if len(replies) > 10 or any(len(reply) > 25 for reply in replies):
+            raise ValidationError(gettext("Al massimo 10 risposte rapide di 25 caratteri."))
+        return replies
 
     def clean_body(self):
         body = self.cleaned_data["body"]
@@ -55,13 +104,14 @@ class MessageTemplateForm(forms.ModelForm):
 class MessageTemplateAdmin(admin.ModelAdmin):
     form = MessageTemplateForm
     change_form_template = "admin/broadcasts/messagetemplate/change_form.html"
-    list_display = ["name", "language", "category", "approval_status", "synced_at"]
+    list_display = ["name", "language", "category", "approval_status", "quality", "synced_at"]
     list_filter = ["approval_status", "category", "language"]
     search_fields = ["name", "body"]
     readonly_fields = [
         "approval_status",
         "rejection_reason",
-        "provider_id",
+        "previous_category",
+        "quality",
         "status_changed_at",
         "status_changed_by",
         "synced_at",
@@ -94,9 +144,21 @@ class MessageTemplateAdmin(admin.ModelAdmin):
                 % {"n": done, "status": TemplateApproval(status).label},
             )
 
-    @admin.action(description=_("Invia in revisione"))
+    @admin.action(description=_("Invia a Meta per la revisione"))
     def submit_for_review(self, request, queryset):
-        self._set_status(request, queryset, TemplateApproval.PENDING)
+        done = 0
+        for template in queryset:
+            try:
+                services.message_template_submit(template_id=template.pk, by=request.user)
+                done += 1
+            except UserError as error:
+                self.message_user(request, f"{template}: {error.message}", messages.ERROR)
+        if done:
+            self.message_user(
+                request,
+                gettext("%(n)d modelli inviati in revisione: lo stato si aggiorna da solo.")
+                % {"n": done},
+            )
 
     @admin.action(description=_("Segna come approvati"), permissions=["approve"])
     def mark_approved(self, request, queryset):
@@ -339,6 +401,11 @@ class CampaignAdmin(admin.ModelAdmin):
         campaign = self.get_object(request, object_id)
         if campaign is not None:
             extra_context["campaign_actions"] = self._available_actions(request, campaign)
+            if campaign.state in (CampaignState.DRAFT, CampaignState.APPROVED):
+                # Before approval: who, when under Meta's limit, how much (outlook.py).
+                outlook = campaign_outlook(campaign=campaign)
+                extra_context["outlook"] = outlook
+                extra_context["outlook_plan"] = outlook.plan_words(now=timezone.now())
         extra_context["template_bodies"] = {
             str(pk): body for pk, body in MessageTemplate.objects.values_list("pk", "body")
         }
@@ -485,3 +552,8 @@ def _chart(series: list[tuple[float, int]], recipients: int) -> dict:
         "max_seconds": round(max_seconds),
         "json": json.dumps(series),
     }
+
+
+@admin.register(RateCard)
+class RateCardAdmin(admin.ModelAdmin):
+    list_display = ["valid_from", "currency", "marketing", "utility", "authentication", "source"]

@@ -294,3 +294,36 @@ class SlotWarning(models.Model):
 
     def __str__(self) -> str:
         return f"{self.slot} {self.occurrence:%Y-%m-%d %H:%M}"
+
+
+class RateCard(models.Model):
+    """What Meta charges per delivered template message, by category, from a date: the campaign
+    preview's estimate. Meta publishes its rates per recipient country (Italy for a comune) and
+    changes them a few times a year; the staff enter the card in force with its source."""
+
+    valid_from = models.DateField(_("in vigore dal"), unique=True)
+    currency = models.CharField(_("valuta"), max_length=3, default="EUR")
+    marketing = models.DecimalField(_("promozionale"), max_digits=8, decimal_places=4)
+    utility = models.DecimalField(_("servizio"), max_digits=8, decimal_places=4)
+    authentication = models.DecimalField(_("autenticazione"), max_digits=8, decimal_places=4)
+    source = models.URLField(
+        _("fonte"),
+        max_length=500,
+        default="https://developers.facebook.com/documentation/business-messaging/whatsapp/pricing",
+    )
+    note = models.CharField(_("nota"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("tariffa di Meta")
+        verbose_name_plural = _("tariffe di Meta")
+        ordering = ["-valid_from"]
+
+    def __str__(self) -> str:
+        return f"{self.valid_from:%d/%m/%Y} ({self.currency})"
+
+    def rate(self, category: str):
+        return {
+            TemplateCategory.MARKETING: self.marketing,
+            TemplateCategory.UTILITY: self.utility,
+            TemplateCategory.AUTHENTICATION: self.authentication,
+        }.get(category)

@@ -44,9 +44,9 @@ def test_131049_is_not_retried_and_the_report_says_how_many_meta_held_back(
 
     tried = [r for r in fake_graph.marketing_requests() if r.to in held]
     assert len(tried) == 2  # once each: never retried
-    assert set(
-        OutboundMessage.objects.filter(to__in=held).values_list("state", "error_code")
-    ) == {(OutboundState.FAILED, "131049")}
+    assert set(OutboundMessage.objects.filter(to__in=held).values_list("state", "error_code")) == {
+        (OutboundState.FAILED, "131049")
+    }
     counts = selectors.campaign_counts(campaign=campaign)
     assert counts.held_back == 2
     report = admin_client.get(reverse("admin:broadcasts_campaign_report", args=[campaign.pk]))

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from urp_portal.audit.services import audit_record
 from urp_portal.audit.states import AuditAction
+from urp_portal.gateway.provider_errors import provider_error_explain
 from urp_portal.gateway.states import MessageKind, OutboundState
 from urp_portal.municipality.errors import NoActiveMunicipality, UserError
 from urp_portal.municipality.selectors import municipality_get_active

@@ -68,13 +68,22 @@ _EXPLANATIONS = [
     ),
     ProviderErrorExplanation(
         "131048",
-        _("Meta ha limitato gli invii del numero per la bassa qualità (molti blocchi o segnalazioni)."),
-        _("Rivedere contenuto e frequenza delle campagne; controllare la qualità in WhatsApp Manager."),
+        _(
+            "Meta ha limitato gli invii del numero per la bassa qualità (molti blocchi o "
+            "segnalazioni)."
+        ),
+        _(
+            "Rivedere contenuto e frequenza delle campagne; controllare la qualità in "
+            "WhatsApp Manager."
+        ),
     ),
     ProviderErrorExplanation(
         "368",
         _("Il numero del comune è bloccato temporaneamente da Meta per violazione delle regole."),
-        _("Controllare gli avvisi in WhatsApp Manager e la politica di Meta prima di inviare ancora."),
+        _(
+            "Controllare gli avvisi in WhatsApp Manager e la politica di Meta prima di "
+            "inviare ancora."
+        ),
     ),
     ProviderErrorExplanation(
         "470",
