@@ -388,6 +388,8 @@ SIMULATOR_WEBHOOK_URL = env.str(
 )
 # Seconds between the status webhooks of one sent message (sent, delivered, read).
 SIMULATOR_STATUS_DELAY_SECONDS = env.float("SIMULATOR_STATUS_DELAY_SECONDS", default=1.0)
+# Seconds the simulator takes to review a submitted template (Meta: minutes to a day).
+SIMULATOR_TEMPLATE_REVIEW_SECONDS = env.float("SIMULATOR_TEMPLATE_REVIEW_SECONDS", default=5.0)
 
 # --- Inbound media (urp_portal/gateway/media.py) ----------------------------------------------
 # Largest media file kept from a citizen; WhatsApp itself caps video and audio at 16 MB.
