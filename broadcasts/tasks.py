@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from urp_portal.gateway.reach import messaging_limit_refresh
 from urp_portal.gateway.tasks import RETRY_ON_DATABASE_ERRORS
 
 from .services import (
@@ -44,4 +45,6 @@ def broadcast_slots_warn_empty_task() -> None:
 
 @shared_task
 def message_templates_sync_task() -> None:
+    # Hourly: the templates' statuses and categories, and the portfolio's messaging limit.
     template_sync_statuses()
+    messaging_limit_refresh()

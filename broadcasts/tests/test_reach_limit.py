@@ -126,3 +126,26 @@ def test_the_plan_spreads_what_does_not_fit_across_days(municipality):
         dt.timedelta(hours=24),
         dt.timedelta(hours=48),
     ]
+
+
+def test_the_limit_is_read_from_meta_where_it_says_it(municipality, fake_graph):
+    fake_graph.messaging_limit = "TIER_2K"
+
+    assert reach.messaging_limit_refresh() is True
+
+    municipality.refresh_from_db()
+    assert (municipality.messaging_limit, municipality.messaging_limit_from_provider) == (
+        2000,
+        True,
+    )
+    assert reach.messaging_limit() == 2000
+
+
+def test_where_meta_does_not_say_the_configured_limit_stays(municipality, fake_graph):
+    municipality.messaging_limit = 250
+    municipality.save(update_fields=["messaging_limit"])
+
+    assert reach.messaging_limit_refresh() is False
+
+    municipality.refresh_from_db()
+    assert municipality.messaging_limit == 250

@@ -115,3 +115,22 @@ def reach_plan(
         remaining -= count
         start += ROLLING
     return days
+
+
+def messaging_limit_refresh() -> bool:
+    """Read the portfolio's limit from the provider where it says it, into the comune's
+    configuration. False when the provider does not say (the configured value stays)."""
+    from urp_portal.municipality.models import Municipality
+
+    from .adapters import get_adapter
+
+    read = getattr(get_adapter(), "messaging_limit", None)
+    if read is None:
+        return False
+    known, limit = read()
+    if not known:
+        return False
+    Municipality.objects.filter(is_active=True).update(
+        messaging_limit=limit, messaging_limit_from_provider=True
+    )
+    return True
