@@ -75,10 +75,15 @@ def message_template_create(
     language: str = "it",
     category: str = TemplateCategory.UTILITY,
     approval_status: str = TemplateApproval.DRAFT,
+    examples: Sequence[str] = (),
+    footer: str = "",
+    quick_replies: Sequence[str] = (),
     by: Any = None,
 ) -> MessageTemplate:
     """A new template. Only an administrator may create it already approved (a template
-    approved outside the product)."""
+    approved outside the product); a draft is submitted to the provider for review after
+    commit, where the gateway takes templates (the task leaves it a draft, with the reason in
+    the log, when the provider refuses it or an example is missing)."""
     template_body_validate(body)
     if approval_status != TemplateApproval.DRAFT:
         _require_template_approver(by)
@@ -88,13 +93,26 @@ def message_template_create(
         language=language,
         category=category,
         approval_status=approval_status,
+        examples=[str(value) for value in examples],
+        footer=footer,
+        quick_replies=[str(value) for value in quick_replies],
     )
     if approval_status != TemplateApproval.DRAFT:
         template.status_changed_at = timezone.now()
         template.status_changed_by = actor_account(by)
     template.full_clean()
     template.save()
+    if approval_status == TemplateApproval.DRAFT and hasattr(get_adapter(), "submit_template"):
+        transaction.on_commit(lambda: _submit_later(template.pk, by), robust=True)
     return template
+
+
+def _submit_later(template_id: int, by: Any) -> None:
+    from ..tasks import message_template_submit_task
+
+    # The account behind a session or a token (None for a token of the comune's systems).
+    account = actor_account(by)
+    message_template_submit_task.delay(template_id, account.pk if account else None)
 
 
 def message_template_text_changed(*, template: MessageTemplate) -> None:
