@@ -11,7 +11,7 @@ admin.site.site_header = _("URP Portal")
 admin.site.site_title = _("URP Portal")
 admin.site.index_title = _("Console dell'Ufficio Relazioni con il Pubblico")
 # The tickets' dashboard above the list of apps.
-admin.site.index_template = "tickets/admin_index.html"
+admin.site.index_template = "admin/urp_index.html"
 
 urlpatterns = [
     # The second step of signing in, before the admin's own catch-all.
