@@ -1,4 +1,5 @@
 import re
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.validators import FileExtensionValidator, RegexValidator
@@ -321,9 +322,10 @@ class RateCard(models.Model):
     def __str__(self) -> str:
         return f"{self.valid_from:%d/%m/%Y} ({self.currency})"
 
-    def rate(self, category: str):
-        return {
-            TemplateCategory.MARKETING: self.marketing,
-            TemplateCategory.UTILITY: self.utility,
-            TemplateCategory.AUTHENTICATION: self.authentication,
-        }.get(category)
+    def rate(self, category: str) -> Decimal | None:
+        rates: dict[str, Decimal] = {
+            TemplateCategory.MARKETING.value: self.marketing,
+            TemplateCategory.UTILITY.value: self.utility,
+            TemplateCategory.AUTHENTICATION.value: self.authentication,
+        }
+        return rates.get(category)

@@ -464,3 +464,24 @@ def test_a_voice_note_is_served_in_ranges_so_the_player_can_seek(urp):
     )
     assert (tail["Content-Range"], b"".join(tail.streaming_content)) == ("bytes 10-13/14", b"6789")
     assert (whole.status_code, whole["Accept-Ranges"]) == (200, "bytes")
+
+
+def test_a_failed_reply_says_in_italian_what_the_providers_error_means(urp):
+    from tickets.states import MessageOrigin
+    from urp_portal.gateway.states import OutboundState
+
+    ticket = TicketFactory()
+    outbound = OutboundMessage.objects.create(
+        to=ticket.subscriber.number,
+        purpose="reply",
+        template_name="notizie",
+        state=OutboundState.FAILED,
+        error_code="131049",
+        error_message="This message was not delivered to maintain healthy ecosystem engagement.",
+    )
+    MessageFactory(ticket=ticket, origin=MessageOrigin.OPERATOR, text="Notizie", outbound=outbound)
+
+    html = urp.get(conversation_url(ticket)).content.decode()
+
+    assert "131049: Meta ha trattenuto il messaggio promozionale" in html
+    assert "Non si ritenta" in html
