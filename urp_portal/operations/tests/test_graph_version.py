@@ -36,3 +36,20 @@ def test_a_url_without_a_version_is_warned_about(settings):
     assert graph_version_of("https://graph.facebook.com") == ""
     [finding] = check_graph_version(today=dt.date(2026, 12, 5))
     assert finding.level == WARNING
+
+
+def test_the_meta_gateway_without_a_business_account_id_is_warned_about(settings):
+    from urp_portal.operations.checks import check_gateway
+
+    settings.WHATSAPP_GATEWAY = "meta"
+    settings.WHATSAPP_GRAPH_URL = "https://graph.facebook.com/v25.0"
+    for name in ("WHATSAPP_PHONE_NUMBER_ID", "WHATSAPP_ACCESS_TOKEN", "WHATSAPP_APP_SECRET"):
+        setattr(settings, name, "x")
+    settings.WHATSAPP_VERIFY_TOKEN = "x"
+    settings.WHATSAPP_BUSINESS_ACCOUNT_ID = ""
+
+    findings = check_gateway()
+
+    assert any(
+        f.level == WARNING and "WHATSAPP_BUSINESS_ACCOUNT_ID" in f.message for f in findings
+    )
