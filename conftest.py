@@ -4,6 +4,7 @@ import pytest
 pytest_plugins = [
     "tests.fixtures.fake_graph",
     "tests.fixtures.fake_twilio",
+    "tests.fixtures.webhook_receiver",
     "tests.fixtures.celery_worker",
     "tests.fixtures.webhooks",
     # The `whatsapp` fixture: citizens chatting through the signed webhook (flow tests).
