@@ -8,7 +8,7 @@ pytest_plugins = [
     "tests.fixtures.celery_worker",
     "tests.fixtures.webhooks",
     # The `whatsapp` fixture: citizens chatting through the signed webhook (flow tests).
-    "subscribers.tests.conversation",
+    "tests.fixtures.conversation",
     "tests.fixtures.throwaway_servers",
     "tests.fixtures.second_factor",
     "tests.fixtures.browser",

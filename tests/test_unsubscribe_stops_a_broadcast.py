@@ -13,7 +13,7 @@ from broadcasts.states import CampaignState
 from broadcasts.tests.factories import CampaignFactory
 from subscribers.models import Subscriber
 from subscribers.states import SubscriberStatus
-from subscribers.tests.conversation import WhatsApp
+from tests.fixtures.conversation import WhatsApp
 from urp_portal.accounts.roles import Role
 from urp_portal.accounts.tests.factories import UserFactory
 
