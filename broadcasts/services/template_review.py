@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from urp_portal.accounts.principals import actor_account
 from urp_portal.gateway.adapters import get_adapter
 from urp_portal.gateway.adapters.base import ParsedTemplateUpdate, SendError
-from urp_portal.gateway.adapters.meta_templates import TemplateDefinition
+from urp_portal.gateway.adapters.meta.templates import TemplateDefinition
 from urp_portal.municipality.errors import UserError
 
 from ..models import MessageTemplate

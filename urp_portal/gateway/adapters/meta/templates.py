@@ -20,7 +20,7 @@ from typing import Any
 import requests
 from django.conf import settings
 
-from .base import ParsedTemplateUpdate, PermanentSendError, TransientSendError
+from ..base import ParsedTemplateUpdate, PermanentSendError, TransientSendError
 
 TEMPLATE_FIELDS = {
     "message_template_status_update": "status",
@@ -147,7 +147,7 @@ class MetaTemplates:
 
     def submit_template(self, definition: TemplateDefinition) -> RemoteTemplate:
         """Submit a template for review; Meta answers with its id, status and category."""
-        from .meta import classify_error
+        from .errors import classify_error
 
         payload = {
             "name": definition.name,
@@ -169,7 +169,7 @@ class MetaTemplates:
 
     def list_templates(self) -> list[RemoteTemplate]:
         """Every template of the WABA, following Meta's paging."""
-        from .meta import classify_error
+        from .errors import classify_error
 
         url: str | None = self._templates_url()
         params: dict[str, Any] | None = {
