@@ -25,7 +25,7 @@ def test_an_operator_picks_an_approved_template_fills_it_and_sends_it_outside_th
     from urp_portal.municipality.services import municipality_load_preset
 
     municipality_load_preset(slug="cagliari")
-    UserFactory(role=Role.OPERATOR, username="giulia", password=PASSWORD)
+    UserFactory(roles=[Role.OPERATOR], username="giulia", password=PASSWORD)
     MessageTemplate.objects.create(
         name="aggiornamento_richiesta",
         body="Gentile {{1}}, la sua richiesta {{2}} è stata aggiornata.",

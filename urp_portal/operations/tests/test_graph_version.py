@@ -50,6 +50,4 @@ def test_the_meta_gateway_without_a_business_account_id_is_warned_about(settings
 
     findings = check_gateway()
 
-    assert any(
-        f.level == WARNING and "WHATSAPP_BUSINESS_ACCOUNT_ID" in f.message for f in findings
-    )
+    assert any(f.level == WARNING and "WHATSAPP_BUSINESS_ACCOUNT_ID" in f.message for f in findings)
