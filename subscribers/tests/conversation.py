@@ -121,6 +121,8 @@ def received_text(request: RecordedRequest) -> str:
         return payload["text"]["body"]
     if kind == "template":
         return f"[modello {payload['template']['name']}]"
+    if kind == "interactive":
+        return payload["interactive"]["body"]["text"]
     return (payload.get(kind) or {}).get("caption", f"[{kind}]")
 
 
@@ -201,6 +203,22 @@ class Citizen:
     def says(self, text: str) -> list[str]:
         """The citizen writes `text`; returns what they received in answer."""
         return self._send({"type": "text", "text": {"body": text}})
+
+    def taps(self, title: str) -> list[str]:
+        """The citizen taps the reply button `title` of the last interactive message they got."""
+        for request in reversed(self.whatsapp.graph.sent_messages()):
+            payload = request.json or {}
+            if request.to != self.number or payload.get("type") != "interactive":
+                continue
+            for button in payload["interactive"]["action"]["buttons"]:
+                if button["reply"]["title"] == title:
+                    reply = {"type": "button_reply", "button_reply": button["reply"]}
+                    return self._send({"type": "interactive", "interactive": reply})
+        raise AssertionError(f"no button {title!r} was sent to {self.number}")
+
+    def sends(self, message: dict[str, Any]) -> list[str]:
+        """Any other kind of message, as Meta's `messages[]` item without id and sender."""
+        return self._send(message)
 
     def sends_photo(self, *, caption: str = "", content: bytes = JPEG_BYTES) -> list[str]:
         """A photo (served by the fake Graph API, fetched by the gateway), with a caption."""
