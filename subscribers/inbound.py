@@ -45,7 +45,6 @@ def first_contact_notice(message: InboundMessage, context: PipelineContext) -> S
         subscriber=subscriber,
         municipality=context.municipality,
         when=FirstContactNotice.AT_FIRST_MESSAGE,
-        message=message,
         now=context.now,
     )
     return Step.CONTINUE

@@ -10,7 +10,6 @@ import datetime as dt
 
 from django.utils import timezone
 
-from urp_portal.gateway.models import InboundMessage
 from urp_portal.gateway.services import outbound_message_create
 from urp_portal.municipality.models import Municipality
 from urp_portal.municipality.selectors import render_text
@@ -40,7 +39,6 @@ def subscriber_inform_at_first_contact(
     subscriber: Subscriber,
     municipality: Municipality,
     when: str,
-    message: InboundMessage | None = None,
     now: dt.datetime | None = None,
 ) -> bool:
     """Send the notice in force if the comune sends it at `when` (a FirstContactNotice value)
@@ -64,13 +62,14 @@ def subscriber_inform_at_first_contact(
         purpose=PURPOSE_FIRST_CONTACT_NOTICE,
         text=first_contact_notice_text(municipality=municipality, full_text=notice.text),
     )
+    # Not the message itself: unlike a keyword, a first message is the citizen's free words,
+    # and the ledger outlives an erasure.
     consent_record_create(
         subscriber=subscriber,
         kind=ConsentKind.NOTICE_SENT,
         channel=ConsentChannel.WHATSAPP,
         at=now,
         notice=notice,
-        message=message,
     )
     return True
 

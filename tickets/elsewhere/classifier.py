@@ -1,8 +1,9 @@
 """Phrase rules over normalised words: capitals, accents and punctuation ignored, words matched
 whole, a trailing * matching a word's beginning; "copia* + verbal*" asks for both phrases
 anywhere in the message (a verb of access and a kind of document, a thing and its damage). A
-message is of a kind when one of the kind's rules matches and none of the kind's exceptions does. Access to records wins over a report
-when both match: a request to see the papers of a report is an access request."""
+message is of a kind when one of the kind's rules matches and none of the kind's exceptions
+does. Access to records wins over a report when both match: a request to see the papers of a
+report is an access request."""
 
 from __future__ import annotations
 
@@ -56,9 +57,7 @@ class _Matcher:
                 single.add(parts[0])
             elif parts:
                 self.combined.append([re.compile(part) for part in parts])
-        self.single = (
-            re.compile("|".join(f"(?:{p})" for p in sorted(single))) if single else None
-        )
+        self.single = re.compile("|".join(f"(?:{p})" for p in sorted(single))) if single else None
 
     def search(self, words: str) -> bool:
         if self.single is not None and self.single.search(words):

@@ -24,7 +24,14 @@ from urp_portal.municipality.selectors import (
 
 from ..models import CannedAnswer, Message, Ticket
 from ..selectors import reply_window_is_open
-from ..states import ClosingReason, MessageOrigin, TicketEventKind, TicketState
+from ..states import (
+    CATEGORY_OF_ELSEWHERE,
+    ClosingReason,
+    ElsewhereKind,
+    MessageOrigin,
+    TicketEventKind,
+    TicketState,
+)
 from .core import (
     actor_account,
     actor_label,
@@ -109,13 +116,33 @@ def ticket_receive(
     return ticket, created
 
 
-def _send_automatic(*, ticket: Ticket, text: str, purpose: str, now: dt.datetime) -> Message:
+def _inform_with_first_reply(*, ticket: Ticket, now: dt.datetime) -> None:
+    """Where the comune sends the privacy notice with its first answer (Ancona), it goes just
+    before that answer, whichever it is (automatic or an operator's)."""
+    from subscribers.services import subscriber_inform_with_first_reply
+
+    municipality = Municipality.objects.filter(is_active=True).first()
+    if municipality is not None:
+        subscriber_inform_with_first_reply(
+            subscriber=ticket.subscriber, municipality=municipality, now=now
+        )
+
+
+def _send_automatic(
+    *,
+    ticket: Ticket,
+    text: str,
+    purpose: str,
+    now: dt.datetime,
+    buttons: Sequence[dict[str, str]] = (),
+) -> Message:
     number = ticket.subscriber.number
     if not number:
         raise UserError(
             _("I dati di questo cittadino sono stati cancellati: non si può scrivergli.")
         )
-    outbound = outbound_message_create(to=number, purpose=purpose, text=text)
+    _inform_with_first_reply(ticket=ticket, now=now)
+    outbound = outbound_message_create(to=number, purpose=purpose, text=text, buttons=buttons)
     ticket.last_message_at = max(ticket.last_message_at, now)
     ticket.save(update_fields=["last_message_at"])
     return Message.objects.create(
@@ -220,6 +247,7 @@ def ticket_reply(
             ),
             code="window_closed",
         )
+    _inform_with_first_reply(ticket=ticket, now=now)
     outbound = outbound_message_create(
         to=ticket.subscriber.number,
         purpose="reply",
@@ -359,14 +387,18 @@ def ticket_set_category(
 
 @transaction.atomic
 def ticket_resolve(*, ticket: Ticket, actor: Any, reason: str = "") -> Ticket:
+    from .survey import survey_send_after_resolution
+
     require_urp(actor)
     ticket = ticket_lock(ticket=ticket)
-    return ticket_move(
+    ticket = ticket_move(
         ticket=ticket,
         to_state=TicketState.RESOLVED,
         actor=actor,
         reason=reason or _("Risolta."),
     )
+    survey_send_after_resolution(ticket=ticket)
+    return ticket
 
 
 @transaction.atomic
@@ -398,6 +430,9 @@ def ticket_close_official_channel(
         )
         _send_automatic(ticket=ticket, text=text, purpose="official_channel", now=now)
     fields: dict[str, Any] = {"closing_reason": ClosingReason.OFFICIAL_CHANNEL}
+    if ticket.suggested_elsewhere and not ticket.category:
+        # The operator followed the rules' suggestion: the figures count it in its category.
+        fields["category"] = CATEGORY_OF_ELSEWHERE[ElsewhereKind(ticket.suggested_elsewhere)]
     if ticket.first_response_at is None:
         # The redirect is the comune's answer: it counts as the first response.
         fields["first_response_at"] = now

@@ -5,12 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from urp_portal.gateway.models import InboundMessage
 
-from django.utils.translation import gettext as _
-
-from ..models import Forward, Message, ServiceWordCount, Ticket, TicketEvent
+from ..models import (
+    Forward,
+    Message,
+    SatisfactionSurvey,
+    ServiceWordCount,
+    Ticket,
+    TicketEvent,
+)
 from ..states import ClosingReason, TicketState
 from .core import ticket_move
 from .suggestions import citizen_name_words
@@ -25,6 +31,8 @@ def tickets_erase_personal_data(*, subscriber: Any) -> int:
     inbound.update(text="", media_file="", media_filename="", profile_name="", extra={})
     erased = Message.objects.filter(ticket__subscriber=subscriber).update(text="")
     Forward.objects.filter(ticket__subscriber=subscriber).update(note="", answer="")
+    # The satisfaction comment is the citizen's words; the level stays for the statistics.
+    SatisfactionSurvey.objects.filter(ticket__subscriber=subscriber).update(comment="")
     # What operators wrote about the citizen when moving the ticket (a forward's note, why it
     # was closed) is about them too; the events themselves (who, when, from, to) stay.
     TicketEvent.objects.filter(ticket__subscriber=subscriber).exclude(reason="").update(reason="")

@@ -258,7 +258,7 @@ ANCONA = Preset(
         "first_contact_notice": FirstContactNotice.WITH_FIRST_REPLY,
         "first_contact_notice_text": (
             "Informativa: il Comune di Ancona tratta il suo numero e i suoi messaggi per "
-            "rispondere alle richieste di informazioni dello sportello \"URP su WhatsApp\". "
+            'rispondere alle richieste di informazioni dello sportello "URP su WhatsApp". '
             "L'informativa completa sul trattamento dei dati personali: {link}"
         ),
         "acknowledgement_text": "",
