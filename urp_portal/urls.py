@@ -20,6 +20,10 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("tickets/", include("tickets.urls")),
+    # The comune's yearly and monthly figures (page, CSV, spreadsheet).
+    path("admin/relazione/", include("urp_portal.reports.urls")),
+    # The accessibility statement (public) and the operator's guide.
+    path("console/", include("urp_portal.conventions.urls")),
     path("api/v1/", include("urp_portal.api.urls")),
     path("webhooks/", include("urp_portal.gateway.urls")),
 ]
