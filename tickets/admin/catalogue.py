@@ -61,7 +61,7 @@ class SatisfactionSurveyAdmin(admin.ModelAdmin):
     list_filter = ["state", "score"]
     list_select_related = ["ticket"]
     date_hierarchy = "sent_at"
-    fields = ["ticket", "state", "score", "sent_at", "answered_at", "comment", "commented_at"]
+    fields = ("ticket", "state", "score", "sent_at", "answered_at", "comment", "commented_at")
     readonly_fields = fields
 
     def has_add_permission(self, request):

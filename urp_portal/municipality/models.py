@@ -112,7 +112,7 @@ class Municipality(models.Model):
     privacy_notice_url = models.URLField(
         _("indirizzo dell'informativa completa"),
         blank=True,
-        help_text=_("Vuoto: la pagina pubblica dell'informativa offerta da questo servizio."),
+        help_text=_("Vuoto: si invia l'informativa completa al posto del testo breve."),
     )
 
     # The term said and kept.

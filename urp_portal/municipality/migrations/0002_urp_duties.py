@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='municipality',
             name='privacy_notice_url',
-            field=models.URLField(blank=True, help_text="Vuoto: la pagina pubblica dell'informativa offerta da questo servizio.", verbose_name="indirizzo dell'informativa completa"),
+            field=models.URLField(blank=True, help_text="Vuoto: si invia l'informativa completa al posto del testo breve.", verbose_name="indirizzo dell'informativa completa"),
         ),
         migrations.AddField(
             model_name='municipality',
