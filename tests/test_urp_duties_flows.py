@@ -146,7 +146,9 @@ def test_assemini_tells_the_citizen_by_when_they_will_have_an_answer(
     received = _assemini_identity(citizen, "Buongiorno, quali documenti servono per la carta?")
 
     # Two working days after Monday the 7th: the 8th is a holiday, so Wednesday and Thursday.
-    assert received[-1] == "Abbiamo ricevuto la sua richiesta: le risponderemo entro giovedì 10 dicembre."
+    assert received[-1] == (
+        "Abbiamo ricevuto la sua richiesta: le risponderemo entro giovedì 10 dicembre."
+    )
     assert citizen.received[0] == assemini.privacy_notice_text
     ticket = Ticket.objects.get()
     assert ticket.due_at.astimezone(ROME).date() == dt.date(2026, 12, 10)
@@ -163,9 +165,11 @@ def test_a_late_ticket_goes_to_the_assignee_then_each_working_day_to_the_head_to
     ticket_services.ticket_assign(ticket=Ticket.objects.get(), assignee=giulia, actor=giulia)
 
     def escalate_on(day: dt.datetime) -> int:
-        with time_machine.travel(day, tick=False):
-            with django_capture_on_commit_callbacks(execute=True):
-                return tickets_escalate_late()
+        with (
+            time_machine.travel(day, tick=False),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            return tickets_escalate_late()
 
     friday = dt.datetime(2026, 12, 11, 9, 0, tzinfo=ROME)
     assert escalate_on(dt.datetime(2026, 12, 10, 18, 0, tzinfo=ROME)) == 0  # not late yet
@@ -368,6 +372,4 @@ def test_ancona_keeps_a_photos_caption_and_refuses_what_is_not_words(
     assert location == [ancona.media_not_accepted_text]
     assert reaction == []
     ticket = Ticket.objects.get()
-    assert list(ticket.messages.values_list("text", flat=True)) == [
-        "Dove si paga questa bolletta?"
-    ]
+    assert list(ticket.messages.values_list("text", flat=True)) == ["Dove si paga questa bolletta?"]
