@@ -6,8 +6,12 @@ Three labelled Italian sets, in the order they were written:
 - elsewhere_heldout_it.jsonl (60 messages, 35 elsewhere): written once those rules were frozen;
   they found only a third of it (recall 0.343, precision 1.000), so the rules were widened with
   word pairs and damage words while reading its misses: it is no longer a test;
-- elsewhere_test_it.jsonl (60 messages, 35 elsewhere): written after the second round and never
-  used to change a rule. Its figures are the estimate for new messages.
+- elsewhere_test_it.jsonl (60 messages, 35 elsewhere): written after the second round; the
+  rules found 11% of it (recall 0.114, precision 1.000). The third round wrote word lists (a
+  public thing AND a damage; a verb of access AND a kind of record) meant as principles, but
+  written after reading its misses: it is no longer a test either;
+- elsewhere_final_it.jsonl (60 messages, 30 elsewhere): written after the third round with the
+  rules frozen, never used to change them. Its figures are the estimate for new messages.
 
 A message counts as a hit when it belongs elsewhere and the rules say so (any kind); the kind
 table says whether the kind was the right one.
@@ -45,7 +49,8 @@ SETS = {
     / "benchmarks"
     / "data"
     / "elsewhere_heldout_it.jsonl",
-    "test (never used to write rules)": ROOT / "benchmarks" / "data" / "elsewhere_test_it.jsonl",
+    "test, then read for the third round": ROOT / "benchmarks" / "data" / "elsewhere_test_it.jsonl",
+    "final (never used to write rules)": ROOT / "benchmarks" / "data" / "elsewhere_final_it.jsonl",
 }
 REPORT = ROOT / "benchmarks" / "results" / "elsewhere.txt"
 GOAL_PRECISION, GOAL_RECALL = 0.9, 0.8

@@ -1,5 +1,6 @@
 """Phrase rules over normalised words: capitals, accents and punctuation ignored, words matched
-whole, a trailing * matching a word's beginning; "copia* + verbal*" asks for both phrases
+whole, a trailing * matching a word's beginning, "|" between alternatives (word lists);
+"copia* + verbal*" asks for both phrases
 anywhere in the message (a verb of access and a kind of document, a thing and its damage). A
 message is of a kind when one of the kind's rules matches and none of the kind's exceptions
 does. Access to records wins over a report when both match: a request to see the papers of a
@@ -29,7 +30,11 @@ def normalise(text: str) -> str:
 
 
 def phrase_pattern(phrase: str) -> str:
-    """A phrase as a regex over normalised text: words whole, "word*" a word's beginning."""
+    """A phrase as a regex over normalised text: words whole, "word*" a word's beginning;
+    "a|b c" is either "a" or "b c" (a list of things, of kinds of damage)."""
+    if "|" in phrase:
+        options = [p for p in (phrase_pattern(o) for o in phrase.split("|")) if p]
+        return "(?:" + "|".join(options) + ")" if options else ""
     parts = []
     for word in phrase.split():
         prefix = word.endswith("*")
