@@ -93,6 +93,27 @@ def satisfaction_total(surveys: QuerySet[SatisfactionSurvey]) -> Satisfaction:
     return _satisfaction(surveys.aggregate(**_satisfaction_aggregates()))
 
 
+def satisfaction_since(
+    starts: dict[str, dt.datetime], *, now: dt.datetime
+) -> dict[str, Satisfaction]:
+    """The totals since each of `starts` (e.g. this month, this year) in one query."""
+    earliest = min(starts.values())
+    aggregates = {}
+    for name, start in starts.items():
+        for key, aggregate in _satisfaction_aggregates().items():
+            aggregate.filter = Q(sent_at__gte=start) & (aggregate.filter or Q())
+            aggregates[f"{name}_{key}"] = aggregate
+    row = SatisfactionSurvey.objects.filter(sent_at__gte=earliest, sent_at__lte=now).aggregate(
+        **aggregates
+    )
+    return {
+        name: _satisfaction(
+            {key: row[f"{name}_{key}"] for key in ("sent", "answered", "average", "satisfied")}
+        )
+        for name in starts
+    }
+
+
 def satisfaction_breakdown(surveys: QuerySet[SatisfactionSurvey]) -> dict[str, list[dict]]:
     """Satisfaction per month, service, category and operator: four grouped queries."""
     category_labels = dict(TicketCategory.choices)
