@@ -383,7 +383,8 @@ class ElsewhereRule(models.Model):
     kind = models.CharField(_("tipo"), max_length=20, choices=ElsewhereKind.choices)
     phrase = models.CharField(
         _("frase"),
-        max_length=200,
+        # A word list ("strada|marciapiede|... + rotto|...") is a long line.
+        max_length=1500,
         help_text=_(
             "Parole consecutive (es. «accesso agli atti», «lampion* spent*»); * alla fine di "
             "una parola ne accetta ogni finale."

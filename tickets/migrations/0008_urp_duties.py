@@ -37,7 +37,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('kind', models.CharField(choices=[('report', 'segnalazione'), ('records_access', 'accesso agli atti')], max_length=20, verbose_name='tipo')),
-                ('phrase', models.CharField(help_text='Parole consecutive (es. «accesso agli atti», «lampion* spent*»); * alla fine di una parola ne accetta ogni finale.', max_length=200, verbose_name='frase')),
+                ('phrase', models.CharField(help_text='Parole consecutive (es. «accesso agli atti», «lampion* spent*»); * alla fine di una parola ne accetta ogni finale.', max_length=1500, verbose_name='frase')),
                 ('is_exception', models.BooleanField(default=False, verbose_name='eccezione')),
                 ('is_active', models.BooleanField(default=True, verbose_name='attiva')),
             ],
