@@ -14,8 +14,9 @@ from subscribers.tests.conversation import receive
 from tickets import services as ticket_services
 from tickets.models import SatisfactionSurvey, Ticket
 from tickets.states import SurveyScore, SurveyState
-from tickets.tests.factories import UserFactory, operator
+from tickets.tests.factories import operator
 from urp_portal.accounts.roles import Role
+from urp_portal.accounts.tests.factories import UserFactory
 
 ROME = ZoneInfo("Europe/Rome")
 MORNING = dt.datetime(2026, 3, 10, 10, 0, tzinfo=ROME)
@@ -79,7 +80,7 @@ def test_the_csv_and_the_spreadsheet_carry_the_same_rows(client, year_of_work):
 
 
 def test_only_the_urp_reads_the_report(client, municipality):
-    client.force_login(UserFactory(role=Role.COMMUNICATIONS))
+    client.force_login(UserFactory(roles=[Role.COMMUNICATIONS]))
     assert client.get("/admin/relazione/").status_code == 403
     client.logout()
     assert client.get("/admin/relazione/").status_code == 302
