@@ -114,3 +114,19 @@ def test_the_console_top_bar_links_the_guide_report_and_statement(client, munici
         assert f'href="{url}"' in home
     assert guide.status_code == 200
     assert guide.content.decode().startswith("# Guida breve per gli operatori dell'URP")
+
+
+def test_the_home_page_shows_the_late_ones_by_age_and_the_months_satisfaction(client, municipality):
+    with time_machine.travel(MORNING, tick=False):
+        receive("+393470000009", "Buongiorno, una domanda")
+    ticket = Ticket.objects.get()
+    late_since = dt.timedelta(days=2)
+    with time_machine.travel(ticket.due_at + late_since, tick=False):
+        client.force_login(operator())
+        home = client.get("/admin/")
+
+    late = home.context["late_by_age"]
+    assert [row["n"] for row in late] == [0, 1, 0, 0]
+    text = home.content.decode()
+    assert "1 da 1-2 giorni" in text
+    assert "soddisfatti (mese, 0 risposte)" in text
