@@ -373,3 +373,29 @@ def test_ancona_keeps_a_photos_caption_and_refuses_what_is_not_words(
     assert reaction == []
     ticket = Ticket.objects.get()
     assert list(ticket.messages.values_list("text", flat=True)) == ["Dove si paga questa bolletta?"]
+
+
+def test_a_typed_number_answers_the_survey_and_no_survey_goes_once_the_window_closed(
+    whatsapp: WhatsApp, municipality, at_monday, django_capture_on_commit_callbacks
+):
+    # Twilio sends the choices as numbered lines: "1" is the first, "Soddisfatto".
+    citizen = whatsapp.citizen(CITIZEN)
+    citizen.says("Buongiorno")
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_services.ticket_resolve(ticket=Ticket.objects.get(), actor=operator())
+    assert citizen.says("1") == [municipality.satisfaction_thanks_text]
+    assert SatisfactionSurvey.objects.get().score == SurveyScore.SATISFIED
+    late = whatsapp.citizen("+393471112244")
+    late.says("Buongiorno")
+
+    with (
+        time_machine.travel(MONDAY + dt.timedelta(hours=25), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        ticket_services.ticket_resolve(
+            ticket=Ticket.objects.get(subscriber__number=late.number), actor=operator()
+        )
+
+    # WhatsApp takes no free-form message 24 hours after the citizen's last one.
+    assert SatisfactionSurvey.objects.count() == 1
+    assert municipality.satisfaction_question_text not in late.received
