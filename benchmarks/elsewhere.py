@@ -1,6 +1,6 @@
 """Requests that belong elsewhere: precision and recall of the seed rules (issue #22).
 
-Three labelled Italian sets, in the order they were written:
+Five labelled Italian sets, in the order they were written:
 - elsewhere_labelled_it.jsonl (218 messages, 109 that belong to another channel: 69 reports and
   40 access-to-records requests): written together with the first phrase rules;
 - elsewhere_heldout_it.jsonl (60 messages, 35 elsewhere): written once those rules were frozen;
@@ -11,6 +11,9 @@ Three labelled Italian sets, in the order they were written:
   public thing AND a damage; a verb of access AND a kind of record) meant as principles, but
   written after reading its misses: it is no longer a test either;
 - elsewhere_final_it.jsonl (60 messages, 30 elsewhere): written after the third round with the
+  rules frozen: precision 1.000, recall 0.767. The fourth round widened the lists while reading
+  its misses: no longer a test;
+- elsewhere_fifth_it.jsonl (60 messages, 30 elsewhere): written after the fourth round with the
   rules frozen, never used to change them. Its figures are the estimate for new messages.
 
 A message counts as a hit when it belongs elsewhere and the rules say so (any kind); the kind
@@ -50,7 +53,11 @@ SETS = {
     / "data"
     / "elsewhere_heldout_it.jsonl",
     "test, then read for the third round": ROOT / "benchmarks" / "data" / "elsewhere_test_it.jsonl",
-    "final (never used to write rules)": ROOT / "benchmarks" / "data" / "elsewhere_final_it.jsonl",
+    "final, then read for the fourth round": ROOT
+    / "benchmarks"
+    / "data"
+    / "elsewhere_final_it.jsonl",
+    "fifth (never used to write rules)": ROOT / "benchmarks" / "data" / "elsewhere_fifth_it.jsonl",
 }
 REPORT = ROOT / "benchmarks" / "results" / "elsewhere.txt"
 GOAL_PRECISION, GOAL_RECALL = 0.9, 0.8
