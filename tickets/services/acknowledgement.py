@@ -10,7 +10,7 @@ from urp_portal.municipality.selectors import municipality_calendar, render_text
 
 from ..models import Message, Ticket
 from ..states import MessageOrigin
-from .conversation import _send_automatic
+from .conversation import ticket_send_automatic
 
 PURPOSE_ACKNOWLEDGEMENT = "acknowledgement"
 
@@ -34,4 +34,4 @@ def ticket_send_acknowledgement(
         scadenza=calendar.describe_day(ticket.due_at),
         giorni=municipality.answer_deadline_working_days,
     )
-    return _send_automatic(ticket=ticket, text=text, purpose=PURPOSE_ACKNOWLEDGEMENT, now=now)
+    return ticket_send_automatic(ticket=ticket, text=text, purpose=PURPOSE_ACKNOWLEDGEMENT, now=now)

@@ -120,7 +120,7 @@ def ticket_receive(
     return ticket, created
 
 
-def _inform_with_first_reply(*, ticket: Ticket, now: dt.datetime) -> None:
+def ticket_inform_with_first_reply(*, ticket: Ticket, now: dt.datetime) -> None:
     """Where the comune sends the privacy notice with its first answer (Ancona), it goes just
     before that answer, whichever it is (automatic or an operator's)."""
     from subscribers.services import subscriber_inform_with_first_reply
@@ -132,7 +132,7 @@ def _inform_with_first_reply(*, ticket: Ticket, now: dt.datetime) -> None:
         )
 
 
-def _send_automatic(
+def ticket_send_automatic(
     *,
     ticket: Ticket,
     text: str,
@@ -145,7 +145,7 @@ def _send_automatic(
         raise UserError(
             _("I dati di questo cittadino sono stati cancellati: non si può scrivergli.")
         )
-    _inform_with_first_reply(ticket=ticket, now=now)
+    ticket_inform_with_first_reply(ticket=ticket, now=now)
     outbound = outbound_message_create(to=number, purpose=purpose, text=text, buttons=buttons)
     ticket.last_message_at = max(ticket.last_message_at, now)
     ticket.save(update_fields=["last_message_at"])
@@ -176,7 +176,7 @@ def ticket_send_out_of_hours_reply(
     )
     ticket.out_of_hours_replied_for = opening
     ticket.save(update_fields=["out_of_hours_replied_for"])
-    return _send_automatic(ticket=ticket, text=text, purpose="out_of_hours", now=now)
+    return ticket_send_automatic(ticket=ticket, text=text, purpose="out_of_hours", now=now)
 
 
 def ticket_send_first_contact_reply(
@@ -197,7 +197,7 @@ def ticket_send_first_contact_reply(
     text = render_text(
         municipality.first_contact_text, canali=municipality_channels_text(municipality)
     )
-    return _send_automatic(ticket=ticket, text=text, purpose="first_contact", now=now)
+    return ticket_send_automatic(ticket=ticket, text=text, purpose="first_contact", now=now)
 
 
 def _citizen_name(ticket: Ticket) -> str:
@@ -251,7 +251,7 @@ def ticket_reply(
             ),
             code="window_closed",
         )
-    _inform_with_first_reply(ticket=ticket, now=now)
+    ticket_inform_with_first_reply(ticket=ticket, now=now)
     outbound = outbound_message_create(
         to=ticket.subscriber.number,
         purpose="reply",
@@ -373,7 +373,7 @@ def ticket_close_official_channel(
         text = render_text(
             municipality.official_channel_text, canali=municipality_channels_text(municipality)
         )
-        _send_automatic(ticket=ticket, text=text, purpose="official_channel", now=now)
+        ticket_send_automatic(ticket=ticket, text=text, purpose="official_channel", now=now)
     fields: dict[str, Any] = {"closing_reason": ClosingReason.OFFICIAL_CHANNEL}
     if ticket.suggested_elsewhere and not ticket.category:
         # The operator followed the rules' suggestion: the figures count it in its category.

@@ -22,7 +22,7 @@ from ..states import (
     TicketEventKind,
     TicketState,
 )
-from .conversation import _send_automatic
+from .conversation import ticket_send_automatic
 from .core import event_write, ticket_move
 
 PURPOSE_OFFICIAL_CHANNEL = "official_channel"
@@ -71,7 +71,7 @@ def ticket_handle_elsewhere(
             ),
             canali=municipality_channels_text(municipality),
         )
-        _send_automatic(ticket=ticket, text=text, purpose=PURPOSE_OFFICIAL_CHANNEL, now=now)
+        ticket_send_automatic(ticket=ticket, text=text, purpose=PURPOSE_OFFICIAL_CHANNEL, now=now)
         event_write(
             ticket=ticket,
             kind=TicketEventKind.ELSEWHERE,

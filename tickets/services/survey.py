@@ -19,7 +19,7 @@ from urp_portal.municipality.models import Municipality
 from ..models import Message, SatisfactionSurvey, Ticket
 from ..selectors import reply_window_is_open
 from ..states import MessageOrigin, SurveyScore, SurveyState
-from .conversation import _send_automatic
+from .conversation import ticket_send_automatic
 
 PURPOSE_SURVEY = "satisfaction_survey"
 PURPOSE_SURVEY_THANKS = "satisfaction_thanks"
@@ -63,7 +63,7 @@ def survey_send_after_resolution(
     )
     if not created:
         return None
-    message = _send_automatic(
+    message = ticket_send_automatic(
         ticket=ticket,
         text=municipality.satisfaction_question_text,
         purpose=PURPOSE_SURVEY,
@@ -141,7 +141,7 @@ def survey_record_answer(
     thanks = municipality.satisfaction_thanks_text or _(
         "Grazie per la sua valutazione. Se vuole, ci scriva ora in un messaggio un breve commento."
     )
-    _send_automatic(ticket=survey.ticket, text=thanks, purpose=PURPOSE_SURVEY_THANKS, now=now)
+    ticket_send_automatic(ticket=survey.ticket, text=thanks, purpose=PURPOSE_SURVEY_THANKS, now=now)
     return survey
 
 
