@@ -277,3 +277,16 @@ def test_an_operators_template_reply_on_twilio_carries_the_templates_content_sid
     (request,) = fake_twilio.sent()
     assert request.form["ContentSid"] == "HX9f00"
     assert request.form["ContentVariables"] == '{"1": "Anna", "2": "#12"}'
+
+
+def test_reply_buttons_go_as_numbered_choices_twilio_has_no_free_form_buttons(db, fake_twilio):
+    citizen_wrote()
+    message = queued(
+        text="Quanto è soddisfatto?",
+        buttons=[{"id": "csat:1:3", "title": "Soddisfatto"}, {"id": "csat:1:1", "title": "No"}],
+    )
+
+    send_task.apply((message.pk,))
+
+    (request,) = fake_twilio.sent()
+    assert request.form["Body"] == "Quanto è soddisfatto?\n\n1. Soddisfatto\n2. No"
