@@ -416,7 +416,9 @@ CELERY_BEAT_SCHEDULE["moderation-blocks-lapse"] = {
 
 # Steps of the inbound pipeline, in order, like middleware (DESIGN.md, "The inbound path").
 URP_INBOUND_PIPELINE = [
+    "subscribers.inbound.whatsapp_notices",
     "moderation.inbound.drop_if_blocked",
+    "tickets.inbound.whatsapp_updates",
     "subscribers.inbound.keywords",
     "subscribers.inbound.identity",
     "tickets.inbound.accepted_here",
