@@ -98,7 +98,7 @@ def citizen_welcome_on_request(*, number: str, municipality: Municipality) -> No
     text = render_text(
         municipality.first_contact_text, canali=municipality_channels_text(municipality)
     ) or _(
-        "Benvenuto nel servizio WhatsApp del Comune di %(comune)s. Scriva pure la sua "
-        "richiesta: le risponderemo negli orari d'ufficio."
+        "%(comune)s: benvenuto nel servizio WhatsApp. Scriva pure la sua richiesta: le "
+        "risponderemo negli orari d'ufficio."
     ) % {"comune": municipality.name}
     outbound_message_create(to=number, purpose=PURPOSE_WELCOME_REQUEST, text=text)
