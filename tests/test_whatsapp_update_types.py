@@ -80,9 +80,7 @@ def test_a_named_place_shows_its_name_and_address(whatsapp, municipality, consol
     assert "openstreetmap.org" in chat
 
 
-def test_a_reaction_sits_on_the_bubble_it_reacts_to_and_opens_no_ticket(
-    whatsapp, citizen, console
-):
+def test_a_reaction_sits_on_the_bubble_it_reacts_to_and_opens_no_ticket(whatsapp, citizen, console):
     citizen.says("C'è una buca in via Roma")
     original = citizen.last_wamid
     ticket = only_ticket()
@@ -255,7 +253,8 @@ def test_a_type_we_do_not_know_is_stored_and_shown_as_a_line(
 
 
 @pytest.mark.parametrize(
-    "name", ["status_played.json", "status_deleted.json", "status_warning.json", "status_group.json"]
+    "name",
+    ["status_played.json", "status_deleted.json", "status_warning.json", "status_group.json"],
 )
 def test_statuses_that_mean_nothing_to_us_are_accepted_and_change_nothing(
     whatsapp, municipality, name
