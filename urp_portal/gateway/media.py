@@ -180,8 +180,10 @@ def inbound_media_download(*, message_id: int) -> InboundMessage:
     except MediaRefused as refusal:
         return _media_refusal_record(message_id=message_id, code=refusal.code, text=refusal.message)
     except MediaTooLarge as exc:
-        refusal = _too_large(size=exc.size, limit=exc.limit)
-        return _media_refusal_record(message_id=message_id, code=refusal.code, text=refusal.message)
+        too_large = _too_large(size=exc.size, limit=exc.limit)
+        return _media_refusal_record(
+            message_id=message_id, code=too_large.code, text=too_large.message
+        )
     except MediaHostRefused as exc:
         logger.warning("media of inbound message %s not fetched: %s", message_id, exc)
         return _media_refusal_record(
