@@ -84,7 +84,11 @@ def _read_change(
         return
     if field == "messages":
         contacts = value.get("contacts") or []
+        # Meta may put the errors beside the messages rather than in each (as pywa reads it).
+        shared_errors = value.get("errors")
         for raw in value.get("messages") or []:
+            if shared_errors and not raw.get("errors"):
+                raw = {**raw, "errors": shared_errors}
             event.messages.append(_inbound(raw, contacts))
         for raw in value.get("statuses") or []:
             status = _status(raw, event)
@@ -132,8 +136,11 @@ def _inbound(raw: dict[str, Any], contacts: list[dict]) -> ParsedInbound:
     sender, user_id, contact = _sender(raw, contacts)
     type_ = str(raw.get("type") or "unsupported")
     if not sender and type_ == "system":
-        # A new user id with no number: the notice names the citizen by their previous one.
-        sender = str((raw.get("system") or {}).get("previous_user_id") or "")
+        # Older notices name the old number `customer`; a new user id with no number names
+        # the citizen by their previous one.
+        system = raw.get("system") or {}
+        customer = str(system.get("customer") or "")
+        sender = e164(customer) if customer else str(system.get("previous_user_id") or "")
     if not sender:
         raise WebhookFormatError(f"message {raw.get('id')!r} has no sender")
     content = content_of(type_, raw)
