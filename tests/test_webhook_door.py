@@ -357,3 +357,28 @@ def test_a_media_download_that_redirects_is_not_followed_with_the_token(
 
     assert target.requests == []
     assert InboundMessage.objects.get().extra["media_error_code"] == "host_not_allowed"
+
+
+def test_twilio_credentials_go_to_its_api_only_and_not_through_the_redirect(db, fake_twilio):
+    from urp_portal.gateway.adapters import get_adapter
+
+    media_url = fake_twilio.add_media(
+        "MM9", "ME9", b"\xff\xd8\xff\xe0" + b"\x00" * 64, "image/jpeg"
+    )
+
+    content, _mime, _name = get_adapter().fetch_media(media_url)
+
+    first, second = fake_twilio.requests[:2]
+    assert first.headers["Authorization"].startswith("Basic ")
+    assert second.status == 200 and "Authorization" not in second.headers
+    assert content.startswith(b"\xff\xd8")
+
+
+def test_a_twilio_media_url_on_another_host_is_refused_before_any_request(db, fake_twilio):
+    from urp_portal.gateway.adapters import get_adapter
+    from urp_portal.gateway.adapters.base import MediaHostRefused
+
+    with pytest.raises(MediaHostRefused):
+        get_adapter().fetch_media("https://evil.example/2010-04-01/Accounts/AC1/Media/ME1")
+
+    assert fake_twilio.requests == []
