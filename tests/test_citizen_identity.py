@@ -25,7 +25,7 @@ from tests.fixtures.webhooks import cloud_api_fixture
 from tickets.models import Message, Ticket
 from urp_portal.accounts.roles import Role
 from urp_portal.audit.models import AuditEvent
-from urp_portal.gateway.models import InboundMessage, OutboundMessage
+from urp_portal.gateway.models import InboundMessage, OutboundMessage, WebhookEvent
 
 # A Tuesday morning: no quiet hours, no out-of-hours answers.
 MORNING = dt.datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo("Europe/Rome"))
@@ -125,6 +125,8 @@ def test_a_citizen_known_only_by_bsuid_subscribes_receives_a_broadcast_leaves_an
     assert (subscriber.number, subscriber.wa_user_id, subscriber.wa_username) == (None, "", "")
     assert not InboundMessage.objects.filter(sender=BSUID).exists()
     assert not InboundMessage.objects.filter(sender_user_id=BSUID).exists()
+    assert not [e.pk for e in WebhookEvent.objects.all() if BSUID.encode() in bytes(e.body)]
+    assert not OutboundMessage.objects.filter(to=BSUID).exclude(purpose="unsubscribed").exists()
     kinds = list(ConsentRecord.objects.values_list("kind", flat=True))
     assert kinds[-2:] == [ConsentKind.BROADCAST_OPT_OUT, ConsentKind.ERASURE]
 
