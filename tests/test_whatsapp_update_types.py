@@ -153,6 +153,26 @@ def test_an_edit_shows_the_new_text_marked_and_keeps_the_original(whatsapp, citi
     assert Ticket.objects.count() == 1
 
 
+def test_an_edit_that_adds_an_insult_is_flagged_on_its_bubble(whatsapp, citizen, console):
+    from moderation.models import ScreeningFlag
+
+    citizen.says("Il mio vicino parcheggia sul marciapiede")
+    original = citizen.last_wamid
+    assert Message.objects.get(inbound__provider_id=original).moderation_note == ""
+    edit = json.loads(fixture("edit.json", **{"wamid.ORIGINAL": original}))
+    edit["entry"][0]["changes"][0]["value"]["messages"][0]["edit"]["message"]["text"] = {
+        "body": "Il mio vicino è un delinquente"
+    }
+
+    whatsapp.post(json.dumps(edit).encode())
+
+    bubble = Message.objects.get(inbound__provider_id=original)
+    assert bubble.text == "Il mio vicino è un delinquente"
+    assert bubble.moderation_note
+    assert ScreeningFlag.objects.filter(inbound__kind="edit").exists()
+    assert "segnalato" in chat_of(console, only_ticket())
+
+
 def test_a_deleted_message_reads_deleted_and_its_words_are_not_kept(whatsapp, citizen, console):
     citizen.says("Auguri zia Rosetta, ci vediamo domenica")
     original = citizen.last_wamid

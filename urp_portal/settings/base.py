@@ -418,6 +418,7 @@ CELERY_BEAT_SCHEDULE["moderation-blocks-lapse"] = {
 URP_INBOUND_PIPELINE = [
     "subscribers.inbound.whatsapp_notices",
     "moderation.inbound.drop_if_blocked",
+    "moderation.inbound.screen_edits",
     "tickets.inbound.whatsapp_updates",
     "subscribers.inbound.keywords",
     "subscribers.inbound.identity",
