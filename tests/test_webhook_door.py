@@ -382,3 +382,35 @@ def test_a_twilio_media_url_on_another_host_is_refused_before_any_request(db, fa
         get_adapter().fetch_media("https://evil.example/2010-04-01/Accounts/AC1/Media/ME1")
 
     assert fake_twilio.requests == []
+
+
+def test_a_twilio_body_with_a_nul_loses_no_message(client, municipality, twilio_settings):
+    from tests.fixtures.webhooks import post_signed_twilio_webhook
+
+    response = post_signed_twilio_webhook(
+        client,
+        {
+            "AccountSid": twilio_settings.TWILIO_ACCOUNT_SID,
+            "MessageSid": "SM0NUL",
+            "From": "whatsapp:+393000000111",
+            "To": "whatsapp:+390700000000",
+            "ProfileName": "Efi\x00sio",
+            "Body": "Allagamento\x00 in via Dante",
+            "NumMedia": "0",
+        },
+    )
+    webhook_event_process(event_id=WebhookEvent.objects.get().pk)
+
+    assert response.status_code == 200
+    message = InboundMessage.objects.get()
+    assert (message.text, message.profile_name) == ("Allagamento in via Dante", "Efisio")
+    assert message.extra["nul_removed"] == 2
+    assert Message.objects.get(inbound=message).text == "Allagamento in via Dante"
+
+
+def test_an_id_longer_than_its_column_is_stored_under_its_digest(whatsapp, municipality):
+    whatsapp.post(text_body("Buongiorno", wamid="wamid." + "X" * 400))
+
+    message = InboundMessage.objects.get()
+    assert message.provider_id.startswith("sha256:")
+    assert Message.objects.get(inbound=message).text == "Buongiorno"

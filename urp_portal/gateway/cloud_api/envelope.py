@@ -20,9 +20,9 @@ from collections.abc import Collection
 from typing import Any
 
 from ..adapters.base import ParsedEvent, ParsedInbound, ParsedStatus, WebhookFormatError
+from ..safe_values import TooDeep, depth_check, without_nul
 from ..states import MessageKind
 from .messages import content_of
-from .safe_values import TooDeep, depth_check, without_nul
 
 STATUS_NAMES = {"sent", "delivered", "read", "failed"}
 

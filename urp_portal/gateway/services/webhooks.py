@@ -29,6 +29,7 @@ from ..adapters.base import ParsedEvent, ParsedInbound, WebhookFormatError
 from ..media import inbound_media_download_later
 from ..models import InboundMessage, OutboundMessage, WebhookEvent
 from ..pipeline import inbound_message_run_pipeline
+from ..safe_values import inbound_made_safe
 from ..states import InboundState
 from .group_commit import GroupCommit
 from .statuses import outbound_message_apply_pending, outbound_message_apply_status
@@ -208,6 +209,7 @@ def webhook_event_store(
 
 
 def _store_inbound(event: WebhookEvent, parsed: list[ParsedInbound]) -> list[int]:
+    parsed = [inbound_made_safe(m) for m in parsed]
     # Insert-or-ignore on the unique provider id: a message delivered in two events is one row.
     InboundMessage.objects.bulk_create(
         [
