@@ -148,12 +148,12 @@ def test_a_parser_bug_still_stores_the_body_and_the_failure_shows_and_can_be_ret
     client, fake_graph, municipality, monkeypatch, admin_client, django_capture_on_commit_callbacks
 ):
     from urp_portal.gateway import tasks
-    from urp_portal.gateway.adapters import meta
+    from urp_portal.gateway.adapters.meta import adapter as meta_adapter
 
     def broken(*args, **kwargs):
         raise ZeroDivisionError("a bug of ours")
 
-    monkeypatch.setattr(meta, "parse_cloud_api_body", broken)
+    monkeypatch.setattr(meta_adapter, "parse_cloud_api_body", broken)
     response = post_signed_webhook(client, text_body("La mia pratica?"))
     assert response.status_code == 200
     event = WebhookEvent.objects.get()
