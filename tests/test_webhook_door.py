@@ -414,3 +414,27 @@ def test_an_id_longer_than_its_column_is_stored_under_its_digest(whatsapp, munic
     message = InboundMessage.objects.get()
     assert message.provider_id.startswith("sha256:")
     assert Message.objects.get(inbound=message).text == "Buongiorno"
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_nul_text_is_processed_by_a_real_worker(
+    municipality, fake_graph, celery_worker_process, client
+):
+    from tests.fixtures.celery_worker import wait_until
+
+    worker = celery_worker_process.start(
+        graph=fake_graph, pipeline=["tests.fixtures.pipeline_steps.auto_reply"]
+    )
+
+    response = post_signed_webhook(client, text_body("Orari\u0000 anagrafe?", wamid="wamid.NULW"))
+    reply = wait_until(
+        lambda: OutboundMessage.objects.filter(state="sent").first(),
+        timeout=60,
+        message=lambda: f"no reply: {list(WebhookEvent.objects.values())}\n{worker.log()}",
+    )
+
+    assert response.status_code == 200
+    message = InboundMessage.objects.get()
+    assert (message.state, message.text) == ("processed", "Orari anagrafe?")
+    assert reply.text == "Ricevuto: Orari anagrafe?"
