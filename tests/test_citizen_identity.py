@@ -237,3 +237,33 @@ def test_a_marketing_resume_is_recorded_and_marketing_reaches_the_citizen_again(
         .values_list("kind", flat=True)
     ) == [ConsentKind.MARKETING_STOP, ConsentKind.MARKETING_RESUME]
     assert fanout.broadcast_recipients(marketing=True).filter(pk=subscriber.pk).exists()
+
+
+@time_machine.travel(MORNING, tick=False)
+def test_the_operator_sees_a_bsuid_citizens_username_and_answers_them_by_recipient(
+    whatsapp, municipality
+):
+    from django.test import Client
+    from django.urls import reverse
+
+    from tickets import services as ticket_services
+    from tickets.tests.factories import operator
+
+    whatsapp.post(bsuid_message("La strada è allagata"))
+    ticket = Ticket.objects.get()
+    user = operator()
+    browser = Client()
+    browser.force_login(user)
+
+    page = browser.get(reverse("admin:tickets_ticket_conversation", args=[ticket.pk]))
+    whatsapp.deliver(
+        lambda: ticket_services.ticket_reply(
+            ticket=ticket, text="Mandiamo una squadra.", author=user
+        )
+    )
+
+    assert "@bonaria.cagliari" in page.content.decode()
+    [reply] = [
+        p for p in sent_to_bsuid(whatsapp.graph) if p["text"]["body"] == "Mandiamo una squadra."
+    ]
+    assert "to" not in reply
