@@ -58,9 +58,12 @@ URP_INBOUND_PIPELINE = [
     "moderation.inbound.screen_edits",
     "tickets.inbound.whatsapp_updates",
     "subscribers.inbound.keywords",
+    "subscribers.inbound.first_contact_notice",  # GDPR art. 13 to whoever writes
     "subscribers.inbound.identity",
+    "tickets.inbound.survey_answer",  # the satisfaction buttons and comment
     "tickets.inbound.accepted_here",
     "moderation.inbound.screen",
     "tickets.inbound.to_ticket",
+    "tickets.inbound.belongs_elsewhere",  # reports, access to records: redirect or suggest
     "tickets.inbound.auto_replies",
 ]
