@@ -61,7 +61,10 @@ WHATSAPP_SEND_MAX_RETRIES = env.int("WHATSAPP_SEND_MAX_RETRIES", default=12)
 # template webhooks and the replies after 24 hours reach them by this name.
 URP_TEMPLATE_CATALOGUE = "broadcasts.catalogue"
 URP_INBOUND_PIPELINE = [
+    "subscribers.inbound.whatsapp_notices",
     "moderation.inbound.drop_if_blocked",
+    "moderation.inbound.screen_edits",
+    "tickets.inbound.whatsapp_updates",
     "subscribers.inbound.keywords",
     "subscribers.inbound.first_contact_notice",  # GDPR art. 13 to whoever writes
     "subscribers.inbound.identity",

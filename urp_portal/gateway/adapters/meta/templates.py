@@ -20,13 +20,7 @@ from typing import Any
 import requests
 from django.conf import settings
 
-from ..base import ParsedTemplateUpdate, PermanentSendError, TransientSendError
-
-TEMPLATE_FIELDS = {
-    "message_template_status_update": "status",
-    "template_category_update": "category",
-    "message_template_quality_update": "quality",
-}
+from ..base import PermanentSendError, TransientSendError
 
 # Meta's messaging limits (unique users outside their window per rolling 24 h) by the names the
 # Graph API gives them; None: unlimited.
@@ -88,38 +82,6 @@ def template_components(definition: TemplateDefinition) -> list[dict[str, Any]]:
             }
         )
     return components
-
-
-def parse_template_change(field_name: str, value: dict[str, Any]) -> ParsedTemplateUpdate | None:
-    """A template webhook's change, or None when it changes nothing we follow (an impending
-    category change is a warning: the route changes only with the completed one)."""
-    kind = TEMPLATE_FIELDS[field_name]
-    common = {
-        "provider_id": str(value.get("message_template_id") or ""),
-        "name": str(value.get("message_template_name") or ""),
-        "language": str(value.get("message_template_language") or ""),
-    }
-    if kind == "status":
-        reason = str(value.get("reason") or "")
-        return ParsedTemplateUpdate(
-            kind=kind,
-            status=str(value.get("event") or "").upper(),
-            reason="" if reason.upper() == "NONE" else reason,
-            category=str(value.get("message_template_category") or "").upper(),
-            **common,
-        )
-    if kind == "category":
-        if "previous_category" not in value:
-            return None
-        return ParsedTemplateUpdate(
-            kind=kind,
-            category=str(value.get("new_category") or "").upper(),
-            previous_category=str(value.get("previous_category") or "").upper(),
-            **common,
-        )
-    return ParsedTemplateUpdate(
-        kind=kind, quality=str(value.get("new_quality_score") or "").upper(), **common
-    )
 
 
 class MetaTemplates:
