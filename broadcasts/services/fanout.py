@@ -20,6 +20,7 @@ from django.utils import timezone
 from subscribers.models import Subscriber
 from subscribers.states import SubscriberStatus
 from urp_portal.gateway.models import OutboundMessage
+from urp_portal.gateway.services import outbound_messages_cancel
 from urp_portal.gateway.states import OutboundState
 
 from ..models import Campaign, Delivery
@@ -249,9 +250,7 @@ def campaign_send_next_batch(*, campaign_id: int, batch_size: int | None = None)
             Delivery.objects.filter(pk__in=[d.pk for d in stop]).update(
                 state=DeliveryState.CANCELLED
             )
-            OutboundMessage.objects.filter(
-                pk__in=[d.message_id for d in stop], state=OutboundState.QUEUED
-            ).update(state=OutboundState.CANCELLED)
+            outbound_messages_cancel(message_ids=[d.message_id for d in stop])
         if go:
             Delivery.objects.filter(pk__in=[d.pk for d in go]).update(
                 state=DeliveryState.HANDED_OFF, handed_off_at=now
@@ -308,9 +307,7 @@ def deliveries_cancel_pending(*, campaign_id: int | None = None, subscriber_id: 
         message__state=OutboundState.QUEUED,
     )
     message_ids = list(pending.values_list("message_id", flat=True))
-    cancelled = OutboundMessage.objects.filter(
-        pk__in=message_ids, state=OutboundState.QUEUED
-    ).update(state=OutboundState.CANCELLED)
+    cancelled = outbound_messages_cancel(message_ids=message_ids)
     deliveries.filter(state=DeliveryState.QUEUED).update(state=DeliveryState.CANCELLED)
     return cancelled
 

@@ -10,6 +10,7 @@ from .erasure import (
 )
 from .export import subscriber_export
 from .first_contact import IdentityAdvance, subscriber_identity_advance
+from .status import subscriber_status_change
 from .subscription import (
     consent_record_create,
     privacy_notice_in_force,
@@ -31,6 +32,7 @@ __all__ = [
     "subscriber_export",
     "subscriber_for_context",
     "subscriber_identity_advance",
+    "subscriber_status_change",
     "subscriber_subscribe",
     "subscriber_touch_from_inbound",
     "subscriber_unsubscribe",
