@@ -14,16 +14,15 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.utils import timezone
 
-from subscribers.models import Subscriber
-from subscribers.states import SubscriberStatus
 from urp_portal.gateway.models import OutboundMessage
 from urp_portal.gateway.services import outbound_messages_cancel
 from urp_portal.gateway.states import OutboundState
 
 from ..models import Campaign, Delivery
+from ..selectors import campaign_recipients
 from ..states import CampaignState, DeliveryState
 from .transitions import campaign_transition
 
@@ -42,16 +41,6 @@ _SENDING_STALE = dt.timedelta(minutes=5)
 # sent by the sweep, past the batches' pacing, in-flight limit and per-recipient re-check.
 # Cleared at the hand-off. (Not datetime.max: shown in Europe/Rome it would overflow.)
 HELD_UNTIL_HANDED_OFF = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
-
-
-def broadcast_recipients() -> QuerySet[Subscriber]:
-    """Who receives a broadcast: on the list, not blocked, with a number. Read at the start
-    (to plan) and again at each batch (someone may have written "Cancellami" meanwhile)."""
-    return Subscriber.objects.filter(status=SubscriberStatus.SUBSCRIBED, number__isnull=False)
-
-
-def _is_recipient(subscriber: Subscriber) -> bool:
-    return subscriber.status == SubscriberStatus.SUBSCRIBED and subscriber.number is not None
 
 
 # --- planning -------------------------------------------------------------------------------------
@@ -103,7 +92,10 @@ def _plan_with_insert_select(campaign: Campaign, prototype: OutboundMessage) -> 
         outbox_values.append("%s")
         params.append(field.get_db_prep_save(value, connection))
     recipients_sql, recipients_params = (
-        broadcast_recipients().order_by().values("id", "number").query.sql_with_params()
+        campaign_recipients(campaign=campaign)
+        .order_by()
+        .values("id", "number")
+        .query.sql_with_params()
     )
     now = timezone.now()
     outbox_table = connection.ops.quote_name(OutboundMessage._meta.db_table)
@@ -140,7 +132,7 @@ def _plan_with_bulk_create(campaign: Campaign, prototype: OutboundMessage) -> in
     total, last_id = 0, 0
     while True:
         rows: list[tuple[int, str | None]] = list(
-            broadcast_recipients()
+            campaign_recipients(campaign=campaign)
             .filter(pk__gt=last_id)
             .order_by("pk")
             .values_list("pk", "number")[:chunk]
@@ -240,11 +232,16 @@ def campaign_send_next_batch(*, campaign_id: int, batch_size: int | None = None)
             deliveries = list(
                 Delivery.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(campaign=campaign, state=DeliveryState.QUEUED)
-                .select_related("subscriber")
                 .order_by("id")[: min(batch_size, room)]
             )
-        go = [d for d in deliveries if _is_recipient(d.subscriber)]
-        stop = [d for d in deliveries if not _is_recipient(d.subscriber)]
+        # Still a recipient now: the campaign's own definition, asked again for this batch.
+        still = set(
+            campaign_recipients(campaign=campaign)
+            .filter(pk__in=[d.subscriber_id for d in deliveries])
+            .values_list("pk", flat=True)
+        )
+        go = [d for d in deliveries if d.subscriber_id in still]
+        stop = [d for d in deliveries if d.subscriber_id not in still]
         if stop:
             # Wrote "Cancellami" (or was blocked) after the campaign started: nothing more.
             Delivery.objects.filter(pk__in=[d.pk for d in stop]).update(

@@ -14,6 +14,7 @@ from broadcasts.models import Delivery
 from broadcasts.services import fanout
 from broadcasts.states import CampaignState, DeliveryState
 from subscribers.models import Subscriber
+from subscribers.services import subscriber_status_change, subscriber_unsubscribe
 from subscribers.states import SubscriberStatus
 from urp_portal.gateway.models import OutboundMessage
 from urp_portal.gateway.states import OutboundState
@@ -228,8 +229,7 @@ def test_a_subscriber_who_leaves_after_the_hand_off_but_before_the_send_gets_not
     with django_capture_on_commit_callbacks(execute=True):
         services.campaign_send_next_batch(campaign_id=campaign.pk, batch_size=100)
 
-    subscribers[0].status = SubscriberStatus.UNSUBSCRIBED
-    subscribers[0].save(update_fields=["status"])
+    subscriber_unsubscribe(subscriber=subscribers[0], municipality=municipality)
 
     message = Delivery.objects.get(campaign=campaign, subscriber=subscribers[0]).message
     assert message.pk in handed
@@ -366,3 +366,26 @@ def test_one_failed_send_does_not_stop_the_others(
 
     assert outcome.handed_off == 10
     assert OutboundMessage.objects.filter(state=OutboundState.SENT).count() == 9
+
+
+def test_a_subscriber_blocked_after_the_hand_off_but_before_the_send_gets_nothing(
+    municipality, communications, django_capture_on_commit_callbacks, monkeypatch
+):
+    handed: list[int] = []
+    monkeypatch.setattr(fanout, "hand_to_gateway", handed.extend)
+    monkeypatch.setattr(fanout, "enqueue_send_batch", lambda pk, **kwargs: None)
+    subscribers = subscribers_bulk(5)
+    campaign = approved()
+    start(campaign, by=communications)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.campaign_send_next_batch(campaign_id=campaign.pk, batch_size=100)
+
+    # A block leaves the list through the subscribers' status door, which says so.
+    subscriber_status_change(subscriber=subscribers[0], status=SubscriberStatus.BLOCKED, actor=None)
+
+    message = Delivery.objects.get(campaign=campaign, subscriber=subscribers[0]).message
+    assert message.pk in handed
+    assert message.state == OutboundState.CANCELLED
+    assert Delivery.objects.get(campaign=campaign, subscriber=subscribers[1]).message.state == (
+        OutboundState.QUEUED
+    )

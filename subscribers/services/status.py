@@ -12,7 +12,8 @@ from urp_portal.audit.services import audit_record
 from urp_portal.audit.states import AuditAction
 
 from ..models import Subscriber
-from ..states import subscriber_transition_check
+from ..signals import subscriber_unsubscribed
+from ..states import SubscriberStatus, subscriber_transition_check
 
 
 @transaction.atomic
@@ -26,7 +27,8 @@ def subscriber_status_change(
 ) -> Subscriber:
     """Move the citizen to `status` along SUBSCRIBER_TRANSITIONS (SubscriberTransitionError
     otherwise), saving `fields` too (changes the caller made on the same instance, such as the
-    erasure's blanked data), and record who did it, from what, to what and why.
+    erasure's blanked data), and record who did it, from what, to what and why. Leaving the
+    broadcast list this way (a block, an erasure) is announced like an unsubscribe.
 
     The status is read again under the row's lock, so a change made meanwhile by another
     transaction is checked, not overwritten; the caller's own event row (the moderation action,
@@ -45,4 +47,6 @@ def subscriber_status_change(
         target=subscriber,
         details={"from": current, "to": status, **({"reason": reason} if reason else {})},
     )
+    if current == SubscriberStatus.SUBSCRIBED and status != SubscriberStatus.SUBSCRIBED:
+        subscriber_unsubscribed.send(sender=Subscriber, subscriber=subscriber)
     return subscriber
