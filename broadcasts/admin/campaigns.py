@@ -6,9 +6,9 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -19,6 +19,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from urp_portal.core.admin import user_errors, user_errors_as_validation
 from urp_portal.municipality.errors import UserError
 
 from .. import selectors, services
@@ -77,12 +78,10 @@ class CampaignForm(forms.ModelForm):
     def clean(self):
         data = super().clean() or {}
         if not self.errors and {"template", "parameters", "text"} <= data.keys():
-            try:
+            with user_errors_as_validation():
                 services.campaign_preview(
                     template=data["template"], parameters=data["parameters"], text=data["text"]
                 )
-            except UserError as error:
-                raise ValidationError(str(error.message)) from error
         return data
 
 
@@ -260,7 +259,7 @@ class CampaignAdmin(admin.ModelAdmin):
         if not self.has_change_permission(request, campaign):
             raise PermissionDenied
         by = request.user
-        try:
+        with user_errors(request) as attempt:
             if name == "approve":
                 services.campaign_approve(campaign_id=pk, by=by)
             elif name == "schedule":
@@ -279,9 +278,7 @@ class CampaignAdmin(admin.ModelAdmin):
                 services.campaign_cancel(campaign_id=pk, by=by)
             else:
                 raise PermissionDenied
-        except UserError as error:
-            self.message_user(request, error.message, messages.ERROR)
-        else:
+        if not attempt.failed:
             campaign.refresh_from_db()
             self.message_user(
                 request,

@@ -16,7 +16,8 @@ from django.utils.translation import gettext as _
 
 from urp_portal.audit.services import audit_record
 from urp_portal.audit.states import AuditAction
-from urp_portal.municipality.errors import NoActiveMunicipality, UserError
+from urp_portal.core.admin import user_errors
+from urp_portal.municipality.errors import NoActiveMunicipality
 from urp_portal.municipality.selectors import municipality_get_active
 
 from .. import services
@@ -91,7 +92,7 @@ class ConversationView:
         user = request.user
         window_open = reply_window_is_open(ticket=ticket)
         form: Any
-        try:
+        with user_errors(request) as attempt:
             if action == "reply":
                 form = ReplyForm(request.POST, window_open=window_open)
                 forms["reply"] = form
@@ -187,8 +188,7 @@ class ConversationView:
             else:
                 messages.error(request, _("Azione sconosciuta."))
                 return None
-        except UserError as error:
-            messages.error(request, str(error.message))
+        if attempt.failed:
             return None
         messages.success(request, done)
         return redirect(request.path)
