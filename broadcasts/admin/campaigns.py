@@ -25,7 +25,7 @@ from urp_portal.municipality.errors import UserError
 from .. import selectors, services
 from ..models import Campaign, CampaignEvent, MessageTemplate
 from ..preview import whatsapp_to_html
-from ..states import CAMPAIGN_LOCKED_STATES, CampaignState, TemplateApproval
+from ..states import CAMPAIGN_LOCKED_STATES, CampaignState, TemplateApproval, campaign_verbs
 from .message_templates import PREVIEW_CSS, PREVIEW_JS
 from .reports import _chart, _csv_lines
 
@@ -99,12 +99,13 @@ class CampaignEventInline(admin.TabularInline):
         return False
 
 
-# Buttons of the change page: name -> (label, the service it calls).
+# Labels of the change page's buttons, in the order shown; which ones a campaign gets is read off
+# the transition table (states.campaign_verbs).
 CAMPAIGN_ACTIONS = {
     "approve": _("Approva"),
     "schedule": _("Programma"),
-    "unschedule": _("Togli dalla programmazione"),
     "send": _("Invia ora"),
+    "unschedule": _("Togli dalla programmazione"),
     "pause": _("Metti in pausa"),
     "resume": _("Riprendi"),
     "cancel": _("Annulla la campagna"),
@@ -218,20 +219,8 @@ class CampaignAdmin(admin.ModelAdmin):
     def _available_actions(self, request, campaign: Campaign) -> list[tuple[str, str]]:
         if not self.has_change_permission(request, campaign):
             return []
-        state = campaign.state
-        names: list[str] = []
-        if state == CampaignState.DRAFT:
-            names.append("approve")
-        if state in (CampaignState.APPROVED, CampaignState.SCHEDULED):
-            names += ["schedule", "send"]
-        if state == CampaignState.SCHEDULED:
-            names.append("unschedule")
-        if state == CampaignState.SENDING:
-            names.append("pause")
-        if state == CampaignState.PAUSED:
-            names.append("resume")
-        if state not in (CampaignState.SENT, CampaignState.CANCELLED):
-            names.append("cancel")
+        verbs = campaign_verbs(campaign.state)
+        names = [name for name in CAMPAIGN_ACTIONS if name in verbs]
         labels = dict(CAMPAIGN_ACTIONS)
         if campaign.is_emergency:
             labels["approve"] = _("Conferma e invia l'avviso di emergenza")

@@ -44,4 +44,3 @@ def user_errors_as_validation() -> Iterator[None]:
         yield
     except UserError as error:
         raise ValidationError(str(error.message), code=error.code) from error
-
