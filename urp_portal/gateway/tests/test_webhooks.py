@@ -405,9 +405,9 @@ def _received_event(n: int) -> WebhookEvent:
 def _dies_once(monkeypatch) -> list[object]:
     """The next INSERT fails as on a connection the database server closed; later ones run.
     Returns the DB-API connection each attempt was made on."""
-    from urp_portal.gateway.services import webhooks
+    from urp_portal.gateway.services import webhook_statements
 
-    run = webhooks._execute_returning
+    run = webhook_statements._execute_returning
     attempts: list[object] = []
 
     def execute(conn, sql, values):
@@ -417,7 +417,7 @@ def _dies_once(monkeypatch) -> list[object]:
             raise OperationalError("server closed the connection unexpectedly")
         return run(conn, sql, values)
 
-    monkeypatch.setattr(webhooks, "_execute_returning", execute)
+    monkeypatch.setattr(webhook_statements, "_execute_returning", execute)
     return attempts
 
 
