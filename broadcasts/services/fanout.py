@@ -270,7 +270,11 @@ def campaign_send_next_batch(*, campaign_id: int, batch_size: int | None = None)
         elif room > 0 and not _queued_left(campaign) and _in_flight(campaign, now) == 0:
             campaign.finished_at = now
             campaign_transition(
-                campaign, CampaignState.SENT, by=None, reason="", fields=["finished_at"]
+                campaign=campaign,
+                to=CampaignState.SENT,
+                actor=None,
+                reason="",
+                fields=["finished_at"],
             )
             return BatchOutcome(finished=True)
         else:
