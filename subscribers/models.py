@@ -195,7 +195,7 @@ class DataSubjectRequest(AppendOnlyModel):
 class OutboundScrub(models.Model):
     """An outbox row to a number already erased, still waiting to be sent (e.g. the confirmation
     of the unsubscribe that caused the erasure): its recipient and text are wiped once it is
-    sent or has failed (tasks.outbound_scrub_sent)."""
+    sent or has failed (tasks.outbound_scrub_sent_task)."""
 
     outbound_message = models.OneToOneField(
         OutboundMessage, on_delete=models.CASCADE, related_name="+"

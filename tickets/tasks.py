@@ -16,5 +16,5 @@ def forward_email_send(forward_id: int, site_url: str) -> None:
 
 
 @shared_task
-def tickets_deadline_warnings() -> None:
+def tickets_deadline_warnings_task() -> None:
     tickets_warn_deadlines()

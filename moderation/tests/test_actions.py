@@ -271,7 +271,7 @@ def test_a_lapsed_block_lets_the_next_message_through_even_before_the_periodic_r
 
 
 def test_the_periodic_task_lapses_blocks(insult, moderator):
-    from moderation.tasks import moderation_blocks_lapse
+    from moderation.tasks import moderation_blocks_lapse_task
 
     ends = OFFICE_HOURS + dt.timedelta(hours=2)
     services.subscriber_block(
@@ -279,8 +279,8 @@ def test_the_periodic_task_lapses_blocks(insult, moderator):
     )
 
     with time_machine.travel(ends, tick=False):
-        assert moderation_blocks_lapse() == 1
-        assert moderation_blocks_lapse() == 0
+        assert moderation_blocks_lapse_task() == 1
+        assert moderation_blocks_lapse_task() == 0
 
 
 # --- dismiss and the report's irreversibility -----------------------------------------------------

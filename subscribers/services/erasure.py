@@ -293,10 +293,10 @@ def subscriber_erase(
 
 
 def _enqueue_outbound_scrub() -> None:
-    from ..tasks import outbound_scrub_sent
+    from ..tasks import outbound_scrub_sent_task
 
     # Soon after the confirmation has gone; the periodic run catches anything slower.
-    outbound_scrub_sent.apply_async(countdown=60)
+    outbound_scrub_sent_task.apply_async(countdown=60)
 
 
 def outbound_scrub_sent(*, now: dt.datetime | None = None) -> int:

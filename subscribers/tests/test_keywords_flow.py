@@ -12,7 +12,7 @@ from tests.fixtures.conversation import outbox, receive, texts
 from ..models import Subscriber
 from ..signals import subscriber_unsubscribed
 from ..states import ConsentKind, SubscriberStatus
-from ..tasks import subscribers_erase_expired
+from ..tasks import subscribers_erase_expired_task
 
 CITIZEN = "+393471234567"
 
@@ -79,10 +79,10 @@ def test_retention_task_erases_leavers_only_after_the_comune_s_period(keeping_da
     subscriber = Subscriber.objects.get(number=CITIZEN)
 
     with time_machine.travel(dt.datetime(2026, 3, 31, 10, 0, tzinfo=dt.UTC), tick=False):
-        assert subscribers_erase_expired() == 0
+        assert subscribers_erase_expired_task() == 0
     with time_machine.travel(dt.datetime(2026, 4, 1, 10, 1, tzinfo=dt.UTC), tick=False):
-        assert subscribers_erase_expired() == 1
-        assert subscribers_erase_expired() == 0
+        assert subscribers_erase_expired_task() == 1
+        assert subscribers_erase_expired_task() == 0
 
     subscriber.refresh_from_db()
     assert subscriber.status == SubscriberStatus.ANONYMISED
@@ -98,7 +98,7 @@ def test_resubscribing_within_the_retention_period_keeps_the_citizen(keeping_dat
     subscriber = Subscriber.objects.get(number=CITIZEN)
     assert subscriber.status == SubscriberStatus.SUBSCRIBED
     assert subscriber.unsubscribed_at is None
-    assert subscribers_erase_expired() == 0
+    assert subscribers_erase_expired_task() == 0
 
 
 def test_san_giuliano_does_not_take_iscrivimi_as_its_keyword(comune):

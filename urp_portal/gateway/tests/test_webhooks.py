@@ -372,7 +372,7 @@ def test_the_sweep_enqueues_again_an_event_left_unprocessed_for_15_seconds(db, m
 
     from django.utils import timezone
 
-    from urp_portal.gateway.tasks import gateway_sweep
+    from urp_portal.gateway.tasks import gateway_sweep_task
     from urp_portal.gateway.tasks import webhook_event_process as process_task
 
     enqueued: list[int] = []
@@ -385,7 +385,7 @@ def test_the_sweep_enqueues_again_an_event_left_unprocessed_for_15_seconds(db, m
         received_at=timezone.now() - dt.timedelta(seconds=16)
     )
 
-    gateway_sweep()
+    gateway_sweep_task()
 
     assert enqueued == [stale.pk]
 
