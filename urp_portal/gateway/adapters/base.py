@@ -38,6 +38,8 @@ class Outgoing:
     media_url: str = ""
     # A stored file (`name`, `url`, `open()`), or None when there is none.
     media_file: Any = None
+    # Reply buttons of an interactive message: [{"id": ..., "title": ...}], at most three.
+    buttons: Any = ()
 
     @classmethod
     def of(cls, message: OutboundMessage) -> Outgoing:
@@ -49,6 +51,7 @@ class Outgoing:
             template_parameters=message.template_parameters,
             media_url=message.media_url,
             media_file=message.media_file or None,
+            buttons=message.buttons,
         )
 
 
