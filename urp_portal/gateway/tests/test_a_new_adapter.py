@@ -2,16 +2,15 @@
 named in the records of processing without touching any other file (the promise of
 urp_portal/gateway/adapters/__init__.py)."""
 
-import io
 import textwrap
 
 import pytest
 from django.core.cache import cache
-from django.core.management import call_command
 from django.urls import reverse
 
 from broadcasts.states import TemplateApproval
 from broadcasts.tests.factories import MessageTemplateFactory
+from tests.fixtures.check_config import run
 from tests.fixtures.fake_graph import GRAPH_VERSION
 from tickets.tests.factories import MunicipalServiceFactory
 from urp_portal.accounts.roles import Role
@@ -73,26 +72,12 @@ def dummy_gateway(settings, tmp_path, monkeypatch, fake_graph):
 
 
 @pytest.fixture
-def production(dummy_gateway, municipality):
-    dummy_gateway.DEBUG = False
-    dummy_gateway.ALLOWED_HOSTS = ["urp.comune.example.it"]
-    dummy_gateway.SECURE_SSL_REDIRECT = True
-    dummy_gateway.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    dummy_gateway.EMAIL_HOST = "smtp.comune.example.it"
-    dummy_gateway.DEFAULT_FROM_EMAIL = "urp@comune.cagliari.it"
-    dummy_gateway.URP_PSEUDONYM_KEY = "a-real-key"
+def production(production_like, dummy_gateway, municipality):
+    """check_config's deployment as it should be, with the dummy gateway instead of meta."""
+    production_like.WHATSAPP_GATEWAY = "dummy"
     MessageTemplateFactory(approval_status=TemplateApproval.APPROVED)
     MunicipalServiceFactory(name="Anagrafe")
-    return dummy_gateway
-
-
-def check_config() -> tuple[int, str]:
-    out = io.StringIO()
-    try:
-        call_command("check_config", stdout=out)
-    except SystemExit as exc:
-        return int(exc.code or 0), out.getvalue()
-    return 0, out.getvalue()
+    return production_like
 
 
 def test_a_fourth_adapter_module_is_found_beside_the_others(dummy_gateway):
@@ -101,7 +86,7 @@ def test_a_fourth_adapter_module_is_found_beside_the_others(dummy_gateway):
 
 
 def test_check_config_passes_with_the_new_gateway_and_its_own_variables(production):
-    code, out = check_config()
+    code, out = run()
 
     assert code == 0, out
     assert "Gateway dummy: variabili presenti." in out
@@ -110,7 +95,7 @@ def test_check_config_passes_with_the_new_gateway_and_its_own_variables(producti
 def test_check_config_names_the_variable_the_new_gateway_declares(production):
     production.DUMMY_GATEWAY_TOKEN = ""
 
-    code, out = check_config()
+    code, out = run()
 
     assert code == 1
     assert "Manca la variabile DUMMY_GATEWAY_TOKEN (richiesta dal gateway dummy)." in out
