@@ -19,7 +19,7 @@ from urp_portal.gateway.states import OutboundState
 from urp_portal.municipality.calendar import ROME
 
 from .models import Campaign, Delivery, MessageTemplate
-from .states import Audience, CampaignState
+from .states import Audience, CampaignState, TemplateCategory
 
 # The share of recipients whose arrival time the report gives.
 MILESTONES = (50, 90, 100)
@@ -35,14 +35,31 @@ _AUDIENCES: dict[str, Q] = {
 }
 
 
-def audience_recipients(*, audience: str) -> QuerySet[Subscriber]:
-    """Who receives a campaign addressed to `audience`, now."""
-    return Subscriber.objects.filter(_AUDIENCES[audience])
+def audience_recipients(*, audience: str, marketing: bool = False) -> QuerySet[Subscriber]:
+    """Who receives a campaign addressed to `audience`, now; for a marketing one, not who
+    stopped marketing messages in WhatsApp."""
+    recipients = Subscriber.objects.filter(_AUDIENCES[audience])
+    if marketing:
+        recipients = recipients.filter(marketing_stopped_at__isnull=True)
+    return recipients
+
+
+def campaign_is_marketing(campaign: Campaign) -> bool:
+    """A campaign on a marketing template (its `category`, Meta's): WhatsApp's own "stop
+    marketing messages" control applies to it. Emergency alerts are utility, always sent."""
+    template = campaign.template
+    return (
+        not campaign.is_emergency
+        and template is not None
+        and template.category == TemplateCategory.MARKETING
+    )
 
 
 def campaign_recipients(*, campaign: Campaign) -> QuerySet[Subscriber]:
-    """Who receives this campaign, now (its `audience`)."""
-    return audience_recipients(audience=campaign.audience)
+    """Who receives this campaign, now (its `audience`, and its template's category)."""
+    return audience_recipients(
+        audience=campaign.audience, marketing=campaign_is_marketing(campaign)
+    )
 
 
 def message_template_get(*, ref: int | str) -> MessageTemplate | None:
