@@ -51,6 +51,9 @@ def adapter_names() -> list[str]:
     names = [
         module.name
         for module in pkgutil.iter_modules(__path__)
-        if _NAME.match(module.name) and module.name != "base"
+        if _NAME.match(module.name)
+        and module.name != "base"
+        # A module the adapters share (media_download) defines no Adapter.
+        and hasattr(import_module(f"{__name__}.{module.name}"), "Adapter")
     ]
     return sorted(names, key=lambda name: (_adapter(name).for_testing_only, name))
