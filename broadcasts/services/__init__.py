@@ -13,7 +13,6 @@ from .campaigns import (
     campaign_unschedule,
 )
 from .fanout import (
-    broadcast_recipients,
     campaign_plan_deliveries,
     campaign_send_next_batch,
     campaigns_resume_stuck,
@@ -32,7 +31,6 @@ from .transitions import campaign_transition
 
 __all__ = [
     "alert_send",
-    "broadcast_recipients",
     "broadcast_slots_warn_empty",
     "campaign_approve",
     "campaign_cancel",
