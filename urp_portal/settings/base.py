@@ -251,6 +251,8 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
+# The API's description (/api/v1/schema/, docs/, redoc/) for anyone, not only staff and tokens.
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=False)
 SPECTACULAR_SETTINGS = {
     "TITLE": "URP Portal API",
     "DESCRIPTION": (
@@ -261,6 +263,8 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its pages: staff signed in or a token, unless API_DOCS_PUBLIC opens them.
+    "SERVE_PERMISSIONS": ["urp_portal.api.schema.SchemaReader"],
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "PREPROCESSING_HOOKS": ["urp_portal.api.schema.only_api_v1_endpoints"],
     "COMPONENT_SPLIT_REQUEST": True,
@@ -375,13 +379,16 @@ TWILIO_API_URL = env.str("TWILIO_API_URL", default="https://api.twilio.com")
 # For the demo, the tests and operators' training; never enabled with DEBUG off (production.py
 # forces it off and a system check refuses it).
 SIMULATOR_ENABLED = DEBUG and env.bool("SIMULATOR_ENABLED", default=WHATSAPP_GATEWAY == "simulator")
+# The demo's web server port (`DEMO_PORT=8765 make demo`): every simulator URL below follows it,
+# so the phone's texts and the bearer token never go to another program on port 8000.
+DEMO_PORT = env.int("DEMO_PORT", default=8000)
 # Where the simulator adapter sends (the fake Graph API mounted under /simulator/).
 SIMULATOR_GRAPH_URL = env.str(
-    "SIMULATOR_GRAPH_URL", default="http://127.0.0.1:8000/simulator/graph/v23.0"
+    "SIMULATOR_GRAPH_URL", default=f"http://127.0.0.1:{DEMO_PORT}/simulator/graph/v23.0"
 )
 # The product's own Meta webhook, where the citizen's phone posts and statuses come back.
 SIMULATOR_WEBHOOK_URL = env.str(
-    "SIMULATOR_WEBHOOK_URL", default="http://127.0.0.1:8000/webhooks/whatsapp/meta/"
+    "SIMULATOR_WEBHOOK_URL", default=f"http://127.0.0.1:{DEMO_PORT}/webhooks/whatsapp/meta/"
 )
 # Seconds between the status webhooks of one sent message (sent, delivered, read).
 SIMULATOR_STATUS_DELAY_SECONDS = env.float("SIMULATOR_STATUS_DELAY_SECONDS", default=1.0)
