@@ -305,3 +305,60 @@ def test_quiet_hours_hold_a_normal_campaign_but_not_an_emergency_alert(
     assert broadcast_sends(fake_graph, "notizie_comune") == []
     assert set(alerted) == set(listed)
     assert max(alerted.values()) == 1
+
+
+def test_a_broadcast_claimed_before_cancellami_does_not_leave_after_it(
+    comune, fake_graph, celery_worker_process, client, settings
+):
+    """Issue 21, point 2: the worker has claimed the citizen's broadcast message and waits for
+    a rate token when "Cancellami" arrives; the message must not leave once the wait ends."""
+    from urp_portal.gateway import ratelimit
+
+    listed = subscribe(3)
+    campaign = approved_campaign()
+    settings.WHATSAPP_RATE_PER_SECOND = 1
+    worker = celery_worker_process.start(
+        graph=fake_graph,
+        env={"WHATSAPP_RATE_PER_SECOND": "1", "WHATSAPP_RECIPIENT_INTERVAL_SECONDS": "0"},
+    )
+    # The shared limiter's next slot is 12 s away: the first broadcast message is claimed
+    # (`sending`) and then waits that long for its token, as behind a busy gateway.
+    ratelimit.reserve(ratelimit.GLOBAL_KEY, 12.0)
+
+    services.campaign_start(campaign_id=campaign.pk)
+    claimed = wait_until(
+        lambda: OutboundMessage.objects.filter(purpose="broadcast", state="sending").first(),
+        timeout=30,
+        message=lambda: f"no broadcast message was claimed\n{worker.log()}",
+    )
+    leaver = claimed.to
+    post_signed_webhook(
+        client,
+        meta_text_body(
+            wamid="wamid.leave-claimed",
+            sender=leaver,
+            text="Cancellami",
+            timestamp=int(time.time()),
+        ),
+    )
+    wait_until(
+        lambda: not Subscriber.objects.filter(number=leaver, status="subscribed").exists(),
+        timeout=30,
+        message=lambda: f"the unsubscribe was not processed\n{worker.log()}",
+    )
+    assert OutboundMessage.objects.get(pk=claimed.pk).state == "sending", "the wait was over"
+    wait_sent(campaign, worker, timeout=120)
+    wait_until(
+        lambda: [r for r in fake_graph.sent_messages() if r.to == leaver],
+        timeout=60,
+        message=lambda: f"no confirmation\n{worker.log()}",
+    )
+
+    to_leaver = [r for r in fake_graph.sent_messages() if r.to == leaver]
+    times = collections.Counter(r.to for r in broadcast_sends(fake_graph, "notizie_comune"))
+    assert [r.json["type"] for r in to_leaver] == ["text"], "the broadcast reached the leaver"
+    assert set(times) == set(listed) - {leaver}
+    assert max(times.values()) == 1
+    cancelled = OutboundMessage.objects.get(pk=claimed.pk)
+    assert cancelled.state == "cancelled"
+    assert "lasciato la lista" in cancelled.error_message

@@ -432,6 +432,12 @@ URP_INBOUND_PIPELINE = [
     "tickets.inbound.auto_replies",
 ]
 
+# Asked right before each provider call, after every wait (urp_portal/gateway/services/
+# send_checks.py): a reason stops the message. A broadcast to who wrote "Cancellami" meanwhile.
+URP_OUTBOUND_SEND_CHECKS = [
+    "broadcasts.outbound.recipient_still_listed",
+]
+
 # --- Logging, request ids, Sentry (urp_portal/observability) ------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 # "plain" lines for a terminal, "json" (one object per line) for a log collector. Production

@@ -31,6 +31,7 @@ from ..adapters.base import (
 from ..models import OutboundMessage, PendingStatus
 from ..selectors import inbound_last_sent_at
 from ..states import OutboundState
+from .send_checks import outbound_message_cancel_claimed, outbound_message_veto
 from .statuses import outbound_message_apply_pending
 
 logger = logging.getLogger(__name__)
@@ -197,6 +198,11 @@ def _send_claimed(message: OutboundMessage, *, last_attempt: bool) -> str:
     """Call the provider for a claimed message and record the outcome: its provider id when it
     left, "" when it failed for good or went to review. A transient error puts the row back in
     the queue (or fails it on the last attempt) and is raised again."""
+    # The last moment: after every wait, right before the call (send_checks.py says why).
+    reason = outbound_message_veto(message)
+    if reason:
+        outbound_message_cancel_claimed(message_id=message.pk, reason=reason)
+        return ""
     try:
         provider_id = get_adapter().send(message)
     except TransientSendError as error:
