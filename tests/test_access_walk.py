@@ -191,6 +191,7 @@ EXPECTED: dict[str, dict[str, int]] = {
     "api:campaign-resume": _CAMPAIGN_WRITE,
     "api:campaign-cancel": _CAMPAIGN_WRITE,
     "api:alerts": _CAMPAIGN_WRITE,
+    "api:alert-confirm": _CAMPAIGN_WRITE,
     # Meta's handshake without its token: refused to everyone, signed-in or not.
     "gateway:whatsapp_webhook": dict.fromkeys(ROLES, 403),
 }

@@ -11,7 +11,6 @@ from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from urp_portal.accounts.principals import actor_account, actor_label
@@ -26,6 +25,7 @@ from ..states import (
 )
 from ..timing import describe_quiet_hours, in_quiet_hours, quiet_hours_end, slot_occurrences
 from . import fanout
+from .authors import campaign_written_by, token_of
 from .fanout import campaign_plan_deliveries, deliveries_cancel_pending
 from .templates import template_render
 from .transitions import campaign_transition as _transition
@@ -101,6 +101,7 @@ def campaign_create(
         is_emergency=is_emergency,
         audience=audience,
         created_by=actor_account(by),
+        created_by_token=token_of(by),
     )
     if image is not None:
         campaign.image = image
@@ -182,9 +183,8 @@ def campaign_approve(*, campaign_id: int, by: Any) -> Campaign:
                 "broadcasts.send_emergency_alert",
                 _("Non hai il permesso di confermare un avviso di emergenza."),
             )
-            # A system's token has no account: it is never "the same person" as the author, so
-            # the API confirms an emergency only through alerts (the permission alone).
-            if actor_account(by) is None or by.pk == campaign.created_by_id:
+            # Another person or another system (token) than the author: four eyes.
+            if campaign_written_by(campaign, by):
                 raise UserError(
                     _(
                         "Un avviso di emergenza va confermato da una persona diversa da chi "
@@ -196,6 +196,11 @@ def campaign_approve(*, campaign_id: int, by: Any) -> Campaign:
             _require(
                 by, "broadcasts.approve_campaign", _("Non hai il permesso di approvare campagne.")
             )
+            if municipality_get_active().campaign_four_eyes and campaign_written_by(campaign, by):
+                raise UserError(
+                    _("La campagna va approvata da una persona diversa da chi l'ha scritta."),
+                    code="two_person_rule",
+                )
         _require_sendable_content(campaign)
         campaign.approved_by = actor_account(by)
         campaign.approved_at = timezone.now()
@@ -209,47 +214,6 @@ def campaign_approve(*, campaign_id: int, by: Any) -> Campaign:
     if campaign.is_emergency:
         return campaign_start(campaign_id=campaign.pk, by=by, reason=_("avviso di emergenza"))
     return campaign
-
-
-def alert_send(
-    *,
-    template: MessageTemplate | None,
-    parameters: Sequence[str],
-    by: Any,
-    text: str = "",
-    title: str = "",
-) -> Campaign:
-    """An emergency alert sent at once by one person holding the emergency permission (the
-    API's door; the admin asks for a second person's confirmation instead)."""
-    _require(
-        by,
-        "broadcasts.send_emergency_alert",
-        _("Non hai il permesso di inviare avvisi di emergenza."),
-    )
-    now = timezone.now()
-    with transaction.atomic():
-        campaign = campaign_create(
-            title=title
-            or _("Avviso di emergenza del %(when)s")
-            % {"when": date_format(timezone.localtime(now), "d/m/Y H:i")},
-            by=by,
-            template=template,
-            parameters=parameters,
-            text=text,
-            is_emergency=True,
-        )
-        campaign = _locked(campaign.pk)
-        _require_sendable_content(campaign)
-        campaign.approved_by = actor_account(by)
-        campaign.approved_at = now
-        _transition(
-            campaign,
-            CampaignState.APPROVED,
-            by=by,
-            reason=_("avviso di emergenza dall'API, con il permesso di emergenza"),
-            fields=["approved_by", "approved_at"],
-        )
-        return campaign_start(campaign_id=campaign.pk, by=by, reason=_("avviso di emergenza"))
 
 
 def _next_free_slot(municipality, now: dt.datetime, *, exclude: int):

@@ -14,6 +14,9 @@ class AuditAction(models.TextChoices):
     ADMIN_DELETED = "admin_deleted", _("eliminato nel pannello")
     STATE_CHANGED = "state_changed", _("cambio di stato")
     SUBSCRIBER_ERASED = "subscriber_erased", _("dati di un cittadino cancellati")
+    # An emergency alert that went without a second person's confirmation: only the system the
+    # comune's configuration names may do that, and every time is recorded.
+    ALERT_SENT_ALONE = "alert_sent_alone", _("avviso di emergenza inviato senza seconda conferma")
     # The trail itself: its export and the retention purge are traced too.
     AUDIT_EXPORTED = "audit_exported", _("registro esportato")
     AUDIT_PURGED = "audit_purged", _("registro ripulito (conservazione)")
