@@ -175,3 +175,56 @@ def test_run_demo_refuses_a_port_that_the_simulator_would_not_follow(settings):
 
     with pytest.raises(CommandError, match="DEMO_PORT=8765"):
         call_command("run_demo", "--port", "8765", "--prepare-only")
+
+
+# --- Point 4: mail printed into logs, query strings in request lines ----------------------------
+
+
+def _settings_fail(**env: str) -> str:
+    environment = {k: v for k, v in os.environ.items() if k not in ("EMAIL_URL", "DEBUG")}
+    environment.update(DJANGO_SETTINGS_MODULE="urp_portal.settings", **env)
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+    )
+    return result.stderr if result.returncode else ""
+
+
+def test_the_console_mail_backend_refuses_to_start_with_debug_off():
+    refused = _settings_fail(DEBUG="false", EMAIL_URL="consolemail://")
+    unset = _settings_fail(DEBUG="false")
+
+    assert "EMAIL_URL must name a real mail server" in refused
+    assert "EMAIL_URL must name a real mail server" in unset
+    assert _settings_fail(DEBUG="true") == ""
+    assert _settings_fail(DEBUG="false", EMAIL_URL="smtp+tls://u:p@smtp.example.it:587") == ""
+
+
+def test_the_example_configuration_names_a_real_mail_server():
+    lines = (ROOT / ".env.example").read_text().splitlines()
+    (email_url,) = [line for line in lines if line.startswith("EMAIL_URL=")]
+
+    assert email_url.startswith("EMAIL_URL=smtp")
+
+
+def test_the_development_servers_request_lines_lose_their_query_strings():
+    import logging
+
+    from urp_portal.observability.logs import QueryStringFilter
+
+    record = logging.LogRecord(
+        "django.server",
+        logging.INFO,
+        __file__,
+        1,
+        '"%s" %s %s',
+        ("GET /api/v1/subscribers/?number=%2B393471234987 HTTP/1.1", "200", "312"),
+        None,
+    )
+
+    QueryStringFilter().filter(record)
+
+    assert record.getMessage() == '"GET /api/v1/subscribers/ HTTP/1.1" 200 312'
