@@ -429,9 +429,19 @@ CELERY_BEAT_SCHEDULE["moderation-blocks-lapse"] = {
     "schedule": 300.0,
 }
 
+# Flood control (moderation/services/flood.py): more than MAX_MESSAGES from one number within
+# WINDOW_SECONDS, or LINKS_MESSAGES messages in a row of nothing but links (0: off), block the
+# number for BLOCK_MINUTES (it lapses by itself) with one notice and a flag for the moderators.
+# Far beyond a person typing.
+URP_FLOOD_MAX_MESSAGES = env.int("URP_FLOOD_MAX_MESSAGES", default=30)
+URP_FLOOD_WINDOW_SECONDS = env.int("URP_FLOOD_WINDOW_SECONDS", default=60)
+URP_FLOOD_LINKS_MESSAGES = env.int("URP_FLOOD_LINKS_MESSAGES", default=5)
+URP_FLOOD_BLOCK_MINUTES = env.int("URP_FLOOD_BLOCK_MINUTES", default=60)
+
 # Steps of the inbound pipeline, in order, like middleware (DESIGN.md, "The inbound path").
 URP_INBOUND_PIPELINE = [
     "moderation.inbound.drop_if_blocked",
+    "moderation.inbound.flood_control",
     "subscribers.inbound.keywords",
     "subscribers.inbound.identity",
     "tickets.inbound.accepted_here",
