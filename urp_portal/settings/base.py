@@ -502,6 +502,18 @@ CELERY_BEAT_SCHEDULE["gateway-sweep"] = {
     "task": "urp_portal.gateway.tasks.gateway_sweep",
     "schedule": 60.0,
 }
+# Recovery in seconds (gateway/services/recovery.py, gateway/worker_life.py): each worker run
+# beats every HEARTBEAT seconds; a run silent for DEAD_AFTER is dead. Every live worker looks
+# for a dead run's work at its start and then every RECOVERY_INTERVAL seconds: claimed rows of
+# these purposes are sent again (an in-flight one may arrive twice; the rest go to review), and
+# a queued row still there this long after it was due lost its task and is handed again.
+URP_WORKER_HEARTBEAT_SECONDS = env.float("URP_WORKER_HEARTBEAT_SECONDS", default=3.0)
+URP_WORKER_DEAD_AFTER_SECONDS = env.float("URP_WORKER_DEAD_AFTER_SECONDS", default=15.0)
+URP_RECOVERY_INTERVAL_SECONDS = env.float("URP_RECOVERY_INTERVAL_SECONDS", default=5.0)
+URP_RESEND_IN_FLIGHT_PURPOSES = ["broadcast"]
+URP_LOST_URGENT_AFTER_SECONDS = env.float("URP_LOST_URGENT_AFTER_SECONDS", default=10.0)
+URP_LOST_SINGLE_AFTER_SECONDS = env.float("URP_LOST_SINGLE_AFTER_SECONDS", default=15.0)
+URP_LOST_BROADCAST_AFTER_SECONDS = env.float("URP_LOST_BROADCAST_AFTER_SECONDS", default=60.0)
 # acks_late + reject_on_worker_lost (above) redeliver a task whose worker died; with a long
 # task that lost its broker connection the same task would run twice at once, so it is
 # cancelled instead (the redelivered copy runs; the outbox's `sending` state stops a double send).
@@ -526,7 +538,7 @@ BROADCAST_WAIT_SECONDS = 1.0
 BROADCAST_EMERGENCY_YIELD_SECONDS = 5.0
 # A sending campaign with no batch for this long lost its worker; a message handed to the
 # gateway and still queued after this long lost its send task. Both are picked up again.
-BROADCAST_STUCK_AFTER_SECONDS = 120
+BROADCAST_STUCK_AFTER_SECONDS = 30
 BROADCAST_LOST_AFTER_SECONDS = 600
 CELERY_BEAT_SCHEDULE.update(
     {

@@ -20,7 +20,7 @@ from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import ratelimit
+from .. import ratelimit, worker_life
 from ..adapters import get_adapter
 from ..adapters.base import (
     AmbiguousSendError,
@@ -290,7 +290,8 @@ def _send_statements() -> tuple[str, str]:
 
     claim = (
         f"UPDATE {table} SET {column('state')} = %s, {column('sending_started_at')} = %s, "  # noqa: S608
-        f"{column('attempts')} = {column('attempts')} + 1, {column('not_before')} = NULL "
+        f"{column('attempts')} = {column('attempts')} + 1, {column('not_before')} = NULL, "
+        f"{column('held_by')} = %s "
         f"WHERE {column('id')} = %s AND {column('state')} = %s"
     )
     record = (
@@ -313,6 +314,8 @@ def _claim(message: OutboundMessage) -> bool:
             [
                 OutboundState.SENDING,
                 connection.ops.adapt_datetimefield_value(now),
+                # Which worker run holds it, for the recovery if that run dies (recovery.py).
+                worker_life.current_run(),
                 message.pk,
                 OutboundState.QUEUED,
             ],
