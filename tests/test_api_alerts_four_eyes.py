@@ -30,7 +30,7 @@ def comune(municipality, eager_tasks):
         body="Allerta {{1}} per {{2}}.",
         approval_status=TemplateApproval.APPROVED,
     )
-    SubscriberFactory.create_batch(3)
+    SubscriberFactory.create_batch(3, subscribed=True)
     return municipality
 
 
@@ -72,7 +72,7 @@ def test_a_second_system_confirms_and_every_subscriber_gets_the_alert():
 
 def test_a_person_in_the_console_confirms_an_alert_written_by_a_system(client):
     alert_id = system("gestionale comunicazione").post(ALERTS, ALERT).json()["id"]
-    client.force_login(UserFactory(role=Role.COMMUNICATIONS, is_staff=True))
+    client.force_login(UserFactory(roles=[Role.COMMUNICATIONS], is_staff=True))
 
     response = client.post(f"{ALERTS}{alert_id}/confirm/", {}, content_type="application/json")
 

@@ -1,8 +1,8 @@
 """Every write of the broadcasts app (STYLE.md): templates, campaigns, fan-out, the scheduler."""
 
 from .alerts import alert_confirm, alert_create
+from .approval import campaign_approve
 from .campaigns import (
-    campaign_approve,
     campaign_cancel,
     campaign_create,
     campaign_edit,

@@ -23,12 +23,12 @@ from urp_portal.municipality.selectors import municipality_get_active
 
 from ..models import Campaign, MessageTemplate
 from ..states import CampaignState
+from .approval import campaign_approve
 from .authors import token_of
 from .campaigns import (
     _locked,
     _require,
     _require_sendable_content,
-    campaign_approve,
     campaign_create,
     campaign_start,
 )

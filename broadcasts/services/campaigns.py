@@ -1,4 +1,5 @@
-"""A campaign's life: compose, approve, schedule, start, pause, resume, cancel; emergency alerts.
+"""A campaign's life: compose, schedule, start, pause, resume, cancel (approval and emergency
+alerts in approval.py).
 
 Every change of state goes through `campaign_transition`, on a row locked by the caller.
 """
@@ -25,7 +26,7 @@ from ..states import (
 )
 from ..timing import describe_quiet_hours, in_quiet_hours, quiet_hours_end, slot_occurrences
 from . import fanout
-from .authors import campaign_written_by, token_of
+from .authors import token_of
 from .fanout import campaign_plan_deliveries, deliveries_cancel_pending
 from .templates import template_render
 from .transitions import campaign_transition as _transition
@@ -169,50 +170,6 @@ def campaign_edit(
             fields=[*fields, "approved_by", "approved_at"],
         )
     campaign.save(update_fields=[*fields, "updated_at"])
-    return campaign
-
-
-def campaign_approve(*, campaign_id: int, by: Any) -> Campaign:
-    """Approve a draft. An emergency alert is confirmed by a second person with the emergency
-    permission (never the one who wrote it) and then goes out at once."""
-    with transaction.atomic():
-        campaign = _locked(campaign_id)
-        if campaign.is_emergency:
-            _require(
-                by,
-                "broadcasts.send_emergency_alert",
-                _("Non hai il permesso di confermare un avviso di emergenza."),
-            )
-            # Another person or another system (token) than the author: four eyes.
-            if campaign_written_by(campaign, by):
-                raise UserError(
-                    _(
-                        "Un avviso di emergenza va confermato da una persona diversa da chi "
-                        "l'ha scritto."
-                    ),
-                    code="two_person_rule",
-                )
-        else:
-            _require(
-                by, "broadcasts.approve_campaign", _("Non hai il permesso di approvare campagne.")
-            )
-            if municipality_get_active().campaign_four_eyes and campaign_written_by(campaign, by):
-                raise UserError(
-                    _("La campagna va approvata da una persona diversa da chi l'ha scritta."),
-                    code="two_person_rule",
-                )
-        _require_sendable_content(campaign)
-        campaign.approved_by = actor_account(by)
-        campaign.approved_at = timezone.now()
-        _transition(
-            campaign,
-            CampaignState.APPROVED,
-            by=by,
-            reason=_("avviso di emergenza confermato") if campaign.is_emergency else "",
-            fields=["approved_by", "approved_at"],
-        )
-    if campaign.is_emergency:
-        return campaign_start(campaign_id=campaign.pk, by=by, reason=_("avviso di emergenza"))
     return campaign
 
 

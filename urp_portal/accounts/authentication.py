@@ -25,7 +25,8 @@ class UncredentialedRateThrottle(SimpleRateThrottle):
 
 def _spend_uncredentialed_budget(request) -> None:
     throttle = UncredentialedRateThrottle()
-    if not throttle.allow_request(request, None):
+    view = (getattr(request, "parser_context", None) or {}).get("view")
+    if not throttle.allow_request(request, view):
         raise exceptions.Throttled(wait=throttle.wait())
 
 
