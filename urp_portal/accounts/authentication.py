@@ -25,7 +25,8 @@ class UncredentialedRateThrottle(SimpleRateThrottle):
 
 def _spend_uncredentialed_budget(request) -> None:
     throttle = UncredentialedRateThrottle()
-    view = (getattr(request, "parser_context", None) or {}).get("view")
+    # The view is not used (the key is the address); DRF's request carries it anyway.
+    view = request.parser_context["view"]
     if not throttle.allow_request(request, view):
         raise exceptions.Throttled(wait=throttle.wait())
 
