@@ -7,9 +7,10 @@ import pytest
 
 from broadcasts.models import Campaign
 from broadcasts.states import CampaignState, TemplateApproval
-from broadcasts.tests.factories import MessageTemplateFactory, SubscriberFactory, UserFactory
+from broadcasts.tests.factories import MessageTemplateFactory
+from subscribers.tests.factories import SubscriberFactory
 from urp_portal.accounts.roles import Role
-from urp_portal.accounts.tests.factories import client_with_key, make_api_token
+from urp_portal.accounts.tests.factories import UserFactory, client_with_key, make_api_token
 from urp_portal.audit.models import AuditEvent
 from urp_portal.audit.states import AuditAction
 from urp_portal.gateway.models import OutboundMessage
