@@ -106,6 +106,8 @@ def _in_flight_of(dead: list[str], now: dt.datetime) -> Recovery:
         )
     result.to_review = len(review)
     WorkerLife.objects.filter(name__in=dead, recovered_at__isnull=True).update(recovered_at=now)
+    # The runs handled a day ago are history: the table holds the live ones and the recent dead.
+    WorkerLife.objects.filter(recovered_at__lt=now - dt.timedelta(days=1)).delete()
     return result
 
 
