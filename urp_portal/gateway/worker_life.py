@@ -72,6 +72,8 @@ def _heartbeat_loop() -> None:
     now = timezone.now()
     started = False
     last_recovery = 0.0
+    last_beat = time.monotonic()
+    hold_until = 0.0
     while not _stop.is_set():
         try:
             close_old_connections()
@@ -85,6 +87,14 @@ def _heartbeat_loop() -> None:
                     "started_at": now,
                 },
             )
+            silent_for, last_beat = time.monotonic() - last_beat, time.monotonic()
+            if started and silent_for > settings.URP_WORKER_DEAD_AFTER_SECONDS / 2:
+                # This run could not beat either (the database was away): the others' beats
+                # are as old as ours, which says nothing about them. Give them two beats.
+                hold_until = time.monotonic() + 2 * settings.URP_WORKER_HEARTBEAT_SECONDS
+            if time.monotonic() < hold_until:
+                _stop.wait(settings.URP_WORKER_HEARTBEAT_SECONDS)
+                continue
             if not started or time.monotonic() - last_recovery >= (
                 settings.URP_RECOVERY_INTERVAL_SECONDS
             ):
