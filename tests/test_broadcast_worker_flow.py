@@ -288,6 +288,8 @@ def test_quiet_hours_hold_a_normal_campaign_but_not_an_emergency_alert(
             {"template": alert_template.pk, "parameters": ["allerta rossa, scuole chiuse"]},
             format="json",
         )
+        # Four eyes: another system confirms the alert (issue 21), and it goes at once.
+        confirmed = author.post(f"/api/v1/alerts/{alert.json()['id']}/confirm/", {})
         alert_campaign = Campaign.objects.get(pk=alert.json()["id"])
         wait_sent(alert_campaign, worker)
         due = services.campaigns_due()
@@ -296,6 +298,7 @@ def test_quiet_hours_hold_a_normal_campaign_but_not_an_emergency_alert(
     alerted = collections.Counter(r.to for r in broadcast_sends(fake_graph, "allerta_meteo"))
     assert sent_now.status_code == 202, sent_now.content
     assert alert.status_code == 201, alert.content
+    assert confirmed.status_code == 202, confirmed.content
     assert held.state == CampaignState.SCHEDULED
     assert timezone.localtime(held.scheduled_at, ROME) == dt.datetime(
         2026, 11, 21, 8, 0, tzinfo=ROME

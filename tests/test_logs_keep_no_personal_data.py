@@ -159,7 +159,7 @@ def test_a_citizens_whole_story_leaves_no_number_and_no_name_in_any_log(
     assert lookup.status_code == 200 and NUMBER in lookup.text
     assert search.status_code == 200
     assert refused.status_code == 401
-    assert forwarded.status_code == 200
+    assert forwarded.status_code == 200, forwarded.text
     logs = {path.name: path.read_text(errors="replace") for path in web_logs}
     logs["worker"] = worker.log()
     logs["this process"] = caplog.text
