@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('municipality', '0001_initial'),
+        ('municipality', '0002_urp_duties'),
     ]
 
     operations = [
