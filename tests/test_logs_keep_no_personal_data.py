@@ -23,7 +23,7 @@ from subscribers.models import Subscriber
 from subscribers.states import SubscriberStatus
 from tests.fixtures.celery_worker import _database_url, wait_until
 from tests.fixtures.webhooks import META_WEBHOOK_PATH, meta_signature, meta_text_body
-from tickets.models import Ticket
+from tickets.models import MunicipalService, Ticket
 from urp_portal.accounts.roles import Role
 from urp_portal.accounts.tests.factories import make_api_token
 
@@ -116,6 +116,11 @@ def test_a_citizens_whole_story_leaves_no_number_and_no_name_in_any_log(
     municipality, fake_graph, celery_worker_process, gunicorn, caplog
 ):
     base, web_logs = gunicorn
+    # Seeded by a migration, so gone after an earlier test's flush: made here if missing.
+    MunicipalService.objects.get_or_create(
+        slug="lavori-pubblici",
+        defaults={"name": "Lavori pubblici", "email": "lavori-pubblici@comune.example.it"},
+    )
     worker = celery_worker_process.start(graph=fake_graph)
     _token, key = make_api_token(Role.ADMINISTRATOR)
     api = {"Authorization": f"Token {key}"}
