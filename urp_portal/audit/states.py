@@ -14,6 +14,7 @@ class AuditAction(models.TextChoices):
     ADMIN_DELETED = "admin_deleted", _("eliminato nel pannello")
     STATE_CHANGED = "state_changed", _("cambio di stato")
     SUBSCRIBER_ERASED = "subscriber_erased", _("dati di un cittadino cancellati")
+    SUBSCRIBER_IDENTITY_CHANGED = "identity_changed", _("nuovo numero WhatsApp di un cittadino")
     # An emergency alert that went without a second person's confirmation: only the system the
     # comune's configuration names may do that, and every time is recorded.
     ALERT_SENT_ALONE = "alert_sent_alone", _("avviso di emergenza inviato senza seconda conferma")

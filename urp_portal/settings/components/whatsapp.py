@@ -65,8 +65,11 @@ URP_FLOOD_BLOCK_MINUTES = env.int("URP_FLOOD_BLOCK_MINUTES", default=60)
 
 # Steps of the inbound pipeline, in order, like middleware (DESIGN.md, "The inbound path").
 URP_INBOUND_PIPELINE = [
+    "subscribers.inbound.whatsapp_notices",
     "moderation.inbound.drop_if_blocked",
-    "moderation.inbound.flood_control",
+    "moderation.inbound.flood_control",  # edits and reactions count too
+    "moderation.inbound.screen_edits",
+    "tickets.inbound.whatsapp_updates",
     "subscribers.inbound.keywords",
     "subscribers.inbound.first_contact_notice",  # GDPR art. 13 to whoever writes
     "subscribers.inbound.identity",
