@@ -16,7 +16,7 @@ from urp_portal.gateway import reach
 from urp_portal.gateway.models import InboundMessage
 
 from .models import Campaign, RateCard
-from .services.fanout import broadcast_recipients
+from .selectors import campaign_recipients
 
 
 @dataclass
@@ -78,8 +78,8 @@ def rate_card_in_force(*, on: dt.date) -> RateCard | None:
 
 def campaign_outlook(*, campaign: Campaign, now: dt.datetime | None = None) -> CampaignOutlook:
     now = now or timezone.now()
-    numbers = broadcast_recipients().values("number")
-    recipients = broadcast_recipients().count()
+    numbers = campaign_recipients(campaign=campaign).values("number")
+    recipients = campaign_recipients(campaign=campaign).count()
     inside = (
         InboundMessage.objects.filter(sender__in=numbers, sent_at__gt=now - reach.SERVICE_WINDOW)
         .values("sender")

@@ -2,7 +2,7 @@ from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.test import override_settings
 from django.urls import reverse
 
@@ -66,3 +66,20 @@ def test_the_demo_seeds_approved_templates_for_replies_and_broadcasts(municipali
     assert approved.count() == 3
     assert {t.category for t in approved} == {"utility", "marketing"}
     assert all(len(t.examples) == t.parameter_count for t in approved)
+
+
+def test_seed_demo_refuses_without_debug_and_creates_no_account(municipality, settings):
+    settings.DEBUG = False
+
+    with pytest.raises(CommandError, match="Solo per la demo"):
+        call_command("seed_demo", stdout=StringIO())
+
+    assert not get_user_model().objects.filter(username__in=[u.username for u in DEMO_USERS])
+
+
+def test_seed_demo_runs_with_debug(municipality, settings):
+    settings.DEBUG = True
+
+    call_command("seed_demo", stdout=StringIO())
+
+    assert get_user_model().objects.filter(username="admin").exists()

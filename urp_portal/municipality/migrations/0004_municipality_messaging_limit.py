@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('municipality', '0002_urp_duties'),
+        ('municipality', '0003_four_eyes'),
     ]
 
     operations = [

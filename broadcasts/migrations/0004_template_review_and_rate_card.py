@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('broadcasts', '0002_delivery_message_without_constraint'),
+        ('broadcasts', '0003_campaign_created_by_token'),
     ]
 
     operations = [
