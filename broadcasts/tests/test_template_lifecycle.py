@@ -244,7 +244,7 @@ def test_an_alert_with_a_marketing_template_is_refused_in_italian(fake_graph, ad
     template = MessageTemplateFactory(category=TemplateCategory.MARKETING)
 
     with pytest.raises(UserError) as error:
-        services.alert_send(template=template, parameters=["a", "b"], by=administrator)
+        services.alert_create(template=template, parameters=["a", "b"], by=administrator)
 
     assert error.value.code == "alert_needs_utility_template"
     assert "servizio" in error.value.message
