@@ -93,6 +93,9 @@ class Ticket(models.Model):
     out_of_hours_replied_for = models.DateTimeField(null=True, blank=True, editable=False)
     # The operators were warned that the deadline is near; once per ticket.
     deadline_warned_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The citizen's messages no operator has seen yet: counted up as they arrive, back to zero
+    # when someone at the URP (or the service it is forwarded to) opens the conversation.
+    unread_count = models.PositiveIntegerField(_("messaggi non letti"), default=0)
 
     class Meta:
         verbose_name = _("richiesta")
@@ -362,3 +365,24 @@ class ServiceWordCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.word} → {self.service} ({self.count})"
+
+
+class ConversationPresence(models.Model):
+    """Who has a conversation open, and who is typing in it: one row per person and ticket,
+    touched by each console's poll (tickets/live). Kept in the database, not in a web process's
+    memory, so every gunicorn process and every machine sees the same colleagues."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="presences")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    seen_at = models.DateTimeField()
+    # Set while the person's reply box changed in the last few seconds.
+    typing_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "user"], name="presence_once_per_ticket"),
+        ]
+        indexes = [models.Index(fields=["ticket", "seen_at"], name="presence_ticket_seen")]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.ticket}"
