@@ -129,6 +129,13 @@ class Ticket(models.Model):
                 condition=Q(state__in=TicketState.finished()),
                 name="ticket_finished_due",
             ),
+            # The few tickets with a citizen's message nobody has seen: the inbox's top group and
+            # the count in each console's title, read on every poll (tickets/live.py).
+            models.Index(
+                fields=["due_at", "assignee"],
+                condition=Q(unread_count__gt=0),
+                name="ticket_unread_due",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -15,6 +15,13 @@ from .conversation import (
     ticket_set_category,
 )
 from .core import TicketNotAllowed, ticket_lock, ticket_move
+from .presence import (
+    ReplyCollision,
+    conversation_presence_leave,
+    conversation_presence_touch,
+    presences_purge,
+    ticket_mark_seen,
+)
 from .deadlines import tickets_warn_deadlines
 from .erasure import tickets_erase_personal_data
 from .forwarding import (
@@ -27,6 +34,11 @@ from .forwarding import (
 from .suggestions import Suggestion, service_suggestion_learn, service_suggestions
 
 __all__ = [
+    "ReplyCollision",
+    "conversation_presence_leave",
+    "conversation_presence_touch",
+    "presences_purge",
+    "ticket_mark_seen",
     "Suggestion",
     "TicketNotAllowed",
     "canned_answer_render",
