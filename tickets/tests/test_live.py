@@ -211,3 +211,41 @@ def test_the_live_view_runs_a_fixed_number_of_queries(urp, receive, django_asser
     # update, its colleagues and the ticks' signature: however many tickets changed.
     with django_assert_max_num_queries(10):
         _live(urp, start, t=tickets[0].pk, typing=1)
+
+
+def test_the_admin_speaks_italian_grammar_and_names_the_sign_in_attempts(municipality):
+    from django.contrib.auth import get_user_model
+
+    from broadcasts.models import CampaignEvent
+    from broadcasts.states import CampaignState
+    from broadcasts.tests.factories import CampaignFactory
+
+    admin = get_user_model().objects.create_superuser("capo", password="una-password-lunga-x")
+    client = Client()
+    client.force_login(admin)
+    service = MunicipalServiceFactory(name="Tributi")
+
+    response = client.post(
+        reverse("admin:tickets_municipalservice_change", args=[service.pk]),
+        {
+            "slug": service.slug,
+            "name": "Tributi",
+            "email": "",
+            "is_active": "on",
+            "keyword_rules-TOTAL_FORMS": "0",
+            "keyword_rules-INITIAL_FORMS": "0",
+        },
+        follow=True,
+    )
+    index = client.get(reverse("admin:index")).content.decode()
+    campaign = CampaignFactory()
+    event = CampaignEvent(
+        campaign=campaign, from_state=CampaignState.DRAFT, to_state=CampaignState.APPROVED
+    )
+
+    link = reverse("admin:tickets_municipalservice_change", args=[service.pk])
+    assert [str(m) for m in response.context["messages"]] == [
+        f'Modifica salvata: servizio comunale «<a href="{link}">Tributi</a>».'
+    ]
+    assert "Tentativi di accesso" in index and ">Axes<" not in index
+    assert str(event) == f"{CampaignState.DRAFT.label} → {CampaignState.APPROVED.label}"
