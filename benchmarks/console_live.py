@@ -31,7 +31,6 @@ import os
 import random
 import re
 import signal
-import statistics
 import subprocess
 import sys
 import threading
@@ -219,7 +218,9 @@ class Console(threading.Thread):
             headers={"Referer": f"{self.base}/admin/login/"},
             timeout=30,
         )
-        assert "sessionid" in self.session.cookies, f"{self.username} not signed in: {answer.status_code}"
+        assert "sessionid" in self.session.cookies, (
+            f"{self.username} not signed in: {answer.status_code}"
+        )
 
     def page_url(self) -> str:
         if self.ticket:
@@ -237,7 +238,9 @@ class Console(threading.Thread):
             if self.ticket:
                 params["t"] = self.ticket
             try:
-                answer = self.session.get(f"{self.base}/admin/tickets/ticket/live/", params=params, timeout=30)
+                answer = self.session.get(
+                    f"{self.base}/admin/tickets/ticket/live/", params=params, timeout=30
+                )
                 self.poll_ms.append((time.monotonic() - began) * 1000)
                 data = answer.json()
             except (requests.RequestException, ValueError):
@@ -317,7 +320,7 @@ def run_mix(base: str, gunicorn: subprocess.Popen, users: list[str], inbox_share
     tickets = list(
         Ticket.objects.exclude(state__in=("resolved", "closed"))
         .select_related("subscriber")
-        .order_by("pk")[: CONSOLES]
+        .order_by("pk")[:CONSOLES]
     )
     stop = threading.Event()
     consoles = []
@@ -327,9 +330,7 @@ def run_mix(base: str, gunicorn: subprocess.Popen, users: list[str], inbox_share
         consoles.append(Console(base, username, ticket=ticket, stop=stop))
     for console in consoles:
         console.login()
-    open_numbers = sorted(
-        {t.subscriber.number.lstrip("+") for t in tickets if t.subscriber.number}
-    )
+    open_numbers = sorted({t.subscriber.number.lstrip("+") for t in tickets if t.subscriber.number})
     for console in consoles:
         console.start()
     time.sleep(POLL_SECONDS * 2)
@@ -416,10 +417,10 @@ def main() -> None:
     def block(title: str, r: dict) -> str:
         live_cpu = r["web_cpu_per_s"] - alone
         return f"""{title}
-  webhooks posted: {r['webhooks']} ({r['webhook_failures']} failed); (console, message) pairs shown: {r['pairs']}, not shown by the end: {r['missed']}
-  delay webhook -> on screen: p50 {r['p50']:.2f} s, p95 {r['p95']:.2f} s, max {r['max']:.2f} s   goal p95 <= 3 s: {"met" if r['p95'] <= 3 else "NOT met"}
-  web CPU: {r['web_cpu_per_s']:.1%} of one CPU with consoles and citizens; keeping consoles live: {live_cpu:.1%}   goal <= 25%: {"met" if live_cpu <= 0.25 else "NOT met"}
-  live polls: {r['polls']}, p50 {r['poll_p50']:.1f} ms, p95 {r['poll_p95']:.1f} ms; page refreshes: {r['pages']}, p50 {r['page_p50']:.1f} ms, p95 {r['page_p95']:.1f} ms; client errors: {r['errors']}
+  webhooks posted: {r["webhooks"]} ({r["webhook_failures"]} failed); (console, message) pairs shown: {r["pairs"]}, not shown by the end: {r["missed"]}
+  delay webhook -> on screen: p50 {r["p50"]:.2f} s, p95 {r["p95"]:.2f} s, max {r["max"]:.2f} s   goal p95 <= 3 s: {"met" if r["p95"] <= 3 else "NOT met"}
+  web CPU: {r["web_cpu_per_s"]:.1%} of one CPU with consoles and citizens; keeping consoles live: {live_cpu:.1%}   goal <= 25%: {"met" if live_cpu <= 0.25 else "NOT met"}
+  live polls: {r["polls"]}, p50 {r["poll_p50"]:.1f} ms, p95 {r["poll_p95"]:.1f} ms; page refreshes: {r["pages"]}, p50 {r["page_p50"]:.1f} ms, p95 {r["page_p95"]:.1f} ms; client errors: {r["errors"]}
 """  # noqa: E501
 
     report = f"""Live console: {CONSOLES} consoles against one web server, citizens at {RATE:g} messages/s ({time.strftime("%Y-%m-%d %H:%M", time.gmtime())} UTC)

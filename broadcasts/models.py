@@ -220,9 +220,7 @@ class CampaignEvent(models.Model):
 
     def __str__(self) -> str:
         # Shown as the row's title in the campaign's history: the states' Italian names.
-        return (
-            f"{CampaignState(self.from_state).label} → {CampaignState(self.to_state).label}"
-        )
+        return f"{CampaignState(self.from_state).label} → {CampaignState(self.to_state).label}"
 
 
 class Delivery(models.Model):

@@ -38,7 +38,14 @@ def _signed_in_context(browser, live_server, username: str):
     context.set_default_timeout(TIMEOUT_MS)
     host = urlsplit(live_server.url).hostname
     context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "domain": host, "path": "/"}]
+        [
+            {
+                "name": "sessionid",
+                "value": client.cookies["sessionid"].value,
+                "domain": host,
+                "path": "/",
+            }
+        ]
     )
     return context
 

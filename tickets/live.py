@@ -67,9 +67,7 @@ def console_cursor() -> Cursor:
     found = list(row)
     if found:
         return Cursor(message=found[0][0] or 0, event=found[0][1] or 0)
-    return Cursor(
-        message=0, event=TicketEvent.objects.aggregate(top=Max("pk"))["top"] or 0
-    )
+    return Cursor(message=0, event=TicketEvent.objects.aggregate(top=Max("pk"))["top"] or 0)
 
 
 def console_changes_since(*, user: Any, cursor: Cursor) -> tuple[list[Change], Cursor]:

@@ -424,7 +424,7 @@ class ConversationView:
                 # Posted again as it is, the reply goes: the operator has now seen the news (and
                 # is asked again only if something newer still arrives).
                 reply = ReplyForm(
-                    {**reply.data.dict(), "seen_message": forms["collision"].latest_message},
+                    {**request.POST.dict(), "seen_message": forms["collision"].latest_message},
                     window_open=window_open,
                 )
                 reply.is_valid()

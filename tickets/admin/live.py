@@ -94,7 +94,7 @@ def ticket_next_for(*, user: Any, after: int, backwards: bool = False) -> int | 
     order = ("-due_at", "-pk") if backwards else ("due_at", "pk")
     indexes = list(range(len(groups)))
     if position is not None:
-        indexes = indexes[:position + 1][::-1] if backwards else indexes[position:]
+        indexes = indexes[: position + 1][::-1] if backwards else indexes[position:]
     elif backwards:
         return None
     for index in indexes:

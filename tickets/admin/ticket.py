@@ -22,8 +22,8 @@ from urp_portal.municipality.errors import UserError
 
 from .. import services
 from ..forms import urp_users
-from ..models import Ticket
 from ..live import console_cursor
+from ..models import Ticket
 from ..selectors import ticket_list_for, ticket_list_search, user_is_urp
 from ..states import TicketCategory, TicketState
 from .changelist import ROW_RELATIONS, InboxChangeList, InboxPaginator, inbox_ordering

@@ -15,13 +15,6 @@ from .conversation import (
     ticket_set_category,
 )
 from .core import TicketNotAllowed, ticket_lock, ticket_move
-from .presence import (
-    ReplyCollision,
-    conversation_presence_leave,
-    conversation_presence_touch,
-    presences_purge,
-    ticket_mark_seen,
-)
 from .deadlines import tickets_warn_deadlines
 from .erasure import tickets_erase_personal_data
 from .forwarding import (
@@ -31,20 +24,26 @@ from .forwarding import (
     ticket_forward,
     ticket_respond,
 )
+from .presence import (
+    ReplyCollision,
+    conversation_presence_leave,
+    conversation_presence_touch,
+    presences_purge,
+    ticket_mark_seen,
+)
 from .suggestions import Suggestion, service_suggestion_learn, service_suggestions
 
 __all__ = [
     "ReplyCollision",
-    "conversation_presence_leave",
-    "conversation_presence_touch",
-    "presences_purge",
-    "ticket_mark_seen",
     "Suggestion",
     "TicketNotAllowed",
     "canned_answer_render",
+    "conversation_presence_leave",
+    "conversation_presence_touch",
     "forward_answer",
     "forward_email_send_now",
     "forward_link",
+    "presences_purge",
     "service_suggestion_learn",
     "service_suggestions",
     "ticket_add_note",
@@ -53,6 +52,7 @@ __all__ = [
     "ticket_close_official_channel",
     "ticket_forward",
     "ticket_lock",
+    "ticket_mark_seen",
     "ticket_move",
     "ticket_receive",
     "ticket_reply",

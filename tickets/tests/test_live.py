@@ -176,7 +176,9 @@ def test_replying_to_an_unassigned_ticket_assigns_it_to_me(urp, receive):
 
 def test_resolving_opens_the_next_ticket_to_work_on(urp):
     now = timezone.now()
-    current = TicketFactory(state=TicketState.OPEN, assignee=urp.user, due_at=now + dt.timedelta(hours=1))
+    current = TicketFactory(
+        state=TicketState.OPEN, assignee=urp.user, due_at=now + dt.timedelta(hours=1)
+    )
     TicketFactory(state=TicketState.OPEN, assignee=operator(), due_at=now + dt.timedelta(hours=2))
     following = TicketFactory(state=TicketState.OPEN, due_at=now + dt.timedelta(hours=3))
 

@@ -51,7 +51,11 @@ def test_two_operators_see_each_other_and_the_citizen_live(
     assert giulia.locator("#result_list tbody tr").count() == 1
 
     # --- a new conversation: in Giulia's inbox and her title, without reloading -----------------
-    receive("+393331110002", "Salve, vorrei segnalare un lampione spento in via Roma", profile_name="Marco")
+    receive(
+        "+393331110002",
+        "Salve, vorrei segnalare un lampione spento in via Roma",
+        profile_name="Marco",
+    )
     giulia.wait_for_selector("#result_list tbody tr:nth-child(2)", timeout=LIVE_MS)
     assert giulia.locator("#result_list .badge.unread").count() == 1
     giulia.wait_for_function("document.title.startsWith('(1) ')", timeout=LIVE_MS)
@@ -99,7 +103,9 @@ def test_two_operators_see_each_other_and_the_citizen_live(
     assert OutboundMessage.objects.filter(purpose="reply").count() == 2
 
     # --- the same warning page fits a tablet -----------------------------------------------------
-    tablet = browser_login(browser, live_server, "paola", landing=_conversation(ticket), viewport=TABLET)
+    tablet = browser_login(
+        browser, live_server, "paola", landing=_conversation(ticket), viewport=TABLET
+    )
     # The reply box is in reach without scrolling through the chat.
     assert tablet.evaluate(
         "document.querySelector('#id_reply_text').getBoundingClientRect().top < window.innerHeight"
