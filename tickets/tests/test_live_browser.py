@@ -111,3 +111,15 @@ def test_two_operators_see_each_other_and_the_citizen_live(
         "document.querySelector('#id_reply_text').getBoundingClientRect().top < window.innerHeight"
     )
     screenshot(tablet, "conversation-live-tablet.png")
+
+    # --- a wide screen: the inbox beside the conversation ----------------------------------------
+    wide = browser_login(
+        browser,
+        live_server,
+        "giulia",
+        landing=_conversation(ticket),
+        viewport={"width": 1920, "height": 1080},
+    )
+    wide.wait_for_selector(f".side-inbox a[aria-current=page]:has-text('#{ticket.pk}')")
+    assert wide.locator(".side-inbox li").count() == 2
+    screenshot(wide, "conversation-wide.png")

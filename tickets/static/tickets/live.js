@@ -95,11 +95,12 @@
   function apply(data) {
     cursor = { m: data.m, e: data.e };
     document.title = (data.waiting ? "(" + data.waiting + ") " : "") + baseTitle;
-    var relevant = false;
+    var relevant = false, anything = false;
     data.changes.forEach(function (change) {
       var key = change[0], ticket = change[1], isNew = change[2], forMe = change[3];
       if (seenKeys.has(key)) { return; }
       seenKeys.add(key);
+      anything = true;
       if (!isConversation || ticket === config.ticket) { relevant = true; }
       if (isNew) { alertPerson(config.texts.newConversation, ticket); }
       else if (forMe && ticket !== config.ticket) { alertPerson(config.texts.newMessage, ticket); }
@@ -110,6 +111,7 @@
       if (data.signature !== undefined && data.signature !== signature) { relevant = true; }
     }
     if (relevant) { refresh(); }
+    if (anything && sideInbox) { refreshSideInbox(); }
   }
 
   function showColleagues(colleagues) {
@@ -168,6 +170,62 @@
       var old = $(selector), replacement = $(selector, fresh);
       if (old && replacement) { old.replaceWith(document.importNode(replacement, true)); }
     });
+  }
+
+  // --- on a wide screen, the inbox beside the conversation ---------------------------------------
+  var wide = isConversation && window.matchMedia && window.matchMedia("(min-width: 1500px)").matches;
+  var sideInbox = null;
+  if (wide) {
+    sideInbox = document.createElement("nav");
+    sideInbox.className = "side-inbox";
+    sideInbox.setAttribute("aria-label", config.texts.inbox);
+    var conversation = document.getElementById("conversation");
+    var main = document.createElement("div");
+    main.className = "conversation-main";
+    while (conversation.firstChild) { main.appendChild(conversation.firstChild); }
+    conversation.classList.add("with-inbox");
+    conversation.append(sideInbox, main);
+  }
+
+  function fillSideInbox(fresh) {
+    if (!sideInbox) { return; }
+    var list = document.createElement("ul");
+    fresh.querySelectorAll("#result_list tbody tr").forEach(function (row) {
+      var link = row.querySelector("a.ticket-number");
+      if (!link) { return; }
+      var item = document.createElement("li");
+      var anchor = document.createElement("a");
+      anchor.href = link.getAttribute("href");
+      if (anchor.pathname === location.pathname) { anchor.setAttribute("aria-current", "page"); }
+      var citizen = row.querySelector(".field-citizen a");
+      var state = row.querySelector(".field-state_badge .badge");
+      var unread = row.querySelector(".badge.unread");
+      var preview = row.querySelector(".field-preview");
+      anchor.innerHTML = "";
+      var head = document.createElement("span");
+      head.className = "head";
+      head.textContent = link.textContent + " · " + (citizen ? citizen.textContent : "");
+      anchor.appendChild(head);
+      if (state) { anchor.appendChild(document.importNode(state, true)); }
+      if (unread) { anchor.appendChild(document.importNode(unread, true)); }
+      if (preview) {
+        var words = document.createElement("span");
+        words.className = "words";
+        words.textContent = preview.textContent.trim();
+        anchor.appendChild(words);
+      }
+      item.appendChild(anchor);
+      list.appendChild(item);
+    });
+    sideInbox.replaceChildren(list);
+  }
+
+  function refreshSideInbox() {
+    if (!sideInbox) { return; }
+    fetch(config.inboxUrl, { credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.text() : Promise.reject(response.status); })
+      .then(function (html) { fillSideInbox(new DOMParser().parseFromString(html, "text/html")); })
+      .catch(function () { status(config.texts.offline); });
   }
 
   // --- the reply box ----------------------------------------------------------------------------
@@ -262,5 +320,6 @@
 
   var chatNode = $("[data-live-part=chat]");
   if (chatNode) { chatNode.scrollTop = chatNode.scrollHeight; }
+  refreshSideInbox();
   timer = setTimeout(poll, isConversation ? 300 : POLL_MS);
 })();
