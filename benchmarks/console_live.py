@@ -197,6 +197,7 @@ class Console(threading.Thread):
         super().__init__(daemon=True)
         self.base, self.username, self.ticket, self.stop = base, username, ticket, stop
         self.session = requests.Session()
+        self.background = {"X-URP-Background": "1"}  # as live.js marks its requests
         self.seen: set[str] = set()
         self.shown: list[tuple[int, float]] = []  # (message id, when it was on screen)
         self.poll_ms: list[float] = []
@@ -239,7 +240,10 @@ class Console(threading.Thread):
                 params["t"] = self.ticket
             try:
                 answer = self.session.get(
-                    f"{self.base}/admin/tickets/ticket/live/", params=params, timeout=30
+                    f"{self.base}/admin/tickets/ticket/live/",
+                    params=params,
+                    headers=self.background,
+                    timeout=30,
                 )
                 self.poll_ms.append((time.monotonic() - began) * 1000)
                 data = answer.json()
@@ -258,7 +262,7 @@ class Console(threading.Thread):
             if relevant:
                 fetch = time.monotonic()
                 try:
-                    self.session.get(self.page_url(), timeout=30)
+                    self.session.get(self.page_url(), headers=self.background, timeout=30)
                     done = time.monotonic()
                     self.page_ms.append((done - fetch) * 1000)
                     self.shown.extend((message, done) for message in shown_here)

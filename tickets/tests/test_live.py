@@ -251,3 +251,26 @@ def test_the_admin_speaks_italian_grammar_and_names_the_sign_in_attempts(municip
     ]
     assert "Tentativi di accesso" in index and ">Axes<" not in index
     assert str(event) == f"{CampaignState.DRAFT.label} → {CampaignState.APPROVED.label}"
+
+
+def test_an_open_console_alone_does_not_keep_an_idle_session_open(urp):
+    import time
+
+    from urp_portal.accounts.middleware import SEEN_AT
+
+    session = urp.session
+    session[SEEN_AT] = int(time.time()) - 120
+    session.save()
+    cursor = console_cursor()
+    params = {"m": cursor.message, "e": cursor.event}
+
+    polled = urp.get(reverse(LIVE), params, headers={"X-URP-Background": "1"})
+    stamp_after_poll = urp.session[SEEN_AT]
+    session = urp.session
+    session[SEEN_AT] = int(time.time()) - 31 * 60
+    session.save()
+    expired = urp.get(reverse(LIVE), params, headers={"X-URP-Background": "1"})
+
+    assert polled.status_code == 200
+    assert stamp_after_poll <= int(time.time()) - 120  # the poll did not count as activity
+    assert expired.status_code == 302 and "/admin/login/" in expired.url

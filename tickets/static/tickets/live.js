@@ -10,6 +10,11 @@
 (function () {
   "use strict";
   var POLL_MS = 2000;
+  // A hidden tab (another tab in front, a minimised window) asks less often; it catches up,
+  // whole, as soon as it is shown again.
+  var HIDDEN_POLL_MS = 15000;
+  var BACKGROUND = "X-URP-Background";
+  var backgroundHeaders = { "X-URP-Background": "1" };
   var configNode = document.getElementById("live-config");
   if (!configNode) { return; }
   var config = JSON.parse(configNode.textContent);
@@ -78,7 +83,10 @@
       url += "&t=" + config.ticket + (typing ? "&typing=1" : "");
       if (typing) { lastTypingSent = Date.now(); }
     }
-    fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+    var headers = { "Accept": "application/json" };
+    // Typing is the person's activity; a poll alone does not keep an idle session open.
+    if (!(isConversation && Date.now() - lastTyped < 4000)) { headers[BACKGROUND] = "1"; }
+    fetch(url, { credentials: "same-origin", headers: headers })
       .then(function (response) {
         if (response.redirected || response.status === 302 || response.status === 401 || response.status === 403) {
           location.reload(); // signed out: the sign-in page
@@ -89,8 +97,9 @@
       })
       .then(function (data) { status(""); apply(data); })
       .catch(function () { status(config.texts.offline); })
-      .finally(function () { timer = setTimeout(poll, POLL_MS); });
+      .finally(function () { timer = setTimeout(poll, document.hidden ? HIDDEN_POLL_MS : POLL_MS); });
   }
+  document.addEventListener("visibilitychange", function () { if (!document.hidden) { poll(); } });
 
   function apply(data) {
     cursor = { m: data.m, e: data.e };
@@ -131,7 +140,7 @@
     if (refreshing) { pendingRefresh = true; return; }
     refreshing = true;
     var url = isConversation ? location.pathname + "?live=1" : location.href;
-    fetch(url, { credentials: "same-origin" })
+    fetch(url, { credentials: "same-origin", headers: backgroundHeaders })
       .then(function (response) { return response.ok ? response.text() : Promise.reject(response.status); })
       .then(function (html) {
         var fresh = new DOMParser().parseFromString(html, "text/html");
@@ -222,7 +231,7 @@
 
   function refreshSideInbox() {
     if (!sideInbox) { return; }
-    fetch(config.inboxUrl, { credentials: "same-origin" })
+    fetch(config.inboxUrl, { credentials: "same-origin", headers: backgroundHeaders })
       .then(function (response) { return response.ok ? response.text() : Promise.reject(response.status); })
       .then(function (html) { fillSideInbox(new DOMParser().parseFromString(html, "text/html")); })
       .catch(function () { status(config.texts.offline); });
