@@ -144,7 +144,8 @@ def test_the_inbox_runs_the_same_queries_for_three_tickets_and_for_full_pages(
     assert len(searched.context["cl"].result_list) == 50
     assert searched.context["cl"].result_count == 73  # each ticket once, not once per message
     assert len(second_page.context["cl"].result_list) == 23
-    assert max(many.values()) <= 16
+    # One of them says where the page's live updates start from (tickets/live.py).
+    assert max(many.values()) <= 17
 
 
 def test_the_inbox_search_never_spreads_a_distinct_over_the_whole_inbox(urp):
