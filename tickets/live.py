@@ -21,8 +21,13 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth import get_user_model
+from django.db import connections
 from django.db.models import Count, Max, Q, Subquery
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from urp_portal.gateway.models import OutboundMessage
 
 from .models import ConversationPresence, Message, Ticket, TicketEvent
 from .selectors import message_list_visible, ticket_list_for, user_is_urp
@@ -70,33 +75,55 @@ def console_cursor() -> Cursor:
     return Cursor(message=0, event=TicketEvent.objects.aggregate(top=Max("pk"))["top"] or 0)
 
 
+def _rows(sql: str, params: list[Any]) -> list[tuple]:
+    with connections[Message.objects.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+# Both range scans in one round trip: asked by every console every 2 s, each statement saved is
+# a round trip and a query's compiling saved on each poll (benchmarks/console_live.py).
+_CHANGES_SQL = (
+    "SELECT * FROM (SELECT 'm', m.id, m.ticket_id, m.origin = %s AND t.assignee_id = %s"
+    " FROM {message} m JOIN {ticket} t ON t.id = m.ticket_id"
+    " WHERE m.id > %s ORDER BY m.id LIMIT %s) AS messages"
+    " UNION ALL SELECT * FROM (SELECT 'e', e.id, e.ticket_id, e.to_state = %s"
+    " FROM {event} e WHERE e.id > %s ORDER BY e.id LIMIT %s) AS events"
+)
+
+
 def console_changes_since(*, user: Any, cursor: Cursor) -> tuple[list[Change], Cursor]:
     """The changes to tickets `user` may see after `cursor` (less WINDOW rows), and the new
-    cursor."""
-    messages = list(
-        Message.objects.filter(pk__gt=max(cursor.message - WINDOW, 0))
-        .order_by("pk")
-        .values_list("pk", "ticket_id", "origin", "ticket__assignee_id")[: WINDOW * 4]
+    cursor; at most WINDOW * 4 of each kind per call, the next call going on from there."""
+    sql = _CHANGES_SQL.format(
+        message=Message._meta.db_table,
+        ticket=Ticket._meta.db_table,
+        event=TicketEvent._meta.db_table,
     )
-    events = list(
-        TicketEvent.objects.filter(pk__gt=max(cursor.event - WINDOW, 0))
-        .order_by("pk")
-        .values_list("pk", "ticket_id", "to_state")[: WINDOW * 4]
+    rows = _rows(
+        sql,
+        [
+            MessageOrigin.CITIZEN,
+            user.pk,
+            max(cursor.message - WINDOW, 0),
+            WINDOW * 4,
+            TicketState.NEW,
+            max(cursor.event - WINDOW, 0),
+            WINDOW * 4,
+        ],
     )
     changes = [
         Change(
-            key=f"m{pk}",
+            key=f"{kind}{pk}",
             ticket=ticket_id,
-            for_me=origin == MessageOrigin.CITIZEN and assignee_id == user.pk,
+            new_ticket=kind == "e" and bool(flag),
+            for_me=kind == "m" and bool(flag),
         )
-        for pk, ticket_id, origin, assignee_id in messages
-    ] + [
-        Change(key=f"e{pk}", ticket=ticket_id, new_ticket=to_state == TicketState.NEW)
-        for pk, ticket_id, to_state in events
+        for kind, pk, ticket_id, flag in rows
     ]
     new_cursor = Cursor(
-        message=max([cursor.message, *(row[0] for row in messages)]),
-        event=max([cursor.event, *(row[0] for row in events)]),
+        message=max([cursor.message, *(row[1] for row in rows if row[0] == "m")]),
+        event=max([cursor.event, *(row[1] for row in rows if row[0] == "e")]),
     )
     if changes and not user_is_urp(user):
         visible = set(
@@ -130,7 +157,11 @@ def conversation_signature(*, ticket: Ticket) -> str:
         .values("outbound__state")
         .annotate(n=Count("pk"))
     )
-    return ",".join(sorted(f"{row['outbound__state']}:{row['n']}" for row in rows))
+    return _signature((row["outbound__state"], row["n"]) for row in rows)
+
+
+def _signature(states: Any) -> str:
+    return ",".join(sorted(f"{state}:{n}" for state, n in states))
 
 
 @dataclass(frozen=True)
@@ -160,6 +191,50 @@ def conversation_colleagues(
         )
         for row in rows
     ]
+
+
+# The open conversation's colleagues and its ticks' signature in one round trip (the poll's).
+_CONVERSATION_SQL = (
+    "SELECT 'c', u.first_name, u.last_name, u.username, p.typing_at, 0"
+    " FROM {presence} p JOIN {user} u ON u.id = p.user_id"
+    " WHERE p.ticket_id = %s AND p.seen_at >= %s AND p.user_id <> %s"
+    " UNION ALL SELECT 's', o.state, '', '', NULL, COUNT(*)"
+    " FROM {message} m JOIN {outbound} o ON o.id = m.outbound_id"
+    " WHERE m.ticket_id = %s GROUP BY o.state"
+)
+
+
+def conversation_live_state(
+    *, ticket_id: int, user: Any, now: dt.datetime
+) -> tuple[list[Colleague], str]:
+    """conversation_colleagues and conversation_signature of a ticket, read together."""
+    sql = _CONVERSATION_SQL.format(
+        presence=ConversationPresence._meta.db_table,
+        user=get_user_model()._meta.db_table,
+        message=Message._meta.db_table,
+        outbound=OutboundMessage._meta.db_table,
+    )
+    operations = connections[Message.objects.db].ops
+    since = operations.adapt_datetimefield_value(now - dt.timedelta(seconds=PRESENCE_SECONDS))
+    rows = _rows(sql, [ticket_id, since, user.pk, ticket_id])
+    typing_since = now - dt.timedelta(seconds=TYPING_SECONDS)
+    colleagues = []
+    for kind, first, last, username, typing_at, _n in rows:
+        if kind != "c":
+            continue
+        # In a UNION, SQLite gives the column back as text in UTC; PostgreSQL as a datetime.
+        if isinstance(typing_at, str):
+            typing_at = parse_datetime(typing_at)
+        if typing_at is not None and timezone.is_naive(typing_at):
+            typing_at = timezone.make_aware(typing_at, dt.UTC)
+        colleagues.append(
+            Colleague(
+                name=f"{first} {last}".strip() or username,
+                typing=typing_at is not None and typing_at >= typing_since,
+            )
+        )
+    colleagues.sort(key=lambda colleague: colleague.name)
+    return colleagues, _signature((row[1], row[5]) for row in rows if row[0] == "s")
 
 
 def conversation_news_since(*, ticket: Ticket, after_message: int) -> Message | None:

@@ -15,8 +15,7 @@ from .. import services
 from ..live import (
     Cursor,
     console_changes_since,
-    conversation_colleagues,
-    conversation_signature,
+    conversation_live_state,
     tickets_waiting_for,
 )
 from ..models import Ticket
@@ -59,18 +58,20 @@ class LiveView:
             "waiting": tickets_waiting_for(user=user),
         }
         ticket_id = _int(request.GET.get("t"))
-        if ticket_id:
-            ticket = ticket_list_for(user=user).filter(pk=ticket_id).first()
-            if ticket is not None:
-                now = timezone.now()
-                services.conversation_presence_touch(
-                    ticket=ticket, user=user, typing=request.GET.get("typing") == "1", now=now
+        # The URP sees every ticket: its poll needs no read of the ticket (the presence's row
+        # says whether it exists); a service's staff only those forwarded to the service.
+        if ticket_id and (
+            user_is_urp(user) or ticket_list_for(user=user).filter(pk=ticket_id).exists()
+        ):
+            now = timezone.now()
+            if services.conversation_presence_touch(
+                ticket=ticket_id, user=user, typing=request.GET.get("typing") == "1", now=now
+            ):
+                colleagues, signature = conversation_live_state(
+                    ticket_id=ticket_id, user=user, now=now
                 )
-                data["colleagues"] = [
-                    {"name": c.name, "typing": c.typing}
-                    for c in conversation_colleagues(ticket=ticket, user=user, now=now)
-                ]
-                data["signature"] = conversation_signature(ticket=ticket)
+                data["colleagues"] = [{"name": c.name, "typing": c.typing} for c in colleagues]
+                data["signature"] = signature
         response = JsonResponse(data)
         response["Cache-Control"] = "no-store"
         return response

@@ -52,17 +52,22 @@ def ticket_mark_seen(*, ticket: Ticket, seen_up_to: int) -> None:
 
 
 def conversation_presence_touch(
-    *, ticket: Ticket, user: Any, typing: bool, now: dt.datetime | None = None
-) -> None:
+    *, ticket: Ticket | int, user: Any, typing: bool, now: dt.datetime | None = None
+) -> bool:
     """`user` has the conversation open (and is typing in its reply box): one row per person and
-    ticket, refreshed by each poll of their console."""
+    ticket, refreshed by each poll of their console. False when there is no such ticket."""
     now = now or timezone.now()
+    ticket_id = ticket.pk if isinstance(ticket, Ticket) else ticket
     defaults: dict[str, Any] = {"seen_at": now}
     if typing:
         defaults["typing_at"] = now
-    updated = ConversationPresence.objects.filter(ticket=ticket, user=user).update(**defaults)
-    if not updated:
-        ConversationPresence.objects.get_or_create(ticket=ticket, user=user, defaults=defaults)
+    # The row exists from the first poll on: one UPDATE is the whole heartbeat.
+    if ConversationPresence.objects.filter(ticket_id=ticket_id, user=user).update(**defaults):
+        return True
+    if not Ticket.objects.filter(pk=ticket_id).exists():
+        return False
+    ConversationPresence.objects.get_or_create(ticket_id=ticket_id, user=user, defaults=defaults)
+    return True
 
 
 def conversation_presence_leave(*, ticket: Ticket, user: Any) -> None:

@@ -209,9 +209,9 @@ def test_the_live_view_runs_a_fixed_number_of_queries(urp, receive, django_asser
 
     _live(urp, start, t=tickets[0].pk)  # the first poll writes the presence's row
 
-    # Session and user, the role, the two range scans, the count, the ticket, the presence's
-    # update, its colleagues and the ticks' signature: however many tickets changed.
-    with django_assert_max_num_queries(10):
+    # Session and user, the role, the changes (both range scans), the title's count, the
+    # presence's update, and the colleagues with the ticks' signature: however many changed.
+    with django_assert_max_num_queries(7):
         _live(urp, start, t=tickets[0].pk, typing=1)
 
 
