@@ -19,10 +19,14 @@ admin.site.login = login_landing_on_inbox(admin.site.login)  # type: ignore[meth
 urlpatterns = [
     # The second step of signing in, before the admin's own catch-all.
     path("admin/2fa/", include("urp_portal.accounts.urls")),
+    # The comune's yearly and monthly figures (page, CSV, spreadsheet), in the console.
+    path("admin/relazione/", include("urp_portal.reports.urls")),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("tickets/", include("tickets.urls")),
+    # The accessibility statement (public) and the operator's guide.
+    path("console/", include("urp_portal.conventions.urls")),
     path("api/v1/", include("urp_portal.api.urls")),
     path("webhooks/", include("urp_portal.gateway.urls")),
 ]

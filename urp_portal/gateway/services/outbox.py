@@ -44,6 +44,10 @@ SERVICE_WINDOW = dt.timedelta(hours=24)
 WINDOW_CLOSED_CODE = "131047"
 # A pace wait shorter than this is slept in the task; a longer one is rescheduled.
 MAX_INLINE_WAIT = 1.0
+# Cloud API: an interactive reply-buttons message has one to three buttons, titles of at most 20
+# characters (developers.facebook.com/documentation/business-messaging/whatsapp/messages/
+# interactive-reply-buttons-messages).
+MAX_REPLY_BUTTONS = 3
 
 
 def outbound_message_create(
@@ -56,8 +60,12 @@ def outbound_message_create(
     template_parameters: Sequence[str] = (),
     media_url: str = "",
     priority: int = 5,
+    buttons: Sequence[dict[str, str]] = (),
 ) -> OutboundMessage:
-    """Put a message in the outbox, in the caller's transaction; it is sent after commit."""
+    """Put a message in the outbox, in the caller's transaction; it is sent after commit.
+    `buttons` ([{"id", "title"}], at most three) make it an interactive reply-buttons message."""
+    if len(buttons) > MAX_REPLY_BUTTONS:
+        raise ValueError(f"WhatsApp takes at most {MAX_REPLY_BUTTONS} reply buttons")
     last_inbound = None if template_name else inbound_last_sent_at(sender=to)
     message = OutboundMessage.objects.create(
         # Read now: a reply to "Cancellami" must still go out after the erasure that follows
@@ -71,6 +79,7 @@ def outbound_message_create(
         template_parameters=list(template_parameters),
         media_url=media_url,
         priority=priority,
+        buttons=[{"id": b["id"], "title": b["title"][:20]} for b in buttons],
     )
     # robust: with the broker down the row waits for the sweep, and the callbacks after this
     # one (another message, the rest of the pipeline's) still run.

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('subscribers', '0004_name_trigram_indexes'),
-        ('tickets', '0007_ticket_search'),
+        ('tickets', '0009_elsewhere_rules_seed'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
