@@ -37,7 +37,11 @@ class Subscriber(models.Model):
         on_delete=models.SET_NULL,
         related_name="later_histories",
     )
-    wa_user_id = models.CharField(_("user id WhatsApp"), max_length=100, blank=True)
+    # The business-scoped user id WhatsApp names the citizen by (BSUID, "IT.1502..."), when it
+    # gives one: alone for a citizen with a username who shares no number (then `number` holds
+    # it too), beside the number otherwise. A new one is issued when the number changes.
+    wa_user_id = models.CharField(_("user id WhatsApp"), max_length=100, blank=True, db_index=True)
+    wa_username = models.CharField(_("nome utente WhatsApp"), max_length=100, blank=True)
     profile_name = models.CharField(_("nome del profilo WhatsApp"), max_length=200, blank=True)
     first_name = models.CharField(_("nome"), max_length=100, blank=True)
     last_name = models.CharField(_("cognome"), max_length=100, blank=True)
@@ -71,6 +75,11 @@ class Subscriber(models.Model):
     subscribed_at = models.DateTimeField(_("iscritto il"), null=True, blank=True, db_index=True)
     unsubscribed_at = models.DateTimeField(_("cancellato il"), null=True, blank=True, db_index=True)
     anonymised_at = models.DateTimeField(_("anonimizzato il"), null=True, blank=True)
+    # Set while the citizen has stopped marketing messages in WhatsApp (user_preferences):
+    # marketing broadcasts skip them, utility alerts still go.
+    marketing_stopped_at = models.DateTimeField(
+        _("promozionali fermati in WhatsApp il"), null=True, blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -69,6 +69,8 @@ def subscriber_personal_data(*, subscriber: Subscriber) -> dict:
         "subscriber": {
             "number": subscriber.number,
             "whatsapp_user_id": subscriber.wa_user_id,
+            "whatsapp_username": subscriber.wa_username,
+            "marketing_stopped_at": _when(subscriber.marketing_stopped_at),
             "profile_name": subscriber.profile_name,
             "first_name": subscriber.first_name,
             "last_name": subscriber.last_name,

@@ -23,7 +23,7 @@ from urp_portal.gateway.models import OutboundMessage
 from urp_portal.gateway.states import OutboundState
 
 from ..models import Campaign, Delivery
-from ..states import CampaignState, DeliveryState
+from ..states import CampaignState, DeliveryState, TemplateCategory
 from .transitions import campaign_transition
 
 logger = logging.getLogger(__name__)
@@ -43,14 +43,33 @@ _SENDING_STALE = dt.timedelta(minutes=5)
 HELD_UNTIL_HANDED_OFF = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
 
 
-def broadcast_recipients() -> QuerySet[Subscriber]:
-    """Who receives a broadcast: on the list, not blocked, with a number. Read at the start
+def broadcast_recipients(*, marketing: bool = False) -> QuerySet[Subscriber]:
+    """Who receives a broadcast: on the list, not blocked, with a number (or a WhatsApp user
+    id); for a marketing one, not who stopped marketing messages in WhatsApp. Read at the start
     (to plan) and again at each batch (someone may have written "Cancellami" meanwhile)."""
-    return Subscriber.objects.filter(status=SubscriberStatus.SUBSCRIBED, number__isnull=False)
+    recipients = Subscriber.objects.filter(status=SubscriberStatus.SUBSCRIBED, number__isnull=False)
+    if marketing:
+        recipients = recipients.filter(marketing_stopped_at__isnull=True)
+    return recipients
 
 
-def _is_recipient(subscriber: Subscriber) -> bool:
-    return subscriber.status == SubscriberStatus.SUBSCRIBED and subscriber.number is not None
+def _is_recipient(subscriber: Subscriber, *, marketing: bool = False) -> bool:
+    return (
+        subscriber.status == SubscriberStatus.SUBSCRIBED
+        and subscriber.number is not None
+        and not (marketing and subscriber.marketing_stopped_at is not None)
+    )
+
+
+def _is_marketing(campaign: Campaign) -> bool:
+    """A campaign on a marketing template (its `category`, Meta's): WhatsApp's own "stop
+    marketing messages" control applies to it. Emergency alerts are utility, always sent."""
+    template = campaign.template
+    return (
+        not campaign.is_emergency
+        and template is not None
+        and template.category == TemplateCategory.MARKETING
+    )
 
 
 # --- planning -------------------------------------------------------------------------------------
@@ -102,7 +121,10 @@ def _plan_with_insert_select(campaign: Campaign, prototype: OutboundMessage) -> 
         outbox_values.append("%s")
         params.append(field.get_db_prep_save(value, connection))
     recipients_sql, recipients_params = (
-        broadcast_recipients().order_by().values("id", "number").query.sql_with_params()
+        broadcast_recipients(marketing=_is_marketing(campaign))
+        .order_by()
+        .values("id", "number")
+        .query.sql_with_params()
     )
     now = timezone.now()
     outbox_table = connection.ops.quote_name(OutboundMessage._meta.db_table)
@@ -139,7 +161,7 @@ def _plan_with_bulk_create(campaign: Campaign, prototype: OutboundMessage) -> in
     total, last_id = 0, 0
     while True:
         rows: list[tuple[int, str | None]] = list(
-            broadcast_recipients()
+            broadcast_recipients(marketing=_is_marketing(campaign))
             .filter(pk__gt=last_id)
             .order_by("pk")
             .values_list("pk", "number")[:chunk]
@@ -242,8 +264,9 @@ def campaign_send_next_batch(*, campaign_id: int, batch_size: int | None = None)
                 .select_related("subscriber")
                 .order_by("id")[: min(batch_size, room)]
             )
-        go = [d for d in deliveries if _is_recipient(d.subscriber)]
-        stop = [d for d in deliveries if not _is_recipient(d.subscriber)]
+        marketing = _is_marketing(campaign)
+        go = [d for d in deliveries if _is_recipient(d.subscriber, marketing=marketing)]
+        stop = [d for d in deliveries if not _is_recipient(d.subscriber, marketing=marketing)]
         if stop:
             # Wrote "Cancellami" (or was blocked) after the campaign started: nothing more.
             Delivery.objects.filter(pk__in=[d.pk for d in stop]).update(

@@ -19,6 +19,11 @@ from .subscription import (
     subscriber_touch_from_inbound,
     subscriber_unsubscribe,
 )
+from .whatsapp_identity import (
+    subscriber_find,
+    subscriber_identity_change,
+    subscriber_marketing_preference,
+)
 
 __all__ = [
     "ErasureResult",
@@ -30,10 +35,13 @@ __all__ = [
     "subscriber_erase",
     "subscriber_erasure_blockers",
     "subscriber_export",
+    "subscriber_find",
     "subscriber_for_context",
     "subscriber_identity_advance",
+    "subscriber_identity_change",
     "subscriber_inform_at_first_contact",
     "subscriber_inform_with_first_reply",
+    "subscriber_marketing_preference",
     "subscriber_subscribe",
     "subscriber_touch_from_inbound",
     "subscriber_unsubscribe",

@@ -232,13 +232,17 @@ def subscriber_erase(
     erase_personal_data.send(sender=Subscriber, subscriber=subscriber)
     assert subscriber.number is not None
     _erase_admin_log(subscriber=subscriber)
-    _erase_gateway_data(
-        number=subscriber.number,
-        since=subscriber.first_contact_at,
-        keep_outbound_ids=keep_outbound_ids,
-    )
+    # The citizen's messages are filed under their number, or under their WhatsApp user id
+    # when they wrote before sharing a number (username-only citizens): both go.
+    for identifier in dict.fromkeys(filter(None, [subscriber.number, subscriber.wa_user_id])):
+        _erase_gateway_data(
+            number=identifier,
+            since=subscriber.first_contact_at,
+            keep_outbound_ids=keep_outbound_ids,
+        )
     subscriber.number = None
     subscriber.wa_user_id = ""
+    subscriber.wa_username = ""
     subscriber.profile_name = ""
     subscriber.first_name = ""
     subscriber.last_name = ""
@@ -250,6 +254,7 @@ def subscriber_erase(
         update_fields=[
             "number",
             "wa_user_id",
+            "wa_username",
             "profile_name",
             "first_name",
             "last_name",

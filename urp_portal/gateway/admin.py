@@ -52,7 +52,8 @@ class WebhookEventAdmin(ReadOnlyAdmin):
     @admin.display(description=_("corpo"))
     def body_decoded(self, obj: WebhookEvent):
         text = bytes(obj.body).decode("utf-8", errors="replace")
-        with contextlib.suppress(ValueError):
+        # A body too deep for json (kept as rejected) is shown as it came.
+        with contextlib.suppress(ValueError, RecursionError):
             text = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
         return _pre(text)
 

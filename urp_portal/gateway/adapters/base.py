@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, runtime_checkable
@@ -47,6 +48,8 @@ class ParsedStatus:
     status: str
     at: dt.datetime
     recipient: str = ""
+    # The recipient's business-scoped user id, when the provider names them by it.
+    recipient_user_id: str = ""
     error_code: str = ""
     error_message: str = ""
 
@@ -55,6 +58,12 @@ class ParsedStatus:
 class ParsedEvent:
     messages: list[ParsedInbound] = field(default_factory=list)
     statuses: list[ParsedStatus] = field(default_factory=list)
+    # Parts of the body addressed to a phone number id that is not ours (another business's
+    # number on the same app): never processed, only logged and kept in the stored body.
+    foreign_phone_number_ids: list[str] = field(default_factory=list)
+    # What the body carried that means nothing to us ("statuses: played", "field: ..."), for
+    # the admin's view of the event.
+    ignored: list[str] = field(default_factory=list)
 
 
 class WebhookFormatError(ValueError):
@@ -91,6 +100,37 @@ class PermanentSendError(SendError):
     """Not sent, and sending the same message again will fail the same way."""
 
 
+class MediaTooLarge(PermanentSendError):
+    """A media file over URP_MEDIA_MAX_BYTES: refused from the lookup's declared size, or
+    stopped while streaming once the cap was passed (never read whole)."""
+
+    def __init__(self, *, size: int | None, limit: int) -> None:
+        super().__init__(code="too_large", message=f"media over {limit} bytes ({size or '?'})")
+        self.size = size
+        self.limit = limit
+
+    def __reduce__(self):  # pickles with its keyword arguments (Celery stores exceptions)
+        return (_media_too_large, (self.size, self.limit))
+
+
+def _media_too_large(size: int | None, limit: int) -> MediaTooLarge:
+    return MediaTooLarge(size=size, limit=limit)
+
+
+class MediaHostRefused(PermanentSendError):
+    """The media lookup named a URL we do not send credentials to (another host, not https,
+    or a redirect): nothing was requested from it."""
+
+
+BUSINESS_SCOPED_USER_ID = re.compile(r"[A-Z]{2}(?:\.[A-Za-z0-9]+)+")
+
+
+def is_business_scoped_user_id(value: str) -> bool:
+    """WhatsApp's business-scoped user id ("IT.1502576394655843", "US.ENT.118..."), as opposed
+    to a phone number: sends to it go in `recipient`, not `to`."""
+    return bool(BUSINESS_SCOPED_USER_ID.fullmatch(value or ""))
+
+
 class AmbiguousSendError(SendError):
     """The request left, but no answer came back: the message may have been sent. Never
     resent automatically; an operator reviews it."""
@@ -120,7 +160,9 @@ class GatewayAdapter(Protocol):
 
     def fetch_media(self, media_id: str) -> tuple[bytes, str, str]:
         """The media's bytes, MIME type and file name (may be empty); raises a SendError
-        subclass (transient or permanent) when the provider cannot give it."""
+        subclass (transient or permanent) when the provider cannot give it, MediaTooLarge past
+        URP_MEDIA_MAX_BYTES (read no further than the cap) and MediaHostRefused when the file
+        is not on one of the provider's hosts (credentials go nowhere else)."""
         ...
 
 

@@ -30,6 +30,7 @@ from .base import (
     WebhookFormatError,
     pooled_session,
 )
+from .media_download import download_capped, url_check
 
 TIMEOUT = (5, 20)
 
@@ -235,14 +236,32 @@ class Adapter:
             )
         return url
 
+    # Twilio's own API host takes our credentials; its answer redirects to a signed URL on its
+    # media CDN, fetched once and without them.
+    MEDIA_HOSTS = frozenset({"api.twilio.com"})
+
     def fetch_media(self, media_id: str) -> tuple[bytes, str, str]:
-        # Twilio's media id is the MediaUrl itself; it answers with a redirect to the file.
-        try:
-            # The redirect goes to another host with a signed URL: requests drops the
-            # credentials there, as it should.
-            response = self.session.get(media_id, auth=self._auth(), timeout=(5, 60))
-        except requests.RequestException as exc:
-            raise TransientSendError(code="network", message=str(exc)) from exc
+        # Twilio's media id is the MediaUrl itself (from the webhook's form fields).
+        limit = int(settings.URP_MEDIA_MAX_BYTES)
+        api = urlparse(str(settings.TWILIO_API_URL))
+        api_origin = f"{api.scheme}://{api.netloc}".lower()
+        # Only the configured API URL's own origin may be plain http (the tests' fake Twilio).
+        plain_http = {api_origin} if api_origin.startswith("http://") else set()
+        url_check(
+            media_id,
+            allowed_hosts=self.MEDIA_HOSTS | {api.hostname or ""},
+            plain_http_origins=plain_http,
+        )
+        response = download_capped(
+            self.session,
+            media_id,
+            headers={},
+            auth=self._auth(),
+            limit=limit,
+            timeout=(5, 60),
+            redirect_without_credentials=True,
+            plain_http_origins=plain_http,
+        )
         if response.status_code >= 300:
             raise self._classify(response)
         mime = response.headers.get("Content-Type", "")

@@ -12,6 +12,7 @@ from .statuses import outbound_message_apply_pending, outbound_message_apply_sta
 from .webhooks import (
     inbound_sweep,
     webhook_event_process,
+    webhook_event_record_failure,
     webhook_event_reprocess,
     webhook_event_store,
     webhook_events_drain,
@@ -27,6 +28,7 @@ __all__ = [
     "outbound_messages_send_batch",
     "outbox_sweep",
     "webhook_event_process",
+    "webhook_event_record_failure",
     "webhook_event_reprocess",
     "webhook_event_store",
     "webhook_events_drain",

@@ -29,6 +29,7 @@ from ..adapters.base import ParsedEvent, ParsedInbound, WebhookFormatError
 from ..media import inbound_media_download_later
 from ..models import InboundMessage, OutboundMessage, WebhookEvent
 from ..pipeline import inbound_message_run_pipeline
+from ..safe_values import inbound_made_safe
 from ..states import InboundState
 from .group_commit import GroupCommit
 from .statuses import outbound_message_apply_pending, outbound_message_apply_status
@@ -208,6 +209,7 @@ def webhook_event_store(
 
 
 def _store_inbound(event: WebhookEvent, parsed: list[ParsedInbound]) -> list[int]:
+    parsed = [inbound_made_safe(m) for m in parsed]
     # Insert-or-ignore on the unique provider id: a message delivered in two events is one row.
     InboundMessage.objects.bulk_create(
         [
@@ -273,6 +275,21 @@ def webhook_event_process(*, event_id: int) -> list[int]:
                 event.save(update_fields=["state", "error", "attempts"])
                 logger.warning("webhook event %s cannot be parsed: %s", event_id, exc)
                 return []
+            if parsed.foreign_phone_number_ids and not (parsed.messages or parsed.statuses):
+                # Another business's number (Meta posts every number of the app here): no
+                # ticket, no reply from ours. Kept, logged, visible in the admin.
+                event.state = WebhookEvent.State.IGNORED
+                event.error = "phone_number_id not ours: " + ", ".join(
+                    parsed.foreign_phone_number_ids
+                )
+                event.processed_at = timezone.now()
+                event.save(update_fields=["state", "error", "processed_at", "attempts"])
+                logger.warning(
+                    "webhook event %s is for phone number id %s, not ours: not processed",
+                    event_id,
+                    ", ".join(parsed.foreign_phone_number_ids),
+                )
+                return []
             message_ids = _store_inbound(event, parsed.messages) if parsed.messages else []
             # Meta's media URL lives five minutes: fetch right after commit, not after the pipeline.
             for message in InboundMessage.objects.filter(pk__in=message_ids, media_file="").exclude(
@@ -283,7 +300,10 @@ def webhook_event_process(*, event_id: int) -> list[int]:
                 if not outbound_message_apply_status(status=status):
                     unmatched.append(status.provider_id)
             event.state = WebhookEvent.State.PROCESSED
-            event.error = ""
+            # A part addressed to another number, left aside (the rest was processed).
+            event.error = "; ".join(
+                f"phone_number_id not ours: {pid}" for pid in parsed.foreign_phone_number_ids
+            )
             event.processed_at = timezone.now()
             fields = ["state", "error", "processed_at", "attempts"]
             if _speaks_only_of_erased_recipients(parsed):
@@ -296,6 +316,21 @@ def webhook_event_process(*, event_id: int) -> list[int]:
     for message_id in message_ids:
         inbound_message_run_pipeline(message_id=message_id)
     return message_ids
+
+
+def webhook_event_record_failure(*, event_id: int, error: str) -> None:
+    """The event's processing failed on something no retry will cure by itself (a bug, data
+    the database refuses): shown in the admin as "errore di elaborazione" with the error, left
+    out of the sweep, and processed again by the admin's action once fixed."""
+    with transaction.atomic():
+        event = WebhookEvent.objects.select_for_update().filter(pk=event_id).first()
+        if event is None or event.state != WebhookEvent.State.RECEIVED:
+            return
+        event.state = WebhookEvent.State.FAILED
+        event.error = error[:2000]
+        event.attempts += 1
+        event.save(update_fields=["state", "error", "attempts"])
+    logger.error("webhook event %s failed: %s", event_id, error)
 
 
 def webhook_event_reprocess(*, event_id: int) -> WebhookEvent:

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('subscribers', '0004_name_trigram_indexes'),
-        ('tickets', '0009_elsewhere_rules_seed'),
+        ('tickets', '0010_message_reaction_edit_revoke'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
