@@ -12,7 +12,17 @@ pytest_plugins = [
     "tests.fixtures.throwaway_servers",
     "tests.fixtures.second_factor",
     "tests.fixtures.browser",
+    "tests.fixtures.check_config",
 ]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_anonymous_budget():
+    """Every test client calls from 127.0.0.1: the address's budget for requests without valid
+    credentials (accounts/authentication.py) starts full in each test, as for a new caller."""
+    from django.core.cache import cache
+
+    cache.delete("throttle:anonymous:ip:127.0.0.1")
 
 
 @pytest.fixture

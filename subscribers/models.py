@@ -3,10 +3,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from urp_portal.core.models import AppendOnlyModel as AppendOnlyModel  # moved: old name kept
+from urp_portal.core.models import AppendOnlyQuerySet as AppendOnlyQuerySet
 from urp_portal.gateway.models import InboundMessage, OutboundMessage
 from urp_portal.municipality.models import Municipality
 
-from .errors import AppendOnlyError
 from .states import (
     ConsentChannel,
     ConsentKind,
@@ -102,37 +103,6 @@ class Subscriber(models.Model):
     def __str__(self) -> str:
         full_name = f"{self.first_name} {self.last_name}".strip()
         return full_name or self.profile_name or self.number or str(_("anonimo"))
-
-
-class AppendOnlyQuerySet(models.QuerySet):
-    """Bulk writes that would rewrite history are refused before they reach the database (on
-    PostgreSQL a trigger refuses them too, for raw SQL)."""
-
-    def update(self, **kwargs):
-        raise AppendOnlyError(f"{self.model.__name__} rows cannot be updated.")
-
-    def delete(self):
-        raise AppendOnlyError(f"{self.model.__name__} rows cannot be deleted.")
-
-    def bulk_update(self, objs, fields, batch_size=None):
-        raise AppendOnlyError(f"{self.model.__name__} rows cannot be updated.")
-
-
-class AppendOnlyModel(models.Model):
-    objects = AppendOnlyQuerySet.as_manager()
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise AppendOnlyError(f"{type(self).__name__} rows cannot be updated.")
-        # Never let Django turn an insert with an explicit pk into an UPDATE.
-        kwargs["force_insert"] = True
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError(f"{type(self).__name__} rows cannot be deleted.")
 
 
 class PrivacyNotice(AppendOnlyModel):
@@ -234,7 +204,7 @@ class DataSubjectRequest(AppendOnlyModel):
 class OutboundScrub(models.Model):
     """An outbox row to a number already erased, still waiting to be sent (e.g. the confirmation
     of the unsubscribe that caused the erasure): its recipient and text are wiped once it is
-    sent or has failed (tasks.outbound_scrub_sent)."""
+    sent or has failed (tasks.outbound_scrub_sent_task)."""
 
     outbound_message = models.OneToOneField(
         OutboundMessage, on_delete=models.CASCADE, related_name="+"

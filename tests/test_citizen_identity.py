@@ -16,8 +16,9 @@ import time_machine
 from django.utils import timezone
 
 from broadcasts import services as broadcast_services
+from broadcasts.selectors import audience_recipients
 from broadcasts.services import fanout
-from broadcasts.states import CampaignState
+from broadcasts.states import Audience, CampaignState
 from broadcasts.tests.factories import CampaignFactory, MessageTemplateFactory, UserFactory
 from subscribers.models import ConsentRecord, Subscriber
 from subscribers.states import ConsentChannel, ConsentKind, SubscriberStatus
@@ -236,7 +237,11 @@ def test_a_marketing_resume_is_recorded_and_marketing_reaches_the_citizen_again(
         .order_by("pk")
         .values_list("kind", flat=True)
     ) == [ConsentKind.MARKETING_STOP, ConsentKind.MARKETING_RESUME]
-    assert fanout.broadcast_recipients(marketing=True).filter(pk=subscriber.pk).exists()
+    assert (
+        audience_recipients(audience=Audience.ALL_SUBSCRIBED, marketing=True)
+        .filter(pk=subscriber.pk)
+        .exists()
+    )
 
 
 @time_machine.travel(MORNING, tick=False)

@@ -1,6 +1,7 @@
 """Every write of the broadcasts app (STYLE.md): templates, campaigns, fan-out, the scheduler."""
 
-from .approval import alert_send, campaign_approve
+from .alerts import alert_confirm, alert_create
+from .approval import campaign_approve
 from .campaigns import (
     campaign_cancel,
     campaign_create,
@@ -13,7 +14,6 @@ from .campaigns import (
     campaign_unschedule,
 )
 from .fanout import (
-    broadcast_recipients,
     campaign_plan_deliveries,
     campaign_send_next_batch,
     campaigns_resume_stuck,
@@ -31,8 +31,8 @@ from .templates import (
 from .transitions import campaign_transition
 
 __all__ = [
-    "alert_send",
-    "broadcast_recipients",
+    "alert_confirm",
+    "alert_create",
     "broadcast_slots_warn_empty",
     "campaign_approve",
     "campaign_cancel",

@@ -11,6 +11,7 @@ from .erasure import (
 from .export import subscriber_export
 from .first_contact import IdentityAdvance, subscriber_identity_advance
 from .privacy_notice import subscriber_inform_at_first_contact, subscriber_inform_with_first_reply
+from .status import subscriber_status_change
 from .subscription import (
     consent_record_create,
     privacy_notice_in_force,
@@ -42,6 +43,7 @@ __all__ = [
     "subscriber_inform_at_first_contact",
     "subscriber_inform_with_first_reply",
     "subscriber_marketing_preference",
+    "subscriber_status_change",
     "subscriber_subscribe",
     "subscriber_touch_from_inbound",
     "subscriber_unsubscribe",

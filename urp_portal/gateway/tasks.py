@@ -94,7 +94,7 @@ def inbound_message_process(message_id: int) -> None:
 
 
 @shared_task
-def gateway_sweep() -> None:
+def gateway_sweep_task() -> None:
     """Periodic (CELERY_BEAT_SCHEDULE): the safety net for tasks lost with a dead worker."""
     now = timezone.now()
     services.outbox_sweep(

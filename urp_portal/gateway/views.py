@@ -46,8 +46,7 @@ def _adapter_or_404(gateway: str) -> GatewayAdapter:
 def whatsapp_webhook(request: HttpRequest, gateway: str) -> HttpResponse:
     adapter = _adapter_or_404(gateway)
     if request.method == "GET":
-        answer_handshake = getattr(adapter, "answer_handshake", None)
-        challenge = answer_handshake(request.GET) if answer_handshake else None
+        challenge = adapter.answer_handshake(request.GET)
         if challenge is None:
             logger.warning("webhook %s: verification handshake refused", gateway)
             return HttpResponse(status=403)

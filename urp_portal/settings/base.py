@@ -108,6 +108,10 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'urp.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# The hand-written statements of the hottest writes (storing a webhook, claiming and recording a
+# send: gateway/services/webhook_statements.py, outbox_statements.py); off, the same writes go
+# through the ORM, for a database or driver they do not suit or to rule them out in a fault.
+URP_DATABASE_FAST_PATHS = env.bool("URP_DATABASE_FAST_PATHS", default=True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web process, the worker and the scheduler share the file: wait for locks, do not fail.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -146,6 +150,14 @@ LOGIN_URL = "admin:login"
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+# The console backend prints every email into the process's log: a forwarded ticket's email
+# carries the citizen's name, number and words, which would outlive an erasure there. Fine
+# for the demo, never with DEBUG off: production names a real server (smtp+tls://...).
+if not DEBUG and EMAIL_CONFIG["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend":
+    raise ImproperlyConfigured(
+        "EMAIL_URL must name a real mail server when DEBUG is off (e.g. smtp+tls://user:pass@"
+        "host:587): the console backend would print citizens' data into the logs."
+    )
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="urp@comune.example.it")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

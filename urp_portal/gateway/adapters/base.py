@@ -1,8 +1,13 @@
 """The one interface every gateway adapter speaks, and the plain objects it speaks in.
 
 An adapter knows a provider's wire format and nothing of the product: it checks a webhook's
-signature, turns a webhook body into `ParsedInbound` / `ParsedStatus`, sends one outbound message
-and fetches inbound media. Everything that writes to the database lives in the services.
+signature, turns a webhook body into `ParsedInbound` / `ParsedStatus`, sends one `Outgoing`
+message and fetches inbound media. Everything that writes to the database lives in the services.
+
+It also declares what the rest of the product needs to know about its provider (the variables it
+needs, the URL that answers when the provider is reachable, the processor named in the records of
+processing, whether it is for tests and training only): `check_config`, `/readyz` and the records
+read these from the adapter, so a new gateway is one module and nothing else.
 """
 
 from __future__ import annotations
@@ -18,6 +23,47 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from ..models import OutboundMessage
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message to send, as the adapter needs it: a plain value, so that an adapter never
+    reads or writes the outbox's row."""
+
+    to: str
+    text: str = ""
+    template_name: str = ""
+    template_language: str = ""
+    # As stored on the outbox row (a JSON value).
+    template_parameters: Any = ()
+    media_url: str = ""
+    # A stored file (`name`, `url`, `open()`), or None when there is none.
+    media_file: Any = None
+    # Reply buttons of an interactive message: [{"id": ..., "title": ...}], at most three.
+    buttons: Any = ()
+
+    @classmethod
+    def of(cls, message: OutboundMessage) -> Outgoing:
+        return cls(
+            to=message.to,
+            text=message.text,
+            template_name=message.template_name,
+            template_language=message.template_language,
+            template_parameters=message.template_parameters,
+            media_url=message.media_url,
+            media_file=message.media_file or None,
+            buttons=message.buttons,
+        )
+
+
+@dataclass(frozen=True)
+class Processor:
+    """The provider acting as processor (GDPR art. 28) in the records of processing."""
+
+    # Who processes the citizens' messages on the comune's behalf, in Italian.
+    name: str
+    # Where the data goes outside the EU, and on what guarantees, in Italian.
+    transfers: str
 
 
 @dataclass(frozen=True)
@@ -143,6 +189,23 @@ class GatewayAdapter(Protocol):
     # Whether the webhook's signature covers the URL it was posted to (Twilio's does, Meta's
     # covers the body only): the view builds the absolute URL only for such a gateway.
     signature_covers_url: ClassVar[bool]
+    # The settings (variables of .env.example) without which it can neither send nor receive.
+    required_settings: ClassVar[tuple[str, ...]]
+    # Only for tests, the demo and training: check_config blocks it in production and the records
+    # of processing name no processor.
+    for_testing_only: ClassVar[bool]
+    # The provider named in the records of processing (None: no one outside the comune).
+    processor: ClassVar[Processor | None]
+
+    def probe_url(self) -> str:
+        """A URL of the provider's API that answers anything (even 401) when it is reachable:
+        /readyz probes it."""
+        ...
+
+    def answer_handshake(self, query: Mapping[str, str]) -> str | None:
+        """The body to answer a GET on the webhook URL (a subscription handshake) with, or None
+        to refuse it (403)."""
+        ...
 
     def verify_signature(self, *, body: bytes, headers: Mapping[str, str], url: str) -> bool:
         """True when the webhook request is signed by the provider (constant-time compare).
@@ -154,7 +217,7 @@ class GatewayAdapter(Protocol):
         gateway's format."""
         ...
 
-    def send(self, message: OutboundMessage) -> str:
+    def send(self, message: Outgoing) -> str:
         """Send one message and return the provider's id for it; raises a SendError subclass."""
         ...
 

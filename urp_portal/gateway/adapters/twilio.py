@@ -17,14 +17,15 @@ from urllib.parse import parse_qsl, urlparse
 import requests
 from django.conf import settings
 
-from ..models import OutboundMessage
 from ..states import MessageKind
 from .base import (
     AmbiguousSendError,
+    Outgoing,
     ParsedEvent,
     ParsedInbound,
     ParsedStatus,
     PermanentSendError,
+    Processor,
     SendError,
     TransientSendError,
     WebhookFormatError,
@@ -63,9 +64,30 @@ def twilio_signature(*, auth_token: str, url: str, params: list[tuple[str, str]]
 class Adapter:
     name = "twilio"
     signature_covers_url = True
+    required_settings: tuple[str, ...] = (
+        "TWILIO_ACCOUNT_SID",
+        "TWILIO_AUTH_TOKEN",
+        "TWILIO_WHATSAPP_FROM",
+    )
+    for_testing_only = False
+    processor: Processor | None = Processor(
+        name="Twilio Ireland Ltd. (WhatsApp tramite Twilio) e Meta Platforms Ireland Ltd.",
+        transfers=(
+            "Stati Uniti d'America, sulla base delle garanzie previste dai contratti con i "
+            "fornitori (Data Privacy Framework UE-USA e clausole contrattuali tipo): da verificare "
+            "nei contratti."
+        ),
+    )
 
     def __init__(self) -> None:
         self._local = threading.local()
+
+    def probe_url(self) -> str:
+        return str(settings.TWILIO_API_URL).rstrip("/") + "/"
+
+    def answer_handshake(self, query: Mapping[str, str]) -> str | None:
+        # Twilio makes no subscription handshake: a GET on the webhook is no one we expect.
+        return None
 
     @property
     def session(self) -> requests.Session:
@@ -176,7 +198,7 @@ class Adapter:
             return TransientSendError(code=code, message=message)
         return PermanentSendError(code=code, message=message)
 
-    def send(self, message: OutboundMessage) -> str:
+    def send(self, message: Outgoing) -> str:
         form: dict[str, str] = {
             "From": f"whatsapp:{settings.TWILIO_WHATSAPP_FROM}",
             "To": f"whatsapp:{message.to}",
@@ -217,7 +239,7 @@ class Adapter:
         except (ValueError, KeyError) as exc:
             raise AmbiguousSendError(code="response", message=response.text[:200]) from exc
 
-    def _media_url(self, message: OutboundMessage) -> str:
+    def _media_url(self, message: Outgoing) -> str:
         """Twilio has no upload: it fetches an attachment from a public URL. A stored file
         goes by its storage's URL, which must then be absolute (an object store's); a file
         served only to logged-in staff cannot reach Twilio, and is refused rather than dropped."""

@@ -1,6 +1,7 @@
-"""The gateway's writes. Other apps use `outbound_message_create`; the rest serve the webhooks,
-the tasks and the admin."""
+"""The gateway's writes. Other apps use `outbound_message_create` and `outbound_messages_cancel`;
+the rest serve the webhooks, the tasks and the admin."""
 
+from .cancelling import outbound_messages_cancel
 from .outbox import (
     outbound_message_create,
     outbound_message_retry,
@@ -25,6 +26,7 @@ __all__ = [
     "outbound_message_create",
     "outbound_message_retry",
     "outbound_message_send",
+    "outbound_messages_cancel",
     "outbound_messages_send_batch",
     "outbox_sweep",
     "webhook_event_process",

@@ -394,7 +394,7 @@ def test_the_sweep_enqueues_again_an_event_left_unprocessed_for_15_seconds(db, m
 
     from django.utils import timezone
 
-    from urp_portal.gateway.tasks import gateway_sweep
+    from urp_portal.gateway.tasks import gateway_sweep_task
     from urp_portal.gateway.tasks import webhook_event_process as process_task
 
     enqueued: list[int] = []
@@ -407,7 +407,7 @@ def test_the_sweep_enqueues_again_an_event_left_unprocessed_for_15_seconds(db, m
         received_at=timezone.now() - dt.timedelta(seconds=16)
     )
 
-    gateway_sweep()
+    gateway_sweep_task()
 
     assert enqueued == [stale.pk]
 
@@ -427,9 +427,9 @@ def _received_event(n: int) -> WebhookEvent:
 def _dies_once(monkeypatch) -> list[object]:
     """The next INSERT fails as on a connection the database server closed; later ones run.
     Returns the DB-API connection each attempt was made on."""
-    from urp_portal.gateway.services import webhooks
+    from urp_portal.gateway.services import webhook_statements
 
-    run = webhooks._execute_returning
+    run = webhook_statements._execute_returning
     attempts: list[object] = []
 
     def execute(conn, sql, values):
@@ -439,7 +439,7 @@ def _dies_once(monkeypatch) -> list[object]:
             raise OperationalError("server closed the connection unexpectedly")
         return run(conn, sql, values)
 
-    monkeypatch.setattr(webhooks, "_execute_returning", execute)
+    monkeypatch.setattr(webhook_statements, "_execute_returning", execute)
     return attempts
 
 

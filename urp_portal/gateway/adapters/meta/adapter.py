@@ -19,12 +19,13 @@ from ...cloud_api import parse_cloud_api_body
 from ...cloud_api.envelope import STATUS_NAMES, e164  # noqa: F401 (kept importable)
 from ...cloud_api.envelope import _timestamp as cloud_api_timestamp
 from ...cloud_api.messages import MEDIA_TYPES  # noqa: F401 (kept importable)
-from ...models import OutboundMessage
 from ...states import MessageKind
 from ..base import (
     AmbiguousSendError,
+    Outgoing,
     ParsedEvent,
     PermanentSendError,
+    Processor,
     TransientSendError,
     is_business_scoped_user_id,
     pooled_session,
@@ -65,6 +66,21 @@ class Adapter:
 
     name = "meta"
     signature_covers_url = False
+    required_settings: tuple[str, ...] = (
+        "WHATSAPP_PHONE_NUMBER_ID",
+        "WHATSAPP_ACCESS_TOKEN",
+        "WHATSAPP_APP_SECRET",
+        "WHATSAPP_VERIFY_TOKEN",
+    )
+    for_testing_only = False
+    processor: Processor | None = Processor(
+        name="Meta Platforms Ireland Ltd. (WhatsApp Business Platform, Cloud API)",
+        transfers=(
+            "Stati Uniti d'America, sulla base delle garanzie previste dal contratto con il "
+            "fornitore (Data Privacy Framework UE-USA e clausole contrattuali tipo): da verificare "
+            "nel contratto."
+        ),
+    )
 
     def __init__(self) -> None:
         self._local = threading.local()
@@ -79,6 +95,9 @@ class Adapter:
     @property
     def phone_number_id(self) -> str:
         return str(settings.WHATSAPP_PHONE_NUMBER_ID)
+
+    def probe_url(self) -> str:
+        return self.graph_url + "/"
 
     @property
     def session(self) -> requests.Session:
@@ -122,7 +141,7 @@ class Adapter:
         return parse_cloud_api_body(body, our_phone_number_ids=self.our_phone_number_ids())
 
     # --- sending -------------------------------------------------------------------------------
-    def build_payload(self, message: OutboundMessage) -> dict[str, Any]:
+    def build_payload(self, message: Outgoing) -> dict[str, Any]:
         payload: dict[str, Any] = {"messaging_product": "whatsapp", "recipient_type": "individual"}
         if is_business_scoped_user_id(message.to):
             # A citizen known only by their username: Meta takes the business-scoped user id in
@@ -205,7 +224,7 @@ class Adapter:
         except requests.Timeout as exc:
             raise AmbiguousSendError(code="timeout", message=str(exc)) from exc
 
-    def send(self, message: OutboundMessage) -> str:
+    def send(self, message: Outgoing) -> str:
         response = self._post(
             f"{self.graph_url}/{self.phone_number_id}/messages", json=self.build_payload(message)
         )
@@ -218,7 +237,7 @@ class Adapter:
                 code="response", message=f"answer without a message id: {response.text[:200]}"
             ) from exc
 
-    def _upload_once(self, message: OutboundMessage) -> str:
+    def _upload_once(self, message: Outgoing) -> str:
         """A broadcast sends the same picture to every recipient: upload it once per process
         and reuse its media id (Meta keeps uploads for 30 days; ours are reused for a day)."""
         key = (self.phone_number_id, message.media_file.name)
@@ -229,7 +248,7 @@ class Adapter:
         self._uploads[key] = (media_id, time.monotonic() + UPLOAD_REUSE_SECONDS)
         return media_id
 
-    def _upload(self, message: OutboundMessage) -> str:
+    def _upload(self, message: Outgoing) -> str:
         name = message.media_file.name
         mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
         with message.media_file.open("rb") as handle:
