@@ -81,9 +81,9 @@ def alert_create(
         campaign = _locked(campaign.pk)
         campaign.approved_at = now
         campaign_transition(
-            campaign,
-            CampaignState.APPROVED,
-            by=by,
+            campaign=campaign,
+            to=CampaignState.APPROVED,
+            actor=by,
             reason=_(
                 "avviso di emergenza senza seconda conferma: sistema autorizzato dalla "
                 "configurazione del comune"
