@@ -1,4 +1,5 @@
 import re
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.validators import FileExtensionValidator, RegexValidator
@@ -53,6 +54,19 @@ class MessageTemplate(models.Model):
             "_corsivo_, ~barrato~."
         ),
     )
+    examples = models.JSONField(
+        _("valori di esempio"),
+        default=list,
+        blank=True,
+        help_text=_("Un esempio per parametro, nell'ordine: Meta li chiede per la revisione."),
+    )
+    footer = models.CharField(_("piè di pagina"), max_length=60, blank=True)
+    quick_replies = models.JSONField(
+        _("risposte rapide"),
+        default=list,
+        blank=True,
+        help_text=_("Testi dei pulsanti di risposta rapida (al massimo 10, 25 caratteri)."),
+    )
     header_image = models.FileField(
         _("immagine di intestazione"),
         upload_to="templates/%Y/%m/",
@@ -68,6 +82,12 @@ class MessageTemplate(models.Model):
     )
     provider_id = models.CharField(_("id presso il gateway"), max_length=200, blank=True)
     rejection_reason = models.CharField(_("motivo del rifiuto"), max_length=500, blank=True)
+    # Meta may move an approved template to another category (template_category_update): the
+    # category it had before, for the staff to see why a template now costs and routes otherwise.
+    previous_category = models.CharField(
+        _("categoria precedente"), max_length=20, choices=TemplateCategory.choices, blank=True
+    )
+    quality = models.CharField(_("qualità secondo Meta"), max_length=10, blank=True)
     status_changed_at = models.DateTimeField(_("stato cambiato il"), null=True, blank=True)
     status_changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -285,3 +305,37 @@ class SlotWarning(models.Model):
 
     def __str__(self) -> str:
         return f"{self.slot} {self.occurrence:%Y-%m-%d %H:%M}"
+
+
+class RateCard(models.Model):
+    """What Meta charges per delivered template message, by category, from a date: the campaign
+    preview's estimate. Meta publishes its rates per recipient country (Italy for a comune) and
+    changes them a few times a year; the staff enter the card in force with its source."""
+
+    valid_from = models.DateField(_("in vigore dal"), unique=True)
+    currency = models.CharField(_("valuta"), max_length=3, default="EUR")
+    marketing = models.DecimalField(_("promozionale"), max_digits=8, decimal_places=4)
+    utility = models.DecimalField(_("servizio"), max_digits=8, decimal_places=4)
+    authentication = models.DecimalField(_("autenticazione"), max_digits=8, decimal_places=4)
+    source = models.URLField(
+        _("fonte"),
+        max_length=500,
+        default="https://developers.facebook.com/documentation/business-messaging/whatsapp/pricing",
+    )
+    note = models.CharField(_("nota"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("tariffa di Meta")
+        verbose_name_plural = _("tariffe di Meta")
+        ordering = ["-valid_from"]
+
+    def __str__(self) -> str:
+        return f"{self.valid_from:%d/%m/%Y} ({self.currency})"
+
+    def rate(self, category: str) -> Decimal | None:
+        rates: dict[str, Decimal] = {
+            TemplateCategory.MARKETING.value: self.marketing,
+            TemplateCategory.UTILITY.value: self.utility,
+            TemplateCategory.AUTHENTICATION.value: self.authentication,
+        }
+        return rates.get(category)

@@ -15,6 +15,7 @@ from django.utils import timezone
 from subscribers.models import Subscriber
 from subscribers.states import SubscriberStatus
 from urp_portal.gateway.models import OutboundMessage
+from urp_portal.gateway.provider_errors import provider_error_explain
 from urp_portal.gateway.states import OutboundState
 from urp_portal.municipality.calendar import ROME
 
@@ -74,6 +75,17 @@ def message_template_get(*, ref: int | str) -> MessageTemplate | None:
     )
 
 
+HELD_BACK_CODE = "131049"
+
+
+@dataclass(frozen=True)
+class FailureRow:
+    code: str
+    count: int
+    what: str
+    what_to_do: str
+
+
 @dataclass
 class CampaignCounts:
     recipients: int = 0
@@ -96,6 +108,26 @@ class CampaignCounts:
 
     def percent(self, value: int) -> float:
         return round(100 * value / self.recipients, 1) if self.recipients else 0.0
+
+    @property
+    def held_back(self) -> int:
+        """Citizens Meta held back under its per-user marketing limit (131049)."""
+        return self.failed_by_error.get(HELD_BACK_CODE, 0)
+
+    def failures(self) -> list[FailureRow]:
+        """The failures by error, most frequent first, each explained in Italian."""
+        rows = []
+        for code, count in sorted(self.failed_by_error.items(), key=lambda item: -item[1]):
+            explained = provider_error_explain(code)
+            rows.append(
+                FailureRow(
+                    code=code,
+                    count=count,
+                    what=str(explained.what) if explained else "",
+                    what_to_do=str(explained.what_to_do) if explained else "",
+                )
+            )
+        return rows
 
     def as_dict(self) -> dict[str, int]:
         return {

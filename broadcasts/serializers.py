@@ -80,6 +80,16 @@ class MessageTemplateSerializer(serializers.ModelSerializer):
         ),
     )
     parameter_count = serializers.IntegerField(read_only=True)
+    # Extensions of the contract: what Meta's review needs beyond the body (optional).
+    examples = serializers.ListField(
+        child=serializers.CharField(max_length=200), required=False, max_length=20
+    )
+    footer = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    quick_replies = serializers.ListField(
+        child=serializers.CharField(max_length=25), required=False, max_length=10
+    )
+    # The category Meta moved it from ("" when never moved).
+    previous_category = serializers.CharField(read_only=True)
 
     class Meta:
         model = MessageTemplate
@@ -92,9 +102,23 @@ class MessageTemplateSerializer(serializers.ModelSerializer):
             "approval_status",
             "parameter_count",
             "rejection_reason",
+            "examples",
+            "footer",
+            "quick_replies",
+            "provider_id",
+            "previous_category",
+            "quality",
             "created_at",
         ]
-        read_only_fields = ["id", "parameter_count", "rejection_reason", "created_at"]
+        read_only_fields = [
+            "id",
+            "parameter_count",
+            "rejection_reason",
+            "provider_id",
+            "previous_category",
+            "quality",
+            "created_at",
+        ]
         # The pair's uniqueness is the service's and the database's to check.
         validators: list = []
 

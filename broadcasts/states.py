@@ -20,6 +20,10 @@ class TemplateApproval(models.TextChoices):
     APPROVED = "approved", _("approvato")
     # Refused by the provider; fix the text and submit again.
     REJECTED = "rejected", _("rifiutato")
+    # Stopped by Meta for a while after negative feedback from citizens; not usable meanwhile.
+    PAUSED = "paused", _("sospeso da Meta")
+    # Disabled by Meta (quality); not usable.
+    DISABLED = "disabled", _("disattivato da Meta")
 
 
 TEMPLATE_TRANSITIONS: dict[str, set[str]] = {
@@ -29,9 +33,32 @@ TEMPLATE_TRANSITIONS: dict[str, set[str]] = {
         TemplateApproval.REJECTED,
         TemplateApproval.DRAFT,
     },
-    # An approved template whose text changes must be reviewed again.
-    TemplateApproval.APPROVED: {TemplateApproval.DRAFT, TemplateApproval.REJECTED},
+    # An approved template whose text changes must be reviewed again; Meta may pause or
+    # disable it later.
+    TemplateApproval.APPROVED: {
+        TemplateApproval.DRAFT,
+        TemplateApproval.REJECTED,
+        TemplateApproval.PAUSED,
+        TemplateApproval.DISABLED,
+    },
     TemplateApproval.REJECTED: {TemplateApproval.DRAFT, TemplateApproval.PENDING},
+    TemplateApproval.PAUSED: {
+        TemplateApproval.APPROVED,
+        TemplateApproval.DISABLED,
+        TemplateApproval.DRAFT,
+    },
+    TemplateApproval.DISABLED: {TemplateApproval.APPROVED, TemplateApproval.DRAFT},
+}
+
+# Meta's template statuses (webhooks and GET message_templates) in ours.
+PROVIDER_TEMPLATE_STATUSES = {
+    "APPROVED": TemplateApproval.APPROVED,
+    "REINSTATED": TemplateApproval.APPROVED,
+    "PENDING": TemplateApproval.PENDING,
+    "IN_APPEAL": TemplateApproval.PENDING,
+    "REJECTED": TemplateApproval.REJECTED,
+    "PAUSED": TemplateApproval.PAUSED,
+    "DISABLED": TemplateApproval.DISABLED,
 }
 
 

@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from urp_portal.gateway.reach import messaging_limit_refresh
 from urp_portal.gateway.tasks import RETRY_ON_DATABASE_ERRORS
 
 from .services import (
@@ -44,4 +45,26 @@ def broadcast_slots_warn_empty_task() -> None:
 
 @shared_task
 def message_templates_sync_task() -> None:
+    # Hourly: the templates' statuses and categories, and the portfolio's messaging limit.
     template_sync_statuses()
+    messaging_limit_refresh()
+
+
+@shared_task(**RETRY_ON_DATABASE_ERRORS)
+def message_template_submit_task(template_id: int, user_id: int | None = None) -> None:
+    """Submit a template created through the API; a refusal leaves it a draft, logged."""
+    import logging
+
+    from django.contrib.auth import get_user_model
+
+    from urp_portal.municipality.errors import UserError
+
+    from .services.template_review import message_template_submit
+
+    by = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    try:
+        message_template_submit(template_id=template_id, by=by)
+    except UserError as error:
+        logging.getLogger(__name__).warning(
+            "template %s not submitted for review: %s", template_id, error.message
+        )

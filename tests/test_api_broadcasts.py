@@ -64,6 +64,33 @@ def test_communications_creates_a_draft_template():
     assert MessageTemplate.objects.get(pk=body["id"]).approval_status == TemplateApproval.DRAFT
 
 
+def test_a_template_created_through_the_api_is_submitted_to_meta_and_follows_its_verdict(
+    fake_graph, eager_tasks, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = token_client(Role.COMMUNICATIONS).post(
+            TEMPLATES,
+            {
+                "name": "avviso_rifiuti",
+                "language": "it",
+                "category": "utility",
+                "body": "Oggi {{1}}.",
+                "examples": ["la raccolta è sospesa"],
+                "footer": "Comune di Cagliari",
+            },
+            format="json",
+        )
+
+    assert response.status_code == 201
+    [submitted] = fake_graph.template_submissions()
+    assert submitted.json["components"][0]["example"] == {"body_text": [["la raccolta è sospesa"]]}
+    template = MessageTemplate.objects.get(pk=response.json()["id"])
+    assert template.approval_status == TemplateApproval.PENDING
+    assert template.provider_id == fake_graph.templates[0]["id"]
+    listed = token_client(Role.COMMUNICATIONS).get(TEMPLATES).json()["results"]
+    assert [(t["name"], t["approval_status"]) for t in listed] == [("avviso_rifiuti", "pending")]
+
+
 def test_only_an_administrator_may_create_a_template_already_approved():
     payload = {
         "name": "avviso_rifiuti",
@@ -299,6 +326,20 @@ def test_an_alert_confirmed_by_a_second_token_goes_out_at_once_even_at_night(app
     campaign = Campaign.objects.get(pk=created.json()["id"])
     assert campaign.is_emergency
     assert campaign.recipients_count == 2
+
+
+def test_an_alert_with_a_marketing_template_is_400_with_an_italian_message():
+    MessageTemplateFactory(name="notizie", body="{{1}}", category="marketing")
+    SubscriberFactory.create_batch(2)
+
+    response = token_client(Role.COMMUNICATIONS).post(
+        ALERTS, {"template": "notizie", "parameters": ["Allerta meteo"]}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "alert_needs_utility_template"
+    assert "servizio" in response.json()["message"]
+    assert not Campaign.objects.filter(is_emergency=True).exists()
 
 
 def test_a_retried_alert_with_the_same_idempotency_key_creates_one_campaign(approved_template):

@@ -230,7 +230,14 @@ def test_an_operators_token_replies_and_the_chat_says_which_system_wrote(municip
     assert (event.actor, event.actor_label) == (None, "API: Protocollo")
 
 
+def _approved_template(name="risposta_urp", **kwargs):
+    from broadcasts.tests.factories import MessageTemplateFactory
+
+    return MessageTemplateFactory(name=name, body="Gentile {{1}}, pratica {{2}}.", **kwargs)
+
+
 def test_after_24_hours_a_reply_needs_a_template(operator_api, municipality):
+    _approved_template()
     ticket = TicketFactory(subscriber__last_inbound_at=timezone.now() - dt.timedelta(hours=25))
 
     refused = operator_api.post(url(ticket, "reply"), {"text": "Ecco gli orari"})
@@ -245,6 +252,38 @@ def test_after_24_hours_a_reply_needs_a_template(operator_api, municipality):
         "risposta_urp",
         ["Anna", "#12"],
     )
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"template": "sconosciuto", "parameters": ["Anna", "#12"]}, "template_unknown"),
+        ({"template": "in_revisione", "parameters": ["Anna", "#12"]}, "template_not_approved"),
+        ({"template": "risposta_urp", "parameters": ["Anna"]}, "template_parameter_missing"),
+        (
+            {"template": "risposta_urp", "parameters": ["Anna", "#1", "x"]},
+            "template_parameter_extra",
+        ),
+        (
+            {"template": "risposta_urp", "parameters": ["Anna\nRossi", "#1"]},
+            "template_parameter_format",
+        ),
+    ],
+)
+def test_an_unknown_unapproved_or_wrongly_filled_template_is_refused_with_400(
+    operator_api, municipality, body, code
+):
+    from broadcasts.states import TemplateApproval
+
+    _approved_template()
+    _approved_template(name="in_revisione", approval_status=TemplateApproval.PENDING)
+    ticket = TicketFactory(subscriber__last_inbound_at=timezone.now() - dt.timedelta(hours=25))
+
+    response = operator_api.post(url(ticket, "reply"), body, format="json")
+
+    assert (response.status_code, response.json()["code"]) == (400, code)
+    assert response.json()["message"]
+    assert not OutboundMessage.objects.filter(to=ticket.subscriber.number).exists()
 
 
 @pytest.mark.parametrize(

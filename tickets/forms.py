@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from urp_portal.accounts.roles import GROUP_NAMES, Role
+from urp_portal.gateway.template_catalogue import ResolvedTemplate, templates_usable
 
 from .models import CannedAnswer, MunicipalService, ServiceKeywordRule
 from .states import TicketCategory
@@ -51,17 +52,12 @@ class ReplyForm(ConsoleForm):
         required=False,
         widget=forms.Textarea(attrs={"rows": 4, "placeholder": _("Scrivi al cittadino…")}),
     )
-    # Not "template_name": that is the form's own rendering template.
-    template = forms.CharField(
+    # Not "template_name": that is the form's own rendering template. Only approved templates
+    # are offered (the gateway's template catalogue); the service checks again at send time.
+    template = forms.ChoiceField(
         label=_("Modello approvato"),
         required=False,
         help_text=_("Fuori dalla finestra di 24 ore WhatsApp accetta solo un modello approvato."),
-    )
-    template_parameters = forms.CharField(
-        label=_("Parametri del modello"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("Uno per riga, nell'ordine del modello."),
     )
     wait_for_citizen = forms.BooleanField(
         label=_("Attendi la risposta del cittadino"), required=False
@@ -75,18 +71,45 @@ class ReplyForm(ConsoleForm):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["seen_message"].initial = seen_message
+        self.usable_templates: list[ResolvedTemplate] = []
         if not window_open:
             # Free text would be refused by WhatsApp (131047): the template comes first.
             for name in ("text", "canned_answer"):
                 self.fields[name].disabled = True
-            self.fields["template"].required = True
+            self.usable_templates = templates_usable()
+            field = self.fields["template"]
+            assert isinstance(field, forms.ChoiceField)
+            field.required = True
+            field.choices = [("", _("— scegli un modello —"))] + [
+                (t.name, f"{t.name} ({t.language})") for t in self.usable_templates
+            ]
+            # One field per parameter: as many as the template with the most; the page shows
+            # those of the chosen template, with the live preview.
+            most = max((t.parameter_count for t in self.usable_templates), default=0)
+            for n in range(1, most + 1):
+                self.fields[f"parameter_{n}"] = forms.CharField(
+                    label=_("Parametro {{%(n)d}}") % {"n": n},
+                    required=False,
+                    max_length=1024,
+                    widget=forms.TextInput(attrs={"data-template-parameter": n}),
+                )
         else:
             del self.fields["template"]
-            del self.fields["template_parameters"]
 
     def parameters(self) -> list[str]:
-        raw = self.cleaned_data.get("template_parameters") or ""
-        return [line.strip() for line in raw.splitlines() if line.strip()]
+        chosen = next(
+            (t for t in self.usable_templates if t.name == self.cleaned_data.get("template")),
+            None,
+        )
+        count = chosen.parameter_count if chosen else 0
+        return [str(self.cleaned_data.get(f"parameter_{n}") or "") for n in range(1, count + 1)]
+
+    def templates_for_preview(self) -> list[dict[str, object]]:
+        """What the page's live preview needs of each offered template."""
+        return [
+            {"name": t.name, "body": t.body, "parameters": t.parameter_count}
+            for t in self.usable_templates
+        ]
 
 
 class NoteForm(ConsoleForm):

@@ -12,7 +12,7 @@ admin.site.site_header = _("URP Portal")
 admin.site.site_title = _("URP Portal")
 admin.site.index_title = _("Console dell'Ufficio Relazioni con il Pubblico")
 # The tickets' dashboard above the list of apps.
-admin.site.index_template = "tickets/admin_index.html"
+admin.site.index_template = "admin/urp_index.html"
 # Operators and services' staff open on the inbox after signing in.
 admin.site.login = login_landing_on_inbox(admin.site.login)  # type: ignore[method-assign]
 

@@ -9,6 +9,7 @@ from .campaigns import (
     ParametersField,
 )
 from .message_templates import PREVIEW_CSS, PREVIEW_JS, MessageTemplateAdmin, MessageTemplateForm
+from .rates import RateCardAdmin
 from .reports import _CSV_COLUMNS, _chart, _csv_cell, _csv_lines, _Echo
 
 # Before the split this package was one module: the old names stay importable.
@@ -23,6 +24,7 @@ __all__ = [
     "MessageTemplateAdmin",
     "MessageTemplateForm",
     "ParametersField",
+    "RateCardAdmin",
     "_Echo",
     "_chart",
     "_csv_cell",

@@ -24,6 +24,7 @@ from urp_portal.municipality.errors import UserError
 
 from .. import selectors, services
 from ..models import Campaign, CampaignEvent, MessageTemplate
+from ..outlook import campaign_outlook
 from ..preview import whatsapp_to_html
 from ..states import CAMPAIGN_LOCKED_STATES, CampaignState, TemplateApproval, campaign_verbs
 from .message_templates import PREVIEW_CSS, PREVIEW_JS
@@ -231,6 +232,11 @@ class CampaignAdmin(admin.ModelAdmin):
         campaign = self.get_object(request, object_id)
         if campaign is not None:
             extra_context["campaign_actions"] = self._available_actions(request, campaign)
+            if campaign.state in (CampaignState.DRAFT, CampaignState.APPROVED):
+                # Before approval: who, when under Meta's limit, how much (outlook.py).
+                outlook = campaign_outlook(campaign=campaign)
+                extra_context["outlook"] = outlook
+                extra_context["outlook_plan"] = outlook.plan_words(now=timezone.now())
         extra_context["template_bodies"] = {
             str(pk): body for pk, body in MessageTemplate.objects.values_list("pk", "body")
         }
@@ -300,6 +306,8 @@ class CampaignAdmin(admin.ModelAdmin):
             "title": gettext("Andamento: %(title)s") % {"title": campaign.title},
             "campaign": campaign,
             "counts": counts,
+            "failures": counts.failures(),
+            "held_back": counts.held_back,
             "milestones": [(share, milestones[share]) for share in selectors.MILESTONES],
             "chart": _chart(series, counts.recipients),
             "reached_percent": counts.percent(counts.reached),

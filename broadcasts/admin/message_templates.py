@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from urp_portal.core.admin import user_errors, user_errors_as_validation
+from urp_portal.municipality.errors import UserError
 
 from .. import services
 from ..models import MessageTemplate
@@ -17,11 +19,59 @@ PREVIEW_JS = "broadcasts/preview.js"
 PREVIEW_CSS = "broadcasts/preview.css"
 
 
+class LinesField(forms.CharField):
+    """A list of short texts, one per line (a JSON list in the model)."""
+
+    widget = forms.Textarea(attrs={"rows": 3})
+
+    def prepare_value(self, value):
+        if isinstance(value, list):
+            return "\n".join(str(item) for item in value)
+        return value
+
+    def to_python(self, value):
+        text = super().to_python(value) or ""
+        return [line.strip() for line in str(text).splitlines() if line.strip()]
+
+
 class MessageTemplateForm(forms.ModelForm):
+    examples = LinesField(
+        label=_("Valori di esempio"),
+        required=False,
+        help_text=_("Uno per riga, nell'ordine dei parametri: Meta li chiede per la revisione."),
+    )
+    quick_replies = LinesField(
+        label=_("Risposte rapide"),
+        required=False,
+        help_text=_("Un pulsante per riga (al massimo 10, 25 caratteri ciascuno)."),
+    )
+
     class Meta:
         model = MessageTemplate
-        fields = ["name", "language", "category", "body", "header_image"]
+        fields = [
+            "name",
+            "language",
+            "category",
+            "body",
+            "examples",
+            "footer",
+            "quick_replies",
+            "header_image",
+            "provider_id",
+        ]
         widgets = {"body": forms.Textarea(attrs={"rows": 8, "data-wa-body": "1"})}
+        help_texts = {
+            "provider_id": _(
+                "Con Meta lo assegna Meta all'invio in revisione. Con Twilio: il Content SID "
+                "(HX...) del modello creato nella console di Twilio."
+            )
+        }
+
+    def clean_quick_replies(self):
+        replies = self.cleaned_data["quick_replies"]
+        if len(replies) > 10 or any(len(reply) > 25 for reply in replies):
+            raise ValidationError(gettext("Al massimo 10 risposte rapide di 25 caratteri."))
+        return replies
 
     def clean_body(self):
         body = self.cleaned_data["body"]
@@ -34,13 +84,14 @@ class MessageTemplateForm(forms.ModelForm):
 class MessageTemplateAdmin(admin.ModelAdmin):
     form = MessageTemplateForm
     change_form_template = "admin/broadcasts/messagetemplate/change_form.html"
-    list_display = ["name", "language", "category", "approval_status", "synced_at"]
+    list_display = ["name", "language", "category", "approval_status", "quality", "synced_at"]
     list_filter = ["approval_status", "category", "language"]
     search_fields = ["name", "body"]
     readonly_fields = [
         "approval_status",
         "rejection_reason",
-        "provider_id",
+        "previous_category",
+        "quality",
         "status_changed_at",
         "status_changed_by",
         "synced_at",
@@ -71,9 +122,21 @@ class MessageTemplateAdmin(admin.ModelAdmin):
                 % {"n": done, "status": TemplateApproval(status).label},
             )
 
-    @admin.action(description=_("Invia in revisione"))
+    @admin.action(description=_("Invia a Meta per la revisione"))
     def submit_for_review(self, request, queryset):
-        self._set_status(request, queryset, TemplateApproval.PENDING)
+        done = 0
+        for template in queryset:
+            try:
+                services.message_template_submit(template_id=template.pk, by=request.user)
+                done += 1
+            except UserError as error:
+                self.message_user(request, f"{template}: {error.message}", messages.ERROR)
+        if done:
+            self.message_user(
+                request,
+                gettext("%(n)d modelli inviati in revisione: lo stato si aggiorna da solo.")
+                % {"n": done},
+            )
 
     @admin.action(description=_("Segna come approvati"), permissions=["approve"])
     def mark_approved(self, request, queryset):

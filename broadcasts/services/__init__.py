@@ -21,6 +21,7 @@ from .fanout import (
     hand_to_gateway,
 )
 from .slots import broadcast_slots_warn_empty, campaign_start_due, campaigns_due
+from .template_review import message_template_apply_provider_update, message_template_submit
 from .templates import (
     message_template_create,
     message_template_set_status,
@@ -52,8 +53,10 @@ __all__ = [
     "campaigns_resume_stuck",
     "deliveries_cancel_pending",
     "hand_to_gateway",
+    "message_template_apply_provider_update",
     "message_template_create",
     "message_template_set_status",
+    "message_template_submit",
     "message_template_text_changed",
     "template_render",
     "template_sync_statuses",

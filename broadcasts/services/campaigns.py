@@ -23,6 +23,7 @@ from ..states import (
     CAMPAIGN_LOCKED_STATES,
     Audience,
     CampaignState,
+    TemplateCategory,
 )
 from ..timing import describe_quiet_hours, in_quiet_hours, quiet_hours_end, slot_occurrences
 from . import fanout
@@ -70,8 +71,25 @@ def campaign_preview(
     return text
 
 
+def _require_alert_category(template: MessageTemplate | None, *, is_emergency: bool) -> None:
+    """An emergency alert is "essential or critical to the user": Meta's utility category. A
+    marketing template (chosen, or re-categorised by Meta since) would go through the marketing
+    limits, which may hold it back from some citizens."""
+    if is_emergency and template is not None and template.category != TemplateCategory.UTILITY:
+        raise UserError(
+            _(
+                "Un avviso di emergenza richiede un modello di categoria «servizio»: «%(name)s» "
+                "è «%(category)s» per Meta e potrebbe non arrivare a tutti. Scegli o crea un "
+                "modello di servizio."
+            )
+            % {"name": template.name, "category": TemplateCategory(template.category).label},
+            code="alert_needs_utility_template",
+        )
+
+
 def _require_sendable_content(campaign: Campaign) -> None:
     campaign_preview(template=campaign.template, parameters=campaign.parameters, text=campaign.text)
+    _require_alert_category(campaign.template, is_emergency=campaign.is_emergency)
     if campaign.template is not None and not campaign.template.is_approved:
         raise UserError(
             _("Il modello «%(name)s» non è approvato da WhatsApp: la campagna non può partire.")
@@ -94,6 +112,7 @@ def campaign_create(
     """A draft campaign, its message checked as the citizen will read it."""
     values = [str(value) for value in parameters]
     campaign_preview(template=template, parameters=values, text=text)
+    _require_alert_category(template, is_emergency=is_emergency)
     campaign = Campaign(
         title=title,
         template=template,

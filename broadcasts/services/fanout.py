@@ -24,6 +24,7 @@ from urp_portal.gateway.states import OutboundState
 from ..models import Campaign, Delivery
 from ..selectors import campaign_recipients
 from ..states import CampaignState, DeliveryState
+from .reach import deliveries_within_reach
 from .transitions import campaign_transition
 
 logger = logging.getLogger(__name__)
@@ -59,6 +60,8 @@ def _outbound_prototype(campaign: Campaign) -> OutboundMessage:
         template_name=template.name if template is not None else "",
         template_language=template.language if template is not None else "it",
         template_parameters=list(campaign.parameters) if template is not None else [],
+        template_category=template.category if template is not None else "",
+        template_provider_id=template.provider_id if template is not None else "",
         media_file=media,
         priority=EMERGENCY_PRIORITY if campaign.is_emergency else BROADCAST_PRIORITY,
         state=OutboundState.QUEUED,
@@ -242,6 +245,9 @@ def campaign_send_next_batch(*, campaign_id: int, batch_size: int | None = None)
         )
         go = [d for d in deliveries if d.subscriber_id in still]
         stop = [d for d in deliveries if d.subscriber_id not in still]
+        # Meta's messaging limit: what does not fit stays queued for a later batch.
+        within = deliveries_within_reach(go, now=now)
+        go = within.go
         if stop:
             # Wrote "Cancellami" (or was blocked) after the campaign started: nothing more.
             Delivery.objects.filter(pk__in=[d.pk for d in stop]).update(
@@ -256,11 +262,18 @@ def campaign_send_next_batch(*, campaign_id: int, batch_size: int | None = None)
             # Due from now: still queued a little after this, its send task was lost with a
             # worker, and the gateway's recovery hands it again (gateway/services/recovery.py).
             OutboundMessage.objects.filter(pk__in=message_ids).update(not_before=now)
+            if within.counted_message_ids:
+                OutboundMessage.objects.filter(pk__in=within.counted_message_ids).update(
+                    reach_counted_at=now
+                )
             # robust: a broker blip must not stop the next batch being scheduled (and the
             # lost hand-off is found again by campaigns_resume_stuck).
             transaction.on_commit(lambda: hand_to_gateway(message_ids), robust=True)
 
-        if deliveries:
+        if deliveries and not go and not stop and within.next_free_at is not None:
+            # Everything left waits for Meta's messaging limit: come back when a place frees.
+            outcome = BatchOutcome(next_in=max(1.0, (within.next_free_at - now).total_seconds()))
+        elif deliveries:
             # The next batch is due when the gateway is down to its last batch: never idle
             # waiting for a hand-off, never holding more than two batches' worth.
             holding = in_flight + len(go)

@@ -17,16 +17,6 @@ from ..states import TEMPLATE_TRANSITIONS, TemplateApproval, TemplateCategory
 
 logger = logging.getLogger(__name__)
 
-# Meta's template statuses, as list_templates reports them, in ours.
-PROVIDER_STATUSES = {
-    "APPROVED": TemplateApproval.APPROVED,
-    "PENDING": TemplateApproval.PENDING,
-    "IN_APPEAL": TemplateApproval.PENDING,
-    "REJECTED": TemplateApproval.REJECTED,
-    "DISABLED": TemplateApproval.REJECTED,
-    "PAUSED": TemplateApproval.REJECTED,
-}
-
 
 def _placeholders(numbers: Iterable[int]) -> str:
     return ", ".join(f"{{{{{n}}}}}" for n in numbers)
@@ -85,10 +75,15 @@ def message_template_create(
     language: str = "it",
     category: str = TemplateCategory.UTILITY,
     approval_status: str = TemplateApproval.DRAFT,
+    examples: Sequence[str] = (),
+    footer: str = "",
+    quick_replies: Sequence[str] = (),
     by: Any = None,
 ) -> MessageTemplate:
     """A new template. Only an administrator may create it already approved (a template
-    approved outside the product)."""
+    approved outside the product); a draft is submitted to the provider for review after
+    commit, where the gateway takes templates (the task leaves it a draft, with the reason in
+    the log, when the provider refuses it or an example is missing)."""
     template_body_validate(body)
     if approval_status != TemplateApproval.DRAFT:
         _require_template_approver(by)
@@ -98,13 +93,26 @@ def message_template_create(
         language=language,
         category=category,
         approval_status=approval_status,
+        examples=[str(value) for value in examples],
+        footer=footer,
+        quick_replies=[str(value) for value in quick_replies],
     )
     if approval_status != TemplateApproval.DRAFT:
         template.status_changed_at = timezone.now()
         template.status_changed_by = actor_account(by)
     template.full_clean()
     template.save()
+    if approval_status == TemplateApproval.DRAFT and hasattr(get_adapter(), "submit_template"):
+        transaction.on_commit(lambda: _submit_later(template.pk, by), robust=True)
     return template
+
+
+def _submit_later(template_id: int, by: Any) -> None:
+    from ..tasks import message_template_submit_task
+
+    # The account behind a session or a token (None for a token of the comune's systems).
+    account = actor_account(by)
+    message_template_submit_task.delay(template_id, account.pk if account else None)
 
 
 def message_template_text_changed(*, template: MessageTemplate) -> None:
@@ -165,45 +173,42 @@ def _field(item: Any, name: str) -> Any:
 
 
 def template_sync_statuses() -> int | None:
-    """Ask the gateway for the templates' approval statuses, where the adapter can tell.
-    Returns how many templates changed, or None when the adapter has no list of templates."""
+    """Ask the gateway for its templates (status, category, quality) and apply what changed.
+    Returns how many templates of ours it matched, or None when the adapter has no list of
+    templates (Twilio: its Content API items are followed by hand)."""
+    from urp_portal.gateway.adapters.base import ParsedTemplateUpdate
+
+    from .template_review import message_template_apply_provider_update
+
     list_templates = getattr(get_adapter(), "list_templates", None)
     if list_templates is None:
         return None
-    remote: Iterable[Any] = list_templates()
-    now = timezone.now()
-    changed = 0
-    for item in remote:
-        name, language = _field(item, "name"), _field(item, "language") or "it"
-        status = PROVIDER_STATUSES.get(str(_field(item, "status") or "").upper())
-        if not name or status is None:
-            logger.warning("Template status not understood: %r", item)
+    matched = 0
+    for item in list_templates():
+        status = str(_field(item, "status") or "").upper()
+        update = ParsedTemplateUpdate(
+            kind="status",
+            provider_id=str(_field(item, "provider_id") or _field(item, "id") or ""),
+            name=str(_field(item, "name") or ""),
+            language=str(_field(item, "language") or "it"),
+            status=status,
+            reason=str(_field(item, "reason") or _field(item, "rejected_reason") or ""),
+            category=str(_field(item, "category") or "").upper(),
+        )
+        if not update.name or not status:
+            logger.warning("Template not understood: %r", item)
             continue
-        with transaction.atomic():
-            template = (
-                MessageTemplate.objects.select_for_update()
-                .filter(name=name, language=language)
-                .first()
+        if message_template_apply_provider_update(update=update):
+            matched += 1
+        quality = str(_field(item, "quality") or "")
+        if quality:
+            message_template_apply_provider_update(
+                update=ParsedTemplateUpdate(
+                    kind="quality",
+                    provider_id=update.provider_id,
+                    name=update.name,
+                    language=update.language,
+                    quality=quality,
+                )
             )
-            if template is None:
-                continue
-            fields = ["synced_at"]
-            template.synced_at = now
-            provider_id = str(_field(item, "id") or "")
-            if provider_id and provider_id != template.provider_id:
-                template.provider_id = provider_id
-                fields.append("provider_id")
-            if status != template.approval_status:
-                template.approval_status = status
-                template.status_changed_at = now
-                template.status_changed_by = None
-                template.rejection_reason = str(_field(item, "rejected_reason") or "")[:500]
-                fields += [
-                    "approval_status",
-                    "status_changed_at",
-                    "status_changed_by",
-                    "rejection_reason",
-                ]
-                changed += 1
-            template.save(update_fields=[*fields, "updated_at"])
-    return changed
+    return matched

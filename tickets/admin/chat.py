@@ -13,6 +13,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from urp_portal.gateway.provider_errors import provider_error_explain
 from urp_portal.gateway.states import MessageKind, OutboundState
 
 from ..models import Message
@@ -100,7 +101,12 @@ def chat_rows(chat: list[Message]) -> list[ChatRow]:
             row.ticks, row.tick_class = _TICKS.get(outbound.state, ("", ""))
             row.tick_title = outbound.get_state_display()
             if outbound.error_code:
-                row.tick_title += f" ({outbound.error_code} {outbound.error_message})"
+                explained = provider_error_explain(outbound.error_code)
+                row.tick_title += (
+                    f" ({outbound.error_code}: {explained.what} {explained.what_to_do})"
+                    if explained
+                    else f" ({outbound.error_code} {outbound.error_message})"
+                )
         rows.append(row)
     return rows
 

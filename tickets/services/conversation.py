@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from urp_portal.gateway.models import InboundMessage
 from urp_portal.gateway.services import outbound_message_create
+from urp_portal.gateway.template_catalogue import template_resolve
 from urp_portal.municipality.calendar import ComuneCalendar
 from urp_portal.municipality.errors import UserError
 from urp_portal.municipality.models import Municipality
@@ -253,18 +254,27 @@ def ticket_reply(
             ),
             code="window_closed",
         )
+    template = None
+    if template_name:
+        # Only an approved template, with every parameter filled as WhatsApp accepts it.
+        template = template_resolve(
+            name=template_name, language="", parameters=list(template_parameters)
+        )
     ticket_inform_with_first_reply(ticket=ticket, now=now)
     outbound = outbound_message_create(
         to=ticket.subscriber.number,
         purpose="reply",
         text=text,
         template_name=template_name,
+        template_language=template.language if template else "it",
         template_parameters=list(template_parameters),
+        template_category=template.category if template else "",
+        template_provider_id=template.provider_id if template else "",
     )
     message = Message.objects.create(
         ticket=ticket,
         origin=MessageOrigin.OPERATOR,
-        text=text or " · ".join(str(p) for p in template_parameters),
+        text=text or (template.text if template else ""),
         template_name=template_name,
         outbound=outbound,
         author=actor_account(author),

@@ -342,12 +342,26 @@ def test_bulk_assign_to_me(urp):
     assert set(Ticket.objects.values_list("state", flat=True)) == {TicketState.OPEN}
 
 
+def _approved_template(name="aggiornamento_richiesta", **kwargs):
+    from broadcasts.tests.factories import MessageTemplateFactory
+
+    return MessageTemplateFactory(
+        name=name, body="Gentile {{1}}, la sua richiesta {{2}} è stata aggiornata.", **kwargs
+    )
+
+
 def test_outside_the_window_an_operator_sends_an_approved_template_from_the_page(urp):
+    _approved_template()
     ticket = TicketFactory(subscriber__last_inbound_at=timezone.now() - dt.timedelta(days=3))
 
     urp.post(
         conversation_url(ticket),
-        {"op": "reply", "template": "aggiornamento_richiesta", "template_parameters": "Anna\n#7"},
+        {
+            "op": "reply",
+            "template": "aggiornamento_richiesta",
+            "parameter_1": "Anna",
+            "parameter_2": "#7",
+        },
     )
 
     sent = OutboundMessage.objects.get(purpose="reply")
@@ -356,6 +370,45 @@ def test_outside_the_window_an_operator_sends_an_approved_template_from_the_page
         ["Anna", "#7"],
         "",
     )
+    reply = ticket.messages.get(template_name="aggiornamento_richiesta")
+    assert reply.text == "Gentile Anna, la sua richiesta #7 è stata aggiornata."
+
+
+def test_outside_the_window_the_reply_box_offers_only_approved_templates(urp):
+    from broadcasts.states import TemplateApproval
+
+    _approved_template()
+    _approved_template(name="in_revisione", approval_status=TemplateApproval.PENDING)
+    ticket = TicketFactory(subscriber__last_inbound_at=timezone.now() - dt.timedelta(days=3))
+
+    form = urp.get(conversation_url(ticket)).context["reply_form"]
+
+    assert [value for value, _label in form.fields["template"].choices] == [
+        "",
+        "aggiornamento_richiesta",
+    ]
+    assert {"parameter_1", "parameter_2"} <= set(form.fields)
+
+
+def test_the_console_refuses_an_unapproved_or_half_filled_template_with_a_message(urp):
+    from broadcasts.states import TemplateApproval
+
+    _approved_template()
+    _approved_template(name="in_revisione", approval_status=TemplateApproval.PENDING)
+    ticket = TicketFactory(subscriber__last_inbound_at=timezone.now() - dt.timedelta(days=3))
+
+    unapproved = urp.post(
+        conversation_url(ticket), {"op": "reply", "template": "in_revisione"}, follow=True
+    )
+    half = urp.post(
+        conversation_url(ticket),
+        {"op": "reply", "template": "aggiornamento_richiesta", "parameter_1": "Anna"},
+        follow=True,
+    )
+
+    assert "in_revisione" in unapproved.content.decode()
+    assert "{{2}}" in half.content.decode()
+    assert not OutboundMessage.objects.filter(purpose="reply").exists()
 
 
 def test_the_official_channel_button_closes_and_redirects_the_citizen(urp):
@@ -413,3 +466,24 @@ def test_a_voice_note_is_served_in_ranges_so_the_player_can_seek(urp):
     )
     assert (tail["Content-Range"], b"".join(tail.streaming_content)) == ("bytes 10-13/14", b"6789")
     assert (whole.status_code, whole["Accept-Ranges"]) == (200, "bytes")
+
+
+def test_a_failed_reply_says_in_italian_what_the_providers_error_means(urp):
+    from tickets.states import MessageOrigin
+    from urp_portal.gateway.states import OutboundState
+
+    ticket = TicketFactory()
+    outbound = OutboundMessage.objects.create(
+        to=ticket.subscriber.number,
+        purpose="reply",
+        template_name="notizie",
+        state=OutboundState.FAILED,
+        error_code="131049",
+        error_message="This message was not delivered to maintain healthy ecosystem engagement.",
+    )
+    MessageFactory(ticket=ticket, origin=MessageOrigin.OPERATOR, text="Notizie", outbound=outbound)
+
+    html = urp.get(conversation_url(ticket)).content.decode()
+
+    assert "131049: Meta ha trattenuto il messaggio promozionale" in html
+    assert "Non si ritenta" in html

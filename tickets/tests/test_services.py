@@ -42,6 +42,9 @@ def test_free_text_goes_out_within_the_24_hour_window(municipality, urp_user):
 
 
 def test_free_text_is_refused_after_24_hours_but_a_template_goes(municipality, urp_user):
+    from broadcasts.tests.factories import MessageTemplateFactory
+
+    MessageTemplateFactory(name="risposta_richiesta", body="Gentile {{1}}, pratica {{2}}.")
     ticket = TicketFactory(subscriber__last_inbound_at=timezone.now() - dt.timedelta(hours=25))
 
     with pytest.raises(UserError) as refused:

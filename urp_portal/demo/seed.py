@@ -240,9 +240,52 @@ def seed_conversations() -> None:
                 )
 
 
+# Approved templates, as if Meta had reviewed them: a reply after 24 hours and the broadcasts.
+DEMO_TEMPLATES = [
+    (
+        "aggiornamento_richiesta",
+        "utility",
+        "Gentile {{1}}, la sua richiesta {{2}} all'URP è stata aggiornata: {{3}}.",
+        ["Maria", "n. 42", "la pratica è pronta per il ritiro"],
+    ),
+    (
+        "avviso_servizio",
+        "utility",
+        "*Comune informa*\n{{1}}: {{2}}.",
+        ["Raccolta rifiuti", "sospesa lunedì per la festa del patrono"],
+    ),
+    (
+        "notizie_settimana",
+        "marketing",
+        "*Notizie dal Comune*\n{{1}}\nInfo: {{2}}",
+        ["Sabato apre la nuova biblioteca di quartiere.", "www.comune.example.it"],
+    ),
+]
+
+
+def seed_templates() -> None:
+    from broadcasts.models import MessageTemplate
+    from broadcasts.states import TemplateApproval
+
+    now = timezone.now()
+    for name, category, body, examples in DEMO_TEMPLATES:
+        MessageTemplate.objects.get_or_create(
+            name=name,
+            language="it",
+            defaults={
+                "category": category,
+                "body": body,
+                "examples": examples,
+                "approval_status": TemplateApproval.APPROVED,
+                "status_changed_at": now,
+            },
+        )
+
+
 @transaction.atomic
 def seed_demo() -> list[DemoUser]:
     users = seed_users()
     seed_citizens()
+    seed_templates()
     seed_conversations()
     return users

@@ -95,6 +95,15 @@ class OutboundMessage(models.Model):
     template_name = models.CharField(_("modello"), max_length=200, blank=True)
     template_language = models.CharField(max_length=10, blank=True, default="it")
     template_parameters = models.JSONField(default=list, blank=True)
+    # The template's category when the message was written: Meta routes marketing templates
+    # through /marketing_messages and prices each category differently.
+    template_category = models.CharField(max_length=20, blank=True)
+    # The provider's own id of the template where it sends by id (Twilio's Content SID).
+    template_provider_id = models.CharField(max_length=200, blank=True)
+    # When a template left for a citizen outside their 24-hour window: such messages count
+    # against the portfolio's messaging limit (unique citizens per rolling 24 hours). Empty for
+    # everything else.
+    reach_counted_at = models.DateTimeField(null=True, blank=True, editable=False)
     media_url = models.URLField(_("allegato (URL)"), blank=True, max_length=1000)
     media_file = models.FileField(upload_to="outbound/%Y/%m/", blank=True)
     # Reply buttons of an interactive message (at most three: [{"id": ..., "title": ...}]);
@@ -154,6 +163,12 @@ class OutboundMessage(models.Model):
                 fields=["state", "priority", "created_at"],
                 name="outbox_queue",
                 condition=Q(state__in=[OutboundState.QUEUED, OutboundState.SENDING]),
+            ),
+            # The messaging limit's count over the last 24 hours: only the rows that count.
+            models.Index(
+                fields=["reach_counted_at"],
+                name="outbox_reach",
+                condition=Q(reach_counted_at__isnull=False),
             ),
             # The operators' list of messages to check: a handful of rows.
             models.Index(fields=["id"], name="outbox_in_review", condition=Q(needs_review=True)),

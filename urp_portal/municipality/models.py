@@ -185,6 +185,18 @@ class Municipality(models.Model):
         _("giorni di conservazione delle conversazioni chiuse"), default=730
     )
 
+    # Meta's messaging limit: unique citizens reached outside their 24-hour window per rolling
+    # 24 hours (250, 2,000, 10,000, 100,000 or unlimited). Read from Meta where it says it.
+    messaging_limit = models.PositiveIntegerField(
+        _("limite di messaggi di WhatsApp"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Persone diverse raggiungibili in 24 ore fuori dalla finestra di servizio (250, "
+            "2.000, 10.000, 100.000). Vuoto: senza limite. Aggiornato da Meta quando lo indica."
+        ),
+    )
+    messaging_limit_from_provider = models.BooleanField(default=False, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

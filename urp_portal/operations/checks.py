@@ -6,6 +6,7 @@ received or not sent, data not stored), a WARNING one that it works but not as i
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -109,7 +110,55 @@ def check_gateway() -> list[Finding]:
         found.append(_block(area, f"Manca la variabile {name} (richiesta dal gateway {gateway})."))
     if not missing and not found:
         found.append(_ok(area, f"Gateway {gateway}: variabili presenti."))
+    if gateway == "meta" and not settings.WHATSAPP_BUSINESS_ACCOUNT_ID:
+        found.append(
+            _warn(
+                area,
+                "Manca WHATSAPP_BUSINESS_ACCOUNT_ID: i modelli non possono essere inviati a Meta "
+                "per la revisione né seguiti dal prodotto.",
+            )
+        )
+    if gateway == "meta":
+        found.extend(check_graph_version(today=dt.date.today()))
     return found
+
+
+def check_graph_version(*, today: dt.date) -> list[Finding]:
+    """Meta stops serving a Graph API version on a published day (graph_versions.py)."""
+    from urp_portal.gateway.graph_versions import (
+        DEFAULT_GRAPH_VERSION,
+        SOURCE,
+        WARN_BEFORE,
+        graph_version_end,
+        graph_version_of,
+    )
+
+    area = "Versione della Graph API"
+    version = graph_version_of(str(settings.WHATSAPP_GRAPH_URL))
+    if not version:
+        return [_warn(area, "WHATSAPP_GRAPH_URL non indica una versione (es. /v25.0).")]
+    end = graph_version_end(version)
+    if end is None:
+        return [
+            _ok(area, f"{version}: Meta non ha ancora pubblicato la fine del supporto ({SOURCE}).")
+        ]
+    if today >= end:
+        return [
+            _block(
+                area,
+                f"{version}: Meta non la supporta più dal {end:%d/%m/%Y}; "
+                f"passa a {DEFAULT_GRAPH_VERSION} ({SOURCE}).",
+            )
+        ]
+    if end - today <= WARN_BEFORE:
+        return [
+            _warn(
+                area,
+                f"{version}: Meta ne termina il supporto il {end:%d/%m/%Y}, tra "
+                f"{(end - today).days} giorni; passa a {DEFAULT_GRAPH_VERSION} ({SOURCE}).",
+            )
+        ]
+    return [_ok(area, f"{version}: supportata da Meta fino al {end:%d/%m/%Y}.")]
 
 
 def check_database() -> list[Finding]:

@@ -61,3 +61,25 @@ class SimulatedMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_direction_display()} {self.number} {self.kind}"
+
+
+class SimulatedTemplate(models.Model):
+    """A template submitted to the fake Graph API (`POST /{WABA_ID}/message_templates`),
+    reviewed like Meta: approved after a short delay, rejected when its name asks for it."""
+
+    template_id = models.CharField(max_length=40, unique=True)
+    name = models.CharField(max_length=512)
+    language = models.CharField(max_length=20)
+    category = models.CharField(max_length=20)
+    status = models.CharField(max_length=20, default="PENDING")
+    rejected_reason = models.CharField(max_length=200, blank=True)
+    components = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("modello simulato")
+        verbose_name_plural = _("modelli simulati")
+        ordering = ["name", "language"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.language}) {self.status}"

@@ -41,3 +41,16 @@ def simulated_status_post(message_id: int, status: str) -> None:
         simulated_status_post.apply_async(
             (message_id, next_status), countdown=float(settings.SIMULATOR_STATUS_DELAY_SECONDS)
         )
+
+
+@shared_task(
+    autoretry_for=RETRIED,
+    retry_backoff=1,
+    retry_backoff_max=30,
+    retry_jitter=True,
+    max_retries=MAX_RETRIES,
+)
+def simulated_template_review(template_pk: int) -> None:
+    from .templates_review import simulated_template_review as review
+
+    review(template_pk=template_pk)

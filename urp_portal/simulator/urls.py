@@ -15,6 +15,17 @@ urlpatterns = [
     # Meta serves media from another host, with a short-lived signed URL.
     path("lookaside/<str:token>/", views.media_download, name="media_download"),
     re_path(GRAPH + r"(?P<phone_number_id>[^/]+)/messages$", views.graph_messages, name="messages"),
+    # Marketing templates go through the Marketing Messages API: same body, same answer.
+    re_path(
+        GRAPH + r"(?P<phone_number_id>[^/]+)/marketing_messages$",
+        views.graph_messages,
+        name="marketing_messages",
+    ),
+    re_path(
+        GRAPH + r"(?P<waba_id>[^/]+)/message_templates$",
+        views.graph_message_templates,
+        name="message_templates",
+    ),
     re_path(GRAPH + r"(?P<phone_number_id>[^/]+)/media$", views.graph_media_upload, name="upload"),
     re_path(GRAPH + r"(?P<media_id>[^/]+)$", views.graph_media, name="media"),
 ]

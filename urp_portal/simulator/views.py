@@ -85,6 +85,29 @@ def graph_messages(request: HttpRequest, version: str, phone_number_id: str) -> 
 
 
 @csrf_exempt
+def graph_message_templates(request: HttpRequest, version: str, waba_id: str) -> JsonResponse:
+    """`POST` submits a template for the simulated review, `GET` lists them (Meta's shapes)."""
+    from .templates_review import simulated_template_create, simulated_templates_list
+
+    try:
+        _check_bearer(request)
+        if request.method == "GET":
+            return JsonResponse({"data": simulated_templates_list(), "paging": {}})
+        if request.method != "POST":
+            raise GraphError("Unsupported request method", code=100, status=405)
+        try:
+            payload = json.loads(request.body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise GraphError("(#100) Invalid parameter", details=f"Invalid JSON: {exc}") from exc
+        template = simulated_template_create(payload=payload)
+    except GraphError as error:
+        return _graph_error(error)
+    return JsonResponse(
+        {"id": template.template_id, "status": template.status, "category": template.category}
+    )
+
+
+@csrf_exempt
 @require_POST
 def graph_media_upload(request: HttpRequest, version: str, phone_number_id: str) -> JsonResponse:
     try:

@@ -54,6 +54,20 @@ def test_the_demo_administrator_and_moderator_sign_in_with_the_printed_code(muni
     assert client.get(reverse("admin:index")).status_code == 200
 
 
+def test_the_demo_seeds_approved_templates_for_replies_and_broadcasts(municipality):
+    from broadcasts.models import MessageTemplate
+    from broadcasts.states import TemplateApproval
+    from urp_portal.demo.seed import seed_templates
+
+    seed_templates()
+    seed_templates()
+
+    approved = MessageTemplate.objects.filter(approval_status=TemplateApproval.APPROVED)
+    assert approved.count() == 3
+    assert {t.category for t in approved} == {"utility", "marketing"}
+    assert all(len(t.examples) == t.parameter_count for t in approved)
+
+
 def test_seed_demo_refuses_without_debug_and_creates_no_account(municipality, settings):
     settings.DEBUG = False
 

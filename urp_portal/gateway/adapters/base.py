@@ -41,6 +41,10 @@ class Outgoing:
     media_file: Any = None
     # Reply buttons of an interactive message: [{"id": ..., "title": ...}], at most three.
     buttons: Any = ()
+    # The template's category (Meta routes marketing through /marketing_messages) and the
+    # provider's own id of it (Twilio's Content SID).
+    template_category: str = ""
+    template_provider_id: str = ""
 
     @classmethod
     def of(cls, message: OutboundMessage) -> Outgoing:
@@ -53,6 +57,8 @@ class Outgoing:
             media_url=message.media_url,
             media_file=message.media_file or None,
             buttons=message.buttons,
+            template_category=message.template_category,
+            template_provider_id=message.template_provider_id,
         )
 
 
@@ -101,9 +107,30 @@ class ParsedStatus:
 
 
 @dataclass(frozen=True)
+class ParsedTemplateUpdate:
+    """What the provider says about one of our message templates: its review's verdict, a new
+    category, a new quality rating. Fields the update does not speak of are empty."""
+
+    # "status", "category" or "quality".
+    kind: str
+    provider_id: str = ""
+    name: str = ""
+    language: str = ""
+    # The provider's words, upper case as Meta writes them (APPROVED, REJECTED, PAUSED, ...).
+    status: str = ""
+    reason: str = ""
+    # For "category": the category now in force (MARKETING, UTILITY, AUTHENTICATION).
+    category: str = ""
+    previous_category: str = ""
+    # For "quality": GREEN, YELLOW, RED or UNKNOWN.
+    quality: str = ""
+
+
+@dataclass(frozen=True)
 class ParsedEvent:
     messages: list[ParsedInbound] = field(default_factory=list)
     statuses: list[ParsedStatus] = field(default_factory=list)
+    templates: list[ParsedTemplateUpdate] = field(default_factory=list)
     # Parts of the body addressed to a phone number id that is not ours (another business's
     # number on the same app): never processed, only logged and kept in the stored body.
     foreign_phone_number_ids: list[str] = field(default_factory=list)

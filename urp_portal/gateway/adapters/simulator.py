@@ -20,3 +20,7 @@ class Adapter(meta.Adapter):
     @property
     def phone_number_id(self) -> str:
         return str(settings.WHATSAPP_PHONE_NUMBER_ID or "simulator")
+
+    @property
+    def business_account_id(self) -> str:
+        return str(settings.WHATSAPP_BUSINESS_ACCOUNT_ID or "simulator")

@@ -204,8 +204,18 @@ class Adapter:
             "To": f"whatsapp:{message.to}",
         }
         if message.template_name:
-            # On Twilio an approved template is a Content SID; parameters are numbered variables.
-            form["ContentSid"] = message.template_name
+            # On Twilio an approved template is a Content API item sent by its SID (HX...); our
+            # template's name stays ours. Parameters are numbered variables.
+            content_sid = message.template_provider_id
+            if not content_sid.startswith("HX"):
+                raise PermanentSendError(
+                    code="content_sid",
+                    message=(
+                        f"Il modello «{message.template_name}» non ha un Content SID di Twilio "
+                        "(HX...): indicarlo nel modello prima di usarlo."
+                    ),
+                )
+            form["ContentSid"] = content_sid
             form["ContentVariables"] = json.dumps(
                 {str(i): str(p) for i, p in enumerate(message.template_parameters, start=1)}
             )

@@ -4,8 +4,8 @@
 - `user_preferences`: the citizen stopped or resumed marketing messages in WhatsApp, turned
   into a message of kind `preference` (its id made from the change itself, so a repeated
   delivery is one row) that the pipeline hands to the subscribers app;
-- any other field (template reviews and the like) is left to whoever subscribes to it and
-  listed in `ignored`.
+- the three template fields (review, category, quality; `templates.py`): template updates;
+- any other field is left to whoever subscribes to it and listed in `ignored`.
 
 A change addressed to a phone number id that is not ours is skipped whole and reported in
 `foreign_phone_number_ids`: Meta sends every number of the app to the one URL, and another
@@ -23,6 +23,7 @@ from ..adapters.base import ParsedEvent, ParsedInbound, ParsedStatus, WebhookFor
 from ..safe_values import TooDeep, depth_check, without_nul
 from ..states import MessageKind
 from .messages import content_of
+from .templates import TEMPLATE_FIELDS, parse_template_change
 
 STATUS_NAMES = {"sent", "delivered", "read", "failed"}
 
@@ -98,6 +99,11 @@ def _read_change(
         contacts = value.get("contacts") or []
         for raw in value.get("user_preferences") or []:
             event.messages.append(_preference(raw, contacts))
+    elif field in TEMPLATE_FIELDS:
+        # A template's review, category or quality: applied by the template catalogue.
+        update = parse_template_change(str(field), value)
+        if update is not None:
+            event.templates.append(update)
     else:
         event.ignored.append(f"field {field}")
 

@@ -60,6 +60,8 @@ def outbound_message_create(
     template_name: str = "",
     template_language: str = "it",
     template_parameters: Sequence[str] = (),
+    template_category: str = "",
+    template_provider_id: str = "",
     media_url: str = "",
     priority: int = 5,
     buttons: Sequence[dict[str, str]] = (),
@@ -68,11 +70,20 @@ def outbound_message_create(
     `buttons` ([{"id", "title"}], at most three) make it an interactive reply-buttons message."""
     if len(buttons) > MAX_REPLY_BUTTONS:
         raise ValueError(f"WhatsApp takes at most {MAX_REPLY_BUTTONS} reply buttons")
-    last_inbound = None if template_name else inbound_last_sent_at(sender=to)
+    last_inbound = inbound_last_sent_at(sender=to)
+    now = timezone.now()
+    # A template to a citizen outside their window counts against Meta's messaging limit
+    # (reach.py), from now: the send follows at once.
+    outside_window = last_inbound is None or last_inbound + SERVICE_WINDOW < now
     message = OutboundMessage.objects.create(
+        reach_counted_at=now if template_name and outside_window else None,
+        template_category=template_category,
+        template_provider_id=template_provider_id,
         # Read now: a reply to "Cancellami" must still go out after the erasure that follows
         # it in the same transaction has scrubbed the citizen's inbound messages.
-        window_closes_at=last_inbound + SERVICE_WINDOW if last_inbound else None,
+        window_closes_at=(
+            last_inbound + SERVICE_WINDOW if last_inbound and not template_name else None
+        ),
         to=to,
         purpose=purpose,
         text=text,

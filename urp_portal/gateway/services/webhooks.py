@@ -26,6 +26,7 @@ from ..models import InboundMessage, OutboundMessage, WebhookEvent
 from ..pipeline import inbound_message_run_pipeline
 from ..safe_values import inbound_made_safe
 from ..states import InboundState
+from ..template_catalogue import template_update_apply
 from .group_commit import GroupCommit
 from .statuses import outbound_message_apply_pending, outbound_message_apply_status
 from .webhook_statements import _execute_returning as _execute_returning  # moved: name kept
@@ -228,6 +229,9 @@ def webhook_event_process(*, event_id: int) -> list[int]:
             for status in parsed.statuses:
                 if not outbound_message_apply_status(status=status):
                     unmatched.append(status.provider_id)
+            for update in parsed.templates:
+                if not template_update_apply(update):
+                    logger.info("template update for an unknown template: %r", update)
             event.state = WebhookEvent.State.PROCESSED
             # A part addressed to another number, left aside (the rest was processed).
             event.error = "; ".join(

@@ -55,7 +55,7 @@ def test_a_reply_within_the_window_goes_to_the_graph_api_with_the_token(db, fake
     send_task.apply((message.pk,))
 
     (request,) = fake_graph.message_requests()
-    assert request.path == "/v23.0/1122334455667/messages"
+    assert request.path == "/v25.0/1122334455667/messages"
     assert request.headers["Authorization"] == "Bearer test-access-token"
     assert request.json == {
         "messaging_product": "whatsapp",

@@ -63,7 +63,11 @@ def test_a_reply_goes_to_twilio_as_a_form_with_basic_auth_and_keeps_its_sid(db, 
 
 
 def test_a_template_goes_as_its_content_sid_with_numbered_variables(db, fake_twilio):
-    message = queued(template_name="HX0123", template_parameters=["martedì", "10:00"])
+    message = queued(
+        template_name="avviso_orari",
+        template_provider_id="HX0123",
+        template_parameters=["martedì", "10:00"],
+    )
 
     send_task.apply((message.pk,))
 
@@ -236,6 +240,43 @@ def test_a_form_webhook_signed_for_another_url_gets_403_and_is_not_stored(db, cl
 
     assert response.status_code == 403
     assert not WebhookEvent.objects.exists()
+
+
+def test_a_template_without_its_content_sid_fails_with_an_italian_reason(db, fake_twilio):
+    message = queued(template_name="avviso_orari", template_parameters=["martedì"])
+
+    send_task.apply((message.pk,))
+
+    assert fake_twilio.sent() == []
+    message.refresh_from_db()
+    assert (message.state, message.error_code) == ("failed", "content_sid")
+    assert "Content SID" in message.error_message
+
+
+def test_an_operators_template_reply_on_twilio_carries_the_templates_content_sid(
+    db, fake_twilio, municipality, django_capture_on_commit_callbacks
+):
+    from broadcasts.tests.factories import MessageTemplateFactory
+    from tickets import services as ticket_services
+    from tickets.tests.factories import TicketFactory, operator
+
+    MessageTemplateFactory(
+        name="risposta_pratica", body="Gentile {{1}}, pratica {{2}}.", provider_id="HX9f00"
+    )
+    ticket = TicketFactory(subscriber__number=CITIZEN)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_services.ticket_reply(
+            ticket=ticket,
+            author=operator(),
+            template_name="risposta_pratica",
+            template_parameters=["Anna", "#12"],
+        )
+    send_task.apply((OutboundMessage.objects.get(purpose="reply").pk,))
+
+    (request,) = fake_twilio.sent()
+    assert request.form["ContentSid"] == "HX9f00"
+    assert request.form["ContentVariables"] == '{"1": "Anna", "2": "#12"}'
 
 
 def test_reply_buttons_go_as_numbered_choices_twilio_has_no_free_form_buttons(db, fake_twilio):

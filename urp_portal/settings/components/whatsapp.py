@@ -5,7 +5,10 @@ from urp_portal.settings.env import DEBUG, env
 
 # --- WhatsApp gateway (DESIGN.md, "Gateway contract") -------------------------------------------
 WHATSAPP_GATEWAY = env.str("WHATSAPP_GATEWAY", default="simulator")
-WHATSAPP_GRAPH_URL = env.str("WHATSAPP_GRAPH_URL", default="https://graph.facebook.com/v23.0")
+# Meta's end of support per version: urp_portal/gateway/graph_versions.py (check_config warns).
+WHATSAPP_GRAPH_URL = env.str("WHATSAPP_GRAPH_URL", default="https://graph.facebook.com/v25.0")
+# The WhatsApp Business Account that holds the templates (POST/GET /{WABA_ID}/message_templates).
+WHATSAPP_BUSINESS_ACCOUNT_ID = env.str("WHATSAPP_BUSINESS_ACCOUNT_ID", default="")
 WHATSAPP_PHONE_NUMBER_ID = env.str("WHATSAPP_PHONE_NUMBER_ID", default="")
 WHATSAPP_ACCESS_TOKEN = env.str("WHATSAPP_ACCESS_TOKEN", default="")
 WHATSAPP_APP_SECRET = env.str("WHATSAPP_APP_SECRET", default="")
@@ -25,7 +28,7 @@ SIMULATOR_ENABLED = DEBUG and env.bool("SIMULATOR_ENABLED", default=WHATSAPP_GAT
 DEMO_PORT = env.int("DEMO_PORT", default=8000)
 # Where the simulator adapter sends (the fake Graph API mounted under /simulator/).
 SIMULATOR_GRAPH_URL = env.str(
-    "SIMULATOR_GRAPH_URL", default=f"http://127.0.0.1:{DEMO_PORT}/simulator/graph/v23.0"
+    "SIMULATOR_GRAPH_URL", default=f"http://127.0.0.1:{DEMO_PORT}/simulator/graph/v25.0"
 )
 # The product's own Meta webhook, where the citizen's phone posts and statuses come back.
 SIMULATOR_WEBHOOK_URL = env.str(
@@ -33,6 +36,8 @@ SIMULATOR_WEBHOOK_URL = env.str(
 )
 # Seconds between the status webhooks of one sent message (sent, delivered, read).
 SIMULATOR_STATUS_DELAY_SECONDS = env.float("SIMULATOR_STATUS_DELAY_SECONDS", default=1.0)
+# Seconds the simulator takes to review a submitted template (Meta: minutes to a day).
+SIMULATOR_TEMPLATE_REVIEW_SECONDS = env.float("SIMULATOR_TEMPLATE_REVIEW_SECONDS", default=5.0)
 
 # --- Inbound media (urp_portal/gateway/media.py) ----------------------------------------------
 # Largest media file kept from a citizen; WhatsApp itself caps video and audio at 16 MB.
@@ -64,6 +69,9 @@ URP_FLOOD_LINKS_MESSAGES = env.int("URP_FLOOD_LINKS_MESSAGES", default=5)
 URP_FLOOD_BLOCK_MINUTES = env.int("URP_FLOOD_BLOCK_MINUTES", default=60)
 
 # Steps of the inbound pipeline, in order, like middleware (DESIGN.md, "The inbound path").
+# Where the message templates live (urp_portal/gateway/template_catalogue.py): the gateway's
+# template webhooks and the replies after 24 hours reach them by this name.
+URP_TEMPLATE_CATALOGUE = "broadcasts.catalogue"
 URP_INBOUND_PIPELINE = [
     "subscribers.inbound.whatsapp_notices",
     "moderation.inbound.drop_if_blocked",

@@ -32,6 +32,7 @@ from ..base import (
 )
 from ..media_download import declared_size_check, download_capped, url_check
 from .errors import classify_error
+from .templates import MetaTemplates
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ _timestamp = cloud_api_timestamp
 _e164 = e164
 
 
-class Adapter:
+class Adapter(MetaTemplates):
     """The Cloud API over HTTP with one pooled session per process."""
 
     name = "meta"
@@ -224,9 +225,17 @@ class Adapter:
         except requests.Timeout as exc:
             raise AmbiguousSendError(code="timeout", message=str(exc)) from exc
 
+    def send_path(self, message: Outgoing) -> str:
+        """Meta asks that marketing templates go through the Marketing Messages API
+        (route-template-messages: MARKETING -> /marketing_messages, the rest -> /messages)."""
+        if message.template_name and message.template_category == "marketing":
+            return "marketing_messages"
+        return "messages"
+
     def send(self, message: Outgoing) -> str:
         response = self._post(
-            f"{self.graph_url}/{self.phone_number_id}/messages", json=self.build_payload(message)
+            f"{self.graph_url}/{self.phone_number_id}/{self.send_path(message)}",
+            json=self.build_payload(message),
         )
         if response.status_code >= 300:
             raise classify_error(response)

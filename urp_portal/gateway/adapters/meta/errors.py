@@ -33,6 +33,8 @@ PERMANENT_CODES = {
     "368",  # temporarily blocked for policy violations
     "131026",  # message undeliverable
     "131047",  # re-engagement: the 24-hour window is closed
+    "131049",  # held back by Meta's per-user marketing limit: never retry
+    "131050",  # the citizen stopped marketing messages
     "131051",  # unsupported message type
     "131052",  # media download error
     "131053",  # media upload error

@@ -1,0 +1,79 @@
+"""This month's messages by Meta's category and what Meta will charge for them: delivered
+template messages, at the rate card in force (outlook.rate_card_in_force).
+
+Meta bills a delivered template message by its category; a utility template delivered inside
+the citizen's open 24-hour window is free (Pricing on the WhatsApp Business Platform, since
+1 Jul 2025). The category is the one the message was sent with (OutboundMessage
+.template_category, kept current from Meta's template_category_update); where the status
+webhooks' own `pricing` is stored (issue #17: `pricing_category`, `billable`) it is the better
+source and should replace this reading."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from urp_portal.gateway.models import OutboundMessage
+from urp_portal.gateway.states import OutboundState
+from urp_portal.municipality.calendar import ROME
+
+from .outlook import rate_card_in_force
+from .states import TemplateCategory
+
+DELIVERED = [OutboundState.DELIVERED, OutboundState.READ]
+
+
+@dataclass(frozen=True)
+class CategoryCost:
+    category: str
+    label: str
+    delivered: int
+    charged: int
+    rate: Decimal | None
+    cost: Decimal | None
+
+
+def month_start(now: dt.datetime) -> dt.datetime:
+    local = timezone.localtime(now, ROME)
+    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def messages_cost_this_month(*, now: dt.datetime | None = None) -> list[CategoryCost]:
+    """Per category: delivered template messages this month, those Meta charges, the cost."""
+    now = now or timezone.now()
+    rows = {
+        row["template_category"]: row
+        for row in OutboundMessage.objects.filter(
+            created_at__gte=month_start(now), state__in=DELIVERED
+        )
+        .exclude(template_name="")
+        .order_by()
+        .values("template_category")
+        .annotate(
+            delivered=Count("id"),
+            outside=Count("id", filter=Q(reach_counted_at__isnull=False)),
+        )
+    }
+    card = rate_card_in_force(on=timezone.localdate(now))
+    result = []
+    for category in TemplateCategory:
+        row = rows.get(category.value)
+        if row is None:
+            continue
+        charged = row["outside"] if category == TemplateCategory.UTILITY else row["delivered"]
+        rate = card.rate(category.value) if card else None
+        result.append(
+            CategoryCost(
+                category=category.value,
+                label=str(category.label),
+                delivered=row["delivered"],
+                charged=charged,
+                rate=rate,
+                cost=(rate * charged).quantize(Decimal("0.01")) if rate is not None else None,
+            )
+        )
+    return result

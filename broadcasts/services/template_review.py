@@ -1,0 +1,161 @@
+"""Templates reviewed by the provider: submitted from the product (Meta's
+`POST /{WABA_ID}/message_templates`), then followed from Meta's webhooks and the periodic sync:
+approved, rejected with the reason, paused, disabled, moved to another category, quality.
+
+The provider's word is applied as it comes, except to a template whose text changed here since
+(a draft again): a late verdict on the old text must not approve the new one."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from urp_portal.accounts.principals import actor_account
+from urp_portal.gateway.adapters import get_adapter
+from urp_portal.gateway.adapters.base import ParsedTemplateUpdate, SendError
+from urp_portal.gateway.adapters.meta.templates import TemplateDefinition
+from urp_portal.municipality.errors import UserError
+
+from ..models import MessageTemplate
+from ..states import PROVIDER_TEMPLATE_STATUSES, TemplateApproval, TemplateCategory
+from .templates import template_body_validate
+
+logger = logging.getLogger(__name__)
+
+SUBMITTABLE = {TemplateApproval.DRAFT, TemplateApproval.REJECTED}
+
+
+def _definition(template: MessageTemplate) -> TemplateDefinition:
+    numbers = template_body_validate(template.body)
+    examples = [str(value).strip() for value in template.examples or []]
+    if len(examples) != len(numbers) or not all(examples):
+        raise UserError(
+            _("Indica un valore di esempio per ogni parametro (%(n)d): Meta li chiede.")
+            % {"n": len(numbers)},
+            code="template_examples",
+        )
+    return TemplateDefinition(
+        name=template.name,
+        language=template.language,
+        category=template.category,
+        body=template.body,
+        examples=tuple(examples),
+        footer=template.footer,
+        quick_replies=tuple(str(text) for text in template.quick_replies or []),
+    )
+
+
+def message_template_submit(*, template_id: int, by: Any) -> MessageTemplate:
+    """Send a draft (or a rejected template, corrected) to the provider for review; it is
+    pending until the provider's verdict arrives."""
+    adapter = get_adapter()
+    submit = getattr(adapter, "submit_template", None)
+    if submit is None:
+        raise UserError(
+            _(
+                "Il gateway configurato non riceve i modelli dal prodotto: crealo presso il "
+                "fornitore e indica qui il suo identificativo."
+            ),
+            code="template_submit_unsupported",
+        )
+    with transaction.atomic():
+        template = MessageTemplate.objects.select_for_update().get(pk=template_id)
+        if template.approval_status not in SUBMITTABLE:
+            raise UserError(
+                _("Un modello «%(status)s» non si invia in revisione.")
+                % {"status": TemplateApproval(template.approval_status).label},
+                code="template_transition",
+            )
+        definition = _definition(template)
+        try:
+            remote = submit(definition)
+        except SendError as error:
+            raise UserError(
+                _("Meta non ha accettato il modello: %(reason)s") % {"reason": error.message},
+                code="template_submit_refused",
+            ) from error
+        now = timezone.now()
+        template.provider_id = remote.provider_id
+        template.approval_status = PROVIDER_TEMPLATE_STATUSES.get(
+            remote.status, TemplateApproval.PENDING
+        )
+        template.rejection_reason = ""
+        template.status_changed_at = now
+        template.status_changed_by = actor_account(by)
+        template.synced_at = now
+        fields = [
+            "provider_id",
+            "approval_status",
+            "rejection_reason",
+            "status_changed_at",
+            "status_changed_by",
+            "synced_at",
+        ]
+        category = remote.category.lower()
+        if category in TemplateCategory.values and category != template.category:
+            # Meta may categorise it otherwise at once (allow_category_change).
+            template.previous_category = template.category
+            template.category = category
+            fields += ["previous_category", "category"]
+        template.save(update_fields=[*fields, "updated_at"])
+    return template
+
+
+def _find(update: ParsedTemplateUpdate) -> MessageTemplate | None:
+    templates = MessageTemplate.objects.select_for_update()
+    if update.provider_id:
+        found = templates.filter(provider_id=update.provider_id).first()
+        if found is not None:
+            return found
+    if update.name:
+        candidates = templates.filter(name=update.name)
+        # Meta writes locales ("it", "en_US"); ours are "it", "en".
+        for language in (update.language, update.language.split("_")[0]):
+            found = candidates.filter(language=language).first()
+            if found is not None:
+                return found
+    return None
+
+
+@transaction.atomic
+def message_template_apply_provider_update(*, update: ParsedTemplateUpdate) -> bool:
+    """Apply what the provider says about one template. False when no template matches."""
+    template = _find(update)
+    if template is None:
+        return False
+    now = timezone.now()
+    fields = ["synced_at"]
+    template.synced_at = now
+    if update.provider_id and update.provider_id != template.provider_id:
+        template.provider_id = update.provider_id
+        fields.append("provider_id")
+    if update.kind == "status":
+        status = PROVIDER_TEMPLATE_STATUSES.get(update.status)
+        if status is None:
+            logger.info("template %s: provider status %r not followed", template.pk, update.status)
+        elif template.approval_status == TemplateApproval.DRAFT:
+            logger.info("template %s changed here since; %s ignored", template.pk, update.status)
+        elif status != template.approval_status or update.reason != template.rejection_reason:
+            template.approval_status = status
+            template.rejection_reason = (
+                update.reason[:500] if status == TemplateApproval.REJECTED else ""
+            )
+            template.status_changed_at = now
+            template.status_changed_by = None
+            fields += ["approval_status", "rejection_reason", "status_changed_at"]
+            fields.append("status_changed_by")
+    if update.kind in ("status", "category") and update.category:
+        category = update.category.lower()
+        if category in TemplateCategory.values and category != template.category:
+            template.previous_category = template.category
+            template.category = category
+            fields += ["previous_category", "category"]
+    if update.kind == "quality" and update.quality:
+        template.quality = update.quality[:10]
+        fields.append("quality")
+    template.save(update_fields=[*fields, "updated_at"])
+    return True
