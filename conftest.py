@@ -55,3 +55,14 @@ def unreachable_broker():
     app.conf.broker_url, app.conf.broker_transport = "redis://127.0.0.1:1/0", None
     yield
     app.conf.broker_url, app.conf.broker_transport = original
+
+
+@pytest.fixture(autouse=True)
+def _default_language_after_each_test():
+    """A request with `Accept-Language: en` leaves English active in the thread (LocaleMiddleware
+    activates it and nothing deactivates it in the test client); without this, a later test that
+    reads an Italian message found it in English, depending on the order the files ran in."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
