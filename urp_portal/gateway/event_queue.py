@@ -17,6 +17,12 @@ and publishes a new drain), so no id waits for nothing. The flag also expires by
 (DRAIN_FLAG_TTL_MS): a drain task that was lost (a broker restarted empty) is published again
 by the next webhook after that.
 
+Status-only events (a message's sent, delivered and read: three per broadcast message) have a
+list and a drain of their own (STATUS_LANE): the drain applies them many at a time
+(services/status_events.py) on the statuses queue, while the citizens' messages keep theirs.
+The webhook tells them apart by a look at the raw body (`lane_of`); a body sorted wrongly is
+still processed right, only on the other queue.
+
 The database stays the truth: an id lost from Redis (a crash of Redis, a worker killed after
 popping it) belongs to an event still `received`, which `inbound_sweep` enqueues again.
 """
@@ -32,6 +38,12 @@ from django.conf import settings
 
 LIST_KEY = "urp:webhook-events"
 FLAG_KEY = "urp:webhook-events:drain-due"
+EVENT_LANE = "events"
+STATUS_LANE = "statuses"
+_KEYS = {
+    EVENT_LANE: (LIST_KEY, FLAG_KEY),
+    STATUS_LANE: ("urp:webhook-statuses", "urp:webhook-statuses:drain-due"),
+}
 # Longer than a drain normally waits in the queue; only a lost drain task waits this long.
 DRAIN_FLAG_TTL_MS = 30_000
 # Ids popped per round trip by the drain.
@@ -101,22 +113,44 @@ def _run_script(sha: str, script: str, keys: list[str], args: list) -> Any:
         return client.eval(script, len(keys), *keys, *args)
 
 
-def push(*event_ids: int) -> bool:
+def lane_of(gateway: str, body: bytes) -> str:
+    """STATUS_LANE for a Meta body that carries statuses and no message (what a broadcast's
+    status storm is made of), EVENT_LANE for everything else. A substring test, not a parse:
+    the webhook's request must stay cheap, and a wrong guess only picks the other queue (a
+    citizen's text that says '"statuses"' still has its "messages" key)."""
+    if gateway == "meta" and b'"statuses"' in body and b'"messages"' not in body:
+        return STATUS_LANE
+    return EVENT_LANE
+
+
+def push(*event_ids: int, lane: str = EVENT_LANE) -> bool:
     """Queue stored events for the workers, in one round trip. True when no drain is due yet:
     the caller then publishes one. Raises redis.RedisError when Redis cannot be reached."""
     return bool(
-        _run_script(_PUSH_SHA, _PUSH_LUA, [LIST_KEY, FLAG_KEY], [DRAIN_FLAG_TTL_MS, *event_ids])
+        _run_script(_PUSH_SHA, _PUSH_LUA, list(_KEYS[lane]), [DRAIN_FLAG_TTL_MS, *event_ids])
     )
 
 
-def pop_batch(limit: int = POP_BATCH) -> list[int]:
+def pop_batch(limit: int = POP_BATCH, *, lane: str = EVENT_LANE) -> list[int]:
     """Up to `limit` queued event ids, oldest first; [] when the queue is empty, which also
     lets the next push publish a new drain."""
-    ids = _run_script(_POP_SHA, _POP_LUA, [LIST_KEY, FLAG_KEY], [limit])
+    ids = _run_script(_POP_SHA, _POP_LUA, list(_KEYS[lane]), [limit])
     return [int(value) for value in ids]
 
 
+def waiting() -> dict[str, int]:
+    """How many ids wait in each lane (for /readyz)."""
+    client = _client()
+    return {lane: int(client.llen(keys[0])) for lane, keys in _KEYS.items()}
+
+
+def oldest_waiting(lane: str) -> int | None:
+    """The id of the oldest event waiting in a lane (the list's tail), or None."""
+    value = _client().lindex(_KEYS[lane][0], -1)
+    return int(value) if value is not None else None
+
+
 def reset() -> None:
-    """Forget queued ids and the flag (tests)."""
+    """Forget queued ids and the flags (tests)."""
     if enabled():
-        _client().delete(LIST_KEY, FLAG_KEY)
+        _client().delete(*(key for keys in _KEYS.values() for key in keys))

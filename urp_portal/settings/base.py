@@ -6,6 +6,7 @@ import environ
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 from urp_portal.observability.logs import logging_config
 from urp_portal.observability.sentry import sentry_init
@@ -294,6 +295,9 @@ if REDIS_URL:
         # Longer than any countdown or ETA we schedule, so Redis never redelivers a task that is
         # only waiting for its time (that would duplicate a send).
         "visibility_timeout": 3600,
+        # The queues in CELERY_TASK_QUEUES' order at every fetch (kombu's default round robin
+        # would serve the broadcasts' queue as often as the citizens').
+        "queue_order_strategy": "priority",
     }
 else:
     # Embedded default: kombu's filesystem transport needs no server and still runs a real worker
@@ -343,6 +347,48 @@ CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# --- Queues by urgency (docs/operations.md, "Queues and workers") ------------------------------
+# Four queues, most urgent first. A worker started without -Q (the demo, the embedded default,
+# `celery -A urp_portal worker`) takes all of them and always looks at them in this order
+# (queue_order_strategy "priority" below; the embedded broker does the same): a citizen's
+# message never waits behind a broadcast's batch or the status storm it brings. In production
+# each group can have workers of its own (docker-compose.yml: -Q citizens, -Q statuses, ...).
+CELERY_TASK_QUEUES = [
+    # Citizens: their messages (webhook events, the inbound pipeline, media) and every message
+    # sent to one citizen (replies, welcome, out-of-hours, identity questions): someone waits.
+    Queue("citizens"),
+    # WhatsApp's statuses of our messages, applied in groups: counters and ticks trail by them.
+    Queue("statuses"),
+    # Broadcasts: campaign starts, batches and their sends; paced by the rate limiter anyway.
+    Queue("broadcasts"),
+    # Housekeeping: the scheduler's periodic tasks (sweeps, purges, warnings, template sync).
+    Queue("housekeeping"),
+]
+# What is not routed below (a new periodic task) is housekeeping: never ahead of a citizen.
+CELERY_TASK_DEFAULT_QUEUE = "housekeeping"
+CELERY_TASK_ROUTES = {
+    # A stored webhook's processing (a citizen's message, or a status sorted as one).
+    "urp_portal.gateway.tasks.webhook_event_process": {"queue": "citizens"},
+    # Moves the webhooks' Redis list of events to processing tasks.
+    "urp_portal.gateway.tasks.webhook_events_drain": {"queue": "citizens"},
+    # The inbound pipeline of a message the sweep found unprocessed.
+    "urp_portal.gateway.tasks.inbound_message_process": {"queue": "citizens"},
+    # A citizen's photo or voice note: Meta's URL lives five minutes.
+    "urp_portal.gateway.media_tasks.inbound_media_fetch": {"queue": "citizens"},
+    # One message to one citizen (reply, welcome, notice, operator's answer).
+    "urp_portal.gateway.tasks.outbound_message_send": {"queue": "citizens"},
+    # The simulator's citizen writing (demo and training): a citizen's message.
+    "urp_portal.simulator.tasks.citizen_message_post": {"queue": "citizens"},
+    # Status webhooks applied in groups, and their drain.
+    "urp_portal.gateway.tasks.webhook_statuses_drain": {"queue": "statuses"},
+    "urp_portal.gateway.tasks.webhook_status_events_process": {"queue": "statuses"},
+    # A broadcast's batches of sends, and its messages sent alone (paced or retried).
+    "urp_portal.gateway.tasks.outbound_messages_send_batch": {"queue": "broadcasts"},
+    "urp_portal.gateway.tasks.outbound_message_send_bulk": {"queue": "broadcasts"},
+    # A campaign's start and its chain of batches (the periodic ones stay housekeeping).
+    "broadcasts.tasks.campaign_start_task": {"queue": "broadcasts"},
+    "broadcasts.tasks.campaign_send_batch": {"queue": "broadcasts"},
+}
 CELERY_BEAT_SCHEDULE: dict = {}
 # Operators are warned by email before a ticket's answer deadline is missed (once per ticket).
 CELERY_BEAT_SCHEDULE["tickets-deadline-warnings"] = {

@@ -27,6 +27,7 @@ from .base import (
     ParsedStatus,
     PermanentSendError,
     SendError,
+    StatusPricing,
     TransientSendError,
     WebhookFormatError,
     pooled_session,
@@ -121,6 +122,28 @@ def _timestamp(value: Any) -> dt.datetime:
         return dt.datetime.fromtimestamp(int(value), tz=dt.UTC)
     except (TypeError, ValueError) as exc:
         raise WebhookFormatError(f"timestamp {value!r} is not a number") from exc
+
+
+def _pricing(raw: dict) -> StatusPricing | None:
+    """The `pricing` and `conversation` objects of a status (Meta's status webhook reference):
+    what the message is billed as, and the window it belongs to."""
+    pricing = raw.get("pricing") or {}
+    conversation = raw.get("conversation") or {}
+    if not isinstance(pricing, dict) or not isinstance(conversation, dict):
+        raise WebhookFormatError("status pricing or conversation is not an object")
+    if not pricing and not conversation:
+        return None
+    expires = conversation.get("expiration_timestamp")
+    billable = pricing.get("billable")
+    return StatusPricing(
+        category=str(pricing.get("category") or "")[:40],
+        type=str(pricing.get("type") or "")[:40],
+        model=str(pricing.get("pricing_model") or "")[:20],
+        billable=billable if isinstance(billable, bool) else None,
+        conversation_id=str(conversation.get("id") or "")[:200],
+        conversation_origin=str((conversation.get("origin") or {}).get("type") or "")[:40],
+        conversation_expires_at=_timestamp(expires) if expires else None,
+    )
 
 
 def _e164(number: str) -> str:
@@ -299,6 +322,7 @@ class Adapter:
             recipient=_e164(raw.get("recipient_id", "")),
             error_code=code,
             error_message=message,
+            pricing=_pricing(raw),
         )
 
     # --- sending -------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import cache
 
 from celery import current_app
@@ -27,11 +27,11 @@ from .. import event_queue
 from ..adapters import get_adapter
 from ..adapters.base import ParsedEvent, ParsedInbound, WebhookFormatError
 from ..media import inbound_media_download_later
-from ..models import InboundMessage, OutboundMessage, WebhookEvent
+from ..models import InboundMessage, WebhookEvent
 from ..pipeline import inbound_message_run_pipeline
 from ..states import InboundState
 from .group_commit import GroupCommit
-from .statuses import outbound_message_apply_pending, outbound_message_apply_status
+from .statuses import outbound_statuses_apply, outbound_statuses_apply_pending
 
 logger = logging.getLogger(__name__)
 
@@ -41,25 +41,29 @@ logger = logging.getLogger(__name__)
 ENQUEUE_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.1}
 
 
-def _enqueue_events(event_ids: list[int]) -> None:
+def _enqueue_events(event_ids: list[int], *, lane: str = event_queue.EVENT_LANE) -> None:
     """Hand stored events to the workers: the one place the webhook publishes (wrap it here to
-    change what a failed publish does). With Redis, one push of their ids onto the event list
-    (see event_queue); otherwise one Celery task each. A broker that cannot be reached is
-    logged, not raised."""
+    change what a failed publish does). With Redis, one push of their ids onto the lane's list
+    (see event_queue); otherwise one Celery task each (a status event's on the statuses queue).
+    A broker that cannot be reached is logged, not raised."""
     from ..tasks import webhook_event_process as process_task
-    from ..tasks import webhook_events_drain
+    from ..tasks import webhook_events_drain, webhook_status_events_process, webhook_statuses_drain
 
+    statuses = lane == event_queue.STATUS_LANE
     try:
         if not event_queue.enabled():
             for event_id in event_ids:
-                process_task.apply_async((event_id,), retry_policy=ENQUEUE_RETRY_POLICY)
+                task = webhook_status_events_process if statuses else process_task
+                arguments = ([event_id],) if statuses else (event_id,)
+                task.apply_async(arguments, retry_policy=ENQUEUE_RETRY_POLICY)
             return
         try:
-            drain_due = event_queue.push(*event_ids)
+            drain_due = event_queue.push(*event_ids, lane=lane)
         except RedisError as exc:
             raise BrokerError(str(exc)) from exc
         if drain_due:
-            webhook_events_drain.apply_async(retry_policy=ENQUEUE_RETRY_POLICY)
+            drain = webhook_statuses_drain if statuses else webhook_events_drain
+            drain.apply_async(retry_policy=ENQUEUE_RETRY_POLICY)
     except BrokerError as exc:
         # The events are already safe in the database: the webhook still answers 200 (an error
         # would only make Meta deliver them again, to the same dead broker) and `inbound_sweep`
@@ -70,6 +74,15 @@ def _enqueue_events(event_ids: list[int]) -> None:
             ", ".join(map(str, event_ids)),
             exc,
         )
+
+
+def _enqueue_by_lane(events: Sequence[tuple[int, WebhookEvent]]) -> None:
+    lanes: dict[str, list[int]] = {}
+    for event_id, event in events:
+        lane = event_queue.lane_of(event.gateway, bytes(event.body))
+        lanes.setdefault(lane, []).append(event_id)
+    for lane, ids in lanes.items():
+        _enqueue_events(ids, lane=lane)
 
 
 def webhook_events_drain() -> int:
@@ -161,12 +174,12 @@ def _write_events(events: Sequence[WebhookEvent]) -> list[int | None]:
     rows in one statement that commits by itself, then the new events handed on in one push."""
     event_ids = _insert_once(events)
     received = [
-        event_id
+        (event_id, event)
         for event_id, event in zip(event_ids, events, strict=True)
         if event_id is not None and event.state == WebhookEvent.State.RECEIVED
     ]
     if received:
-        _enqueue_events(received)
+        _enqueue_by_lane(received)
     return event_ids
 
 
@@ -198,8 +211,8 @@ def webhook_event_store(
     else:
         [event_id] = _insert_once([event])
         if event_id is not None and event.state == WebhookEvent.State.RECEIVED:
-            stored_id = event_id
-            transaction.on_commit(lambda: _enqueue_events([stored_id]))
+            stored = [(event_id, event)]
+            transaction.on_commit(lambda: _enqueue_by_lane(stored))
     if event_id is None:
         return WebhookEvent.objects.get(gateway=gateway, body_sha256=event.body_sha256), False
     event.pk = event_id
@@ -237,15 +250,14 @@ def _store_inbound(event: WebhookEvent, parsed: list[ParsedInbound]) -> list[int
     )
 
 
-def _speaks_only_of_erased_recipients(parsed: ParsedEvent) -> bool:
+def speaks_only_of_erased_recipients(parsed: ParsedEvent, *, erased: Iterable[str]) -> bool:
     """Statuses, and only about outbox rows whose recipient was erased (GDPR art. 17: the
     subscribers' erasure leaves those rows with no `to`). Such a late callback ("read" a day
-    after) must not bring the number back in the raw body; what it changed is applied."""
+    after) must not bring the number back in the raw body; what it changed is applied.
+    `erased`: the provider ids found with no recipient (StatusesApplied.erased)."""
     if parsed.messages or not parsed.statuses:
         return False
-    provider_ids = {status.provider_id for status in parsed.statuses}
-    matched = OutboundMessage.objects.filter(provider_id__in=provider_ids)
-    return matched.count() == len(provider_ids) and not matched.exclude(to="").exists()
+    return {status.provider_id for status in parsed.statuses} <= set(erased)
 
 
 def webhook_event_process(*, event_id: int) -> list[int]:
@@ -279,20 +291,18 @@ def webhook_event_process(*, event_id: int) -> list[int]:
                 media_id=""
             ):
                 inbound_media_download_later(message=message)
-            for status in parsed.statuses:
-                if not outbound_message_apply_status(status=status):
-                    unmatched.append(status.provider_id)
+            applied = outbound_statuses_apply(statuses=parsed.statuses)
+            unmatched = sorted(applied.unmatched)
             event.state = WebhookEvent.State.PROCESSED
             event.error = ""
             event.processed_at = timezone.now()
             fields = ["state", "error", "processed_at", "attempts"]
-            if _speaks_only_of_erased_recipients(parsed):
+            if speaks_only_of_erased_recipients(parsed, erased=applied.erased):
                 event.body = b""
                 fields.append("body")
             event.save(update_fields=fields)
-    # After our PendingStatus rows are committed (see outbound_message_apply_pending).
-    for provider_id in unmatched:
-        outbound_message_apply_pending(provider_id=provider_id)
+    # After our PendingStatus rows are committed (see outbound_statuses_apply_pending).
+    outbound_statuses_apply_pending(provider_ids=unmatched)
     for message_id in message_ids:
         inbound_message_run_pipeline(message_id=message_id)
     return message_ids
