@@ -6,6 +6,7 @@ from urp_portal.gateway.tasks import RETRY_ON_DATABASE_ERRORS
 
 from .services import (
     broadcast_slots_warn_empty,
+    campaign_counts_compact,
     campaign_send_next_batch,
     campaign_start_due,
     campaigns_due,
@@ -45,3 +46,8 @@ def broadcast_slots_warn_empty_task() -> None:
 @shared_task
 def message_templates_sync_task() -> None:
     template_sync_statuses()
+
+
+@shared_task
+def campaign_counts_compact_task() -> None:
+    campaign_counts_compact()

@@ -554,6 +554,11 @@ CELERY_BEAT_SCHEDULE.update(
             "task": "broadcasts.tasks.broadcast_slots_warn_empty_task",
             "schedule": 900.0,
         },
+        # The campaigns' counters, folded so that a read sums a few rows (CampaignStateCount).
+        "broadcasts-compact-counts": {
+            "task": "broadcasts.tasks.campaign_counts_compact_task",
+            "schedule": 15.0,
+        },
         "broadcasts-sync-templates": {
             "task": "broadcasts.tasks.message_templates_sync_task",
             "schedule": 3600.0,
