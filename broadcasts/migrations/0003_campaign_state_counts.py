@@ -68,7 +68,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('broadcasts', '0002_delivery_message_without_constraint'),
-        ('gateway', '0005_outbound_pricing'),
+        ('gateway', '0006_waiting_indexes'),
     ]
 
     operations = [

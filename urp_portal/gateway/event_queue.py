@@ -83,6 +83,11 @@ def _client():
     return _client_of_process(os.getpid())
 
 
+def redis_client():
+    """This process's client of the event lists (the backlog's readings share it)."""
+    return _client()
+
+
 @cache
 def _client_of_process(pid: int):
     """One client per process, on one connection of its own: only a batch's leader pushes
@@ -138,10 +143,13 @@ def pop_batch(limit: int = POP_BATCH, *, lane: str = EVENT_LANE) -> list[int]:
     return [int(value) for value in ids]
 
 
-def waiting() -> dict[str, int]:
-    """How many ids wait in each lane (for /readyz)."""
-    client = _client()
-    return {lane: int(client.llen(keys[0])) for lane, keys in _KEYS.items()}
+def lane_names() -> list[str]:
+    return list(_KEYS)
+
+
+def lane_keys() -> list[tuple[str, str]]:
+    """(list, flag) of each lane, in lane_names() order."""
+    return list(_KEYS.values())
 
 
 def oldest_waiting(lane: str) -> int | None:

@@ -35,6 +35,13 @@ class WebhookEvent(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["gateway", "body_sha256"], name="webhook_event_once"),
         ]
+        # The events still waiting, oldest first (the sweep, the backlog on /readyz): a few
+        # rows, where received_at's own index would walk past every processed one.
+        indexes = [
+            models.Index(
+                fields=["received_at"], name="webhook_event_waiting", condition=Q(state="received")
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.gateway} {self.received_at:%Y-%m-%d %H:%M:%S}"
@@ -72,7 +79,13 @@ class InboundMessage(models.Model):
         verbose_name = _("messaggio ricevuto")
         verbose_name_plural = _("messaggi ricevuti")
         ordering = ["-sent_at"]
-        indexes = [models.Index(fields=["sender", "-sent_at"], name="inbound_sender_recent")]
+        indexes = [
+            models.Index(fields=["sender", "-sent_at"], name="inbound_sender_recent"),
+            # The messages not through the pipeline yet (the sweep, the backlog): a few rows.
+            models.Index(
+                fields=["received_at"], name="inbound_waiting", condition=Q(state="received")
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.sender} {self.get_kind_display()}"
