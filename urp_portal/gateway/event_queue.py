@@ -118,12 +118,17 @@ def _run_script(sha: str, script: str, keys: list[str], args: list) -> Any:
         return client.eval(script, len(keys), *keys, *args)
 
 
+def _has_key(body: bytes, key: bytes) -> bool:
+    # A key is a quoted name followed by a colon (compact or spaced JSON); the same word as a
+    # value ("field": "messages") is not, and inside a string its quotes would be escaped.
+    return key + b":" in body or key + b" :" in body
+
+
 def lane_of(gateway: str, body: bytes) -> str:
     """STATUS_LANE for a Meta body that carries statuses and no message (what a broadcast's
     status storm is made of), EVENT_LANE for everything else. A substring test, not a parse:
-    the webhook's request must stay cheap, and a wrong guess only picks the other queue (a
-    citizen's text that says '"statuses"' still has its "messages" key)."""
-    if gateway == "meta" and b'"statuses"' in body and b'"messages"' not in body:
+    the webhook's request must stay cheap, and a wrong guess only picks the other queue."""
+    if gateway == "meta" and _has_key(body, b'"statuses"') and not _has_key(body, b'"messages"'):
         return STATUS_LANE
     return EVENT_LANE
 

@@ -45,7 +45,18 @@ _PRICING_FIELDS = {
     "conversation_expires_at": "conversation_expires_at",
 }
 # Read under the lock: what the fold looks at.
-_LOCKED_FIELDS = ("id", "provider_id", "to", "state", "sent_at", *_PROVEN_TIME, *_PRICING_FIELDS)
+_LOCKED_FIELDS = (
+    "id",
+    "provider_id",
+    "to",
+    "state",
+    "sent_at",
+    "failed_at",
+    "error_code",
+    "error_message",
+    *_PROVEN_TIME,
+    *_PRICING_FIELDS,
+)
 
 
 @dataclass
@@ -84,6 +95,12 @@ def _fold_into(message: OutboundMessage, folded: _Folded) -> set[str]:
     current = _PROGRESS.get(message.state, -1)
     if max(current, folded.rank) >= _DELIVERED:
         target = max(current, folded.rank)
+        if message.state == OutboundState.FAILED:
+            # It reached the citizen after all: the failure was not the last word.
+            message.failed_at = None
+            message.error_code = ""
+            message.error_message = ""
+            changed |= {"failed_at", "error_code", "error_message"}
         if message.state == OutboundState.FAILED or target > current:
             message.state = next(s for s, r in OUTBOUND_PROGRESS.items() if r == target)
             changed.add("state")
