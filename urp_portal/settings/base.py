@@ -379,9 +379,13 @@ CELERY_TASK_ROUTES = {
     "urp_portal.gateway.tasks.outbound_message_send": {"queue": "citizens"},
     # The simulator's citizen writing (demo and training): a citizen's message.
     "urp_portal.simulator.tasks.citizen_message_post": {"queue": "citizens"},
+    # A citizen's request forwarded by email to a municipal service.
+    "tickets.tasks.forward_email_send": {"queue": "citizens"},
     # Status webhooks applied in groups, and their drain.
     "urp_portal.gateway.tasks.webhook_statuses_drain": {"queue": "statuses"},
     "urp_portal.gateway.tasks.webhook_status_events_process": {"queue": "statuses"},
+    # The simulator posting its statuses back (demo and training).
+    "urp_portal.simulator.tasks.simulated_status_post": {"queue": "statuses"},
     # A broadcast's batches of sends, and its messages sent alone (paced or retried).
     "urp_portal.gateway.tasks.outbound_messages_send_batch": {"queue": "broadcasts"},
     "urp_portal.gateway.tasks.outbound_message_send_bulk": {"queue": "broadcasts"},
