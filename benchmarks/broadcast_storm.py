@@ -288,7 +288,10 @@ def cpu_by_part(parts: dict[str, int]) -> dict[str, float]:
             continue
         name = raw[raw.index("(") + 1 : raw.rindex(")")]
         fields = raw[raw.rindex(")") + 2 :].split()
-        used = (int(fields[11]) + int(fields[12])) / tick
+        # Its own time and that of its children already reaped (PostgreSQL's backends and
+        # gunicorn's or Celery's processes that ended meanwhile), so nothing that exits
+        # during the run is lost.
+        used = sum(int(value) for value in fields[11:15]) / tick
         session = int(fields[3])
         if session in sessions:
             totals[sessions[session]] += used
