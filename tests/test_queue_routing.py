@@ -112,3 +112,34 @@ def test_one_worker_takes_a_citizens_task_before_the_broadcasts_waiting(
     )
 
     assert fake_graph.sent_messages()[0].to == "+393470000099"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sweep_hands_stale_status_events_to_the_statuses_queue_in_groups():
+    import datetime as dt
+    import hashlib
+
+    from django.utils import timezone
+
+    from urp_portal.gateway.models import WebhookEvent
+    from urp_portal.gateway.services import inbound_sweep
+
+    bodies = [
+        meta_status_body(wamid=f"s.{i}", status="read", recipient="+393470000013", timestamp=1)
+        for i in range(3)
+    ] + [meta_text_body(wamid="s.t", sender="+393470000014", text="Ciao", timestamp=1)]
+    for body in bodies:
+        WebhookEvent.objects.create(
+            gateway="meta", body=body, body_sha256=hashlib.sha256(body).hexdigest()
+        )
+    purge_broker()
+    try:
+        now = timezone.now() + dt.timedelta(minutes=1)
+        swept = inbound_sweep(received_before=now, not_before=now - dt.timedelta(days=1))
+        backlog = gateway_backlog()
+    finally:
+        purge_broker()
+
+    assert swept["events"] == 4
+    # The three statuses in one task on their queue; the citizen's message on the citizens'.
+    assert backlog.queues == {"citizens": 1, "statuses": 1, "broadcasts": 0, "housekeeping": 0}

@@ -39,6 +39,8 @@ logger = logging.getLogger(__name__)
 # One quick reconnect (a pooled connection the broker closed), no more: Celery's default policy
 # waits 0.6 s per webhook while the broker is down, which would hold every web worker.
 ENQUEUE_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.1}
+# Status events the sweep finds waiting are handed on this many to a task.
+STATUS_SWEEP_GROUP = 500
 
 
 def _enqueue_events(event_ids: list[int], *, lane: str = event_queue.EVENT_LANE) -> None:
@@ -336,14 +338,25 @@ def inbound_sweep(
             received_at__gte=not_before,
         )
         .order_by("received_at")
-        .values_list("pk", flat=True)[:limit]
+        .values_list("pk", "gateway", "body")[:limit]
     )
     from ..tasks import webhook_event_process as process_task
+    from ..tasks import webhook_status_events_process
 
     # Straight to Celery: the sweep runs in a worker, where the webhook's cheap hand-off buys
-    # nothing, and a broker still down fails this sweep, which the next one repeats.
-    for event_id in events:
-        process_task.apply_async((event_id,), retry_policy=ENQUEUE_RETRY_POLICY)
+    # nothing, and a broker still down fails this sweep, which the next one repeats. Status
+    # events (a storm that fell behind) go in groups to the statuses' queue, never one task
+    # each onto the citizens'.
+    statuses = []
+    for event_id, gateway, body in events:
+        if event_queue.lane_of(gateway, bytes(body)) == event_queue.STATUS_LANE:
+            statuses.append(event_id)
+        else:
+            process_task.apply_async((event_id,), retry_policy=ENQUEUE_RETRY_POLICY)
+    for start in range(0, len(statuses), STATUS_SWEEP_GROUP):
+        webhook_status_events_process.apply_async(
+            (statuses[start : start + STATUS_SWEEP_GROUP],), retry_policy=ENQUEUE_RETRY_POLICY
+        )
     messages = list(
         InboundMessage.objects.filter(
             state=InboundState.RECEIVED,
