@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install lint typecheck migrations-check messages clean
+.PHONY: demo test test-pg install lint typecheck migrations-check messages clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,21 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest
+
+# The same suite on PostgreSQL and Redis, as CI runs it, against servers already running here.
+# pytest-django creates and drops the database test_$(PG_DATABASE); the Redis index is emptied
+# first, because a run stopped midway leaves tasks in its queues that the next run's worker
+# would take. Give each checkout its own PG_DATABASE and REDIS_INDEX; PYTEST_ARGS picks tests.
+PG_URL ?= postgres://postgres@127.0.0.1:5432
+PG_DATABASE ?= urp
+REDIS_BASE_URL ?= redis://127.0.0.1:6379
+REDIS_INDEX ?= 0
+PYTEST_ARGS ?=
+
+test-pg: $(STAMP)
+	$(BIN)/python -c "import redis; redis.Redis.from_url('$(REDIS_BASE_URL)/$(REDIS_INDEX)').flushdb()"
+	DATABASE_URL=$(PG_URL)/$(PG_DATABASE) REDIS_URL=$(REDIS_BASE_URL)/$(REDIS_INDEX) \
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -4,10 +4,11 @@ import pytest
 pytest_plugins = [
     "tests.fixtures.fake_graph",
     "tests.fixtures.fake_twilio",
+    "tests.fixtures.webhook_receiver",
     "tests.fixtures.celery_worker",
     "tests.fixtures.webhooks",
     # The `whatsapp` fixture: citizens chatting through the signed webhook (flow tests).
-    "subscribers.tests.conversation",
+    "tests.fixtures.conversation",
     "tests.fixtures.throwaway_servers",
     "tests.fixtures.second_factor",
     "tests.fixtures.browser",

@@ -34,7 +34,7 @@ from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from broadcasts.tests.factories import CampaignFactory
-from subscribers.tests.conversation import receive
+from tests.fixtures.conversation import receive
 from tickets import services as ticket_services
 from tickets.models import Forward, MunicipalService
 from tickets.tests.factories import MessageFactory, TicketFactory

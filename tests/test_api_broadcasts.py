@@ -8,7 +8,8 @@ import time_machine
 
 from broadcasts.models import Campaign, CampaignEvent, MessageTemplate
 from broadcasts.states import CampaignState, TemplateApproval
-from broadcasts.tests.factories import CampaignFactory, MessageTemplateFactory, SubscriberFactory
+from broadcasts.tests.factories import CampaignFactory, MessageTemplateFactory
+from subscribers.tests.factories import SubscriberFactory
 from urp_portal.accounts.roles import Role
 from urp_portal.accounts.tests.factories import token_client
 from urp_portal.municipality.services import municipality_load_preset
@@ -200,7 +201,7 @@ def test_scheduling_in_the_quiet_hours_is_400(communications_api, approved_templ
 
 
 def test_send_pause_resume_cancel_and_the_progress(communications_api, approved_template):
-    SubscriberFactory.create_batch(3)
+    SubscriberFactory.create_batch(3, subscribed=True)
     campaign = CampaignFactory(
         template=approved_template, parameters=["a", "b"], state=CampaignState.APPROVED
     )
@@ -281,7 +282,7 @@ def test_an_unknown_campaign_is_404(communications_api):
 
 
 def test_an_alert_goes_out_at_once_even_at_night(approved_template):
-    SubscriberFactory.create_batch(2)
+    SubscriberFactory.create_batch(2, subscribed=True)
 
     with time_machine.travel(NIGHT, tick=False):
         response = token_client(Role.COMMUNICATIONS).post(

@@ -7,9 +7,10 @@ import time_machine
 from django.utils import timezone
 
 from broadcasts.services import alert_send
-from broadcasts.tests.factories import MessageTemplateFactory, SubscriberFactory
+from broadcasts.tests.factories import MessageTemplateFactory
 from subscribers.models import DataSubjectRequest, Subscriber
 from subscribers.states import DataSubjectRequestKind, SubscriberStatus
+from subscribers.tests.factories import SubscriberFactory
 from tickets.tests.factories import TicketFactory
 from urp_portal.accounts.principals import ApiTokenUser
 from urp_portal.accounts.roles import Role
@@ -168,7 +169,7 @@ def test_stats_reach_is_the_broadcast_list():
 
 def test_stats_reach_counts_the_broadcasts_of_each_period(municipality):
     for n in range(4):
-        SubscriberFactory(number=f"+39333100000{n}")
+        SubscriberFactory(number=f"+39333100000{n}", subscribed=True)
     template = MessageTemplateFactory(body="{{1}}")
     with time_machine.travel(NOW - dt.timedelta(days=5), tick=False):  # last week, this month
         alert_send(template=template, parameters=["prima"], by=token_user(Role.COMMUNICATIONS))

@@ -10,10 +10,15 @@ from django.utils import timezone
 from tickets import services
 from tickets.models import Forward, Message, MunicipalService, TicketEvent
 from tickets.states import MessageOrigin, TicketEventKind, TicketState
-from tickets.tests.factories import MessageFactory, TicketFactory, UserFactory, operator
+from tickets.tests.factories import MessageFactory, TicketFactory, operator
 from urp_portal.accounts.roles import Role
 from urp_portal.accounts.services import api_token_revoke
-from urp_portal.accounts.tests.factories import client_with_key, make_api_token, token_client
+from urp_portal.accounts.tests.factories import (
+    UserFactory,
+    client_with_key,
+    make_api_token,
+    token_client,
+)
 from urp_portal.gateway.models import OutboundMessage
 
 pytestmark = pytest.mark.django_db

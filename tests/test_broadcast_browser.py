@@ -23,8 +23,8 @@ from broadcasts.timing import slot_occurrences
 from subscribers.models import Subscriber
 from subscribers.states import SubscriberStatus
 from tests.fixtures.browser import PASSWORD, browser_login, screenshot
-from tickets.tests.factories import UserFactory
 from urp_portal.accounts.roles import Role
+from urp_portal.accounts.tests.factories import UserFactory
 from urp_portal.gateway.adapters.base import ParsedStatus
 from urp_portal.gateway.models import OutboundMessage
 from urp_portal.gateway.services import outbound_message_apply_status, outbound_message_send
@@ -81,8 +81,12 @@ def test_compose_preview_approve_schedule_and_watch_a_campaign_in_chromium(
     comune.save()
     settings.WHATSAPP_RATE_PER_SECOND = 0
     settings.WHATSAPP_RECIPIENT_INTERVAL_SECONDS = 0
-    UserFactory(role=Role.COMMUNICATIONS, username="chiara", first_name="Chiara", password=PASSWORD)
-    UserFactory(role=Role.COMMUNICATIONS, username="marco", first_name="Marco", password=PASSWORD)
+    UserFactory(
+        roles=[Role.COMMUNICATIONS], username="chiara", first_name="Chiara", password=PASSWORD
+    )
+    UserFactory(
+        roles=[Role.COMMUNICATIONS], username="marco", first_name="Marco", password=PASSWORD
+    )
     template = MessageTemplate.objects.create(
         name="notizie_settimana",
         language="it",

@@ -28,8 +28,8 @@ from moderation.tests.factories import moderator as make_moderator
 from subscribers.models import Subscriber
 from subscribers.states import ConsentKind, SubscriberStatus
 from subscribers.tasks import subscribers_erase_expired
-from subscribers.tests.conversation import WhatsApp
 from subscribers.tests.personal_data import personal_data_left, scanned_models
+from tests.fixtures.conversation import WhatsApp
 from tickets.models import MunicipalService, Ticket
 from tickets.services import forward_answer, ticket_forward, ticket_reply
 from tickets.tests.factories import operator as make_operator

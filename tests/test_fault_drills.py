@@ -21,9 +21,10 @@ from django.test import Client
 from broadcasts.models import Campaign
 from broadcasts.services import campaign_start
 from broadcasts.states import CampaignState
-from broadcasts.tests.factories import CampaignFactory, UserFactory, subscribers_bulk
+from broadcasts.tests.factories import CampaignFactory, subscribers_bulk
 from tests.fixtures.celery_worker import wait_until
 from tests.fixtures.webhooks import meta_text_body, post_signed_webhook
+from urp_portal.accounts.tests.factories import UserFactory
 from urp_portal.gateway.models import InboundMessage, OutboundMessage, WebhookEvent
 from urp_portal.gateway.services import outbound_message_create
 from urp_portal.gateway.tasks import gateway_sweep

@@ -10,11 +10,12 @@ import time_machine
 from broadcasts import services
 from broadcasts.services import fanout
 from broadcasts.states import CampaignState
-from broadcasts.tests.factories import CampaignFactory, UserFactory
+from broadcasts.tests.factories import CampaignFactory
 from subscribers.models import Subscriber
 from subscribers.states import SubscriberStatus
-from subscribers.tests.conversation import WhatsApp
+from tests.fixtures.conversation import WhatsApp
 from urp_portal.accounts.roles import Role
+from urp_portal.accounts.tests.factories import UserFactory
 
 # A Tuesday morning: no quiet hours, no out-of-hours answers.
 MORNING = dt.datetime(2026, 3, 10, 10, 0, tzinfo=ZoneInfo("Europe/Rome"))
@@ -32,7 +33,7 @@ def test_cancellami_during_a_broadcast_stops_it_for_that_citizen_alone(
         citizen.says("Iscrivimi")
     campaign = CampaignFactory(state=CampaignState.APPROVED)
     broadcast = f"[modello {campaign.template.name}]"
-    services.campaign_start(campaign_id=campaign.pk, by=UserFactory(role=Role.COMMUNICATIONS))
+    services.campaign_start(campaign_id=campaign.pk, by=UserFactory(roles=[Role.COMMUNICATIONS]))
     with django_capture_on_commit_callbacks(execute=True):
         services.campaign_send_next_batch(campaign_id=campaign.pk, batch_size=3)
     waiting = [c for c in citizens if broadcast not in c.received]

@@ -1,8 +1,7 @@
 """Every write of the broadcasts app (STYLE.md): templates, campaigns, fan-out, the scheduler."""
 
+from .approval import alert_send, campaign_approve
 from .campaigns import (
-    alert_send,
-    campaign_approve,
     campaign_cancel,
     campaign_create,
     campaign_edit,

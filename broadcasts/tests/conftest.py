@@ -6,8 +6,9 @@ import time_machine
 
 from broadcasts.states import CampaignState
 from urp_portal.accounts.roles import Role
+from urp_portal.accounts.tests.factories import UserFactory
 
-from .factories import CampaignFactory, MessageTemplateFactory, UserFactory
+from .factories import CampaignFactory, MessageTemplateFactory
 
 
 @pytest.fixture(autouse=True)
@@ -37,17 +38,17 @@ def san_giuliano(db):
 
 @pytest.fixture
 def communications(db):
-    return UserFactory(role=Role.COMMUNICATIONS)
+    return UserFactory(roles=[Role.COMMUNICATIONS])
 
 
 @pytest.fixture
 def colleague(db):
-    return UserFactory(role=Role.COMMUNICATIONS)
+    return UserFactory(roles=[Role.COMMUNICATIONS])
 
 
 @pytest.fixture
 def administrator(db):
-    return UserFactory(role=Role.ADMINISTRATOR)
+    return UserFactory(roles=[Role.ADMINISTRATOR])
 
 
 @pytest.fixture

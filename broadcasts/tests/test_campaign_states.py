@@ -8,9 +8,10 @@ from broadcasts import services
 from broadcasts.models import Campaign, CampaignEvent
 from broadcasts.states import CampaignState, TemplateApproval
 from urp_portal.accounts.roles import Role
+from urp_portal.accounts.tests.factories import UserFactory
 from urp_portal.municipality.errors import UserError
 
-from .factories import CampaignFactory, MessageTemplateFactory, UserFactory
+from .factories import CampaignFactory, MessageTemplateFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +30,7 @@ def test_approving_a_draft_records_who_and_when(municipality, communications, co
 
 
 def test_approving_needs_the_approve_permission(municipality, communications):
-    clerk = UserFactory(role=Role.OPERATOR)
+    clerk = UserFactory(roles=[Role.OPERATOR])
     campaign = CampaignFactory(created_by=communications)
 
     with pytest.raises(UserError, match="permesso"):
@@ -167,7 +168,7 @@ def test_alert_send_lets_one_person_with_the_emergency_permission_send_at_once(
 
 
 def test_alert_send_is_refused_without_the_emergency_permission(municipality, template):
-    clerk = UserFactory(role=Role.OPERATOR)
+    clerk = UserFactory(roles=[Role.OPERATOR])
 
     with pytest.raises(UserError, match="permesso"):
         services.alert_send(template=template, parameters=["a", "b"], by=clerk)

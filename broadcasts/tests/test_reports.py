@@ -12,10 +12,11 @@ from broadcasts import selectors, services
 from broadcasts.models import Delivery
 from broadcasts.states import CampaignState
 from subscribers.states import SubscriberStatus
+from subscribers.tests.factories import SubscriberFactory
 from urp_portal.gateway.models import OutboundMessage
 from urp_portal.gateway.states import OutboundState
 
-from .factories import CampaignFactory, SubscriberFactory, subscribers_bulk
+from .factories import CampaignFactory, subscribers_bulk
 
 pytestmark = pytest.mark.django_db
 
@@ -112,8 +113,8 @@ def test_the_campaign_list_page_is_one_query_per_page(
 def test_subscriber_growth_counts_back_from_todays_list():
     today = timezone.localdate()
     now = timezone.now()
-    SubscriberFactory.create_batch(3, subscribed_at=now)
-    SubscriberFactory(subscribed_at=now - dt.timedelta(days=2))
+    SubscriberFactory.create_batch(3, subscribed=True, subscribed_at=now)
+    SubscriberFactory(subscribed=True, subscribed_at=now - dt.timedelta(days=2))
     SubscriberFactory(
         status=SubscriberStatus.UNSUBSCRIBED,
         subscribed_at=now - dt.timedelta(days=5),

@@ -2,4 +2,4 @@
 counts, the editable screening lists. Every action goes through a confirmation page and a
 service; only moderators and administrators reach them (403 for anyone else)."""
 
-from . import lists, queue  # noqa: F401
+from . import actions, blocks, cases, evidence, lists, queue  # noqa: F401

@@ -5,7 +5,7 @@ import pytest
 import time_machine
 
 from moderation.selectors import screener_forget
-from subscribers.tests.conversation import receive
+from tests.fixtures.conversation import receive
 from tickets.models import Ticket
 
 from .factories import moderator as make_moderator

@@ -14,7 +14,7 @@ from moderation.states import ActionKind, BlockEnd
 from subscribers.models import Subscriber
 from subscribers.selectors import subscriber_is_broadcast_recipient, subscriber_personal_data
 from subscribers.states import SubscriberStatus
-from subscribers.tests.conversation import outbox, receive
+from tests.fixtures.conversation import outbox, receive
 from tickets.models import Message, Ticket
 from tickets.selectors import ticket_list_search
 from tickets.tests.factories import operator

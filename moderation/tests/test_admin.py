@@ -11,7 +11,7 @@ from moderation import services
 from moderation.models import Block, EvidencePackage, ModerationAction, ScreeningFlag
 from moderation.states import ActionKind
 from subscribers.models import Subscriber
-from subscribers.tests.conversation import receive
+from tests.fixtures.conversation import receive
 from tickets.models import Message
 from tickets.tests.factories import operator
 

@@ -11,7 +11,7 @@ from django.core.files.base import ContentFile
 from moderation import services
 from moderation.models import EvidencePackage
 from moderation.states import ActionKind
-from subscribers.tests.conversation import receive
+from tests.fixtures.conversation import receive
 
 from .conftest import CITIZEN
 

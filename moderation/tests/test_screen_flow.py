@@ -10,7 +10,7 @@ from moderation import services
 from moderation.models import AllowedDomain, LexiconEntry, ModerationSettings, ScreeningFlag
 from moderation.selectors import VERSION_CHECK_SECONDS
 from moderation.states import CaseState
-from subscribers.tests.conversation import receive
+from tests.fixtures.conversation import receive
 from tickets.models import Message
 from tickets.tests.factories import operator
 

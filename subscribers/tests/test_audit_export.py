@@ -4,9 +4,10 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from tickets.tests.factories import SubscriberFactory, UserFactory
+from subscribers.tests.factories import SubscriberFactory
 from urp_portal.accounts.roles import Role
 from urp_portal.accounts.services import api_token_create
+from urp_portal.accounts.tests.factories import UserFactory
 from urp_portal.audit.models import AuditEvent
 from urp_portal.audit.states import AuditAction, AuditChannel
 
@@ -19,7 +20,7 @@ def maria(municipality):
 
 
 def test_an_export_from_the_admin_is_audited_with_the_address(client, maria):
-    client.force_login(UserFactory(role=Role.ADMINISTRATOR, username="dpo"))
+    client.force_login(UserFactory(roles=[Role.ADMINISTRATOR], username="dpo"))
 
     client.post(
         reverse("admin:subscribers_subscriber_export", args=[maria.pk]),
@@ -63,7 +64,7 @@ def test_an_export_from_the_command_line_is_audited_as_the_command(maria, capsys
 
 
 def test_an_erasure_is_in_the_trail_without_the_citizens_name(client, maria):
-    client.force_login(UserFactory(role=Role.ADMINISTRATOR, username="dpo"))
+    client.force_login(UserFactory(roles=[Role.ADMINISTRATOR], username="dpo"))
 
     call_command("erase_subscriber", number=maria.number, reason="prot. 3", by="dpo")
 

@@ -5,6 +5,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.management import CommandError, call_command
 
+from tests.fixtures.conversation import outbox, receive
 from urp_portal.gateway.models import InboundMessage, OutboundMessage, WebhookEvent
 from urp_portal.gateway.states import MessageKind, OutboundState
 from urp_portal.gateway.tasks import outbound_message_send
@@ -19,7 +20,6 @@ from ..states import (
     DataSubjectRequestOutcome,
     SubscriberStatus,
 )
-from .conversation import outbox, receive
 from .factories import OutboundMessageFactory, SubscriberFactory, WebhookEventFactory
 from .personal_data import personal_data_left
 

@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from tests.fixtures.conversation import receive
 from urp_portal.accounts.roles import GROUP_NAMES, Role, sync_role_permissions
 
 from ..models import DataSubjectRequest, Subscriber
@@ -20,7 +21,6 @@ from ..states import (
     DataSubjectRequestOutcome,
     SubscriberStatus,
 )
-from .conversation import receive
 from .factories import SubscriberFactory
 
 CITIZEN = "+393471234567"

@@ -14,6 +14,7 @@ from django.db import DatabaseError, connection, transaction
 from django.test import Client
 from django.urls import reverse
 
+from tests.fixtures.conversation import WhatsApp
 from urp_portal.gateway.adapters import clear_adapter_cache
 from urp_portal.gateway.models import InboundMessage, OutboundMessage, WebhookEvent
 from urp_portal.gateway.pipeline import _steps
@@ -23,7 +24,6 @@ from ..errors import AppendOnlyError
 from ..models import ConsentRecord, DataSubjectRequest, PrivacyNotice, Subscriber
 from ..selectors import subscriber_is_broadcast_recipient
 from ..states import ConsentKind, DataSubjectRequestKind, IdentityStep, SubscriberStatus
-from .conversation import WhatsApp
 
 CITIZEN = "+393471234567"
 # A Tuesday morning: every preset's desk is open, so no out-of-hours answer joins the chat.

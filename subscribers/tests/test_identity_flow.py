@@ -4,13 +4,13 @@ import pytest
 import time_machine
 from django.test import override_settings
 
+from tests.fixtures.conversation import receive, texts
 from urp_portal.gateway.models import InboundMessage
 from urp_portal.gateway.pipeline import _steps
 
 from ..models import Subscriber
 from ..states import IdentityStep
 from . import pipeline_probe
-from .conversation import receive, texts
 from .pipeline_probe import PIPELINE_WITH_PROBE
 
 CITIZEN = "+393471234567"

@@ -5,13 +5,13 @@ carries on from what the database holds."""
 import pytest
 
 from tests.fixtures.celery_worker import wait_until
+from tests.fixtures.conversation import WhatsApp
 from urp_portal.gateway.models import InboundMessage, OutboundMessage
 from urp_portal.gateway.states import InboundState, OutboundState
 from urp_portal.municipality.services import municipality_load_preset
 
 from ..models import Subscriber
 from ..states import IdentityStep
-from .conversation import WhatsApp
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

@@ -5,12 +5,13 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from tests.fixtures.conversation import outbox, receive, texts
+
 from ..models import Subscriber
 from ..selectors import subscriber_is_broadcast_recipient
 from ..signals import subscriber_unsubscribed
 from ..states import ConsentKind, SubscriberStatus
 from ..tasks import subscribers_erase_expired
-from .conversation import outbox, receive, texts
 
 CITIZEN = "+393471234567"
 

@@ -8,12 +8,13 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
+from tests.fixtures.conversation import receive, texts
+
 from ..errors import AppendOnlyError
 from ..models import ConsentRecord, DataSubjectRequest, PrivacyNotice
 from ..pseudonyms import number_pseudonym
 from ..services import consent_record_create, privacy_notice_in_force
 from ..states import ConsentChannel, ConsentKind
-from .conversation import receive, texts
 from .factories import SubscriberFactory
 
 CITIZEN = "+393471234567"

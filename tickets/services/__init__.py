@@ -1,9 +1,9 @@
 """Every write on tickets. Split by subject; import from here."""
 
+from .assignment import ticket_assign, ticket_set_category
 from .conversation import (
     canned_answer_render,
     ticket_add_note,
-    ticket_assign,
     ticket_close,
     ticket_close_official_channel,
     ticket_receive,
@@ -12,7 +12,6 @@ from .conversation import (
     ticket_resolve,
     ticket_send_first_contact_reply,
     ticket_send_out_of_hours_reply,
-    ticket_set_category,
 )
 from .core import TicketNotAllowed, ticket_lock, ticket_move
 from .deadlines import tickets_warn_deadlines

@@ -25,6 +25,10 @@ from urp_portal.municipality.selectors import (
 from ..models import CannedAnswer, Message, Ticket
 from ..selectors import reply_window_is_open
 from ..states import ClosingReason, MessageOrigin, TicketEventKind, TicketState
+
+# Assigning and categorising lived here before they had a module of their own.
+from .assignment import ticket_assign as ticket_assign
+from .assignment import ticket_set_category as ticket_set_category
 from .core import (
     actor_account,
     actor_label,
@@ -296,65 +300,6 @@ def ticket_add_note(*, ticket: Ticket, author: Any, text: str) -> Message:
         author_label=actor_label(author),
         at=timezone.now(),
     )
-
-
-@transaction.atomic
-def ticket_assign(*, ticket: Ticket, assignee: Any, actor: Any) -> Ticket:
-    """Give the ticket to an operator (oneself or a colleague); a new ticket becomes open."""
-    require_urp(actor)
-    if assignee is not None:
-        require_urp(assignee)
-    ticket = ticket_lock(ticket=ticket)
-    require_not_finished(ticket)
-    now = timezone.now()
-    previous = ticket.assignee
-    if ticket.assignee_id == getattr(assignee, "pk", None):
-        return ticket
-    ticket.assignee = assignee
-    if assignee is None:
-        reason = _("Tolta a %(user)s.") % {"user": previous}
-    else:
-        reason = _("Assegnata a %(user)s.") % {"user": assignee.get_full_name() or assignee}
-    event_write(ticket=ticket, kind=TicketEventKind.ASSIGNED, actor=actor, at=now, reason=reason)
-    if ticket.state == TicketState.NEW and assignee is not None:
-        return ticket_move(
-            ticket=ticket,
-            to_state=TicketState.OPEN,
-            actor=actor,
-            at=now,
-            fields={"assignee": assignee},
-            reason=reason,
-        )
-    ticket.save(update_fields=["assignee"])
-    return ticket
-
-
-@transaction.atomic
-def ticket_set_category(
-    *, ticket: Ticket, actor: Any, category: str, service: Any = None
-) -> Ticket:
-    require_urp(actor)
-    ticket = ticket_lock(ticket=ticket)
-    changed = []
-    if ticket.category != category:
-        ticket.category = category
-        changed.append("category")
-    if ticket.service_id != getattr(service, "pk", None):
-        ticket.service = service
-        changed.append("service")
-    if changed:
-        ticket.save(update_fields=changed)
-        event_write(
-            ticket=ticket,
-            kind=TicketEventKind.CATEGORY,
-            actor=actor,
-            reason=_("Categoria: %(category)s; servizio: %(service)s.")
-            % {
-                "category": ticket.get_category_display() or "—",
-                "service": service or "—",
-            },
-        )
-    return ticket
 
 
 @transaction.atomic

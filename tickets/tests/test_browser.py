@@ -16,16 +16,11 @@ import pytest
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
+from subscribers.tests.factories import SubscriberFactory
 from tests.fixtures.browser import LAPTOP, PASSWORD, ROOT, browser_login, screenshot
 from tickets.models import CannedAnswer, Forward, MunicipalService, ServiceKeywordRule, Ticket
 from tickets.states import TicketState
-from tickets.tests.factories import (
-    MessageFactory,
-    SubscriberFactory,
-    TicketFactory,
-    operator,
-    service_staff,
-)
+from tickets.tests.factories import MessageFactory, TicketFactory, operator, service_staff
 from urp_portal.gateway.media import media_check
 from urp_portal.gateway.models import OutboundMessage
 from urp_portal.gateway.states import MessageKind

@@ -4,13 +4,14 @@ import pytest
 from django.urls import reverse
 
 from tickets.models import ServiceKeywordRule
-from tickets.tests.factories import CannedAnswerFactory, MunicipalServiceFactory, UserFactory
+from tickets.tests.factories import CannedAnswerFactory, MunicipalServiceFactory
 from urp_portal.accounts.roles import Role
+from urp_portal.accounts.tests.factories import UserFactory
 
 
 @pytest.fixture
 def administrator(client, db):
-    client.force_login(UserFactory(role=Role.ADMINISTRATOR))
+    client.force_login(UserFactory(roles=[Role.ADMINISTRATOR]))
     return client
 
 
@@ -46,7 +47,7 @@ def test_a_keyword_rule_is_stored_in_lower_case(administrator):
 
 
 def test_operators_may_read_but_not_change_the_services(client, db):
-    client.force_login(UserFactory(role=Role.OPERATOR))
+    client.force_login(UserFactory(roles=[Role.OPERATOR]))
     service = MunicipalServiceFactory()
 
     assert client.get(reverse("admin:tickets_municipalservice_changelist")).status_code == 200

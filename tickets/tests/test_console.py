@@ -319,7 +319,7 @@ def test_service_staff_cannot_reply_to_the_citizen_or_act_as_the_urp(client, mun
 
 
 def test_a_user_without_a_role_sees_no_ticket(client, municipality):
-    from tickets.tests.factories import UserFactory
+    from urp_portal.accounts.tests.factories import UserFactory
 
     ticket = TicketFactory()
     client.force_login(UserFactory())

@@ -16,10 +16,10 @@ from tickets.tests.factories import (
     MessageFactory,
     MunicipalServiceFactory,
     TicketFactory,
-    UserFactory,
     operator,
     service_staff,
 )
+from urp_portal.accounts.tests.factories import UserFactory
 from urp_portal.gateway.models import InboundMessage, OutboundMessage
 from urp_portal.gateway.states import MessageKind
 from urp_portal.municipality.errors import UserError

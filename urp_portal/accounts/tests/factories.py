@@ -10,12 +10,17 @@ from urp_portal.accounts.services import api_token_create
 
 
 class UserFactory(factory.django.DjangoModelFactory):
+    """A member of the comune's staff (the only kind of account), in the groups of `roles`:
+    `UserFactory(roles=[Role.OPERATOR])`."""
+
     class Meta:
         model = "auth.User"
         django_get_or_create = ["username"]
         skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"staff{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@comune.example.it")
+    is_staff = True
     password = factory.django.Password("a-long-test-password")
 
     @factory.post_generation

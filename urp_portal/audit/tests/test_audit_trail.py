@@ -13,8 +13,9 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from tickets.tests.factories import TicketFactory, UserFactory
+from tickets.tests.factories import TicketFactory
 from urp_portal.accounts.roles import Role
+from urp_portal.accounts.tests.factories import UserFactory
 from urp_portal.audit.errors import AppendOnlyError
 from urp_portal.audit.models import AuditEvent
 from urp_portal.audit.services import audit_purge_expired, audit_record
@@ -167,7 +168,7 @@ def test_an_admin_change_is_mirrored_into_the_trail():
 
 
 def test_adding_in_the_admin_is_traced_with_the_address(client, municipality):
-    admin_user = UserFactory(role=Role.ADMINISTRATOR)
+    admin_user = UserFactory(roles=[Role.ADMINISTRATOR])
     client.force_login(admin_user)
     url = reverse("admin:tickets_cannedanswer_add")
 
@@ -193,7 +194,7 @@ def test_adding_in_the_admin_is_traced_with_the_address(client, municipality):
 
 @pytest.fixture
 def administrator(client):
-    user = UserFactory(role=Role.ADMINISTRATOR, username="admin-audit")
+    user = UserFactory(roles=[Role.ADMINISTRATOR], username="admin-audit")
     client.force_login(user)
     return user
 
@@ -235,7 +236,7 @@ def test_the_filter_by_date_narrows_the_list(client, administrator):
 
 @pytest.mark.parametrize("role", [Role.OPERATOR, Role.MODERATOR, Role.SERVICE])
 def test_only_administrators_see_the_trail_and_the_register(client, role):
-    client.force_login(UserFactory(role=role))
+    client.force_login(UserFactory(roles=[role]))
 
     assert client.get(reverse("admin:audit_auditevent_changelist")).status_code == 403
     assert client.get(reverse("admin:audit_auditevent_export")).status_code == 403
@@ -264,7 +265,7 @@ def test_deleting_several_objects_at_once_in_the_admin_traces_each(client, munic
     from tickets.models import CannedAnswer
     from tickets.tests.factories import CannedAnswerFactory
 
-    client.force_login(UserFactory(role=Role.ADMINISTRATOR, username="pulizie"))
+    client.force_login(UserFactory(roles=[Role.ADMINISTRATOR], username="pulizie"))
     answers = CannedAnswerFactory.create_batch(3)
 
     client.post(

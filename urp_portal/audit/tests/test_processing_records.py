@@ -3,8 +3,9 @@
 import pytest
 from django.urls import reverse
 
-from tickets.tests.factories import MunicipalServiceFactory, UserFactory
+from tickets.tests.factories import MunicipalServiceFactory
 from urp_portal.accounts.roles import Role
+from urp_portal.accounts.tests.factories import UserFactory
 from urp_portal.municipality.services import municipality_load_preset
 from urp_portal.municipality.states import ChannelMode
 
@@ -13,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def admin_client(client):
-    client.force_login(UserFactory(role=Role.ADMINISTRATOR))
+    client.force_login(UserFactory(roles=[Role.ADMINISTRATOR]))
     return client
 
 

@@ -12,11 +12,10 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Sequence
-from functools import cache
 
 from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,6 +30,9 @@ from ..adapters.base import (
 from ..models import OutboundMessage, PendingStatus
 from ..selectors import inbound_last_sent_at
 from ..states import OutboundState
+from .outbox_statements import RECORD_SENT_ATTEMPTS as RECORD_SENT_ATTEMPTS  # moved: old name kept
+from .outbox_statements import _claim, _record_sent
+from .outbox_statements import _send_statements as _send_statements  # moved: old name kept
 from .statuses import outbound_message_apply_pending
 
 logger = logging.getLogger(__name__)
@@ -42,8 +44,6 @@ SERVICE_WINDOW = dt.timedelta(hours=24)
 WINDOW_CLOSED_CODE = "131047"
 # A pace wait shorter than this is slept in the task; a longer one is rescheduled.
 MAX_INLINE_WAIT = 1.0
-# Tries to record a message the provider accepted (0.5 + 1 + 2 + 4 + 8 s of pauses between).
-RECORD_SENT_ATTEMPTS = 6
 
 
 def outbound_message_create(
@@ -273,95 +273,6 @@ def outbound_messages_send_batch(*, message_ids: Sequence[int], attempt: int = 0
         )
         for provider_id in sorted(set(early)):
             outbound_message_apply_pending(provider_id=provider_id)
-
-
-# The two statements of every send, written once from the model: building them with the ORM
-# costs about as much as running them (~1 ms each on a 2-CPU server), and they run twice per
-# message for every message a broadcast sends.
-@cache
-def _send_statements() -> tuple[str, str]:
-    meta = OutboundMessage._meta
-    table = connection.ops.quote_name(meta.db_table)
-
-    columns = {field.name: field.column for field in meta.concrete_fields}
-
-    def column(name: str) -> str:
-        return connection.ops.quote_name(columns[name])
-
-    claim = (
-        f"UPDATE {table} SET {column('state')} = %s, {column('sending_started_at')} = %s, "  # noqa: S608
-        f"{column('attempts')} = {column('attempts')} + 1, {column('not_before')} = NULL "
-        f"WHERE {column('id')} = %s AND {column('state')} = %s"
-    )
-    record = (
-        f"UPDATE {table} SET {column('state')} = %s, {column('provider_id')} = %s, "  # noqa: S608
-        f"{column('sent_at')} = %s, {column('needs_review')} = %s, {column('error_code')} = '', "
-        f"{column('error_message')} = '' WHERE {column('id')} = %s"
-    )
-    return claim, record
-
-
-def _claim(message: OutboundMessage) -> bool:
-    """queued → sending, committed before the provider is called. One conditional UPDATE (its
-    own transaction): of two tasks for the same row only one matches `state = queued`, which is
-    what select_for_update and a re-read gave in three round trips more."""
-    now = timezone.now()
-    claim, _record = _send_statements()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            claim,
-            [
-                OutboundState.SENDING,
-                connection.ops.adapt_datetimefield_value(now),
-                message.pk,
-                OutboundState.QUEUED,
-            ],
-        )
-        claimed = cursor.rowcount
-    if claimed:
-        message.state = OutboundState.SENDING
-        message.sending_started_at = now
-        message.attempts += 1
-        message.not_before = None
-    return bool(claimed)
-
-
-def _record_sent(message_id: int, *, provider_id: str) -> None:
-    """sending → sent with the provider's id: one UPDATE. Nothing else moves a row that is
-    `sending` (statuses need the provider id stored here; cancelling takes only queued rows),
-    so no lock is needed. It also clears a review flag: known to be sent exactly once, whoever
-    flagged it while we were in flight was wrong. Only this process knows the provider took the
-    message: if the database is restarting now, the row would stay `sending` and go to review
-    although it left once, so the write is tried again for about 15 s (a restart takes a few)
-    before giving up."""
-    _claim_sql, record = _send_statements()
-    pause = 0.5
-    for attempt in range(RECORD_SENT_ATTEMPTS):
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    record,
-                    [
-                        OutboundState.SENT,
-                        provider_id,
-                        connection.ops.adapt_datetimefield_value(timezone.now()),
-                        False,
-                        message_id,
-                    ],
-                )
-            return
-        except (OperationalError, InterfaceError):
-            if attempt == RECORD_SENT_ATTEMPTS - 1:
-                raise
-            logger.warning(
-                "outbound %s sent as %s; the database is unreachable, recording it again in %.1f s",
-                message_id,
-                provider_id,
-                pause,
-            )
-            connection.close()
-            time.sleep(pause)
-            pause *= 2
 
 
 def _defer(message_id: int, *, seconds: float) -> None:

@@ -1,12 +1,9 @@
-"""The communications staff's pages: templates and campaigns with a live preview, the buttons
-that move a campaign (each calling one service), and the report with progress and chart."""
+"""Campaigns with a live preview, the buttons that move a campaign (each calling one service), and
+the report with progress and chart."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import json
-from collections.abc import Iterator
 
 from django import forms
 from django.contrib import admin, messages
@@ -24,105 +21,12 @@ from django.views.decorators.http import require_POST
 
 from urp_portal.municipality.errors import UserError
 
-from . import selectors, services
-from .models import Campaign, CampaignEvent, MessageTemplate
-from .preview import whatsapp_to_html
-from .states import CAMPAIGN_LOCKED_STATES, CampaignState, TemplateApproval
-
-PREVIEW_JS = "broadcasts/preview.js"
-PREVIEW_CSS = "broadcasts/preview.css"
-
-
-# --- templates ------------------------------------------------------------------------------------
-
-
-class MessageTemplateForm(forms.ModelForm):
-    class Meta:
-        model = MessageTemplate
-        fields = ["name", "language", "category", "body", "header_image"]
-        widgets = {"body": forms.Textarea(attrs={"rows": 8, "data-wa-body": "1"})}
-
-    def clean_body(self):
-        body = self.cleaned_data["body"]
-        try:
-            services.templates.template_body_validate(body)
-        except UserError as error:
-            raise ValidationError(str(error.message)) from error
-        return body
-
-
-@admin.register(MessageTemplate)
-class MessageTemplateAdmin(admin.ModelAdmin):
-    form = MessageTemplateForm
-    change_form_template = "admin/broadcasts/messagetemplate/change_form.html"
-    list_display = ["name", "language", "category", "approval_status", "synced_at"]
-    list_filter = ["approval_status", "category", "language"]
-    search_fields = ["name", "body"]
-    readonly_fields = [
-        "approval_status",
-        "rejection_reason",
-        "provider_id",
-        "status_changed_at",
-        "status_changed_by",
-        "synced_at",
-    ]
-    actions = ["submit_for_review", "mark_approved", "mark_rejected", "sync_statuses"]
-
-    class Media:
-        js = [PREVIEW_JS]
-        css = {"all": [PREVIEW_CSS]}
-
-    def save_model(self, request, obj, form, change):
-        if change and {"body", "header_image"} & set(form.changed_data):
-            services.message_template_text_changed(template=obj)
-        super().save_model(request, obj, form, change)
-
-    def _set_status(self, request, queryset, status: str) -> None:
-        done = 0
-        for template in queryset:
-            try:
-                services.message_template_set_status(
-                    template_id=template.pk, status=status, by=request.user
-                )
-                done += 1
-            except UserError as error:
-                self.message_user(request, f"{template}: {error.message}", messages.ERROR)
-        if done:
-            self.message_user(
-                request,
-                gettext("%(n)d modelli ora «%(status)s».")
-                % {"n": done, "status": TemplateApproval(status).label},
-            )
-
-    @admin.action(description=_("Invia in revisione"))
-    def submit_for_review(self, request, queryset):
-        self._set_status(request, queryset, TemplateApproval.PENDING)
-
-    @admin.action(description=_("Segna come approvati"), permissions=["approve"])
-    def mark_approved(self, request, queryset):
-        self._set_status(request, queryset, TemplateApproval.APPROVED)
-
-    @admin.action(description=_("Segna come rifiutati"), permissions=["approve"])
-    def mark_rejected(self, request, queryset):
-        self._set_status(request, queryset, TemplateApproval.REJECTED)
-
-    @admin.action(description=_("Aggiorna gli stati dal gateway"))
-    def sync_statuses(self, request, queryset):
-        changed = services.template_sync_statuses()
-        if changed is None:
-            self.message_user(
-                request,
-                gettext("Il gateway configurato non fornisce lo stato dei modelli."),
-                messages.WARNING,
-            )
-        else:
-            self.message_user(request, gettext("Stati aggiornati: %(n)d.") % {"n": changed})
-
-    def has_approve_permission(self, request) -> bool:
-        return request.user.has_perm("broadcasts.approve_messagetemplate")
-
-
-# --- campaigns ------------------------------------------------------------------------------------
+from .. import selectors, services
+from ..models import Campaign, CampaignEvent, MessageTemplate
+from ..preview import whatsapp_to_html
+from ..states import CAMPAIGN_LOCKED_STATES, CampaignState, TemplateApproval
+from .message_templates import PREVIEW_CSS, PREVIEW_JS
+from .reports import _chart, _csv_lines
 
 
 class ParametersField(forms.CharField):
@@ -429,57 +333,3 @@ class CampaignAdmin(admin.ModelAdmin):
         )
         response["Content-Disposition"] = f'attachment; filename="campagna-{campaign.pk}.csv"'
         return response
-
-
-_CSV_COLUMNS = [
-    ("number", _("numero")),
-    ("state", _("consegna")),
-    ("message_state", _("stato del messaggio")),
-    ("handed_off_at", _("affidato al gateway")),
-    ("sent_at", _("inviato")),
-    ("delivered_at", _("consegnato")),
-    ("read_at", _("letto")),
-    ("error_code", _("codice di errore")),
-    ("error_message", _("errore")),
-]
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_cell(value) -> str:
-    if isinstance(value, dt.datetime):
-        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")
-    text = "" if value is None else str(value)
-    # A cell starting with these would be run as a formula by a spreadsheet.
-    if text[:1] in ("=", "+", "-", "@"):
-        text = "'" + text
-    return text
-
-
-def _csv_lines(rows: Iterator[dict]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield "\ufeff" + writer.writerow([str(label) for _key, label in _CSV_COLUMNS])
-    for row in rows:
-        yield writer.writerow([_csv_cell(row[key]) for key, _label in _CSV_COLUMNS])
-
-
-def _chart(series: list[tuple[float, int]], recipients: int) -> dict:
-    """The reach curve as SVG points in a 600x200 box (time across, recipients up)."""
-    width, height = 600, 200
-    if not series or recipients == 0:
-        return {"points": "", "width": width, "height": height, "max_seconds": 0}
-    max_seconds = max(series[-1][0], 1.0)
-    points = " ".join(
-        f"{width * seconds / max_seconds:.1f},{height - height * reached / recipients:.1f}"
-        for seconds, reached in series
-    )
-    return {
-        "points": points,
-        "width": width,
-        "height": height,
-        "max_seconds": round(max_seconds),
-        "json": json.dumps(series),
-    }

@@ -4,10 +4,10 @@ each claimed and recorded on its own, one recipient's failure never stopping the
 import pytest
 from django.utils import timezone
 
-from tests.test_gateway_outbox import queued
 from urp_portal.gateway.models import OutboundMessage, PendingStatus
 from urp_portal.gateway.services import outbound_messages_send_batch
 from urp_portal.gateway.tasks import outbound_messages_send_batch as batch_task
+from urp_portal.gateway.tests.test_outbox import queued
 
 
 def broadcast(count: int, **fields) -> list[OutboundMessage]:

@@ -341,7 +341,7 @@ def test_a_database_blip_after_the_provider_took_the_message_still_records_it_se
 ):
     from django.db import OperationalError
 
-    from urp_portal.gateway.services import outbox
+    from urp_portal.gateway.services import outbox, outbox_statements
 
     settings.WHATSAPP_RATE_PER_SECOND = 0
     settings.WHATSAPP_RECIPIENT_INTERVAL_SECONDS = 0
@@ -355,8 +355,8 @@ def test_a_database_blip_after_the_provider_took_the_message_still_records_it_se
         return real_lock(message_id)
 
     monkeypatch.setattr(outbox, "_lock", lock_failing_once_after_the_send)
-    monkeypatch.setattr(outbox.time, "sleep", lambda seconds: None)
-    monkeypatch.setattr(outbox.connection, "close", lambda: None)
+    monkeypatch.setattr(outbox_statements.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(outbox_statements.connection, "close", lambda: None)
 
     outbound_message_send(message_id=message.pk)
 

@@ -1,0 +1,107 @@
+"""Message templates with a live preview, submitted to Meta for review and synced back."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from urp_portal.municipality.errors import UserError
+
+from .. import services
+from ..models import MessageTemplate
+from ..states import TemplateApproval
+
+PREVIEW_JS = "broadcasts/preview.js"
+PREVIEW_CSS = "broadcasts/preview.css"
+
+
+class MessageTemplateForm(forms.ModelForm):
+    class Meta:
+        model = MessageTemplate
+        fields = ["name", "language", "category", "body", "header_image"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 8, "data-wa-body": "1"})}
+
+    def clean_body(self):
+        body = self.cleaned_data["body"]
+        try:
+            services.templates.template_body_validate(body)
+        except UserError as error:
+            raise ValidationError(str(error.message)) from error
+        return body
+
+
+@admin.register(MessageTemplate)
+class MessageTemplateAdmin(admin.ModelAdmin):
+    form = MessageTemplateForm
+    change_form_template = "admin/broadcasts/messagetemplate/change_form.html"
+    list_display = ["name", "language", "category", "approval_status", "synced_at"]
+    list_filter = ["approval_status", "category", "language"]
+    search_fields = ["name", "body"]
+    readonly_fields = [
+        "approval_status",
+        "rejection_reason",
+        "provider_id",
+        "status_changed_at",
+        "status_changed_by",
+        "synced_at",
+    ]
+    actions = ["submit_for_review", "mark_approved", "mark_rejected", "sync_statuses"]
+
+    class Media:
+        js = [PREVIEW_JS]
+        css = {"all": [PREVIEW_CSS]}
+
+    def save_model(self, request, obj, form, change):
+        if change and {"body", "header_image"} & set(form.changed_data):
+            services.message_template_text_changed(template=obj)
+        super().save_model(request, obj, form, change)
+
+    def _set_status(self, request, queryset, status: str) -> None:
+        done = 0
+        for template in queryset:
+            try:
+                services.message_template_set_status(
+                    template_id=template.pk, status=status, by=request.user
+                )
+                done += 1
+            except UserError as error:
+                self.message_user(request, f"{template}: {error.message}", messages.ERROR)
+        if done:
+            self.message_user(
+                request,
+                gettext("%(n)d modelli ora «%(status)s».")
+                % {"n": done, "status": TemplateApproval(status).label},
+            )
+
+    @admin.action(description=_("Invia in revisione"))
+    def submit_for_review(self, request, queryset):
+        self._set_status(request, queryset, TemplateApproval.PENDING)
+
+    @admin.action(description=_("Segna come approvati"), permissions=["approve"])
+    def mark_approved(self, request, queryset):
+        self._set_status(request, queryset, TemplateApproval.APPROVED)
+
+    @admin.action(description=_("Segna come rifiutati"), permissions=["approve"])
+    def mark_rejected(self, request, queryset):
+        self._set_status(request, queryset, TemplateApproval.REJECTED)
+
+    @admin.action(description=_("Aggiorna gli stati dal gateway"))
+    def sync_statuses(self, request, queryset):
+        changed = services.template_sync_statuses()
+        if changed is None:
+            self.message_user(
+                request,
+                gettext("Il gateway configurato non fornisce lo stato dei modelli."),
+                messages.WARNING,
+            )
+        else:
+            self.message_user(request, gettext("Stati aggiornati: %(n)d.") % {"n": changed})
+
+    def has_approve_permission(self, request) -> bool:
+        return request.user.has_perm("broadcasts.approve_messagetemplate")
+
+
+# --- campaigns ------------------------------------------------------------------------------------

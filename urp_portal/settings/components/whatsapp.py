@@ -1,0 +1,63 @@
+"""The WhatsApp gateway, its delivery pacing and retries, the simulator, inbound media and the
+inbound pipeline."""
+
+from urp_portal.settings.env import DEBUG, env
+
+# --- WhatsApp gateway (DESIGN.md, "Gateway contract") -------------------------------------------
+WHATSAPP_GATEWAY = env.str("WHATSAPP_GATEWAY", default="simulator")
+WHATSAPP_GRAPH_URL = env.str("WHATSAPP_GRAPH_URL", default="https://graph.facebook.com/v23.0")
+WHATSAPP_PHONE_NUMBER_ID = env.str("WHATSAPP_PHONE_NUMBER_ID", default="")
+WHATSAPP_ACCESS_TOKEN = env.str("WHATSAPP_ACCESS_TOKEN", default="")
+WHATSAPP_APP_SECRET = env.str("WHATSAPP_APP_SECRET", default="")
+WHATSAPP_VERIFY_TOKEN = env.str("WHATSAPP_VERIFY_TOKEN", default="")
+WHATSAPP_RATE_PER_SECOND = env.int("WHATSAPP_RATE_PER_SECOND", default=80)
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+TWILIO_WHATSAPP_FROM = env.str("TWILIO_WHATSAPP_FROM", default="")
+TWILIO_API_URL = env.str("TWILIO_API_URL", default="https://api.twilio.com")
+
+# --- Simulator (urp_portal/simulator): a fake Cloud API and the citizen's phone -----------------
+# For the demo, the tests and operators' training; never enabled with DEBUG off (production.py
+# forces it off and a system check refuses it).
+SIMULATOR_ENABLED = DEBUG and env.bool("SIMULATOR_ENABLED", default=WHATSAPP_GATEWAY == "simulator")
+# Where the simulator adapter sends (the fake Graph API mounted under /simulator/).
+SIMULATOR_GRAPH_URL = env.str(
+    "SIMULATOR_GRAPH_URL", default="http://127.0.0.1:8000/simulator/graph/v23.0"
+)
+# The product's own Meta webhook, where the citizen's phone posts and statuses come back.
+SIMULATOR_WEBHOOK_URL = env.str(
+    "SIMULATOR_WEBHOOK_URL", default="http://127.0.0.1:8000/webhooks/whatsapp/meta/"
+)
+# Seconds between the status webhooks of one sent message (sent, delivered, read).
+SIMULATOR_STATUS_DELAY_SECONDS = env.float("SIMULATOR_STATUS_DELAY_SECONDS", default=1.0)
+
+# --- Inbound media (urp_portal/gateway/media.py) ----------------------------------------------
+# Largest media file kept from a citizen; WhatsApp itself caps video and audio at 16 MB.
+URP_MEDIA_MAX_BYTES = env.int("URP_MEDIA_MAX_BYTES", default=16 * 1024 * 1024)
+
+# --- WhatsApp gateway: delivery (issue 3) -------------------------------------------------------
+# Seconds between two messages to the same citizen: Meta's pair rate limit (131056) allows
+# about one message every 6 seconds to one number. Urgent messages skip it.
+WHATSAPP_RECIPIENT_INTERVAL_SECONDS = env.float("WHATSAPP_RECIPIENT_INTERVAL_SECONDS", default=6.0)
+# Transient send failures (network, 5xx, 429) and database errors are retried with exponential
+# backoff and full jitter: a countdown drawn up to BACKOFF * 2^n seconds, never above BACKOFF_MAX,
+# at most MAX_RETRIES times. With 2 s, 600 s and 12 retries a message waits out a Graph outage of
+# about 20 minutes on average; with 8 retries (the earlier value) the jitter made 1 message in
+# 300 give up during a one-minute outage and 2 in 3 during a five-minute one. BACKOFF_MAX must
+# stay far below the Redis visibility_timeout (3600 s, celery.py).
+WHATSAPP_SEND_RETRY_BACKOFF_SECONDS = env.int("WHATSAPP_SEND_RETRY_BACKOFF_SECONDS", default=2)
+WHATSAPP_SEND_RETRY_BACKOFF_MAX_SECONDS = env.int(
+    "WHATSAPP_SEND_RETRY_BACKOFF_MAX_SECONDS", default=600
+)
+WHATSAPP_SEND_MAX_RETRIES = env.int("WHATSAPP_SEND_MAX_RETRIES", default=12)
+
+# Steps of the inbound pipeline, in order, like middleware (DESIGN.md, "The inbound path").
+URP_INBOUND_PIPELINE = [
+    "moderation.inbound.drop_if_blocked",
+    "subscribers.inbound.keywords",
+    "subscribers.inbound.identity",
+    "tickets.inbound.accepted_here",
+    "moderation.inbound.screen",
+    "tickets.inbound.to_ticket",
+    "tickets.inbound.auto_replies",
+]
