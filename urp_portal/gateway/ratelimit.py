@@ -46,7 +46,7 @@ ALERT_WAITING_KEY = "alert-waiting"
 ALERT_MARK_INTERVALS = 4
 ALERT_MARK_MIN = 0.05
 # A broadcast send refused this long in a row reserves like a citizen's.
-BULK_WAIT_LIMIT = 20.0
+BULK_WAIT_LIMIT = 10.0
 
 _RESERVE_LUA = """
 local now = redis.call('TIME')

@@ -197,3 +197,21 @@ def test_the_cap_holds_with_replies_alerts_and_broadcasts_all_waiting(
     assert last_reply < last_alert < last_normal
     normal_before_last_alert = sum(1 for to in order[:last_alert] if to.startswith("+393402"))
     assert normal_before_last_alert <= normal_sent_before + 2
+
+
+@pytest.mark.django_db
+def test_a_batch_past_its_time_budget_hands_the_rest_to_a_new_task(monkeypatch, fake_graph):
+    from urp_portal.gateway.services import outbox
+
+    ids = _broadcast(3, prefix="3404")
+    handed: list[tuple] = []
+    monkeypatch.setattr(outbox, "BATCH_BUDGET_SECONDS", -1.0)
+    monkeypatch.setattr(
+        outbound_messages_send_batch, "apply_async", lambda *args, **kw: handed.append(args)
+    )
+
+    outbox.outbound_messages_send_batch(message_ids=ids)
+
+    assert handed == [((ids,), {"attempt": 0})]
+    assert fake_graph.sent_messages() == []
+    assert set(OutboundMessage.objects.values_list("state", flat=True)) == {"queued"}
