@@ -11,10 +11,10 @@ than reserved shares: a share kept for citizens would be lost to the broadcast w
 writes (most of the time), and a broadcast must use the whole rate then. So:
 - a message to a citizen reserves the next free slot at once, however far ahead the slots are
   taken: it waits at most for the one slot a broadcast holds (below), never for the broadcast;
-- a broadcast (and an alert) takes a slot only when it is the next one, at most one interval
-  ahead: otherwise it is told when to ask again and reserves nothing. The broadcast's pace is
-  therefore what the citizens leave, slot by slot, and its senders keep the chain of slots
-  unbroken (one of them always holds the next) so an idle moment loses no capacity;
+- a broadcast (and an alert) takes a slot only when it is near, at most one interval or 50 ms
+  ahead (bulk_ahead): otherwise it is told when to ask again and reserves nothing. The
+  broadcast's pace is therefore what the citizens leave, slot by slot, and its senders keep
+  the chain of slots unbroken (they hold the next few) so an idle moment loses no capacity;
 - an alert that is refused leaves a short-lived mark that refuses broadcasts too, so while an
   alert is waiting the free slots go to it, and a normal broadcast resumes when it is through.
 Every slot, whoever takes it, moves the same bucket by one interval: the global cap holds for
@@ -45,6 +45,8 @@ ALERT_WAITING_KEY = "alert-waiting"
 # than the alert's sender takes to ask again, short enough to free the broadcasts soon after.
 ALERT_MARK_INTERVALS = 4
 ALERT_MARK_MIN = 0.05
+# See bulk_ahead().
+BULK_AHEAD_SECONDS = 0.05
 # A broadcast send refused this long in a row reserves like a citizen's.
 BULK_WAIT_LIMIT = 10.0
 
@@ -69,8 +71,9 @@ def _redis_script():
     return client.register_script(_RESERVE_LUA)
 
 
-# KEYS: bucket, alert mark. ARGV: interval (us), class, mark ttl (ms). Returns the wait in us
-# for a slot taken (>= 0), or minus the time after which to ask again (< 0, nothing taken).
+# KEYS: bucket, alert mark. ARGV: interval (us), class, mark ttl (ms), how far ahead a
+# broadcast may take a slot (us). Returns the wait in us for a slot taken (>= 0), or minus the
+# time after which to ask again (< 0, nothing taken).
 _TAKE_LUA = """
 local now = redis.call('TIME')
 local t = tonumber(now[1]) * 1000000 + tonumber(now[2])
@@ -80,9 +83,10 @@ local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
 if tat < t then tat = t end
 if class > 0 then
   if class == 2 and redis.call('EXISTS', KEYS[2]) == 1 then return -interval end
-  if tat - t > interval then
+  local ahead = tonumber(ARGV[4])
+  if tat - t > ahead then
     if class == 1 then redis.call('SET', KEYS[2], '1', 'PX', ARGV[3]) end
-    return -(tat - t - interval)
+    return -(tat - t - ahead)
   end
 end
 local next_at = tat + interval
@@ -100,6 +104,14 @@ def _take_script():
     return client.register_script(_TAKE_LUA)
 
 
+def bulk_ahead(interval: float) -> float:
+    """How far ahead a broadcast (or an alert) may take a slot: the next one, or up to
+    BULK_AHEAD_SECONDS of slots at high rates. A broadcast sender that wakes late (a busy CPU)
+    then finds its slot still held instead of lost, and a citizen waits at most this long
+    behind the broadcast."""
+    return max(interval, BULK_AHEAD_SECONDS)
+
+
 def _mark_ttl(interval: float) -> float:
     return max(ALERT_MARK_MIN, ALERT_MARK_INTERVALS * interval)
 
@@ -107,7 +119,12 @@ def _mark_ttl(interval: float) -> float:
 def _take_in_redis(interval: float, send_class: SendClass) -> float:
     result = _take_script()(
         keys=[KEY_PREFIX + GLOBAL_KEY, KEY_PREFIX + ALERT_WAITING_KEY],
-        args=[int(interval * 1_000_000), int(send_class), int(_mark_ttl(interval) * 1000)],
+        args=[
+            int(interval * 1_000_000),
+            int(send_class),
+            int(_mark_ttl(interval) * 1000),
+            int(bulk_ahead(interval) * 1_000_000),
+        ],
     )
     return int(result) / 1_000_000
 
@@ -130,11 +147,12 @@ def _take_in_database(interval: float, send_class: SendClass) -> float:
         if send_class != SendClass.INTERACTIVE:
             if send_class == SendClass.BULK and mark.next_at > now:
                 return -interval
-            if slot_at - now > interval:
+            ahead = bulk_ahead(interval)
+            if slot_at - now > ahead:
                 if send_class == SendClass.ALERT:
                     mark.next_at = now + _mark_ttl(interval)
                     mark.save(update_fields=["next_at"])
-                return -(slot_at - now - interval)
+                return -(slot_at - now - ahead)
         bucket.next_at = slot_at + interval
         bucket.save(update_fields=["next_at"])
     return slot_at - now
