@@ -208,20 +208,30 @@ def fake_meta_poster(webhook_port: int, control: Any, handoff: Any) -> None:
             payload = ready.get()
             signature = "sha256=" + hmac.new(SECRET.encode(), payload, hashlib.sha256).hexdigest()
             started = time.time()
-            try:
-                connection.request(
-                    "POST",
-                    "/webhooks/whatsapp/meta/",
-                    body=payload,
-                    headers={"Content-Type": "application/json", "X-Hub-Signature-256": signature},
-                )
-                response = connection.getresponse()
-                response.read()
-                code = response.status
-            except (OSError, http.client.HTTPException):
-                connection.close()
-                connection = http.client.HTTPConnection("127.0.0.1", webhook_port, timeout=30)
-                code = 0
+            # A keep-alive connection gunicorn closed while idle (between the two runs) fails
+            # once without reaching the product: sent again on a new one, timed from there.
+            for attempt in (1, 2):
+                try:
+                    connection.request(
+                        "POST",
+                        "/webhooks/whatsapp/meta/",
+                        body=payload,
+                        headers={
+                            "Content-Type": "application/json",
+                            "X-Hub-Signature-256": signature,
+                        },
+                    )
+                    response = connection.getresponse()
+                    response.read()
+                    code = response.status
+                    break
+                except (OSError, http.client.HTTPException):
+                    connection.close()
+                    connection = http.client.HTTPConnection("127.0.0.1", webhook_port, timeout=30)
+                    code = 0
+                    started = time.time()
+                    if attempt == 2:
+                        break
             done = time.time()
             with lock:
                 posted.append((done, done - started, code))
