@@ -3,11 +3,12 @@
 from urp_portal.gateway.models import InboundMessage
 from urp_portal.gateway.pipeline import PipelineContext, Step, pipeline_steps
 from urp_portal.municipality.selectors import municipality_keyword_kind
-from urp_portal.municipality.states import KeywordKind
+from urp_portal.municipality.states import FirstContactNotice, KeywordKind
 
 from .services import (
     subscriber_for_context,
     subscriber_identity_advance,
+    subscriber_inform_at_first_contact,
     subscriber_subscribe,
     subscriber_unsubscribe,
 )
@@ -30,6 +31,23 @@ def keywords(message: InboundMessage, context: PipelineContext) -> Step:
         )
     context.found["subscriber"] = subscriber
     return Step.HANDLED
+
+
+def first_contact_notice(message: InboundMessage, context: PipelineContext) -> Step:
+    """The privacy notice to whoever writes for the first time, before anything is asked or
+    answered, where the comune sends it so (GDPR art. 13). Never stops the message."""
+    if context.municipality.first_contact_notice != FirstContactNotice.AT_FIRST_MESSAGE:
+        return Step.CONTINUE
+    subscriber = subscriber_for_context(message=message, context=context)
+    if subscriber.status in (SubscriberStatus.BLOCKED, SubscriberStatus.ANONYMISED):
+        return Step.CONTINUE
+    subscriber_inform_at_first_contact(
+        subscriber=subscriber,
+        municipality=context.municipality,
+        when=FirstContactNotice.AT_FIRST_MESSAGE,
+        now=context.now,
+    )
+    return Step.CONTINUE
 
 
 def identity(message: InboundMessage, context: PipelineContext) -> Step:

@@ -70,6 +70,9 @@ class IdentityStep(models.TextChoices):
 class ConsentKind(models.TextChoices):
     # The citizen received the privacy notice of the recorded version (sent with the welcome).
     NOTICE_ACKNOWLEDGED = "notice_ack", _("informativa ricevuta e accettata")
+    # The notice was sent at first contact to someone who wrote without subscribing (art. 13):
+    # the version sent is recorded; using the service is accepting it (the comune's notices).
+    NOTICE_SENT = "notice_sent", _("informativa inviata al primo contatto")
     BROADCAST_OPT_IN = "opt_in", _("iscrizione alla lista broadcast")
     BROADCAST_OPT_OUT = "opt_out", _("cancellazione dalla lista broadcast")
     # Personal data destroyed or anonymised (GDPR art. 17, or the comune's retention period).

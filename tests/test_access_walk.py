@@ -162,6 +162,13 @@ EXPECTED: dict[str, dict[str, int]] = {
     "admin:audit_processing_records": every(403, administrator=200),
     "admin/(?P<url>.*)$": every(404),
     "healthz": dict.fromkeys(ROLES, 200),
+    # The yearly report (issue #22): figures for the URP, administrators and operators.
+    "reports:report": every(403, administrator=200, operator=200),
+    "reports:report_csv": every(403, administrator=200, operator=200),
+    "reports:report_xlsx": every(403, administrator=200, operator=200),
+    # The accessibility statement is public, as AgID asks; the guide is for the staff.
+    "conventions:accessibility": dict.fromkeys(ROLES, 200),
+    "conventions:operator_guide": every(200),
     "readyz": dict.fromkeys(ROLES, 200),
     "tickets:media": every(200, service=404, **_NO_TICKETS),
     # The email link: to the conversation for the URP; another service's link is a 404.

@@ -1,8 +1,13 @@
 """This app's steps of the inbound pipeline (DESIGN.md)."""
 
-from urp_portal.gateway.models import InboundMessage
+import datetime as dt
+
+from django.utils import timezone
+
+from urp_portal.gateway.models import InboundMessage, OutboundMessage
 from urp_portal.gateway.pipeline import PipelineContext, Step
 from urp_portal.gateway.services import outbound_message_create
+from urp_portal.gateway.states import MessageKind
 from urp_portal.municipality.selectors import municipality_channels_text, render_text
 from urp_portal.municipality.states import ChannelMode
 
@@ -11,25 +16,117 @@ from .services import (
     ticket_send_first_contact_reply,
     ticket_send_out_of_hours_reply,
 )
+from .services.acknowledgement import ticket_send_acknowledgement
+from .services.redirects import ticket_handle_elsewhere
+from .services.survey import (
+    survey_pending_for,
+    survey_record_answer,
+    survey_record_comment,
+    survey_reply_from_button,
+    survey_reply_from_text,
+)
+from .states import SurveyState
+
+PURPOSE_BROADCAST_ONLY = "broadcast_only"
+PURPOSE_MEDIA_NOT_ACCEPTED = "media_not_accepted"
+# Message kinds (MessageKind, as the adapters name them; #19 adds more update types to the same
+# values) that are a gesture, not a request: a 👍 or a sticker gets no answer on a number that
+# does not take it, and opens nothing.
+GESTURES = {MessageKind.REACTION, MessageKind.STICKER}
+# Kinds whose text is the citizen's own words: a typed text, and the title of a button tapped.
+WORDS = {MessageKind.TEXT, MessageKind.BUTTON, MessageKind.INTERACTIVE}
+# Kinds whose `text` is a caption the citizen wrote under a file.
+CAPTIONED = {MessageKind.IMAGE, MessageKind.VIDEO, MessageKind.DOCUMENT}
+
+
+def _start_of_local_day(now: dt.datetime) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(timezone.localdate(now), dt.time.min))
+
+
+def _redirected_today(sender: str, now: dt.datetime) -> bool:
+    return OutboundMessage.objects.filter(
+        to=sender, purpose=PURPOSE_BROADCAST_ONLY, created_at__gte=_start_of_local_day(now)
+    ).exists()
 
 
 def accepted_here(message: InboundMessage, context: PipelineContext) -> Step:
-    """What this number does not take: anything at all on a broadcast-only number (San
-    Giuliano), photos, voice notes and videos on a text-only desk (Ancona). The citizen gets the
-    comune's text; no ticket is opened."""
+    """What this number does not take.
+
+    - A broadcast-only number (San Giuliano) takes nothing: the redirect to the other channels
+      goes at most once a (Rome) day per citizen; reactions and stickers get none.
+    - A text-only desk (Ancona) takes words: a photo, video or document gets the "text only"
+      answer, and its caption, when there is one, goes on as the citizen's request; a voice
+      note, a location, a contact or an unknown type gets the same answer and opens nothing
+      (a place's name is not a question); reactions and stickers get no answer.
+    No ticket is opened for what is not taken."""
     municipality = context.municipality
     if municipality.mode == ChannelMode.BROADCAST_ONLY:
-        text, purpose = municipality.broadcast_only_text, "broadcast_only"
-    elif municipality.mode == ChannelMode.TWO_WAY_TEXT and message.has_media:
-        text, purpose = municipality.media_not_accepted_text, "media_not_accepted"
-    else:
+        text = municipality.broadcast_only_text
+        if (
+            text
+            and message.kind not in GESTURES
+            and not _redirected_today(message.sender, context.now)
+        ):
+            outbound_message_create(
+                to=message.sender,
+                purpose=PURPOSE_BROADCAST_ONLY,
+                text=render_text(text, canali=municipality_channels_text(municipality)),
+            )
+        return Step.HANDLED
+    if municipality.mode != ChannelMode.TWO_WAY_TEXT or message.kind in WORDS:
         return Step.CONTINUE
-    if text:
+    if message.kind in GESTURES:
+        return Step.HANDLED
+    if municipality.media_not_accepted_text:
         outbound_message_create(
             to=message.sender,
-            purpose=purpose,
-            text=render_text(text, canali=municipality_channels_text(municipality)),
+            purpose=PURPOSE_MEDIA_NOT_ACCEPTED,
+            text=render_text(
+                municipality.media_not_accepted_text,
+                canali=municipality_channels_text(municipality),
+            ),
         )
+    if message.kind in CAPTIONED and message.text.strip():
+        return Step.CONTINUE
+    return Step.HANDLED
+
+
+def survey_answer(message: InboundMessage, context: PipelineContext) -> Step:
+    """The satisfaction buttons (or a typed choice), then the optional comment: taken here,
+    they open no ticket."""
+    reply_id = str(
+        (message.extra or {}).get("reply_id") or (message.extra or {}).get("payload") or ""
+    )
+    if message.kind in (MessageKind.INTERACTIVE, MessageKind.BUTTON) and reply_id:
+        reply = survey_reply_from_button(reply_id)
+        if reply is None:
+            return Step.CONTINUE
+        survey_record_answer(
+            reply=reply, message=message, municipality=context.municipality, now=context.now
+        )
+        return Step.HANDLED
+    if message.kind != MessageKind.TEXT or not message.text.strip():
+        return Step.CONTINUE
+    subscriber = context.found.get("subscriber")
+    if subscriber is None:
+        from subscribers.services import subscriber_for_context
+
+        subscriber = subscriber_for_context(message=message, context=context)
+    survey = survey_pending_for(subscriber=subscriber, now=context.now)
+    if survey is None or survey.ticket.subscriber_id != subscriber.pk:
+        return Step.CONTINUE
+    if subscriber.tickets.exclude(pk=survey.ticket_id).filter(pk__gt=survey.ticket_id).exists():
+        # A newer conversation began since: its messages are requests, not comments.
+        return Step.CONTINUE
+    if survey.state == SurveyState.SENT:
+        typed = survey_reply_from_text(survey=survey, text=message.text)
+        if typed is None:
+            return Step.CONTINUE
+        survey_record_answer(
+            reply=typed, message=message, municipality=context.municipality, now=context.now
+        )
+        return Step.HANDLED
+    survey_record_comment(survey=survey, message=message, now=context.now)
     return Step.HANDLED
 
 
@@ -49,13 +146,33 @@ def to_ticket(message: InboundMessage, context: PipelineContext) -> Step:
     return Step.CONTINUE
 
 
+def belongs_elsewhere(message: InboundMessage, context: PipelineContext) -> Step:
+    """Reports and access-to-records requests, by the administrator's rules: redirected at once
+    (the ticket closes; nothing else is sent) or suggested to the operator."""
+    ticket = context.found.get("ticket")
+    if ticket is None:
+        return Step.CONTINUE
+    redirected = ticket_handle_elsewhere(
+        ticket=ticket,
+        message=message,
+        municipality=context.municipality,
+        opened_by_message=bool(context.found.get("ticket_created")),
+        now=context.now,
+    )
+    return Step.HANDLED if redirected else Step.CONTINUE
+
+
 def auto_replies(message: InboundMessage, context: PipelineContext) -> Step:
-    """The out-of-hours answer (once per closed period) and the first-contact text."""
+    """The first-contact text, the acknowledgement with the term, and the out-of-hours answer
+    (once per closed period)."""
     ticket = context.found.get("ticket")
     if ticket is None:
         return Step.CONTINUE
     if context.found.get("ticket_created"):
         ticket_send_first_contact_reply(
+            ticket=ticket, municipality=context.municipality, now=context.now
+        )
+        ticket_send_acknowledgement(
             ticket=ticket, municipality=context.municipality, now=context.now
         )
     ticket_send_out_of_hours_reply(

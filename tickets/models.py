@@ -9,7 +9,10 @@ from urp_portal.gateway.states import MessageKind
 
 from .states import (
     ClosingReason,
+    ElsewhereKind,
     MessageOrigin,
+    SurveyScore,
+    SurveyState,
     TicketCategory,
     TicketEventKind,
     TicketState,
@@ -93,6 +96,14 @@ class Ticket(models.Model):
     out_of_hours_replied_for = models.DateTimeField(null=True, blank=True, editable=False)
     # The operators were warned that the deadline is near; once per ticket.
     deadline_warned_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Late: when the last reminder went, and how many (1: the assignee; then the URP's head
+    # too, once per working day while it stays late).
+    escalated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    escalations = models.PositiveSmallIntegerField(default=0, editable=False)
+    # A rule says the request belongs to another channel; the operator decides (one click).
+    suggested_elsewhere = models.CharField(
+        _("per altri canali"), max_length=20, choices=ElsewhereKind.choices, blank=True
+    )
 
     class Meta:
         verbose_name = _("richiesta")
@@ -362,3 +373,66 @@ class ServiceWordCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.word} → {self.service} ({self.count})"
+
+
+class ElsewhereRule(models.Model):
+    """A phrase that marks a request belonging to another channel (reports, access to records),
+    edited by an administrator like the moderation lexicon. Words match whole, capitals and
+    accents ignored; a word ending in * matches its beginning ("buc*": buca, buche)."""
+
+    kind = models.CharField(_("tipo"), max_length=20, choices=ElsewhereKind.choices)
+    phrase = models.CharField(
+        _("frase"),
+        # A word list ("strada|marciapiede|... + rotto|...") is a long line.
+        max_length=1500,
+        help_text=_(
+            "Parole consecutive (es. «accesso agli atti», «lampion* spent*»); * alla fine di "
+            "una parola ne accetta ogni finale."
+        ),
+    )
+    # An exception: the phrase shows the message is NOT of this kind ("grazie della
+    # segnalazione", "stato della mia segnalazione").
+    is_exception = models.BooleanField(_("eccezione"), default=False)
+    is_active = models.BooleanField(_("attiva"), default=True)
+
+    class Meta:
+        verbose_name = _("regola per altri canali")
+        verbose_name_plural = _("regole per altri canali")
+        ordering = ["kind", "is_exception", "phrase"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "phrase", "is_exception"], name="elsewhere_rule_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.phrase
+
+
+class SatisfactionSurvey(models.Model):
+    """The one satisfaction question of a resolved ticket and the citizen's answer."""
+
+    ticket = models.OneToOneField(
+        Ticket, on_delete=models.CASCADE, related_name="survey", verbose_name=_("richiesta")
+    )
+    state = models.CharField(
+        _("stato"), max_length=12, choices=SurveyState.choices, default=SurveyState.SENT
+    )
+    sent_at = models.DateTimeField(_("inviata il"), db_index=True)
+    outbound = models.ForeignKey(
+        OutboundMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    score = models.PositiveSmallIntegerField(
+        _("valutazione"), choices=SurveyScore.choices, null=True, blank=True
+    )
+    answered_at = models.DateTimeField(_("risposta il"), null=True, blank=True)
+    comment = models.TextField(_("commento"), blank=True)
+    commented_at = models.DateTimeField(_("commento il"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("questionario di gradimento")
+        verbose_name_plural = _("questionari di gradimento")
+        ordering = ["-sent_at"]
+
+    def __str__(self) -> str:
+        return f"{self.ticket} {self.get_state_display()}"

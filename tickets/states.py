@@ -117,3 +117,37 @@ class TicketEventKind(models.TextChoices):
     SERVICE_ANSWER = "service_answer", _("risposta del servizio")
     CATEGORY = "category", _("categoria o servizio")
     DEADLINE_WARNING = "deadline_warning", _("avviso di scadenza")
+    # The deadline passed: the assignee, then the URP's head, each working day while late.
+    ESCALATION = "escalation", _("sollecito per ritardo")
+    # A rule recognised a request that belongs to another channel.
+    ELSEWHERE = "elsewhere", _("richiesta per altri canali")
+
+
+class ElsewhereKind(models.TextChoices):
+    """Requests the comune may not take on WhatsApp (Assemini, Ancona), by rule."""
+
+    REPORT = "report", _("segnalazione")
+    RECORDS_ACCESS = "records_access", _("accesso agli atti")
+
+
+# The category a ticket gets when it is redirected for that reason.
+CATEGORY_OF_ELSEWHERE = {
+    ElsewhereKind.REPORT: TicketCategory.REPORT,
+    ElsewhereKind.RECORDS_ACCESS: TicketCategory.RECORDS_ACCESS,
+}
+
+
+class SurveyState(models.TextChoices):
+    # The question with its buttons went out; no answer yet.
+    SENT = "sent", _("inviata")
+    # The citizen chose a level; a comment may follow for a short while.
+    ANSWERED = "answered", _("risposta")
+    # The comment arrived too: nothing more is taken.
+    COMMENTED = "commented", _("risposta con commento")
+
+
+class SurveyScore(models.IntegerChoices):
+    # Three levels: WhatsApp's reply buttons are at most three.
+    UNSATISFIED = 1, _("Insoddisfatto")
+    FAIR = 2, _("Abbastanza")
+    SATISFIED = 3, _("Soddisfatto")

@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from .services import forward_email_send_now, tickets_warn_deadlines
+from .services.escalation import tickets_escalate_late
 
 
 @shared_task(
@@ -18,3 +19,8 @@ def forward_email_send(forward_id: int, site_url: str) -> None:
 @shared_task
 def tickets_deadline_warnings() -> None:
     tickets_warn_deadlines()
+
+
+@shared_task
+def tickets_deadline_escalations() -> None:
+    tickets_escalate_late()

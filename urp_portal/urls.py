@@ -16,10 +16,14 @@ admin.site.index_template = "tickets/admin_index.html"
 urlpatterns = [
     # The second step of signing in, before the admin's own catch-all.
     path("admin/2fa/", include("urp_portal.accounts.urls")),
+    # The comune's yearly and monthly figures (page, CSV, spreadsheet), in the console.
+    path("admin/relazione/", include("urp_portal.reports.urls")),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("tickets/", include("tickets.urls")),
+    # The accessibility statement (public) and the operator's guide.
+    path("console/", include("urp_portal.conventions.urls")),
     path("api/v1/", include("urp_portal.api.urls")),
     path("webhooks/", include("urp_portal.gateway.urls")),
 ]

@@ -10,6 +10,7 @@ from .erasure import (
 )
 from .export import subscriber_export
 from .first_contact import IdentityAdvance, subscriber_identity_advance
+from .privacy_notice import subscriber_inform_at_first_contact, subscriber_inform_with_first_reply
 from .subscription import (
     consent_record_create,
     privacy_notice_in_force,
@@ -31,6 +32,8 @@ __all__ = [
     "subscriber_export",
     "subscriber_for_context",
     "subscriber_identity_advance",
+    "subscriber_inform_at_first_contact",
+    "subscriber_inform_with_first_reply",
     "subscriber_subscribe",
     "subscriber_touch_from_inbound",
     "subscriber_unsubscribe",

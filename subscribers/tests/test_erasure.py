@@ -83,6 +83,8 @@ def test_unsubscribing_leaves_no_personal_data_in_any_table(
     assert InboundMessage.objects.filter(sender=NEIGHBOUR, text="Buongiorno").exists()
     subscriber = Subscriber.objects.get(status=SubscriberStatus.ANONYMISED)
     assert list(subscriber.consent_records.values_list("kind", flat=True)) == [
+        # Their first message was a question: the notice at first contact (issue #22).
+        ConsentKind.NOTICE_SENT,
         ConsentKind.NOTICE_ACKNOWLEDGED,
         ConsentKind.BROADCAST_OPT_IN,
         ConsentKind.BROADCAST_OPT_OUT,

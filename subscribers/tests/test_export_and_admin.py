@@ -28,7 +28,8 @@ CITIZEN = "+393471234567"
 
 @pytest.fixture
 def citizen(municipality):
-    # In office hours, so the sent messages are the welcome and the notice, nothing automatic.
+    # In office hours, so the sent messages are the notice at first contact (issue #22), the
+    # welcome and the notice again with it, nothing automatic.
     with time_machine.travel(dt.datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Europe/Rome"))):
         receive(CITIZEN, "Buongiorno, orari della biblioteca?", profile_name="Eufrasia P.")
         receive(CITIZEN, "Iscrivimi")
@@ -55,8 +56,8 @@ def test_export_command_prints_everything_held_and_is_audited(citizen, capsys):
         "Buongiorno, orari della biblioteca?",
         "Iscrivimi",
     ]
-    assert len(data["sent_messages"]) == 2
-    assert [c["privacy_notice_version"] for c in data["consent"]] == ["1", "1"]
+    assert len(data["sent_messages"]) == 3
+    assert [c["privacy_notice_version"] for c in data["consent"]] == ["1", "1", "1"]
     request = DataSubjectRequest.objects.get()
     assert (request.kind, request.outcome, request.channel) == (
         DataSubjectRequestKind.EXPORT,

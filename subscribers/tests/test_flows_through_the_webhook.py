@@ -215,7 +215,9 @@ def test_a_number_that_comes_back_after_erasure_starts_a_fresh_linked_history(
 def test_identity_asks_again_with_a_hint_until_the_answers_are_good(whatsapp: WhatsApp, assemini):
     citizen = whatsapp.citizen(CITIZEN, name="Eufrasia P.")
 
-    (question,) = citizen.says("Buongiorno, a che ora apre l'anagrafe?")
+    # The privacy notice comes first, before any personal data is asked for (issue #22).
+    notice, question = citizen.says("Buongiorno, a che ora apre l'anagrafe?")
+    assert notice == assemini.privacy_notice_text
     first = citizen.last_message
     chat = [
         (answer, citizen.says(answer))
@@ -242,10 +244,12 @@ def test_identity_asks_again_with_a_hint_until_the_answers_are_good(whatsapp: Wh
     assert "Non riesco a leggere la data" in hints["l'anno scorso"][0]
     assert "non esiste" in hints["31/02/1965"][0]
     assert "14 anni" in hints["12/03/2020"][0]
-    thanks, invitation = hints["12 marzo 1965"]
+    thanks, invitation, term = hints["12 marzo 1965"]
     assert thanks.startswith("Grazie, Eufrasia.")
-    # The held first message goes on now and opens the ticket: Assemini's first-contact text.
+    # The held first message goes on now and opens the ticket: Assemini's first-contact text,
+    # then the acknowledgement with the term (issue #22).
     assert invitation == assemini.first_contact_text
+    assert term.startswith("Abbiamo ricevuto la sua richiesta: le risponderemo entro ")
     subscriber = Subscriber.objects.get(number=CITIZEN)
     assert (subscriber.first_name, subscriber.last_name) == ("Eufrasia", "Pitzalis")
     assert subscriber.birth_date == dt.date(1965, 3, 12)
@@ -269,7 +273,7 @@ def test_a_restart_in_the_middle_of_identity_loses_nothing(whatsapp: WhatsApp, a
     assert stored.identity_step == IdentityStep.ASK_LAST_NAME
     assert stored.identity_held_message_id == first.pk
     assert "data di nascita" in citizen.says("Pitzalis")[0]
-    thanks, _invitation = citizen.says("12-3-65")
+    thanks, _invitation, _term = citizen.says("12-3-65")
 
     assert thanks.startswith("Grazie, Eufrasia.")
     assert Subscriber.objects.get(number=CITIZEN).birth_date == dt.date(1965, 3, 12)
@@ -370,7 +374,8 @@ def test_the_export_holds_what_came_in_through_the_webhook_and_what_was_sent(
         "Iscrivimi",
     ]
     assert [m["text"] for m in data["sent_messages"]] == citizen.received
-    assert [c["message_text"] for c in data["consent"]] == ["Iscrivimi", "Iscrivimi"]
+    # The notice at first contact records no message text: a first message is free words.
+    assert [c["message_text"] for c in data["consent"]] == ["", "Iscrivimi", "Iscrivimi"]
     request = DataSubjectRequest.objects.get()
     assert (request.kind, request.reason) == (DataSubjectRequestKind.EXPORT, "Prot. 77/2026")
 

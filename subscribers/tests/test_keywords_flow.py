@@ -65,7 +65,8 @@ def test_a_message_that_is_not_a_keyword_goes_on_to_the_next_steps(municipality)
     message = receive(CITIZEN, "Vorrei iscrivimi alla mensa scolastica")
 
     assert message.handled_by == ""
-    assert texts(CITIZEN) == []
+    # Only Cagliari's privacy notice at first contact (issue #22): no keyword answer.
+    assert texts(CITIZEN) == [municipality.privacy_notice_text]
     assert Subscriber.objects.get(number=CITIZEN).status == SubscriberStatus.CONTACT
 
 

@@ -1,9 +1,16 @@
-"""What the administrators manage: services, canned answers, routing rules."""
+"""What the administrators manage: services, canned answers, routing rules, the rules for
+requests that belong elsewhere; and the satisfaction answers, read only."""
 
 from django.contrib import admin
 
 from ..forms import ServiceKeywordRuleForm
-from ..models import CannedAnswer, MunicipalService, ServiceKeywordRule
+from ..models import (
+    CannedAnswer,
+    ElsewhereRule,
+    MunicipalService,
+    SatisfactionSurvey,
+    ServiceKeywordRule,
+)
 
 
 class ServiceKeywordRuleInline(admin.TabularInline):
@@ -36,3 +43,32 @@ class ServiceKeywordRuleAdmin(admin.ModelAdmin):
     list_filter = ["service"]
     search_fields = ["keyword"]
     list_select_related = ["service"]
+
+
+@admin.register(ElsewhereRule)
+class ElsewhereRuleAdmin(admin.ModelAdmin):
+    list_display = ["phrase", "kind", "is_exception", "is_active"]
+    list_filter = ["kind", "is_exception", "is_active"]
+    list_editable = ["is_active"]
+    search_fields = ["phrase"]
+
+
+@admin.register(SatisfactionSurvey)
+class SatisfactionSurveyAdmin(admin.ModelAdmin):
+    """The answers as they came; the figures are on the dashboard and in the report."""
+
+    list_display = ["ticket", "state", "score", "sent_at", "answered_at"]
+    list_filter = ["state", "score"]
+    list_select_related = ["ticket"]
+    date_hierarchy = "sent_at"
+    fields = ("ticket", "state", "score", "sent_at", "answered_at", "comment", "commented_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -24,7 +24,14 @@ from urp_portal.municipality.selectors import (
 
 from ..models import CannedAnswer, Message, Ticket
 from ..selectors import reply_window_is_open
-from ..states import ClosingReason, MessageOrigin, TicketEventKind, TicketState
+from ..states import (
+    CATEGORY_OF_ELSEWHERE,
+    ClosingReason,
+    ElsewhereKind,
+    MessageOrigin,
+    TicketEventKind,
+    TicketState,
+)
 
 # Assigning and categorising lived here before they had a module of their own.
 from .assignment import ticket_assign as ticket_assign
@@ -113,13 +120,33 @@ def ticket_receive(
     return ticket, created
 
 
-def _send_automatic(*, ticket: Ticket, text: str, purpose: str, now: dt.datetime) -> Message:
+def ticket_inform_with_first_reply(*, ticket: Ticket, now: dt.datetime) -> None:
+    """Where the comune sends the privacy notice with its first answer (Ancona), it goes just
+    before that answer, whichever it is (automatic or an operator's)."""
+    from subscribers.services import subscriber_inform_with_first_reply
+
+    municipality = Municipality.objects.filter(is_active=True).first()
+    if municipality is not None:
+        subscriber_inform_with_first_reply(
+            subscriber=ticket.subscriber, municipality=municipality, now=now
+        )
+
+
+def ticket_send_automatic(
+    *,
+    ticket: Ticket,
+    text: str,
+    purpose: str,
+    now: dt.datetime,
+    buttons: Sequence[dict[str, str]] = (),
+) -> Message:
     number = ticket.subscriber.number
     if not number:
         raise UserError(
             _("I dati di questo cittadino sono stati cancellati: non si può scrivergli.")
         )
-    outbound = outbound_message_create(to=number, purpose=purpose, text=text)
+    ticket_inform_with_first_reply(ticket=ticket, now=now)
+    outbound = outbound_message_create(to=number, purpose=purpose, text=text, buttons=buttons)
     ticket.last_message_at = max(ticket.last_message_at, now)
     ticket.save(update_fields=["last_message_at"])
     return Message.objects.create(
@@ -149,7 +176,7 @@ def ticket_send_out_of_hours_reply(
     )
     ticket.out_of_hours_replied_for = opening
     ticket.save(update_fields=["out_of_hours_replied_for"])
-    return _send_automatic(ticket=ticket, text=text, purpose="out_of_hours", now=now)
+    return ticket_send_automatic(ticket=ticket, text=text, purpose="out_of_hours", now=now)
 
 
 def ticket_send_first_contact_reply(
@@ -170,7 +197,7 @@ def ticket_send_first_contact_reply(
     text = render_text(
         municipality.first_contact_text, canali=municipality_channels_text(municipality)
     )
-    return _send_automatic(ticket=ticket, text=text, purpose="first_contact", now=now)
+    return ticket_send_automatic(ticket=ticket, text=text, purpose="first_contact", now=now)
 
 
 def _citizen_name(ticket: Ticket) -> str:
@@ -224,6 +251,7 @@ def ticket_reply(
             ),
             code="window_closed",
         )
+    ticket_inform_with_first_reply(ticket=ticket, now=now)
     outbound = outbound_message_create(
         to=ticket.subscriber.number,
         purpose="reply",
@@ -304,14 +332,18 @@ def ticket_add_note(*, ticket: Ticket, author: Any, text: str) -> Message:
 
 @transaction.atomic
 def ticket_resolve(*, ticket: Ticket, actor: Any, reason: str = "") -> Ticket:
+    from .survey import survey_send_after_resolution
+
     require_urp(actor)
     ticket = ticket_lock(ticket=ticket)
-    return ticket_move(
+    ticket = ticket_move(
         ticket=ticket,
         to_state=TicketState.RESOLVED,
         actor=actor,
         reason=reason or _("Risolta."),
     )
+    survey_send_after_resolution(ticket=ticket)
+    return ticket
 
 
 @transaction.atomic
@@ -341,8 +373,11 @@ def ticket_close_official_channel(
         text = render_text(
             municipality.official_channel_text, canali=municipality_channels_text(municipality)
         )
-        _send_automatic(ticket=ticket, text=text, purpose="official_channel", now=now)
+        ticket_send_automatic(ticket=ticket, text=text, purpose="official_channel", now=now)
     fields: dict[str, Any] = {"closing_reason": ClosingReason.OFFICIAL_CHANNEL}
+    if ticket.suggested_elsewhere and not ticket.category:
+        # The operator followed the rules' suggestion: the figures count it in its category.
+        fields["category"] = CATEGORY_OF_ELSEWHERE[ElsewhereKind(ticket.suggested_elsewhere)]
     if ticket.first_response_at is None:
         # The redirect is the comune's answer: it counts as the first response.
         fields["first_response_at"] = now

@@ -155,6 +155,9 @@ def forward_answer(
                 _("Sono passate più di 24 ore dall'ultimo messaggio: risponderà l'URP."),
                 code="window_closed",
             )
+        from .conversation import ticket_inform_with_first_reply
+
+        ticket_inform_with_first_reply(ticket=ticket, now=now)
         outbound = outbound_message_create(
             to=ticket.subscriber.number, purpose="service_reply", text=text
         )

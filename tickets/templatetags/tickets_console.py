@@ -3,12 +3,14 @@ import datetime as dt
 from django import template
 from django.contrib.admin.templatetags.admin_list import result_headers
 from django.contrib.admin.templatetags.base import InclusionAdminNode
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from urp_portal.gateway.backlog import gateway_backlog
 
 from ..dashboard import dashboard_for
+from ..figures import late_by_age, satisfaction_total, surveys_between
 from ..selectors import user_is_urp
 
 register = template.Library()
@@ -19,7 +21,14 @@ def tickets_dashboard(context):
     request = context.get("request")
     if request is None or not user_is_urp(request.user):
         return {"dashboard": None}
-    return {"dashboard": dashboard_for(), "backlog": _backlog_rows()}
+    now = timezone.now()
+    month = timezone.localtime(now).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return {
+        "dashboard": dashboard_for(now=now),
+        "late_by_age": late_by_age(now=now),
+        "satisfaction": satisfaction_total(surveys_between(month, now)),
+        "backlog": _backlog_rows(),
+    }
 
 
 # The workers' queues as the dashboard names them (settings.CELERY_TASK_QUEUES).

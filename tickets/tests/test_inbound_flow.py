@@ -29,7 +29,8 @@ def test_a_message_in_office_hours_opens_a_ticket_with_no_automatic_reply(
         "Buongiorno, quando scade la TARI?",
         inbound,
     )
-    assert outbox(CITIZEN) == []
+    # Only Cagliari's privacy notice at first contact (issue #22), no automatic answer.
+    assert [m.purpose for m in outbox(CITIZEN)] == ["first_contact_notice"]
     assert inbound.handled_by == ""
     assert TicketEvent.objects.get(ticket=ticket).to_state == TicketState.NEW
 

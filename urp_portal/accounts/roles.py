@@ -57,6 +57,9 @@ ROLE_PERMISSIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
         ("tickets", "municipalservice"): ALL,
         ("tickets", "cannedanswer"): ALL,
         ("tickets", "servicekeywordrule"): ALL,
+        # Requests that belong elsewhere: the rules are theirs to edit, like the lexicon.
+        ("tickets", "elsewhererule"): ALL,
+        ("tickets", "satisfactionsurvey"): READ,
         # Names and date of birth may be corrected (art. 16); export (art. 15) and erasure
         # (art. 17) are theirs alone. The consent ledger and the audit: read, never written.
         ("subscribers", "subscriber"): ("view", "change", "export", "erase"),
@@ -95,6 +98,8 @@ ROLE_PERMISSIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
         ("tickets", "municipalservice"): READ,
         ("tickets", "cannedanswer"): READ,
         ("tickets", "servicekeywordrule"): READ,
+        ("tickets", "elsewhererule"): READ,
+        ("tickets", "satisfactionsurvey"): READ,
         ("subscribers", "subscriber"): READ,
         ("subscribers", "consentrecord"): READ,
         ("subscribers", "privacynotice"): READ,

@@ -16,6 +16,7 @@ from subscribers.models import Subscriber
 from subscribers.serializers import SubscriberCountsSerializer
 from subscribers.states import SubscriberStatus
 from tickets.dashboard import PeriodCounts, period_starts, ticket_counts_per_period
+from tickets.figures import satisfaction_breakdown, satisfaction_since, surveys_between
 from urp_portal.accounts.permissions import HasRole
 from urp_portal.accounts.roles import Role
 
@@ -69,10 +70,61 @@ class ReachSerializer(serializers.Serializer):
     month = ReachPeriodSerializer()
 
 
+class SatisfactionFiguresSerializer(serializers.Serializer):
+    sent = serializers.IntegerField(min_value=0, help_text="Questionari inviati.")
+    answered = serializers.IntegerField(min_value=0, help_text="Questionari con una risposta.")
+    response_pct = serializers.IntegerField(allow_null=True, min_value=0, max_value=100)
+    average = serializers.FloatField(
+        allow_null=True, help_text="Media delle risposte: 1 insoddisfatto, 3 soddisfatto."
+    )
+    satisfied_pct = serializers.IntegerField(
+        allow_null=True, min_value=0, max_value=100, help_text="Soddisfatti tra chi ha risposto."
+    )
+
+
+class SatisfactionGroupSerializer(SatisfactionFiguresSerializer):
+    group = serializers.CharField(
+        help_text="Il mese (AAAA-MM), il servizio, la categoria o l'operatore."
+    )
+
+
+class SatisfactionBreakdownSerializer(serializers.Serializer):
+    month = SatisfactionGroupSerializer(many=True)
+    service = SatisfactionGroupSerializer(many=True)
+    category = SatisfactionGroupSerializer(many=True)
+    operator = SatisfactionGroupSerializer(many=True)
+
+
+class SatisfactionStatsSerializer(serializers.Serializer):
+    month = SatisfactionFiguresSerializer(help_text="Questionari inviati dal primo del mese.")
+    year = SatisfactionFiguresSerializer(help_text="Questionari inviati dal primo gennaio.")
+    year_by = SatisfactionBreakdownSerializer(
+        help_text="Quest'anno per mese, servizio, categoria e operatore."
+    )
+
+
 class StatsSerializer(serializers.Serializer):
     tickets = TicketStatsSerializer()
     subscribers = SubscriberCountsSerializer()
     reach = ReachSerializer()
+    satisfaction = SatisfactionStatsSerializer()
+
+
+def satisfaction_stats(*, now: dt.datetime) -> dict:
+    """The satisfaction survey's answers (issue #22): this month and this year in one query;
+    this year per month, service, category and operator in four more, once a survey went."""
+    month = period_starts(now)["month"]
+    year = month.replace(month=1)
+    totals = satisfaction_since({"month": month, "year": year}, now=now)
+    if totals["year"].sent:
+        by = satisfaction_breakdown(surveys_between(year, now + dt.timedelta(seconds=1)))
+    else:
+        by = {"month": [], "service": [], "category": [], "operator": []}
+    return {
+        "month": totals["month"].as_dict(),
+        "year": totals["year"].as_dict(),
+        "year_by": by,
+    }
 
 
 def subscriber_counts() -> dict:
@@ -186,5 +238,6 @@ class StatsApi(APIView):
                 "broadcast_list": subscribers["by_status"][SubscriberStatus.SUBSCRIBED],
                 **reach_per_period(now=now),
             },
+            "satisfaction": satisfaction_stats(now=now),
         }
         return Response(StatsSerializer(body).data)

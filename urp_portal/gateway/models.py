@@ -108,6 +108,9 @@ class OutboundMessage(models.Model):
     template_parameters = models.JSONField(default=list, blank=True)
     media_url = models.URLField(_("allegato (URL)"), blank=True, max_length=1000)
     media_file = models.FileField(upload_to="outbound/%Y/%m/", blank=True)
+    # Reply buttons of an interactive message (at most three: [{"id": ..., "title": ...}]);
+    # `text` is its body. Sent only inside the 24-hour window, like free text.
+    buttons = models.JSONField(_("pulsanti"), default=list, blank=True)
     # What caused it, for the admin and the statistics ("reply", "welcome", "broadcast", ...).
     purpose = models.CharField(_("motivo"), max_length=40)
     # The end of the 24-hour window as known when the message was written (free text only).

@@ -123,6 +123,23 @@ class MunicipalityAdmin(admin.ModelAdmin):
             },
         ),
         (
+            _("Doveri dell'URP"),
+            {
+                "fields": [
+                    "first_contact_notice",
+                    "first_contact_notice_text",
+                    "privacy_notice_url",
+                    "acknowledgement_text",
+                    "urp_head_email",
+                    "satisfaction_survey_enabled",
+                    "satisfaction_question_text",
+                    "satisfaction_thanks_text",
+                    "reports_handling",
+                    "records_access_handling",
+                ]
+            },
+        ),
+        (
             _("Conservazione dei dati"),
             {
                 "fields": [

@@ -155,6 +155,15 @@ class ComuneCalendar:
             "time": time,
         }
 
+    def describe_day(self, at: dt.datetime) -> str:
+        """'mercoledì 9 dicembre': the day of a deadline, as said to a citizen."""
+        local = at.astimezone(ROME)
+        return _("%(weekday)s %(day)d %(month)s") % {
+            "weekday": Weekday(local.weekday()).label,
+            "day": local.day,
+            "month": MONTHS[local.month - 1],
+        }
+
     def describe_hours(self) -> str:
         """The weekly hours in Italian, e.g. 'dal lunedì al venerdì 9:00-12:00; lunedì e giovedì
         15:30-17:30'."""

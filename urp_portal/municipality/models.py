@@ -2,7 +2,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from .states import ChannelMode, KeywordKind, Weekday
+from .states import ChannelMode, ElsewhereHandling, FirstContactNotice, KeywordKind, Weekday
 from .validators import validate_e164, whatsapp_text_length
 
 
@@ -93,6 +93,70 @@ class Municipality(models.Model):
     official_channel_text = _text(
         _("rinvio ai canali ufficiali"),
         _("Per segnalazioni o richieste che WhatsApp non accetta. Segnaposto: {canali}."),
+    )
+
+    # GDPR art. 13 at first contact, for everyone who writes (issue #22).
+    first_contact_notice = models.CharField(
+        _("informativa al primo contatto"),
+        max_length=20,
+        choices=FirstContactNotice.choices,
+        default=FirstContactNotice.AT_FIRST_MESSAGE,
+    )
+    first_contact_notice_text = _text(
+        _("informativa breve al primo contatto"),
+        _(
+            "Testo breve con il link all'informativa completa. Segnaposto: {link} (l'indirizzo "
+            "dell'informativa), {comune}. Vuoto: si invia l'informativa completa."
+        ),
+    )
+    privacy_notice_url = models.URLField(
+        _("indirizzo dell'informativa completa"),
+        blank=True,
+        help_text=_("Vuoto: si invia l'informativa completa al posto del testo breve."),
+    )
+
+    # The term said and kept.
+    acknowledgement_text = _text(
+        _("conferma di ricezione con il termine"),
+        _(
+            "Inviata alla prima richiesta di una conversazione. Segnaposto: {scadenza} (ad "
+            "esempio «mercoledì 9 dicembre»), {giorni}. Vuoto: nessuna conferma."
+        ),
+    )
+    urp_head_email = models.EmailField(
+        _("email del responsabile dell'URP"),
+        blank=True,
+        help_text=_(
+            "Riceve i solleciti delle richieste in ritardo dal giorno lavorativo dopo la "
+            "scadenza. Vuoto: gli amministratori."
+        ),
+    )
+
+    # Satisfaction (Direttiva 7 febbraio 2002: "verifica della soddisfazione").
+    satisfaction_survey_enabled = models.BooleanField(
+        _("chiedere il gradimento dopo la risoluzione"), default=False
+    )
+    satisfaction_question_text = _text(
+        _("domanda di gradimento"),
+        _("Inviata con tre pulsanti di risposta dopo che la richiesta è stata risolta."),
+    )
+    satisfaction_thanks_text = _text(
+        _("ringraziamento per il gradimento"),
+        _("Inviato dopo la risposta; invita a lasciare un commento facoltativo."),
+    )
+
+    # Requests that belong to other channels.
+    reports_handling = models.CharField(
+        _("segnalazioni"),
+        max_length=12,
+        choices=ElsewhereHandling.choices,
+        default=ElsewhereHandling.ACCEPTED,
+    )
+    records_access_handling = models.CharField(
+        _("richieste di accesso agli atti"),
+        max_length=12,
+        choices=ElsewhereHandling.choices,
+        default=ElsewhereHandling.SUGGEST,
     )
 
     unsubscribed_data_retention_days = models.PositiveIntegerField(

@@ -7,7 +7,7 @@ comment and uses the product's default rather than guessing.
 import datetime as dt
 from dataclasses import dataclass, field
 
-from .states import ChannelMode, Weekday
+from .states import ChannelMode, ElsewhereHandling, FirstContactNotice, Weekday
 
 MON, TUE, WED, THU, FRI = (
     Weekday.MONDAY,
@@ -41,6 +41,13 @@ OUT_OF_HOURS = (
 )
 ALREADY_SUBSCRIBED = "Risulta già iscritto alla lista broadcast: non deve fare altro. Grazie!"
 NOT_SUBSCRIBED = "Non risulta iscritto alla lista broadcast: non riceverà i nostri messaggi."
+SURVEY_QUESTION = (
+    "La sua richiesta è stata chiusa. Quanto è soddisfatto della risposta dell'URP? Scelga "
+    "uno dei pulsanti qui sotto."
+)
+SURVEY_THANKS = (
+    "Grazie per la sua valutazione. Se vuole, ci scriva ora in un messaggio un breve commento."
+)
 IDENTITY_REQUEST = (
     "Benvenuto nel servizio WhatsApp dell'URP. Prima di rispondere alla sua richiesta le chiediamo "
     "nome, cognome e data di nascita."
@@ -91,6 +98,24 @@ CAGLIARI = Preset(
         "official_channel_text": (
             "Per questa richiesta è necessario usare i canali ufficiali del Comune: {canali}."
         ),
+        # "L'utilizzo del servizio [...] rappresenta di per sé esplicita accettazione della
+        # Informativa": whoever uses it must have it from the first message.
+        "first_contact_notice": FirstContactNotice.AT_FIRST_MESSAGE,
+        "first_contact_notice_text": (
+            "Il Comune di Cagliari tratta il suo numero e i suoi messaggi solo per il servizio "
+            "WhatsApp dell'URP. L'utilizzo del servizio rappresenta accettazione "
+            "dell'informativa sul trattamento dei dati personali: {link}"
+        ),
+        # The notice names no term: the deadline runs for the operators, unannounced.
+        "acknowledgement_text": "",
+        # "richieste e segnalazioni": Cagliari takes reports; access to records is not named, so
+        # the operator is only told (a suggestion).
+        "reports_handling": ElsewhereHandling.ACCEPTED,
+        "records_access_handling": ElsewhereHandling.SUGGEST,
+        # Not in the notice: the URP's directive asks for it; the comune turns it on.
+        "satisfaction_survey_enabled": True,
+        "satisfaction_question_text": SURVEY_QUESTION,
+        "satisfaction_thanks_text": SURVEY_THANKS,
         "unsubscribed_data_retention_days": 0,
     },
     office_slots=_weekdays([MON, TUE, WED, THU, FRI], "09:00", "12:00")
@@ -155,6 +180,25 @@ ASSEMINI = Preset(
             "amministrativa: segnalazioni, richieste di accesso agli atti e domande ai singoli "
             "uffici vanno inviate attraverso gli altri canali: {canali}."
         ),
+        # "L'utilizzo del servizio [...] rappresenta di per sé esplicita accettazione": the
+        # notice comes first, before the identity questions take name and date of birth.
+        "first_contact_notice": FirstContactNotice.AT_FIRST_MESSAGE,
+        "first_contact_notice_text": (
+            "Il Comune di Assemini (titolare del trattamento) tratta i dati che ci invia per "
+            "rispondere alle sue richieste, nei suoi compiti di interesse pubblico. L'utilizzo "
+            "del servizio rappresenta accettazione dell'informativa completa: {link}"
+        ),
+        # "comunque non oltre i due giorni lavorativi": said to the citizen.
+        "acknowledgement_text": (
+            "Abbiamo ricevuto la sua richiesta: le risponderemo entro {scadenza}."
+        ),
+        # "Il Servizio non funziona [...] per inviare segnalazioni o richieste di accesso agli
+        # atti, per i quali è necessario utilizzare gli altri canali".
+        "reports_handling": ElsewhereHandling.REDIRECT,
+        "records_access_handling": ElsewhereHandling.REDIRECT,
+        "satisfaction_survey_enabled": True,
+        "satisfaction_question_text": SURVEY_QUESTION,
+        "satisfaction_thanks_text": SURVEY_THANKS,
         "unsubscribed_data_retention_days": 0,
     },
     office_slots=_weekdays([MON, TUE, WED, THU, FRI], "08:30", "13:00")
@@ -209,6 +253,22 @@ ANCONA = Preset(
             "gestione dei reclami, suggerimenti, segnalazioni dei cittadini): la invitiamo a usare "
             "posta elettronica, telefono, il sistema automatico delle segnalazioni o lo sportello."
         ),
+        # The policy's notice is "inviata contestualmente" to whoever joins the desk; one who
+        # only asks gets it with the desk's first answer.
+        "first_contact_notice": FirstContactNotice.WITH_FIRST_REPLY,
+        "first_contact_notice_text": (
+            "Informativa: il Comune di Ancona tratta il suo numero e i suoi messaggi per "
+            'rispondere alle richieste di informazioni dello sportello "URP su WhatsApp". '
+            "L'informativa completa sul trattamento dei dati personali: {link}"
+        ),
+        "acknowledgement_text": "",
+        # "I cittadini che inoltrano le segnalazioni attraverso Whatsapp saranno dirottati verso
+        # le modalita previste dall'art. 3 dal Disciplinare".
+        "reports_handling": ElsewhereHandling.REDIRECT,
+        "records_access_handling": ElsewhereHandling.SUGGEST,
+        "satisfaction_survey_enabled": True,
+        "satisfaction_question_text": SURVEY_QUESTION,
+        "satisfaction_thanks_text": SURVEY_THANKS,
         "unsubscribed_data_retention_days": 0,
     },
     office_slots=_weekdays([MON, TUE, WED, THU, FRI], "09:00", "13:00")
@@ -256,6 +316,14 @@ SAN_GIULIANO = Preset(
             'ricevere le informazioni scriva "ATTIVA".'
         ),
         "official_channel_text": "",
+        # No desk: the redirect names the website, where the notice is published ("Sul sito del
+        # Comune è possibile consultare l'informativa privacy"); the welcome carries it too.
+        "first_contact_notice": FirstContactNotice.OFF,
+        "first_contact_notice_text": "",
+        "acknowledgement_text": "",
+        "reports_handling": ElsewhereHandling.ACCEPTED,
+        "records_access_handling": ElsewhereHandling.ACCEPTED,
+        "satisfaction_survey_enabled": False,
         "unsubscribed_data_retention_days": 0,
     },
     # A broadcast-only number has no desk, so no office hours.

@@ -186,6 +186,14 @@ class Adapter:
             form["ContentVariables"] = json.dumps(
                 {str(i): str(p) for i, p in enumerate(message.template_parameters, start=1)}
             )
+        elif message.buttons:
+            # Twilio's free-form messages carry no reply buttons (they need a Content template):
+            # the choices go as numbered lines, and a typed number is read as the button.
+            choices = "\n".join(
+                f"{index}. {button['title']}"
+                for index, button in enumerate(message.buttons, start=1)
+            )
+            form["Body"] = f"{message.text}\n\n{choices}"
         else:
             form["Body"] = message.text
             media_url = self._media_url(message)

@@ -47,6 +47,10 @@ MAX_INLINE_WAIT = 1.0
 # A batch hands what it has not sent to a new task after this long (soft time limit: 60 s; a
 # broadcast's slot may wait up to ratelimit.BULK_WAIT_LIMIT while citizens take the rate).
 BATCH_BUDGET_SECONDS = 20.0
+# Cloud API: an interactive reply-buttons message has one to three buttons, titles of at most 20
+# characters (developers.facebook.com/documentation/business-messaging/whatsapp/messages/
+# interactive-reply-buttons-messages).
+MAX_REPLY_BUTTONS = 3
 
 
 def outbound_message_create(
@@ -59,8 +63,12 @@ def outbound_message_create(
     template_parameters: Sequence[str] = (),
     media_url: str = "",
     priority: int = 5,
+    buttons: Sequence[dict[str, str]] = (),
 ) -> OutboundMessage:
-    """Put a message in the outbox, in the caller's transaction; it is sent after commit."""
+    """Put a message in the outbox, in the caller's transaction; it is sent after commit.
+    `buttons` ([{"id", "title"}], at most three) make it an interactive reply-buttons message."""
+    if len(buttons) > MAX_REPLY_BUTTONS:
+        raise ValueError(f"WhatsApp takes at most {MAX_REPLY_BUTTONS} reply buttons")
     last_inbound = None if template_name else inbound_last_sent_at(sender=to)
     message = OutboundMessage.objects.create(
         # Read now: a reply to "Cancellami" must still go out after the erasure that follows
@@ -74,6 +82,7 @@ def outbound_message_create(
         template_parameters=list(template_parameters),
         media_url=media_url,
         priority=priority,
+        buttons=[{"id": b["id"], "title": b["title"][:20]} for b in buttons],
     )
     # robust: with the broker down the row waits for the sweep, and the callbacks after this
     # one (another message, the rest of the pipeline's) still run.

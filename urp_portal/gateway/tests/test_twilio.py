@@ -236,3 +236,16 @@ def test_a_form_webhook_signed_for_another_url_gets_403_and_is_not_stored(db, cl
 
     assert response.status_code == 403
     assert not WebhookEvent.objects.exists()
+
+
+def test_reply_buttons_go_as_numbered_choices_twilio_has_no_free_form_buttons(db, fake_twilio):
+    citizen_wrote()
+    message = queued(
+        text="Quanto è soddisfatto?",
+        buttons=[{"id": "csat:1:3", "title": "Soddisfatto"}, {"id": "csat:1:1", "title": "No"}],
+    )
+
+    send_task.apply((message.pk,))
+
+    (request,) = fake_twilio.sent()
+    assert request.form["Body"] == "Quanto è soddisfatto?\n\n1. Soddisfatto\n2. No"

@@ -22,6 +22,10 @@ def form_data(*, slots=(), keywords=(), **fields):
         "privacy_notice_version": "1",
         "unsubscribed_data_retention_days": "0",
         "message_retention_days": "730",
+        # The URP's duties (issue #22): how the notice and other channels' requests go.
+        "first_contact_notice": "first_message",
+        "reports_handling": "accepted",
+        "records_access_handling": "suggest",
     }
     data.update(fields)
     for prefix in INLINES:

@@ -73,6 +73,11 @@ CELERY_BEAT_SCHEDULE["tickets-deadline-warnings"] = {
     "task": "tickets.tasks.tickets_deadline_warnings",
     "schedule": 600.0,
 }
+# Late tickets: the assignee, then the URP's head, once per working day while late (#22).
+CELERY_BEAT_SCHEDULE["tickets-deadline-escalations"] = {
+    "task": "tickets.tasks.tickets_deadline_escalations",
+    "schedule": 900.0,
+}
 # Idempotency keys outlive their 24 hours only until this purge: the table stays small.
 CELERY_BEAT_SCHEDULE["api-idempotency-purge"] = {
     "task": "urp_portal.api.tasks.idempotency_records_purge_task",

@@ -55,9 +55,12 @@ WHATSAPP_SEND_MAX_RETRIES = env.int("WHATSAPP_SEND_MAX_RETRIES", default=12)
 URP_INBOUND_PIPELINE = [
     "moderation.inbound.drop_if_blocked",
     "subscribers.inbound.keywords",
+    "subscribers.inbound.first_contact_notice",  # GDPR art. 13 to whoever writes
     "subscribers.inbound.identity",
+    "tickets.inbound.survey_answer",  # the satisfaction buttons and comment
     "tickets.inbound.accepted_here",
     "moderation.inbound.screen",
     "tickets.inbound.to_ticket",
+    "tickets.inbound.belongs_elsewhere",  # reports, access to records: redirect or suggest
     "tickets.inbound.auto_replies",
 ]

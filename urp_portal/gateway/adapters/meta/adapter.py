@@ -316,6 +316,20 @@ class Adapter:
             if message.text:
                 media["caption"] = message.text
             payload.update(type=kind, **{kind: media})
+        elif message.buttons:
+            payload.update(
+                type="interactive",
+                interactive={
+                    "type": "button",
+                    "body": {"text": message.text},
+                    "action": {
+                        "buttons": [
+                            {"type": "reply", "reply": {"id": b["id"], "title": b["title"]}}
+                            for b in message.buttons
+                        ]
+                    },
+                },
+            )
         else:
             payload.update(type="text", text={"body": message.text, "preview_url": False})
         return payload

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('gateway', '0004_outbox_fewer_indexes'),
+        ('gateway', '0005_outboundmessage_buttons'),
     ]
 
     operations = [

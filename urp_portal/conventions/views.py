@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from urp_portal.municipality.models import Municipality
+
+GUIDE = settings.BASE_DIR / "docs" / "guida-operatore.md"
+# When this statement was last reviewed against the product (AgID asks for the date).
+STATEMENT_DATE = "2026-12-05"
+
+
+def accessibility_statement(request: HttpRequest) -> HttpResponse:
+    """Public, like AgID asks of every statement: no sign-in needed to read it."""
+    municipality = Municipality.objects.filter(is_active=True).first()
+    return render(
+        request,
+        "conventions/accessibility.html",
+        {
+            "municipality": municipality,
+            "statement_date": STATEMENT_DATE,
+            "site_url": request.build_absolute_uri("/admin/"),
+        },
+    )
+
+
+def operator_guide(request: HttpRequest) -> HttpResponse:
+    """The short Italian guide (docs/guida-operatore.md), as the text it is: Markdown reads well
+    as plain text, and the file in the repository stays the one source."""
+    return HttpResponse(GUIDE.read_text(encoding="utf-8"), content_type="text/plain; charset=utf-8")
