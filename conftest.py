@@ -12,6 +12,7 @@ pytest_plugins = [
     "tests.fixtures.throwaway_servers",
     "tests.fixtures.second_factor",
     "tests.fixtures.browser",
+    "tests.fixtures.check_config",
 ]
 
 

@@ -20,10 +20,47 @@ from urp_portal.gateway.states import OutboundState
 from urp_portal.municipality.calendar import ROME
 
 from .models import Campaign, CampaignStateCount, Delivery, MessageTemplate
-from .states import CampaignState
+from .states import Audience, CampaignState, TemplateCategory
 
 # The share of recipients whose arrival time the report gives.
 MILESTONES = (50, 90, 100)
+
+
+# --- who receives a campaign ----------------------------------------------------------------------
+
+# The one definition of each audience (Campaign.audience): read to plan a campaign, again at each
+# batch (someone may have written "Cancellami" meanwhile), and for the list's size.
+_AUDIENCES: dict[str, Q] = {
+    # On the list, not blocked (a block changes the status), with a number (not erased).
+    Audience.ALL_SUBSCRIBED: Q(status=SubscriberStatus.SUBSCRIBED, number__isnull=False),
+}
+
+
+def audience_recipients(*, audience: str, marketing: bool = False) -> QuerySet[Subscriber]:
+    """Who receives a campaign addressed to `audience`, now; for a marketing one, not who
+    stopped marketing messages in WhatsApp."""
+    recipients = Subscriber.objects.filter(_AUDIENCES[audience])
+    if marketing:
+        recipients = recipients.filter(marketing_stopped_at__isnull=True)
+    return recipients
+
+
+def campaign_is_marketing(campaign: Campaign) -> bool:
+    """A campaign on a marketing template (its `category`, Meta's): WhatsApp's own "stop
+    marketing messages" control applies to it. Emergency alerts are utility, always sent."""
+    template = campaign.template
+    return (
+        not campaign.is_emergency
+        and template is not None
+        and template.category == TemplateCategory.MARKETING
+    )
+
+
+def campaign_recipients(*, campaign: Campaign) -> QuerySet[Subscriber]:
+    """Who receives this campaign, now (its `audience`, and its template's category)."""
+    return audience_recipients(
+        audience=campaign.audience, marketing=campaign_is_marketing(campaign)
+    )
 
 
 def message_template_get(*, ref: int | str) -> MessageTemplate | None:
@@ -230,7 +267,7 @@ def subscriber_growth(*, days: int = 30, today: dt.date | None = None) -> list[G
         .values_list("day")
         .annotate(n=Count("id"))
     )
-    total = Subscriber.objects.filter(status=SubscriberStatus.SUBSCRIBED).count()
+    total = audience_recipients(audience=Audience.ALL_SUBSCRIBED).count()
     points: list[GrowthPoint] = []
     for offset in range(days):
         day = today - dt.timedelta(days=offset)

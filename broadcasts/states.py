@@ -74,6 +74,30 @@ CAMPAIGN_TRANSITIONS: dict[str, set[str]] = {
     CampaignState.CANCELLED: set(),
 }
 
+
+def campaign_verb(current: str, new: str) -> str | None:
+    """The name of the person's action that takes a campaign along an arrow of the table (the
+    change page's buttons and the API's actions), None for an arrow no button takes (the product
+    finishes a campaign; editing an approved one sends it back to draft)."""
+    if new == CampaignState.CANCELLED:
+        return "cancel"
+    if new == CampaignState.PAUSED:
+        return "pause"
+    if new == CampaignState.SCHEDULED:
+        return "schedule"
+    if new == CampaignState.SENDING:
+        return "resume" if current == CampaignState.PAUSED else "send"
+    if new == CampaignState.APPROVED:
+        return "unschedule" if current == CampaignState.SCHEDULED else "approve"
+    return None
+
+
+def campaign_verbs(current: str) -> set[str]:
+    """The actions a person may take on a campaign in `current`: read off the table."""
+    verbs = (campaign_verb(current, new) for new in CAMPAIGN_TRANSITIONS[current])
+    return {verb for verb in verbs if verb}
+
+
 # A campaign in one of these has its content fixed.
 CAMPAIGN_LOCKED_STATES = {
     CampaignState.SENDING,

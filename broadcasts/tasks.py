@@ -28,7 +28,7 @@ def campaign_send_batch(campaign_id: int) -> None:
 
 
 @shared_task
-def campaigns_start_due() -> None:
+def campaigns_start_due_task() -> None:
     for campaign_id in campaigns_due():
         campaign_start_task.delay(campaign_id)
 

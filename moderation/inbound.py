@@ -2,10 +2,12 @@
 
 from subscribers.services import subscriber_for_context
 from subscribers.states import SubscriberStatus
+from tickets.models import Message
 from urp_portal.gateway.models import InboundMessage
 from urp_portal.gateway.pipeline import PipelineContext, Step
+from urp_portal.gateway.states import MessageKind
 
-from .services import blocked_message_keep, message_screen
+from .services import blocked_message_keep, message_screen, moderation_note_text
 
 
 def drop_if_blocked(message: InboundMessage, context: PipelineContext) -> Step:
@@ -29,4 +31,23 @@ def screen(message: InboundMessage, context: PipelineContext) -> Step:
         message=message, subscriber=subscriber, municipality=context.municipality, now=context.now
     )
     context.flags.extend(hits)
+    return Step.CONTINUE
+
+
+def screen_edits(message: InboundMessage, context: PipelineContext) -> Step:
+    """A citizen's edit is screened as a new message would be (an insult added afterwards is
+    not let through by editing a polite message): the edit joins the case, and the bubble it
+    changes (tickets applies it next) carries the badge, so a later deletion keeps it."""
+    if message.kind != MessageKind.EDIT:
+        return Step.CONTINUE
+    subscriber = subscriber_for_context(message=message, context=context)
+    flag, hits = message_screen(
+        message=message, subscriber=subscriber, municipality=context.municipality, now=context.now
+    )
+    if flag is not None:
+        original = str((message.extra or {}).get("original_id") or "")
+        Message.objects.filter(inbound__provider_id=original).update(
+            moderation_note=moderation_note_text(flag.reasons)
+        )
+        context.flags.extend(hits)
     return Step.CONTINUE

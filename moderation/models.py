@@ -3,7 +3,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from subscribers.models import AppendOnlyModel
+from urp_portal.core.models import AppendOnlyModel
 from urp_portal.gateway.models import InboundMessage, OutboundMessage
 
 from .states import ActionKind, BlockEnd, CaseState, LexiconKind

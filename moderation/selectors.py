@@ -141,29 +141,12 @@ def screener_forget() -> None:
 # --- the queue and the history --------------------------------------------------------------------
 
 
-def flag_queue() -> QuerySet[ScreeningFlag]:
-    """Flagged messages waiting for a moderator, newest first."""
-    return flag_list().filter(reviewed_at__isnull=True)
-
-
 def flag_list() -> QuerySet[ScreeningFlag]:
     return (
         ScreeningFlag.objects.select_related("inbound", "case__subscriber", "reviewed_by")
         .prefetch_related("categories")
         .order_by("-flagged_at", "-pk")
     )
-
-
-def active_blocks() -> QuerySet[Block]:
-    return (
-        Block.objects.filter(lifted_at__isnull=True)
-        .select_related("subscriber", "case")
-        .order_by("-starts_at", "-pk")
-    )
-
-
-def block_active_for(*, subscriber: Any) -> Block | None:
-    return Block.objects.filter(subscriber=subscriber, lifted_at__isnull=True).first()
 
 
 def open_cases_for(*, subscriber: Any) -> list[ModerationCase]:

@@ -4,6 +4,6 @@ from . import services
 
 
 @shared_task
-def moderation_blocks_lapse() -> int:
+def moderation_blocks_lapse_task() -> int:
     """Blocks past their end date end by themselves (beat, every few minutes)."""
     return services.blocks_lapse()

@@ -60,7 +60,15 @@ class SubscriberAdmin(admin.ModelAdmin):
         "last_inbound_at",
     ]
     list_filter = ["status", ("subscribed_at", admin.DateFieldListFilter), "identity_step"]
-    search_fields = ["number", "first_name", "last_name", "profile_name"]
+    # A citizen with a WhatsApp username may be known by its BSUID and username alone.
+    search_fields = [
+        "number",
+        "first_name",
+        "last_name",
+        "profile_name",
+        "wa_user_id",
+        "wa_username",
+    ]
     date_hierarchy = "subscribed_at"
     # Names and date of birth may be corrected (rectification, art. 16); the rest is history
     # written by the services.

@@ -1,10 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 
-from urp_portal.municipality.errors import UserError
-
-
-class AppendOnlyError(RuntimeError):
-    """A write that would rewrite history: the consent ledger and the audit only grow."""
+from urp_portal.core.errors import AppendOnlyError as AppendOnlyError  # one class for all
+from urp_portal.core.errors import UserError
 
 
 class SubscriberNotFound(UserError):

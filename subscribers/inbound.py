@@ -2,17 +2,37 @@
 
 from urp_portal.gateway.models import InboundMessage
 from urp_portal.gateway.pipeline import PipelineContext, Step, pipeline_steps
+from urp_portal.gateway.states import MessageKind
 from urp_portal.municipality.selectors import municipality_keyword_kind
 from urp_portal.municipality.states import FirstContactNotice, KeywordKind
 
 from .services import (
     subscriber_for_context,
     subscriber_identity_advance,
+    subscriber_identity_change,
     subscriber_inform_at_first_contact,
+    subscriber_marketing_preference,
     subscriber_subscribe,
     subscriber_unsubscribe,
 )
 from .states import IdentityStep, SubscriberStatus
+
+
+def whatsapp_notices(message: InboundMessage, context: PipelineContext) -> Step:
+    """WhatsApp's notices about the citizen, never a conversation: a new number or user id
+    moves the citizen's row; a marketing stop or resume goes to the consent ledger."""
+    if message.kind == MessageKind.SYSTEM:
+        subscriber = subscriber_identity_change(message=message)
+        if subscriber is not None:
+            context.found["subscriber"] = subscriber
+        return Step.HANDLED
+    if message.kind == MessageKind.PREFERENCE:
+        subscriber = subscriber_for_context(message=message, context=context)
+        context.found["subscriber"] = subscriber_marketing_preference(
+            subscriber=subscriber, message=message
+        )
+        return Step.HANDLED
+    return Step.CONTINUE
 
 
 def keywords(message: InboundMessage, context: PipelineContext) -> Step:

@@ -3,10 +3,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from urp_portal.core.models import AppendOnlyModel as AppendOnlyModel  # moved: old name kept
+from urp_portal.core.models import AppendOnlyQuerySet as AppendOnlyQuerySet
 from urp_portal.gateway.models import InboundMessage, OutboundMessage
 from urp_portal.municipality.models import Municipality
 
-from .errors import AppendOnlyError
 from .states import (
     ConsentChannel,
     ConsentKind,
@@ -37,7 +38,11 @@ class Subscriber(models.Model):
         on_delete=models.SET_NULL,
         related_name="later_histories",
     )
-    wa_user_id = models.CharField(_("user id WhatsApp"), max_length=100, blank=True)
+    # The business-scoped user id WhatsApp names the citizen by (BSUID, "IT.1502..."), when it
+    # gives one: alone for a citizen with a username who shares no number (then `number` holds
+    # it too), beside the number otherwise. A new one is issued when the number changes.
+    wa_user_id = models.CharField(_("user id WhatsApp"), max_length=100, blank=True, db_index=True)
+    wa_username = models.CharField(_("nome utente WhatsApp"), max_length=100, blank=True)
     profile_name = models.CharField(_("nome del profilo WhatsApp"), max_length=200, blank=True)
     first_name = models.CharField(_("nome"), max_length=100, blank=True)
     last_name = models.CharField(_("cognome"), max_length=100, blank=True)
@@ -71,6 +76,11 @@ class Subscriber(models.Model):
     subscribed_at = models.DateTimeField(_("iscritto il"), null=True, blank=True, db_index=True)
     unsubscribed_at = models.DateTimeField(_("cancellato il"), null=True, blank=True, db_index=True)
     anonymised_at = models.DateTimeField(_("anonimizzato il"), null=True, blank=True)
+    # Set while the citizen has stopped marketing messages in WhatsApp (user_preferences):
+    # marketing broadcasts skip them, utility alerts still go.
+    marketing_stopped_at = models.DateTimeField(
+        _("promozionali fermati in WhatsApp il"), null=True, blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -93,37 +103,6 @@ class Subscriber(models.Model):
     def __str__(self) -> str:
         full_name = f"{self.first_name} {self.last_name}".strip()
         return full_name or self.profile_name or self.number or str(_("anonimo"))
-
-
-class AppendOnlyQuerySet(models.QuerySet):
-    """Bulk writes that would rewrite history are refused before they reach the database (on
-    PostgreSQL a trigger refuses them too, for raw SQL)."""
-
-    def update(self, **kwargs):
-        raise AppendOnlyError(f"{self.model.__name__} rows cannot be updated.")
-
-    def delete(self):
-        raise AppendOnlyError(f"{self.model.__name__} rows cannot be deleted.")
-
-    def bulk_update(self, objs, fields, batch_size=None):
-        raise AppendOnlyError(f"{self.model.__name__} rows cannot be updated.")
-
-
-class AppendOnlyModel(models.Model):
-    objects = AppendOnlyQuerySet.as_manager()
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise AppendOnlyError(f"{type(self).__name__} rows cannot be updated.")
-        # Never let Django turn an insert with an explicit pk into an UPDATE.
-        kwargs["force_insert"] = True
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError(f"{type(self).__name__} rows cannot be deleted.")
 
 
 class PrivacyNotice(AppendOnlyModel):
@@ -225,7 +204,7 @@ class DataSubjectRequest(AppendOnlyModel):
 class OutboundScrub(models.Model):
     """An outbox row to a number already erased, still waiting to be sent (e.g. the confirmation
     of the unsubscribe that caused the erasure): its recipient and text are wiped once it is
-    sent or has failed (tasks.outbound_scrub_sent)."""
+    sent or has failed (tasks.outbound_scrub_sent_task)."""
 
     outbound_message = models.OneToOneField(
         OutboundMessage, on_delete=models.CASCADE, related_name="+"

@@ -1,6 +1,6 @@
 import datetime as dt
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from urp_portal.gateway.models import InboundMessage, OutboundMessage
@@ -17,21 +17,6 @@ def subscriber_get_by_number(*, number: str) -> Subscriber:
     if subscriber is None:
         raise SubscriberNotFound()
     return subscriber
-
-
-def subscriber_broadcast_recipients() -> QuerySet[Subscriber]:
-    """Who a broadcast goes to now."""
-    return Subscriber.objects.filter(status=SubscriberStatus.SUBSCRIBED)
-
-
-def subscriber_is_broadcast_recipient(*, subscriber_id: int, lock: bool = True) -> bool:
-    """Whether a broadcast delivery may still go to this citizen: ask it right before each send,
-    inside the send's transaction. With `lock`, the answer waits for an unsubscribe being
-    committed at that instant, so nothing is sent after the citizen left."""
-    subscribers = Subscriber.objects.filter(pk=subscriber_id)
-    if lock:
-        subscribers = subscribers.select_for_update()
-    return subscribers.filter(status=SubscriberStatus.SUBSCRIBED).exists()
 
 
 def subscriber_ids_due_for_erasure(*, municipality: Municipality, now: dt.datetime) -> list[int]:
@@ -69,6 +54,8 @@ def subscriber_personal_data(*, subscriber: Subscriber) -> dict:
         "subscriber": {
             "number": subscriber.number,
             "whatsapp_user_id": subscriber.wa_user_id,
+            "whatsapp_username": subscriber.wa_username,
+            "marketing_stopped_at": _when(subscriber.marketing_stopped_at),
             "profile_name": subscriber.profile_name,
             "first_name": subscriber.first_name,
             "last_name": subscriber.last_name,

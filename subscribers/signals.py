@@ -12,11 +12,10 @@ from django.dispatch import Signal
 erasure_blockers = Signal()
 erase_personal_data = Signal()
 
-# Sent with `subscriber=` in the transaction that takes a citizen off the broadcast list. The
+# Sent with `subscriber=` in the transaction that takes a citizen off the broadcast list (an
+# unsubscribe, and a block or an erasure of someone on it: services.subscriber_status_change). The
 # status change is already saved: a receiver (the broadcasts app) cancels what it still has queued
-# for that citizen. A delivery task must in any case check
-# `selectors.subscriber_is_broadcast_recipient` (status == subscribed, read under the row lock)
-# right before each send.
+# for that citizen. Each batch of a campaign asks again who its recipients are in any case.
 subscriber_unsubscribed = Signal()
 
 # Sent with `subscriber=` when a citizen's data is exported (GDPR art. 15): a receiver returns a

@@ -77,6 +77,11 @@ class ConsentKind(models.TextChoices):
     BROADCAST_OPT_OUT = "opt_out", _("cancellazione dalla lista broadcast")
     # Personal data destroyed or anonymised (GDPR art. 17, or the comune's retention period).
     ERASURE = "erasure", _("dati personali cancellati")
+    # WhatsApp's own control: the citizen stopped or resumed marketing messages.
+    MARKETING_STOP = "mkt_stop", _("messaggi promozionali fermati in WhatsApp")
+    MARKETING_RESUME = "mkt_resume", _("messaggi promozionali riattivati in WhatsApp")
+    # WhatsApp reported a new number or a new user id for the same citizen.
+    IDENTITY_CHANGE = "id_change", _("nuovo numero o identificativo WhatsApp")
 
 
 class ConsentChannel(models.TextChoices):

@@ -7,7 +7,7 @@ from . import services
 
 
 @shared_task
-def subscribers_erase_expired() -> int:
+def subscribers_erase_expired_task() -> int:
     """Periodic (CELERY_BEAT_SCHEDULE): erase those who left the list longer ago than the comune
     keeps their data. Idempotent: an erased citizen is no longer due."""
     try:
@@ -18,6 +18,6 @@ def subscribers_erase_expired() -> int:
 
 
 @shared_task
-def outbound_scrub_sent() -> int:
+def outbound_scrub_sent_task() -> int:
     """Wipe the recipient of messages kept for an erased number once they are sent."""
     return services.outbound_scrub_sent()

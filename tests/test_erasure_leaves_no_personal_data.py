@@ -27,7 +27,7 @@ from moderation.services import case_close, flag_dismiss
 from moderation.tests.factories import moderator as make_moderator
 from subscribers.models import Subscriber
 from subscribers.states import ConsentKind, SubscriberStatus
-from subscribers.tasks import subscribers_erase_expired
+from subscribers.tasks import subscribers_erase_expired_task
 from subscribers.tests.personal_data import personal_data_left, scanned_models
 from tests.fixtures.conversation import WhatsApp
 from tickets.models import MunicipalService, Ticket
@@ -163,7 +163,7 @@ def test_erasure_waits_for_an_open_moderation_case_then_leaves_nothing_anywhere(
     subscriber = Subscriber.objects.get(number=CITIZEN)
     assert "distrutti o resi anonimi" in confirmation
     assert subscriber.status == SubscriberStatus.UNSUBSCRIBED
-    assert subscribers_erase_expired() == 0
+    assert subscribers_erase_expired_task() == 0
     assert any("pitzalis" in hit for hit in personal_data_left(NEEDLES))
 
     moderator = make_moderator(username="moderatrice")
@@ -171,7 +171,7 @@ def test_erasure_waits_for_an_open_moderation_case_then_leaves_nothing_anywhere(
     flag_dismiss(flag=flag, actor=moderator, note="Sfogo, nessuna azione")
     case_close(case=flag.case, actor=moderator, categories=["offensive"], note="Chiuso")
     with django_capture_on_commit_callbacks(execute=True):
-        assert subscribers_erase_expired() == 1
+        assert subscribers_erase_expired_task() == 1
     # Meta's late callbacks for what was sent before the erasure still name the number.
     whatsapp.statuses_come_back("read")
 

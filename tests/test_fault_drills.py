@@ -27,7 +27,7 @@ from tests.fixtures.webhooks import meta_text_body, post_signed_webhook
 from urp_portal.accounts.tests.factories import UserFactory
 from urp_portal.gateway.models import InboundMessage, OutboundMessage, WebhookEvent
 from urp_portal.gateway.services import outbound_message_create
-from urp_portal.gateway.tasks import gateway_sweep
+from urp_portal.gateway.tasks import gateway_sweep_task
 from urp_portal.municipality.models import Municipality
 from urp_portal.municipality.services import municipality_load_preset
 
@@ -117,7 +117,7 @@ def test_redis_stopped_for_30_seconds_during_1000_webhooks_loses_and_repeats_non
             supervisor_restarts += 1
             worker.start()
         if time.monotonic() - last_sweep >= SWEEP_EVERY:
-            gateway_sweep()  # the beat's task, as it runs every minute
+            gateway_sweep_task()  # the beat's task, as it runs every minute
             last_sweep = time.monotonic()
         time.sleep(0.5)
         return False

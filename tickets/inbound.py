@@ -17,6 +17,11 @@ from .services import (
     ticket_send_out_of_hours_reply,
 )
 from .services.acknowledgement import ticket_send_acknowledgement
+from .services.message_updates import (
+    citizen_welcome_on_request,
+    message_apply_citizen_update,
+    ticket_open_exists,
+)
 from .services.redirects import ticket_handle_elsewhere
 from .services.survey import (
     survey_pending_for,
@@ -47,6 +52,36 @@ def _redirected_today(sender: str, now: dt.datetime) -> bool:
     return OutboundMessage.objects.filter(
         to=sender, purpose=PURPOSE_BROADCAST_ONLY, created_at__gte=_start_of_local_day(now)
     ).exists()
+
+
+# Changes to a bubble already in the chat, never a bubble (nor a ticket) of their own.
+BUBBLE_UPDATES = {MessageKind.REACTION, MessageKind.EDIT, MessageKind.REVOKE}
+# Worth showing in a conversation under way, not worth opening one.
+ONLY_IN_AN_OPEN_TICKET = {MessageKind.STICKER, MessageKind.CALL_PERMISSION}
+# WhatsApp's notices about the citizen (subscribers.inbound.whatsapp_notices records them).
+NOTICES = {MessageKind.SYSTEM, MessageKind.PREFERENCE}
+
+
+def whatsapp_updates(message: InboundMessage, context: PipelineContext) -> Step:
+    """The updates WhatsApp sends beside messages: reactions, edits and deletions change the
+    bubble they point at; the first opening of the chat gets the comune's welcome; a sticker
+    or a call-permission answer joins a conversation under way but opens none. Nothing here
+    makes an empty ticket."""
+    kind = message.kind
+    if kind in BUBBLE_UPDATES:
+        message_apply_citizen_update(update=message)
+        return Step.HANDLED
+    if kind in NOTICES:
+        return Step.HANDLED
+    if kind == MessageKind.WELCOME_REQUEST:
+        citizen_welcome_on_request(number=message.sender, municipality=context.municipality)
+        return Step.HANDLED
+    if kind in ONLY_IN_AN_OPEN_TICKET:
+        from subscribers.services import subscriber_for_context
+
+        subscriber = subscriber_for_context(message=message, context=context)
+        return Step.CONTINUE if ticket_open_exists(subscriber=subscriber) else Step.HANDLED
+    return Step.CONTINUE
 
 
 def accepted_here(message: InboundMessage, context: PipelineContext) -> Step:

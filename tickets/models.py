@@ -191,6 +191,12 @@ class Message(models.Model):
     # Removed by a moderator: hidden from the operators' views and from exports (selectors), kept
     # in the database as evidence; a moderator may restore it.
     removed_at = models.DateTimeField(_("rimosso il"), null=True, blank=True)
+    # What the citizen did to this bubble afterwards, in WhatsApp: reacted to it (the emoji; a
+    # reaction taken back empties it), edited it (the text here is the new one; the original
+    # stays in the gateway's InboundMessage for the record), deleted it.
+    reaction = models.CharField(_("reazione del cittadino"), max_length=32, blank=True)
+    edited_at = models.DateTimeField(_("modificato il"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("eliminato dal cittadino il"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("messaggio")

@@ -17,10 +17,10 @@ def forward_email_send(forward_id: int, site_url: str) -> None:
 
 
 @shared_task
-def tickets_deadline_warnings() -> None:
+def tickets_deadline_warnings_task() -> None:
     tickets_warn_deadlines()
 
 
 @shared_task
-def tickets_deadline_escalations() -> None:
+def tickets_deadline_escalations_task() -> None:
     tickets_escalate_late()

@@ -5,12 +5,14 @@ import logging
 import requests
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from urp_portal.celery import app as celery_app
+from urp_portal.gateway.adapters import get_adapter
 from urp_portal.gateway.backlog import gateway_backlog
 
 logger = logging.getLogger(__name__)
@@ -42,12 +44,6 @@ def _broker_ok() -> bool:
         return False
 
 
-# Where each gateway's API lives: any HTTP answer from there means the network path is open.
-_GATEWAY_URL_SETTING = {
-    "meta": "WHATSAPP_GRAPH_URL",
-    "twilio": "TWILIO_API_URL",
-    "simulator": "SIMULATOR_GRAPH_URL",
-}
 GATEWAY_CHECK_CACHE_SECONDS = 30
 GATEWAY_CHECK_TIMEOUT_SECONDS = 2.0
 
@@ -56,10 +52,11 @@ def _gateway_ok() -> bool:
     """Whether the gateway's API answers at all (any status: a 400 or 401 without credentials is
     still an answer). Cached briefly: probes come every few seconds from every replica, and
     they must not become traffic at the provider."""
-    setting = _GATEWAY_URL_SETTING.get(settings.WHATSAPP_GATEWAY)
-    if setting is None:
+    try:
+        # Where the gateway's API lives: any HTTP answer from there means the path is open.
+        url = get_adapter().probe_url()
+    except ImproperlyConfigured:
         return False
-    url = str(getattr(settings, setting, "")).rstrip("/") + "/"
     cache_key = f"readyz:gateway:{url}"
     cached = cache.get(cache_key)
     if cached is not None:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -19,12 +19,13 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from urp_portal.core.admin import user_errors, user_errors_as_validation
 from urp_portal.municipality.errors import UserError
 
 from .. import selectors, services
 from ..models import Campaign, CampaignEvent, MessageTemplate
 from ..preview import whatsapp_to_html
-from ..states import CAMPAIGN_LOCKED_STATES, CampaignState, TemplateApproval
+from ..states import CAMPAIGN_LOCKED_STATES, CampaignState, TemplateApproval, campaign_verbs
 from .message_templates import PREVIEW_CSS, PREVIEW_JS
 from .reports import _chart, _csv_lines
 
@@ -77,12 +78,10 @@ class CampaignForm(forms.ModelForm):
     def clean(self):
         data = super().clean() or {}
         if not self.errors and {"template", "parameters", "text"} <= data.keys():
-            try:
+            with user_errors_as_validation():
                 services.campaign_preview(
                     template=data["template"], parameters=data["parameters"], text=data["text"]
                 )
-            except UserError as error:
-                raise ValidationError(str(error.message)) from error
         return data
 
 
@@ -100,12 +99,13 @@ class CampaignEventInline(admin.TabularInline):
         return False
 
 
-# Buttons of the change page: name -> (label, the service it calls).
+# Labels of the change page's buttons, in the order shown; which ones a campaign gets is read off
+# the transition table (states.campaign_verbs).
 CAMPAIGN_ACTIONS = {
     "approve": _("Approva"),
     "schedule": _("Programma"),
-    "unschedule": _("Togli dalla programmazione"),
     "send": _("Invia ora"),
+    "unschedule": _("Togli dalla programmazione"),
     "pause": _("Metti in pausa"),
     "resume": _("Riprendi"),
     "cancel": _("Annulla la campagna"),
@@ -219,20 +219,8 @@ class CampaignAdmin(admin.ModelAdmin):
     def _available_actions(self, request, campaign: Campaign) -> list[tuple[str, str]]:
         if not self.has_change_permission(request, campaign):
             return []
-        state = campaign.state
-        names: list[str] = []
-        if state == CampaignState.DRAFT:
-            names.append("approve")
-        if state in (CampaignState.APPROVED, CampaignState.SCHEDULED):
-            names += ["schedule", "send"]
-        if state == CampaignState.SCHEDULED:
-            names.append("unschedule")
-        if state == CampaignState.SENDING:
-            names.append("pause")
-        if state == CampaignState.PAUSED:
-            names.append("resume")
-        if state not in (CampaignState.SENT, CampaignState.CANCELLED):
-            names.append("cancel")
+        verbs = campaign_verbs(campaign.state)
+        names = [name for name in CAMPAIGN_ACTIONS if name in verbs]
         labels = dict(CAMPAIGN_ACTIONS)
         if campaign.is_emergency:
             labels["approve"] = _("Conferma e invia l'avviso di emergenza")
@@ -260,7 +248,7 @@ class CampaignAdmin(admin.ModelAdmin):
         if not self.has_change_permission(request, campaign):
             raise PermissionDenied
         by = request.user
-        try:
+        with user_errors(request) as attempt:
             if name == "approve":
                 services.campaign_approve(campaign_id=pk, by=by)
             elif name == "schedule":
@@ -279,9 +267,7 @@ class CampaignAdmin(admin.ModelAdmin):
                 services.campaign_cancel(campaign_id=pk, by=by)
             else:
                 raise PermissionDenied
-        except UserError as error:
-            self.message_user(request, error.message, messages.ERROR)
-        else:
+        if not attempt.failed:
             campaign.refresh_from_db()
             self.message_user(
                 request,

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from urp_portal.municipality.errors import UserError
+from urp_portal.core.admin import user_errors, user_errors_as_validation
 
 from .. import services
 from ..models import MessageTemplate
@@ -26,10 +25,8 @@ class MessageTemplateForm(forms.ModelForm):
 
     def clean_body(self):
         body = self.cleaned_data["body"]
-        try:
+        with user_errors_as_validation():
             services.templates.template_body_validate(body)
-        except UserError as error:
-            raise ValidationError(str(error.message)) from error
         return body
 
 
@@ -62,13 +59,11 @@ class MessageTemplateAdmin(admin.ModelAdmin):
     def _set_status(self, request, queryset, status: str) -> None:
         done = 0
         for template in queryset:
-            try:
+            with user_errors(request, about=str(template)) as attempt:
                 services.message_template_set_status(
                     template_id=template.pk, status=status, by=request.user
                 )
-                done += 1
-            except UserError as error:
-                self.message_user(request, f"{template}: {error.message}", messages.ERROR)
+            done += not attempt.failed
         if done:
             self.message_user(
                 request,

@@ -68,7 +68,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('broadcasts', '0002_delivery_message_without_constraint'),
-        ('gateway', '0007_waiting_indexes'),
+        ('gateway', '0008_waiting_indexes'),
     ]
 
     operations = [

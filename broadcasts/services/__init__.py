@@ -14,7 +14,6 @@ from .campaigns import (
 )
 from .counts import campaign_counts_compact
 from .fanout import (
-    broadcast_recipients,
     campaign_plan_deliveries,
     campaign_send_next_batch,
     campaigns_resume_stuck,
@@ -33,7 +32,6 @@ from .transitions import campaign_transition
 
 __all__ = [
     "alert_send",
-    "broadcast_recipients",
     "broadcast_slots_warn_empty",
     "campaign_approve",
     "campaign_cancel",

@@ -47,9 +47,9 @@ def campaign_approve(*, campaign_id: int, by: Any) -> Campaign:
         campaign.approved_by = actor_account(by)
         campaign.approved_at = timezone.now()
         _transition(
-            campaign,
-            CampaignState.APPROVED,
-            by=by,
+            campaign=campaign,
+            to=CampaignState.APPROVED,
+            actor=by,
             reason=_("avviso di emergenza confermato") if campaign.is_emergency else "",
             fields=["approved_by", "approved_at"],
         )
@@ -90,9 +90,9 @@ def alert_send(
         campaign.approved_by = actor_account(by)
         campaign.approved_at = now
         _transition(
-            campaign,
-            CampaignState.APPROVED,
-            by=by,
+            campaign=campaign,
+            to=CampaignState.APPROVED,
+            actor=by,
             reason=_("avviso di emergenza dall'API, con il permesso di emergenza"),
             fields=["approved_by", "approved_at"],
         )

@@ -161,9 +161,9 @@ def campaign_edit(
         campaign.approved_by = None
         campaign.approved_at = None
         return _transition(
-            campaign,
-            CampaignState.DRAFT,
-            by=by,
+            campaign=campaign,
+            to=CampaignState.DRAFT,
+            actor=by,
             reason=_("modificata dopo l'approvazione"),
             fields=[*fields, "approved_by", "approved_at"],
         )
@@ -234,9 +234,9 @@ def campaign_schedule(*, campaign_id: int, by: Any, at: dt.datetime | None = Non
     campaign.scheduled_at = at
     campaign.slot = slot
     return _transition(
-        campaign,
-        CampaignState.SCHEDULED,
-        by=by,
+        campaign=campaign,
+        to=CampaignState.SCHEDULED,
+        actor=by,
         reason=reason,
         fields=["scheduled_at", "slot"],
     )
@@ -248,9 +248,9 @@ def campaign_unschedule(*, campaign_id: int, by: Any) -> Campaign:
     campaign.scheduled_at = None
     campaign.slot = None
     return _transition(
-        campaign,
-        CampaignState.APPROVED,
-        by=by,
+        campaign=campaign,
+        to=CampaignState.APPROVED,
+        actor=by,
         reason=_("tolta dalla programmazione"),
         fields=["scheduled_at", "slot"],
     )
@@ -275,9 +275,9 @@ def campaign_start(*, campaign_id: int, by: Any = None, reason: str = "") -> Cam
             if in_quiet_hours(municipality, now):
                 campaign.scheduled_at = quiet_hours_end(municipality, now)
                 return _transition(
-                    campaign,
-                    CampaignState.SCHEDULED,
-                    by=by,
+                    campaign=campaign,
+                    to=CampaignState.SCHEDULED,
+                    actor=by,
                     reason=_("ore di silenzio (%(quiet)s): partirà alle %(end)s")
                     % {
                         "quiet": describe_quiet_hours(municipality),
@@ -290,9 +290,9 @@ def campaign_start(*, campaign_id: int, by: Any = None, reason: str = "") -> Cam
         campaign.started_at = now
         campaign.last_batch_at = now
         _transition(
-            campaign,
-            CampaignState.SENDING,
-            by=by,
+            campaign=campaign,
+            to=CampaignState.SENDING,
+            actor=by,
             reason=reason or _("invio"),
             fields=["recipients_count", "started_at", "last_batch_at"],
         )
@@ -304,7 +304,9 @@ def campaign_start(*, campaign_id: int, by: Any = None, reason: str = "") -> Cam
 def campaign_pause(*, campaign_id: int, by: Any) -> Campaign:
     """Stop handing deliveries to the gateway; the ones already handed still go out."""
     campaign = _locked(campaign_id)
-    return _transition(campaign, CampaignState.PAUSED, by=by, reason=_("messa in pausa"))
+    return _transition(
+        campaign=campaign, to=CampaignState.PAUSED, actor=by, reason=_("messa in pausa")
+    )
 
 
 def campaign_resume(*, campaign_id: int, by: Any) -> Campaign:
@@ -333,9 +335,9 @@ def campaign_resume(*, campaign_id: int, by: Any) -> Campaign:
                 )
         campaign.last_batch_at = timezone.now()
         _transition(
-            campaign,
-            CampaignState.SENDING,
-            by=by,
+            campaign=campaign,
+            to=CampaignState.SENDING,
+            actor=by,
             reason=_("ripresa"),
             fields=["last_batch_at"],
         )
@@ -351,9 +353,9 @@ def campaign_cancel(*, campaign_id: int, by: Any, reason: str = "") -> Campaign:
     was_started = campaign.state in (CampaignState.SENDING, CampaignState.PAUSED)
     campaign.finished_at = timezone.now()
     _transition(
-        campaign,
-        CampaignState.CANCELLED,
-        by=by,
+        campaign=campaign,
+        to=CampaignState.CANCELLED,
+        actor=by,
         reason=reason or _("annullata"),
         fields=["finished_at"],
     )

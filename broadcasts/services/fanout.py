@@ -14,15 +14,15 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.utils import timezone
 
-from subscribers.models import Subscriber
-from subscribers.states import SubscriberStatus
 from urp_portal.gateway.models import OutboundMessage
+from urp_portal.gateway.services import outbound_messages_cancel
 from urp_portal.gateway.states import OutboundState
 
 from ..models import Campaign, Delivery
+from ..selectors import campaign_recipients
 from ..states import CampaignState, DeliveryState
 from .transitions import campaign_transition
 
@@ -41,16 +41,6 @@ _SENDING_STALE = dt.timedelta(minutes=5)
 # sent by the sweep, past the batches' pacing, in-flight limit and per-recipient re-check.
 # Cleared at the hand-off. (Not datetime.max: shown in Europe/Rome it would overflow.)
 HELD_UNTIL_HANDED_OFF = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
-
-
-def broadcast_recipients() -> QuerySet[Subscriber]:
-    """Who receives a broadcast: on the list, not blocked, with a number. Read at the start
-    (to plan) and again at each batch (someone may have written "Cancellami" meanwhile)."""
-    return Subscriber.objects.filter(status=SubscriberStatus.SUBSCRIBED, number__isnull=False)
-
-
-def _is_recipient(subscriber: Subscriber) -> bool:
-    return subscriber.status == SubscriberStatus.SUBSCRIBED and subscriber.number is not None
 
 
 # --- planning -------------------------------------------------------------------------------------
@@ -102,7 +92,10 @@ def _plan_with_insert_select(campaign: Campaign, prototype: OutboundMessage) -> 
         outbox_values.append("%s")
         params.append(field.get_db_prep_save(value, connection))
     recipients_sql, recipients_params = (
-        broadcast_recipients().order_by().values("id", "number").query.sql_with_params()
+        campaign_recipients(campaign=campaign)
+        .order_by()
+        .values("id", "number")
+        .query.sql_with_params()
     )
     now = timezone.now()
     outbox_table = connection.ops.quote_name(OutboundMessage._meta.db_table)
@@ -139,7 +132,7 @@ def _plan_with_bulk_create(campaign: Campaign, prototype: OutboundMessage) -> in
     total, last_id = 0, 0
     while True:
         rows: list[tuple[int, str | None]] = list(
-            broadcast_recipients()
+            campaign_recipients(campaign=campaign)
             .filter(pk__gt=last_id)
             .order_by("pk")
             .values_list("pk", "number")[:chunk]
@@ -239,19 +232,22 @@ def campaign_send_next_batch(*, campaign_id: int, batch_size: int | None = None)
             deliveries = list(
                 Delivery.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(campaign=campaign, state=DeliveryState.QUEUED)
-                .select_related("subscriber")
                 .order_by("id")[: min(batch_size, room)]
             )
-        go = [d for d in deliveries if _is_recipient(d.subscriber)]
-        stop = [d for d in deliveries if not _is_recipient(d.subscriber)]
+        # Still a recipient now: the campaign's own definition, asked again for this batch.
+        still = set(
+            campaign_recipients(campaign=campaign)
+            .filter(pk__in=[d.subscriber_id for d in deliveries])
+            .values_list("pk", flat=True)
+        )
+        go = [d for d in deliveries if d.subscriber_id in still]
+        stop = [d for d in deliveries if d.subscriber_id not in still]
         if stop:
             # Wrote "Cancellami" (or was blocked) after the campaign started: nothing more.
             Delivery.objects.filter(pk__in=[d.pk for d in stop]).update(
                 state=DeliveryState.CANCELLED
             )
-            OutboundMessage.objects.filter(
-                pk__in=[d.message_id for d in stop], state=OutboundState.QUEUED
-            ).update(state=OutboundState.CANCELLED)
+            outbound_messages_cancel(message_ids=[d.message_id for d in stop])
         if go:
             Delivery.objects.filter(pk__in=[d.pk for d in go]).update(
                 state=DeliveryState.HANDED_OFF, handed_off_at=now
@@ -274,7 +270,11 @@ def campaign_send_next_batch(*, campaign_id: int, batch_size: int | None = None)
         elif room > 0 and not _queued_left(campaign) and _in_flight(campaign, now) == 0:
             campaign.finished_at = now
             campaign_transition(
-                campaign, CampaignState.SENT, by=None, reason="", fields=["finished_at"]
+                campaign=campaign,
+                to=CampaignState.SENT,
+                actor=None,
+                reason="",
+                fields=["finished_at"],
             )
             return BatchOutcome(finished=True)
         else:
@@ -308,9 +308,7 @@ def deliveries_cancel_pending(*, campaign_id: int | None = None, subscriber_id: 
         message__state=OutboundState.QUEUED,
     )
     message_ids = list(pending.values_list("message_id", flat=True))
-    cancelled = OutboundMessage.objects.filter(
-        pk__in=message_ids, state=OutboundState.QUEUED
-    ).update(state=OutboundState.CANCELLED)
+    cancelled = outbound_messages_cancel(message_ids=message_ids)
     deliveries.filter(state=DeliveryState.QUEUED).update(state=DeliveryState.CANCELLED)
     return cancelled
 

@@ -121,9 +121,9 @@ def campaign_start_due(*, campaign_id: int) -> None:
             campaign.scheduled_at = None
             campaign.slot = None
             campaign_transition(
-                campaign,
-                CampaignState.APPROVED,
-                by=None,
+                campaign=campaign,
+                to=CampaignState.APPROVED,
+                actor=None,
                 reason=_("non è partita: %(error)s") % {"error": error.message},
                 fields=["scheduled_at", "slot"],
             )

@@ -15,10 +15,10 @@ from ..states import CAMPAIGN_TRANSITIONS, CampaignState
 
 
 def campaign_transition(
+    *,
     campaign: Campaign,
     to: str,
-    *,
-    by: Any,
+    actor: Any,
     reason: str = "",
     fields: Sequence[str] = (),
 ) -> Campaign:
@@ -36,12 +36,12 @@ def campaign_transition(
         campaign=campaign,
         from_state=from_state,
         to_state=to,
-        by=actor_account(by),
+        by=actor_account(actor),
         # One of the comune's systems has no account to point to: its token's name says who.
-        reason=" · ".join(part for part in (reason, actor_label(by)) if part)[:300],
+        reason=" · ".join(part for part in (reason, actor_label(actor)) if part)[:300],
     )
     audit_record(
-        actor=by,
+        actor=actor,
         action=AuditAction.STATE_CHANGED,
         target=campaign,
         details={"from": from_state, "to": to},

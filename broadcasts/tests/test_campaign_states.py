@@ -6,7 +6,7 @@ from django.contrib.auth.models import Permission
 
 from broadcasts import services
 from broadcasts.models import Campaign, CampaignEvent
-from broadcasts.states import CampaignState, TemplateApproval
+from broadcasts.states import CampaignState, TemplateApproval, campaign_verbs
 from urp_portal.accounts.roles import Role
 from urp_portal.accounts.tests.factories import UserFactory
 from urp_portal.municipality.errors import UserError
@@ -174,3 +174,15 @@ def test_alert_send_is_refused_without_the_emergency_permission(municipality, te
         services.alert_send(template=template, parameters=["a", "b"], by=clerk)
 
     assert not Campaign.objects.exists()
+
+
+def test_each_state_s_actions_are_read_off_the_transition_table():
+    assert {state: campaign_verbs(state) for state in CampaignState} == {
+        CampaignState.DRAFT: {"approve", "cancel"},
+        CampaignState.APPROVED: {"schedule", "send", "cancel"},
+        CampaignState.SCHEDULED: {"schedule", "unschedule", "send", "cancel"},
+        CampaignState.SENDING: {"pause", "cancel"},
+        CampaignState.PAUSED: {"resume", "cancel"},
+        CampaignState.SENT: set(),
+        CampaignState.CANCELLED: set(),
+    }

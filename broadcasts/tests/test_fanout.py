@@ -14,6 +14,7 @@ from broadcasts.models import Delivery
 from broadcasts.services import fanout
 from broadcasts.states import CampaignState, DeliveryState
 from subscribers.models import Subscriber
+from subscribers.services import subscriber_status_change, subscriber_unsubscribe
 from subscribers.states import SubscriberStatus
 from urp_portal.gateway.models import OutboundMessage
 from urp_portal.gateway.states import OutboundState
@@ -216,8 +217,9 @@ def test_a_subscriber_who_unsubscribes_mid_campaign_gets_nothing_after(
     assert len(send_at_once) == 299
 
 
+@pytest.mark.parametrize("leaving", ["unsubscribe", "block"])
 def test_a_subscriber_who_leaves_after_the_hand_off_but_before_the_send_gets_nothing(
-    municipality, communications, django_capture_on_commit_callbacks, monkeypatch
+    municipality, communications, django_capture_on_commit_callbacks, monkeypatch, leaving
 ):
     handed: list[int] = []
     monkeypatch.setattr(fanout, "hand_to_gateway", handed.extend)
@@ -228,12 +230,19 @@ def test_a_subscriber_who_leaves_after_the_hand_off_but_before_the_send_gets_not
     with django_capture_on_commit_callbacks(execute=True):
         services.campaign_send_next_batch(campaign_id=campaign.pk, batch_size=100)
 
-    subscribers[0].status = SubscriberStatus.UNSUBSCRIBED
-    subscribers[0].save(update_fields=["status"])
+    if leaving == "unsubscribe":
+        subscriber_unsubscribe(subscriber=subscribers[0], municipality=municipality)
+    else:
+        # A block leaves the list through the subscribers' status door, which says so.
+        subscriber_status_change(
+            subscriber=subscribers[0], status=SubscriberStatus.BLOCKED, actor=None
+        )
 
     message = Delivery.objects.get(campaign=campaign, subscriber=subscribers[0]).message
     assert message.pk in handed
     assert message.state == OutboundState.CANCELLED
+    stays = Delivery.objects.get(campaign=campaign, subscriber=subscribers[1]).message
+    assert stays.state == OutboundState.QUEUED
 
 
 def test_pausing_stops_the_batches_and_resuming_finishes_the_campaign(

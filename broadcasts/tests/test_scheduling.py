@@ -133,7 +133,7 @@ def test_the_scheduler_starts_campaigns_whose_time_came(
         time_machine.travel(TUESDAY_10 + dt.timedelta(seconds=20), tick=False),
         django_capture_on_commit_callbacks(execute=True),
     ):
-        tasks.campaigns_start_due.delay()
+        tasks.campaigns_start_due_task.delay()
 
     due.refresh_from_db()
     later.refresh_from_db()
@@ -153,7 +153,7 @@ def test_a_scheduled_campaign_whose_template_lost_approval_returns_to_approved(
     template.save()
 
     with time_machine.travel(TUESDAY_10 + dt.timedelta(seconds=5), tick=False):
-        tasks.campaigns_start_due.delay()
+        tasks.campaigns_start_due_task.delay()
 
     campaign.refresh_from_db()
     assert campaign.state == CampaignState.APPROVED

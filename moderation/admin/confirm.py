@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 
-from urp_portal.municipality.errors import UserError
+from urp_portal.core.admin import user_errors
 
 from ..selectors import user_may_moderate
 
@@ -36,11 +36,9 @@ def confirm_page(
     """GET: what will happen and the form. POST: the service, then back to the list."""
     require_moderator(request)
     if request.method == "POST" and form.is_valid():
-        try:
+        with user_errors(request) as attempt:
             done = perform(form.cleaned_data)
-        except UserError as error:
-            messages.error(request, str(error.message))
-        else:
+        if not attempt.failed:
             messages.success(request, done)
             return redirect(back_url)
     context = {

@@ -18,10 +18,11 @@ def seed(apps, schema_editor):
     LexiconEntry = apps.get_model("moderation", "LexiconEntry")
     AllowedDomain = apps.get_model("moderation", "AllowedDomain")
     ModerationSettings = apps.get_model("moderation", "ModerationSettings")
-    for kind, name in (("insult", "insults_it.txt"), ("slur", "slurs_it.txt")):
+    # The seed files, wherever they live now (moved to data/seed/ when named as seeds).
+    for kind, name in (("insult", "seed/insults_it.txt"), ("slur", "seed/slurs_it.txt")):
         for word in read_list(name):
             LexiconEntry.objects.get_or_create(word=word.lower(), kind=kind)
-    for domain in read_list("public_domains.txt"):
+    for domain in read_list("seed/public_domains.txt"):
         AllowedDomain.objects.get_or_create(
             domain=domain.lower(), defaults={"note": "Pubblica amministrazione o mappe"}
         )

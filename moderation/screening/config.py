@@ -2,6 +2,13 @@
 
 The defaults are read once from the text files in data/, which moderators can read; a comune
 changes them by building its own ScreeningConfig (dataclasses.replace(DEFAULT_CONFIG, ...)).
+
+The source of truth differs by list. The phrase lists below are read from their files by every
+process: a file edit is live at the next start. The insults, the slurs and the public domains
+are SEEDS (data/seed/): they filled the database once, and from then on the database's rows,
+edited in the admin, are what a running comune screens with (selectors.screener_for); their
+files are only the tests' defaults and new databases' start, re-imported into an existing
+database only deliberately (`manage.py moderation_seed_import`).
 """
 
 from __future__ import annotations
@@ -18,11 +25,16 @@ def read_list(name: str) -> tuple[str, ...]:
     return tuple(line.strip() for line in lines if line.strip() and not line.startswith("#"))
 
 
-DEFAULT_INSULTS = frozenset(read_list("insults_it.txt"))
-DEFAULT_SLURS = frozenset(read_list("slurs_it.txt"))
+# Copied into the database (LexiconEntry, AllowedDomain); see the module's docstring.
+SEED_INSULTS = "seed/insults_it.txt"
+SEED_SLURS = "seed/slurs_it.txt"
+SEED_PUBLIC_DOMAINS = "seed/public_domains.txt"
+
+DEFAULT_INSULTS = frozenset(read_list(SEED_INSULTS))
+DEFAULT_SLURS = frozenset(read_list(SEED_SLURS))
 DEFAULT_HOMOGRAPHS = frozenset(read_list("homographs_it.txt"))
 DEFAULT_GROUPS = read_list("groups_it.txt")
-DEFAULT_PUBLIC_DOMAINS = frozenset(read_list("public_domains.txt"))
+DEFAULT_PUBLIC_DOMAINS = frozenset(read_list(SEED_PUBLIC_DOMAINS))
 DEFAULT_FUNDRAISING_PHRASES = read_list("fundraising_it.txt")
 DEFAULT_PROMOTION_PHRASES = read_list("promotion_it.txt")
 DEFAULT_THREAT_PHRASES = read_list("threats_it.txt")

@@ -24,6 +24,7 @@ from .screening import (
     message_screen,
     moderation_note_text,
     screening_lists_changed,
+    screening_seed_import,
     ticket_message_note_flag,
 )
 
@@ -50,6 +51,7 @@ __all__ = [
     "moderation_note_text",
     "require_moderator",
     "screening_lists_changed",
+    "screening_seed_import",
     "subscriber_block",
     "subscriber_unblock",
     "subscriber_warn",

@@ -14,7 +14,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from subscribers.models import Subscriber
-from subscribers.states import SubscriberStatus, subscriber_transition_check
+from subscribers.services import subscriber_status_change
+from subscribers.states import SubscriberStatus
 from tickets.models import Message
 from urp_portal.gateway.models import InboundMessage
 from urp_portal.gateway.services import outbound_message_create
@@ -194,7 +195,6 @@ def subscriber_block(
         raise UserError(_("I dati di questo cittadino sono stati cancellati."))
     if subscriber.status == SubscriberStatus.BLOCKED:
         raise UserError(_("Il cittadino è già bloccato."))
-    subscriber_transition_check(subscriber.status, SubscriberStatus.BLOCKED)
     case = case_open_for(subscriber=subscriber, now=now, actor=actor)
     block = Block.objects.create(
         subscriber=subscriber,
@@ -203,8 +203,9 @@ def subscriber_block(
         ends_at=ends_at,
         previous_status=subscriber.status,
     )
-    subscriber.status = SubscriberStatus.BLOCKED
-    subscriber.save(update_fields=["status", "updated_at"])
+    subscriber_status_change(
+        subscriber=subscriber, status=SubscriberStatus.BLOCKED, actor=actor, reason=ActionKind.BLOCK
+    )
     _flag_reviewed(inbound=inbound, actor=actor, now=now)
     return action_write(
         case=case,
@@ -231,10 +232,11 @@ def _lift(
     block.lifted_by = actor
     block.end_reason = end
     block.save(update_fields=["lifted_at", "lifted_by", "end_reason"])
+    kind = ActionKind.UNBLOCK if end == BlockEnd.UNBLOCKED else ActionKind.BLOCK_LAPSED
     if subscriber.status == SubscriberStatus.BLOCKED:
-        subscriber_transition_check(subscriber.status, block.previous_status)
-        subscriber.status = block.previous_status
-        subscriber.save(update_fields=["status", "updated_at"])
+        subscriber_status_change(
+            subscriber=subscriber, status=block.previous_status, actor=actor, reason=kind
+        )
     blocking = (
         ModerationAction.objects.filter(block=block, kind=ActionKind.BLOCK)
         .prefetch_related("categories")
@@ -242,7 +244,7 @@ def _lift(
     )
     return action_write(
         case=block.case,
-        kind=ActionKind.UNBLOCK if end == BlockEnd.UNBLOCKED else ActionKind.BLOCK_LAPSED,
+        kind=kind,
         actor=actor,
         categories=list(blocking.categories.all()) if blocking else [],
         subscriber=subscriber,

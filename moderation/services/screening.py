@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
@@ -14,7 +15,9 @@ from urp_portal.gateway.models import InboundMessage
 
 from ..models import AllowedDomain, LexiconEntry, ModerationSettings, PolicyCategory, ScreeningFlag
 from ..screening import Flag
+from ..screening.config import SEED_INSULTS, SEED_PUBLIC_DOMAINS, SEED_SLURS, read_list
 from ..selectors import screener_for, screener_forget
+from ..states import LexiconKind
 from .cases import case_open_for
 
 
@@ -60,6 +63,39 @@ def allowed_domains_delete(*, domains: Any) -> None:
     for domain in domains:
         domain.delete()
     screening_lists_changed()
+
+
+@dataclass(frozen=True)
+class SeedImport:
+    words: list[str]
+    domains: list[str]
+
+
+@transaction.atomic
+def screening_seed_import(*, dry_run: bool = False) -> SeedImport:
+    """Add to the database the seed files' words and domains it does not hold (config.py says
+    why the database, not the files, is what a comune screens with). Nothing is changed or
+    removed: a row a moderator switched off stays off; one they deleted comes back, which is why
+    this runs only when someone asks (`manage.py moderation_seed_import`)."""
+    words = [
+        (" ".join(word.lower().split()), kind)
+        for kind, name in ((LexiconKind.INSULT, SEED_INSULTS), (LexiconKind.SLUR, SEED_SLURS))
+        for word in read_list(name)
+    ]
+    held = set(LexiconEntry.objects.values_list("word", "kind"))
+    new_words = [(word, kind) for word, kind in dict.fromkeys(words) if (word, kind) not in held]
+    domains = [domain.lower() for domain in read_list(SEED_PUBLIC_DOMAINS)]
+    held_domains = set(AllowedDomain.objects.values_list("domain", flat=True))
+    new_domains = [domain for domain in dict.fromkeys(domains) if domain not in held_domains]
+    if not dry_run and (new_words or new_domains):
+        LexiconEntry.objects.bulk_create(
+            [LexiconEntry(word=word, kind=kind) for word, kind in new_words]
+        )
+        AllowedDomain.objects.bulk_create(
+            [AllowedDomain(domain=d, note="Pubblica amministrazione o mappe") for d in new_domains]
+        )
+        screening_lists_changed()
+    return SeedImport(words=[word for word, _kind in new_words], domains=new_domains)
 
 
 def _reasons(flags: list[Flag]) -> list[dict]:

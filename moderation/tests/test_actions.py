@@ -6,13 +6,15 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from broadcasts.selectors import audience_recipients
+from broadcasts.states import Audience
 from moderation import services
 from moderation.errors import ActionNotReversible, ModerationNotAllowed, NoCategory
 from moderation.models import Block, ModerationAction, ModerationSettings, PolicyCategory
 from moderation.screening import CATEGORY_CODES
 from moderation.states import ActionKind, BlockEnd
 from subscribers.models import Subscriber
-from subscribers.selectors import subscriber_is_broadcast_recipient, subscriber_personal_data
+from subscribers.selectors import subscriber_personal_data
 from subscribers.states import SubscriberStatus
 from tests.fixtures.conversation import outbox, receive
 from tickets.models import Message, Ticket
@@ -221,9 +223,9 @@ def test_unblocking_restores_each_status_a_citizen_may_have_had(insult, moderato
     services.action_reverse(action=block_action, actor=moderator)
 
     assert Subscriber.objects.get(number=CITIZEN).status == previous
-    assert subscriber_is_broadcast_recipient(
-        subscriber_id=Subscriber.objects.get(number=CITIZEN).pk
-    ) == (previous == SubscriberStatus.SUBSCRIBED)
+    assert audience_recipients(audience=Audience.ALL_SUBSCRIBED).filter(
+        number=CITIZEN
+    ).exists() == (previous == SubscriberStatus.SUBSCRIBED)
 
 
 def test_a_blocked_citizen_cannot_be_blocked_twice(insult, moderator):
@@ -269,7 +271,7 @@ def test_a_lapsed_block_lets_the_next_message_through_even_before_the_periodic_r
 
 
 def test_the_periodic_task_lapses_blocks(insult, moderator):
-    from moderation.tasks import moderation_blocks_lapse
+    from moderation.tasks import moderation_blocks_lapse_task
 
     ends = OFFICE_HOURS + dt.timedelta(hours=2)
     services.subscriber_block(
@@ -277,8 +279,8 @@ def test_the_periodic_task_lapses_blocks(insult, moderator):
     )
 
     with time_machine.travel(ends, tick=False):
-        assert moderation_blocks_lapse() == 1
-        assert moderation_blocks_lapse() == 0
+        assert moderation_blocks_lapse_task() == 1
+        assert moderation_blocks_lapse_task() == 0
 
 
 # --- dismiss and the report's irreversibility -----------------------------------------------------

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from urp_portal.audit.services import audit_record
 from urp_portal.audit.states import AuditAction, AuditChannel
 from urp_portal.gateway.models import InboundMessage, OutboundMessage, WebhookEvent
+from urp_portal.gateway.services import outbound_messages_cancel
 from urp_portal.gateway.states import OutboundState
 from urp_portal.municipality.models import Municipality
 
@@ -29,6 +30,7 @@ from ..states import (
     DataSubjectRequestOutcome,
     SubscriberStatus,
 )
+from .status import subscriber_status_change
 from .subscription import consent_record_create
 
 if TYPE_CHECKING:
@@ -142,8 +144,8 @@ def _erase_gateway_data(
             files.append(sent.media_file.name)
         if sent.state == OutboundState.QUEUED and sent.pk not in keep:
             # Nothing more goes to an erased number, a broadcast included.
-            sent.state = OutboundState.CANCELLED
-            sent.save(update_fields=["state", *_scrubbed_outbound(sent)])
+            outbound_messages_cancel(message_ids=[sent.pk])
+            sent.save(update_fields=_scrubbed_outbound(sent))
         elif sent.state in PENDING_OUTBOUND:
             # It still has to reach the number (the unsubscribe confirmation) or is in flight.
             OutboundScrub.objects.get_or_create(outbound_message=sent)
@@ -232,33 +234,39 @@ def subscriber_erase(
     erase_personal_data.send(sender=Subscriber, subscriber=subscriber)
     assert subscriber.number is not None
     _erase_admin_log(subscriber=subscriber)
-    _erase_gateway_data(
-        number=subscriber.number,
-        since=subscriber.first_contact_at,
-        keep_outbound_ids=keep_outbound_ids,
-    )
+    # The citizen's messages are filed under their number, or under their WhatsApp user id
+    # when they wrote before sharing a number (username-only citizens): both go.
+    for identifier in dict.fromkeys(filter(None, [subscriber.number, subscriber.wa_user_id])):
+        _erase_gateway_data(
+            number=identifier,
+            since=subscriber.first_contact_at,
+            keep_outbound_ids=keep_outbound_ids,
+        )
     subscriber.number = None
     subscriber.wa_user_id = ""
+    subscriber.wa_username = ""
     subscriber.profile_name = ""
     subscriber.first_name = ""
     subscriber.last_name = ""
     subscriber.birth_date = None
     subscriber.identity_held_message = None
-    subscriber.status = SubscriberStatus.ANONYMISED
     subscriber.anonymised_at = now
-    subscriber.save(
-        update_fields=[
+    subscriber_status_change(
+        subscriber=subscriber,
+        status=SubscriberStatus.ANONYMISED,
+        actor=user or actor,
+        reason=reason,
+        fields=[
             "number",
             "wa_user_id",
+            "wa_username",
             "profile_name",
             "first_name",
             "last_name",
             "birth_date",
             "identity_held_message",
-            "status",
             "anonymised_at",
-            "updated_at",
-        ]
+        ],
     )
     consent_record_create(
         subscriber=subscriber,
@@ -290,10 +298,10 @@ def subscriber_erase(
 
 
 def _enqueue_outbound_scrub() -> None:
-    from ..tasks import outbound_scrub_sent
+    from ..tasks import outbound_scrub_sent_task
 
     # Soon after the confirmation has gone; the periodic run catches anything slower.
-    outbound_scrub_sent.apply_async(countdown=60)
+    outbound_scrub_sent_task.apply_async(countdown=60)
 
 
 def outbound_scrub_sent(*, now: dt.datetime | None = None) -> int:
@@ -320,11 +328,9 @@ def outbound_scrub_sent(*, now: dt.datetime | None = None) -> int:
                 # erasure and name the number; later ones find no recipient on the row and the
                 # gateway keeps no body for them.
                 _erase_webhook_bodies(number=message.to, since=scrub.created_at)
-            fields = _scrubbed_outbound(message)
             if message.state == OutboundState.QUEUED:
-                message.state = OutboundState.CANCELLED
-                fields.append("state")
-            message.save(update_fields=fields)
+                outbound_messages_cancel(message_ids=[message.pk])
+            message.save(update_fields=_scrubbed_outbound(message))
             scrub.delete()
             done += 1
     return done

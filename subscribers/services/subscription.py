@@ -17,6 +17,7 @@ from ..models import ConsentRecord, PrivacyNotice, Subscriber
 from ..pseudonyms import number_pseudonym
 from ..signals import subscriber_unsubscribed
 from ..states import SUBSCRIBER_TRANSITIONS, ConsentChannel, ConsentKind, SubscriberStatus
+from .whatsapp_identity import subscriber_touch_identity
 
 # The outbox's `purpose` of the messages this app sends.
 PURPOSE_WELCOME = "welcome"
@@ -28,25 +29,9 @@ PURPOSE_NOT_SUBSCRIBED = "not_subscribed"
 
 def subscriber_touch_from_inbound(*, message: InboundMessage) -> Subscriber:
     """The sender of a message, created on first contact (linked to the anonymised history of
-    the same number, if any), locked and with its last-message time updated.
-    Call inside the pipeline's transaction."""
-    now = timezone.now()
-    pseudonym = number_pseudonym(message.sender)
-    subscriber, created = Subscriber.objects.select_for_update().get_or_create(
-        number=message.sender,
-        defaults={
-            "pseudonym": pseudonym,
-            "previous": lambda: (
-                Subscriber.objects.filter(pseudonym=pseudonym, status=SubscriberStatus.ANONYMISED)
-                .order_by("-anonymised_at", "-pk")
-                .first()
-            ),
-            "wa_user_id": message.sender_user_id,
-            "profile_name": message.profile_name,
-            "first_contact_at": message.sent_at or now,
-            "last_inbound_at": message.sent_at or now,
-        },
-    )
+    the same number, if any), found by number or WhatsApp user id (whatsapp_identity), locked
+    and with its last-message time updated. Call inside the pipeline's transaction."""
+    subscriber, created = subscriber_touch_identity(message=message)
     if not created:
         changed = []
         if message.profile_name and message.profile_name != subscriber.profile_name:
@@ -56,7 +41,7 @@ def subscriber_touch_from_inbound(*, message: InboundMessage) -> Subscriber:
             subscriber.last_inbound_at = message.sent_at
             changed.append("last_inbound_at")
         if not subscriber.pseudonym:
-            subscriber.pseudonym = pseudonym
+            subscriber.pseudonym = number_pseudonym(subscriber.number or "")
             changed.append("pseudonym")
         if changed:
             subscriber.save(update_fields=[*changed, "updated_at"])

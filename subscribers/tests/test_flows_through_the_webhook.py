@@ -14,6 +14,8 @@ from django.db import DatabaseError, connection, transaction
 from django.test import Client
 from django.urls import reverse
 
+from broadcasts.selectors import audience_recipients
+from broadcasts.states import Audience
 from tests.fixtures.conversation import WhatsApp
 from urp_portal.gateway.adapters import clear_adapter_cache
 from urp_portal.gateway.models import InboundMessage, OutboundMessage, WebhookEvent
@@ -22,7 +24,6 @@ from urp_portal.gateway.states import OutboundState
 
 from ..errors import AppendOnlyError
 from ..models import ConsentRecord, DataSubjectRequest, PrivacyNotice, Subscriber
-from ..selectors import subscriber_is_broadcast_recipient
 from ..states import ConsentKind, DataSubjectRequestKind, IdentityStep, SubscriberStatus
 
 CITIZEN = "+393471234567"
@@ -151,7 +152,9 @@ def test_unsubscribing_confirms_and_takes_the_citizen_off_the_list_at_once(
     assert answer == [keeping_data.unsubscribed_text]
     subscriber.refresh_from_db()
     assert subscriber.status == SubscriberStatus.UNSUBSCRIBED
-    assert not subscriber_is_broadcast_recipient(subscriber_id=subscriber.pk)
+    assert (
+        not audience_recipients(audience=Audience.ALL_SUBSCRIBED).filter(pk=subscriber.pk).exists()
+    )
     assert ledger(subscriber)[-1] == ConsentKind.BROADCAST_OPT_OUT
     opt_out = subscriber.consent_records.get(kind=ConsentKind.BROADCAST_OPT_OUT)
     assert (opt_out.inbound_message_id, opt_out.inbound_text) == (

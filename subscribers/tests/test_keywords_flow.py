@@ -5,13 +5,14 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from broadcasts.selectors import audience_recipients
+from broadcasts.states import Audience
 from tests.fixtures.conversation import outbox, receive, texts
 
 from ..models import Subscriber
-from ..selectors import subscriber_is_broadcast_recipient
 from ..signals import subscriber_unsubscribed
 from ..states import ConsentKind, SubscriberStatus
-from ..tasks import subscribers_erase_expired
+from ..tasks import subscribers_erase_expired_task
 
 CITIZEN = "+393471234567"
 
@@ -38,7 +39,7 @@ def test_subscribe_sends_welcome_then_privacy_notice_and_records_consent(municip
 def test_unsubscribe_confirms_and_stops_broadcasts_at_once(keeping_data):
     receive(CITIZEN, "Iscrivimi")
     subscriber = Subscriber.objects.get(number=CITIZEN)
-    assert subscriber_is_broadcast_recipient(subscriber_id=subscriber.pk)
+    assert audience_recipients(audience=Audience.ALL_SUBSCRIBED).filter(pk=subscriber.pk).exists()
     heard = []
     subscriber_unsubscribed.connect(
         lambda sender, subscriber, **kw: heard.append(subscriber.pk), weak=False, dispatch_uid="t"
@@ -51,7 +52,9 @@ def test_unsubscribe_confirms_and_stops_broadcasts_at_once(keeping_data):
 
     subscriber.refresh_from_db()
     assert subscriber.status == SubscriberStatus.UNSUBSCRIBED
-    assert not subscriber_is_broadcast_recipient(subscriber_id=subscriber.pk)
+    assert (
+        not audience_recipients(audience=Audience.ALL_SUBSCRIBED).filter(pk=subscriber.pk).exists()
+    )
     assert heard == [subscriber.pk]
     assert texts(CITIZEN)[-1] == keeping_data.unsubscribed_text
     assert subscriber.consent_records.order_by("pk").last().kind == ConsentKind.BROADCAST_OPT_OUT
@@ -77,10 +80,10 @@ def test_retention_task_erases_leavers_only_after_the_comune_s_period(keeping_da
     subscriber = Subscriber.objects.get(number=CITIZEN)
 
     with time_machine.travel(dt.datetime(2026, 3, 31, 10, 0, tzinfo=dt.UTC), tick=False):
-        assert subscribers_erase_expired() == 0
+        assert subscribers_erase_expired_task() == 0
     with time_machine.travel(dt.datetime(2026, 4, 1, 10, 1, tzinfo=dt.UTC), tick=False):
-        assert subscribers_erase_expired() == 1
-        assert subscribers_erase_expired() == 0
+        assert subscribers_erase_expired_task() == 1
+        assert subscribers_erase_expired_task() == 0
 
     subscriber.refresh_from_db()
     assert subscriber.status == SubscriberStatus.ANONYMISED
@@ -96,7 +99,7 @@ def test_resubscribing_within_the_retention_period_keeps_the_citizen(keeping_dat
     subscriber = Subscriber.objects.get(number=CITIZEN)
     assert subscriber.status == SubscriberStatus.SUBSCRIBED
     assert subscriber.unsubscribed_at is None
-    assert subscribers_erase_expired() == 0
+    assert subscribers_erase_expired_task() == 0
 
 
 def test_san_giuliano_does_not_take_iscrivimi_as_its_keyword(comune):

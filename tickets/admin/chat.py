@@ -41,6 +41,8 @@ class ChatRow:
     media_url: str = ""
     media_name: str = ""
     media_pending: str = ""
+    # Why the citizen's file is not here (refused or failed), instead of "in scaricamento…".
+    media_refused: str = ""
     ticks: str = ""
     tick_class: str = ""
     tick_title: str = ""
@@ -84,7 +86,11 @@ def chat_rows(chat: list[Message]) -> list[ChatRow]:
                 row.media_url = reverse("tickets:media", args=[message.pk])
                 row.media_name = (inbound.media_filename if inbound else "") or _("documento")
             elif inbound is not None and inbound.media_id and not inbound.media_file:
-                row.media_pending = f"{message.get_kind_display()} · {_('in scaricamento…')}"
+                refused = (inbound.extra or {}).get("media_error")
+                if refused:
+                    row.media_refused = f"{message.get_kind_display()} · {refused}"
+                else:
+                    row.media_pending = f"{message.get_kind_display()} · {_('in scaricamento…')}"
         elif message.outbound_id is None:
             row.side, row.who = "note", _who(message)
         else:
@@ -130,6 +136,8 @@ def _bubble_html(row: ChatRow) -> SafeString:
         )
     elif row.media_pending:
         parts.append(format_html('<p class="pending-media">{}</p>', row.media_pending))
+    elif row.media_refused:
+        parts.append(format_html('<p class="refused-media">⚠ {}</p>', row.media_refused))
     if message.moderation_note:
         parts.append(
             format_html(
@@ -144,9 +152,21 @@ def _bubble_html(row: ChatRow) -> SafeString:
         parts.append(
             format_html('<div class="template">{} «{}»</div>', _("modello"), message.template_name)
         )
+    if message.revoked_at:
+        parts.append(format_html('<p class="revoked">{}</p>', _("eliminato dal cittadino")))
     if message.text:
         parts.append(
             format_html('<p class="text">{}</p>', linebreaksbr(message.text, autoescape=True))
+        )
+    if message.edited_at and not message.revoked_at:
+        parts.append(format_html('<small class="edited">{}</small>', _("modificato")))
+    if message.reaction:
+        parts.append(
+            format_html(
+                '<span class="reaction" title="{}">{}</span>',
+                _("reazione del cittadino"),
+                message.reaction,
+            )
         )
     ticks = (
         format_html(

@@ -16,7 +16,8 @@ from django.utils.translation import gettext as _
 
 from urp_portal.audit.services import audit_record
 from urp_portal.audit.states import AuditAction
-from urp_portal.municipality.errors import NoActiveMunicipality, UserError
+from urp_portal.core.admin import user_errors
+from urp_portal.municipality.errors import NoActiveMunicipality
 from urp_portal.municipality.selectors import municipality_get_active
 
 from .. import services
@@ -46,6 +47,7 @@ from .chat import _bubble_html as _bubble_html
 from .chat import _media_kind as _media_kind
 from .chat import _who as _who
 from .chat import chat_rows
+from .conversation_actions import CONVERSATION_ACTIONS, Posted
 
 # The chat shows the latest messages; older ones are rare in a URP conversation and a fixed cap
 # keeps the page's cost fixed.
@@ -87,108 +89,20 @@ class ConversationView:
 
     # --- actions --------------------------------------------------------------------------------
     def _post(self, request, ticket: Ticket, municipality, forms) -> HttpResponse | None:
-        action = request.POST.get("op", "")
-        user = request.user
-        window_open = reply_window_is_open(ticket=ticket)
-        form: Any
-        try:
-            if action == "reply":
-                form = ReplyForm(request.POST, window_open=window_open)
-                forms["reply"] = form
+        name = request.POST.get("op", "")
+        action = CONVERSATION_ACTIONS.get(name)
+        if action is None:
+            messages.error(request, _("Azione sconosciuta."))
+            return None
+        posted = Posted(request=request, ticket=ticket, municipality=municipality)
+        with user_errors(request) as attempt:
+            form = None
+            if action.form is not None:
+                form = forms[name] = action.form(posted)
                 if not form.is_valid():
                     return None
-                data = form.cleaned_data
-                text = data.get("text", "")
-                if not text and data.get("canned_answer"):
-                    text = services.canned_answer_render(
-                        answer=data["canned_answer"], ticket=ticket, municipality=municipality
-                    )
-                services.ticket_reply(
-                    ticket=ticket,
-                    author=user,
-                    text=text,
-                    template_name=data.get("template", ""),
-                    template_parameters=form.parameters(),
-                    wait_for_citizen=data["wait_for_citizen"],
-                )
-                done = _("Risposta in coda di invio.")
-            elif action == "note":
-                form = NoteForm(request.POST)
-                forms["note"] = form
-                if not form.is_valid():
-                    return None
-                services.ticket_add_note(ticket=ticket, author=user, text=form.cleaned_data["note"])
-                done = _("Nota aggiunta.")
-            elif action == "assign_me":
-                services.ticket_assign(ticket=ticket, assignee=user, actor=user)
-                done = _("La richiesta è assegnata a te.")
-            elif action == "assign":
-                form = AssignForm(request.POST)
-                forms["assign"] = form
-                if not form.is_valid():
-                    return None
-                services.ticket_assign(
-                    ticket=ticket, assignee=form.cleaned_data["assignee"], actor=user
-                )
-                done = _("Assegnazione aggiornata.")
-            elif action == "forward":
-                form = ForwardForm(request.POST)
-                forms["forward"] = form
-                if not form.is_valid():
-                    return None
-                forward = services.ticket_forward(
-                    ticket=ticket,
-                    service=form.cleaned_data["service"],
-                    note=form.cleaned_data["note"],
-                    actor=user,
-                    site_url=request.build_absolute_uri("/"),
-                )
-                done = _("Inoltrata a %(service)s.") % {"service": forward.service}
-            elif action == "category":
-                form = CategoryForm(request.POST)
-                forms["category"] = form
-                if not form.is_valid():
-                    return None
-                services.ticket_set_category(
-                    ticket=ticket,
-                    actor=user,
-                    category=form.cleaned_data["category"],
-                    service=form.cleaned_data["service"],
-                )
-                done = _("Categoria aggiornata.")
-            elif action == "resolve":
-                services.ticket_resolve(ticket=ticket, actor=user)
-                done = _("Richiesta risolta.")
-            elif action == "official_channel":
-                if municipality is None:
-                    raise NoActiveMunicipality()
-                services.ticket_close_official_channel(
-                    ticket=ticket, actor=user, municipality=municipality
-                )
-                done = _("Chiusa: il cittadino è stato indirizzato ai canali ufficiali.")
-            elif action == "service_answer":
-                own_forward = forward_for_user(user=user, ticket=ticket)
-                if own_forward is None or municipality is None:
-                    raise services.TicketNotAllowed()
-                form = ServiceAnswerForm(
-                    request.POST, may_send_directly=municipality.services_may_reply_directly
-                )
-                forms["service_answer"] = form
-                if not form.is_valid():
-                    return None
-                services.forward_answer(
-                    forward=own_forward,
-                    author=user,
-                    text=form.cleaned_data["answer"],
-                    municipality=municipality,
-                    send_to_citizen=form.cleaned_data.get("send_to_citizen", False),
-                )
-                done = _("Risposta inviata all'URP.")
-            else:
-                messages.error(request, _("Azione sconosciuta."))
-                return None
-        except UserError as error:
-            messages.error(request, str(error.message))
+            done = action.perform(posted, form)
+        if attempt.failed:
             return None
         messages.success(request, done)
         return redirect(request.path)

@@ -17,8 +17,8 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from urp_portal.core.admin import user_errors
 from urp_portal.gateway.states import MessageKind
-from urp_portal.municipality.errors import UserError
 
 from .. import services
 from ..forms import urp_users
@@ -292,17 +292,13 @@ class TicketAdmin(admin.ModelAdmin):
 
     # --- bulk actions ---------------------------------------------------------------------------
     def _bulk(self, request, queryset, call, done_message) -> None:
-        done, errors = 0, []
+        done = 0
         for ticket in queryset:
-            try:
+            with user_errors(request, about=str(ticket.number)) as attempt:
                 call(ticket)
-                done += 1
-            except UserError as error:
-                errors.append(f"{ticket.number}: {error.message}")
+            done += not attempt.failed
         if done:
             self.message_user(request, done_message % {"count": done}, messages.SUCCESS)
-        for failure in errors:
-            self.message_user(request, failure, messages.ERROR)
 
     @admin.action(description=gettext_lazy("Assegna a me"), permissions=["change"])
     def assign_to_me(self, request, queryset):

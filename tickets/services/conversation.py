@@ -12,7 +12,6 @@ from django.utils.translation import gettext as _
 
 from urp_portal.gateway.models import InboundMessage
 from urp_portal.gateway.services import outbound_message_create
-from urp_portal.gateway.states import MessageKind
 from urp_portal.municipality.calendar import ComuneCalendar
 from urp_portal.municipality.errors import UserError
 from urp_portal.municipality.models import Municipality
@@ -45,16 +44,11 @@ from .core import (
     ticket_lock,
     ticket_move,
 )
+from .inbound_text import inbound_display_text
 
 
 def _inbound_text(message: InboundMessage) -> str:
-    if message.kind == MessageKind.LOCATION and not message.text:
-        extra = message.extra or {}
-        place = " ".join(str(extra.get(k, "")) for k in ("name", "address")).strip()
-        lat, lon = extra.get("latitude"), extra.get("longitude")
-        position = f"{lat}, {lon}" if lat is not None and lon is not None else ""
-        return " — ".join(part for part in (place, position) if part)
-    return message.text
+    return inbound_display_text(message)
 
 
 def ticket_receive(

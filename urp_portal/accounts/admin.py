@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from urp_portal.municipality.errors import UserError
+from urp_portal.core.admin import user_errors_as_validation
 
 from .models import ApiToken
 from .services import api_token_create, api_token_revoke, municipal_service_slug_resolve
@@ -20,10 +20,8 @@ class ApiTokenCreateForm(forms.ModelForm):
         slug = self.cleaned_data.get("service_slug", "")
         if not slug:
             return slug
-        try:
+        with user_errors_as_validation():
             return municipal_service_slug_resolve(slug=slug)
-        except UserError as error:
-            raise forms.ValidationError(str(error.message), code=error.code) from error
 
 
 @admin.register(ApiToken)

@@ -2,15 +2,18 @@
 same way by permissions, throttles and idempotency records."""
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+from urp_portal.core.actors import actor_account as actor_account  # moved: old name kept
+from urp_portal.core.actors import actor_label as actor_label
 
 from .models import ApiToken
 from .roles import GROUP_NAMES, Role, declared_permissions
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import User
+    pass
 
 
 @dataclass(frozen=True)
@@ -77,20 +80,6 @@ class ApiTokenUser(AnonymousUser):
     @property
     def is_authenticated(self) -> bool:  # type: ignore[override]
         return True
-
-
-def actor_account(actor: Any) -> "User | None":
-    """The console account behind whoever acts, for the models' user foreign keys; None for one
-    of the comune's systems calling with an API token (it has no account) and for the product
-    itself."""
-    if isinstance(actor, AbstractBaseUser) and actor.pk:
-        return cast("User", actor)  # AUTH_USER_MODEL is auth.User
-    return None
-
-
-def actor_label(actor: Any) -> str:
-    """Who acted, in words, where no account can be pointed to: "API: <token name>"."""
-    return str(actor) if isinstance(actor, ApiTokenUser) else ""
 
 
 def principal_for_token(token: ApiToken) -> Principal:

@@ -1,2 +1,1 @@
-class AppendOnlyError(Exception):
-    """A write that would rewrite the audit trail: a programming error, never a user's."""
+from urp_portal.core.errors import AppendOnlyError as AppendOnlyError  # one class for all

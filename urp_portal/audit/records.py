@@ -8,33 +8,20 @@ from dataclasses import dataclass, field
 
 from django.apps import apps
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from urp_portal.gateway.adapters import get_adapter
+from urp_portal.gateway.adapters.base import Processor
 from urp_portal.municipality.errors import NoActiveMunicipality
 from urp_portal.municipality.models import Municipality
 from urp_portal.municipality.selectors import municipality_get_active
 from urp_portal.municipality.states import ChannelMode
 
-# The gateway provider acts as processor (art. 28) on the comune's behalf.
-_PROVIDERS = {
-    "meta": (
-        "Meta Platforms Ireland Ltd. (WhatsApp Business Platform, Cloud API)",
-        "Stati Uniti d'America, sulla base delle garanzie previste dal contratto con il "
-        "fornitore (Data Privacy Framework UE-USA e clausole contrattuali tipo): da verificare "
-        "nel contratto.",
-    ),
-    "twilio": (
-        "Twilio Ireland Ltd. (WhatsApp tramite Twilio) e Meta Platforms Ireland Ltd.",
-        "Stati Uniti d'America, sulla base delle garanzie previste dai contratti con i "
-        "fornitori (Data Privacy Framework UE-USA e clausole contrattuali tipo): da verificare "
-        "nei contratti.",
-    ),
-    "simulator": (
-        "Nessuno: simulatore interno (solo dimostrazione e formazione, mai in produzione)",
-        "Nessuno.",
-    ),
-}
+# A gateway for tests and training sends nothing outside the product.
+NO_PROCESSOR = "Nessuno: simulatore interno (solo dimostrazione e formazione, mai in produzione)"
+_NO_TRANSFERS = "Nessuno."
 
 
 @dataclass
@@ -75,8 +62,12 @@ def _municipal_services() -> list[str]:
 
 
 def processing_records(municipality: Municipality) -> ProcessingRecords:
-    gateway = settings.WHATSAPP_GATEWAY
-    processor, transfers = _PROVIDERS.get(gateway, (gateway, _("Da verificare.")))
+    # The gateway's provider acts as processor (art. 28) on the comune's behalf; the adapter
+    # names it.
+    try:
+        provider = get_adapter().processor
+    except ImproperlyConfigured:
+        provider = Processor(name=settings.WHATSAPP_GATEWAY, transfers=_("Da verificare."))
     contacts = [
         value
         for value in (
@@ -98,11 +89,14 @@ def processing_records(municipality: Municipality) -> ProcessingRecords:
         "personale dell'URP autorizzato al trattamento (art. 29 e art. 2-quaterdecies "
         "del Codice privacy)"
     )
-    processor_text = (
-        processor
-        if gateway == "simulator"
-        else _("%(provider)s, responsabile del trattamento (art. 28)") % {"provider": processor}
-    )
+    if provider is None:
+        processor_text = NO_PROCESSOR
+        transfers = _NO_TRANSFERS
+    else:
+        processor_text = _("%(provider)s, responsabile del trattamento (art. 28)") % {
+            "provider": provider.name
+        }
+        transfers = provider.transfers
     retention_messages = _("conversazioni chiuse, con foto e allegati: %(days)s") % {
         "days": _days(municipality.message_retention_days)
     }

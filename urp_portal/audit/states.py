@@ -14,6 +14,7 @@ class AuditAction(models.TextChoices):
     ADMIN_DELETED = "admin_deleted", _("eliminato nel pannello")
     STATE_CHANGED = "state_changed", _("cambio di stato")
     SUBSCRIBER_ERASED = "subscriber_erased", _("dati di un cittadino cancellati")
+    SUBSCRIBER_IDENTITY_CHANGED = "identity_changed", _("nuovo numero WhatsApp di un cittadino")
     # The trail itself: its export and the retention purge are traced too.
     AUDIT_EXPORTED = "audit_exported", _("registro esportato")
     AUDIT_PURGED = "audit_purged", _("registro ripulito (conservazione)")

@@ -11,7 +11,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from urp_portal.municipality.errors import UserError
+from urp_portal.core.admin import user_errors
 
 from .adapters import get_adapter
 from .adapters.base import WebhookFormatError
@@ -52,7 +52,8 @@ class WebhookEventAdmin(ReadOnlyAdmin):
     @admin.display(description=_("corpo"))
     def body_decoded(self, obj: WebhookEvent):
         text = bytes(obj.body).decode("utf-8", errors="replace")
-        with contextlib.suppress(ValueError):
+        # A body too deep for json (kept as rejected) is shown as it came.
+        with contextlib.suppress(ValueError, RecursionError):
             text = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
         return _pre(text)
 
@@ -128,12 +129,9 @@ class OutboundMessageAdmin(ReadOnlyAdmin):
     def retry(self, request: HttpRequest, queryset: QuerySet[OutboundMessage]) -> None:
         done = 0
         for message in queryset:
-            try:
+            with user_errors(request, about=str(message), level=messages.WARNING) as attempt:
                 outbound_message_retry(message_id=message.pk)
-            except UserError as exc:
-                self.message_user(request, f"{message}: {exc.message}", messages.WARNING)
-            else:
-                done += 1
+            done += not attempt.failed
         if done:
             self.message_user(
                 request,

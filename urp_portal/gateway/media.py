@@ -9,6 +9,7 @@ The type comes from the bytes, never from what the sender or the provider declar
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from importlib import import_module
@@ -23,7 +24,10 @@ from django.db.models.fields.files import FieldFile
 from django.utils.translation import gettext as _
 
 from .adapters import get_adapter
+from .adapters.base import MediaHostRefused, MediaTooLarge
 from .models import InboundMessage
+
+logger = logging.getLogger(__name__)
 
 
 class MediaFetcher(Protocol):
@@ -122,18 +126,26 @@ def _megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):.1f}".replace(".", ",")
 
 
+def _too_large(*, size: int | None, limit: int) -> MediaRefused:
+    if size is None:
+        # Stopped while streaming: how big it really was, nobody read far enough to know.
+        message = _(
+            "Il file inviato è troppo grande: supera il limite di %(limit)s MB. "
+            "Non è stato salvato."
+        ) % {"limit": _megabytes(limit)}
+    else:
+        message = _(
+            "Il file inviato è troppo grande (%(size)s MB): il limite è %(limit)s MB. "
+            "Non è stato salvato."
+        ) % {"size": _megabytes(size), "limit": _megabytes(limit)}
+    return MediaRefused(code="too_large", message=message)
+
+
 def media_check(*, content: bytes) -> MediaType:
     """The type of a media file we may keep; MediaRefused says why not."""
     limit = int(settings.URP_MEDIA_MAX_BYTES)
     if len(content) > limit:
-        raise MediaRefused(
-            code="too_large",
-            message=_(
-                "Il file inviato è troppo grande (%(size)s MB): il limite è %(limit)s MB. "
-                "Non è stato salvato."
-            )
-            % {"size": _megabytes(len(content)), "limit": _megabytes(limit)},
-        )
+        raise _too_large(size=len(content), limit=limit)
     if not content:
         raise MediaRefused(code="empty", message=_("Il file inviato è vuoto."))
     media_type = media_type_from_bytes(content)
@@ -167,6 +179,21 @@ def inbound_media_download(*, message_id: int) -> InboundMessage:
         media_type = media_check(content=content)
     except MediaRefused as refusal:
         return _media_refusal_record(message_id=message_id, code=refusal.code, text=refusal.message)
+    except MediaTooLarge as exc:
+        too_large = _too_large(size=exc.size, limit=exc.limit)
+        return _media_refusal_record(
+            message_id=message_id, code=too_large.code, text=too_large.message
+        )
+    except MediaHostRefused as exc:
+        logger.warning("media of inbound message %s not fetched: %s", message_id, exc)
+        return _media_refusal_record(
+            message_id=message_id,
+            code="host_not_allowed",
+            text=_(
+                "Il file non è stato scaricato: WhatsApp lo indicava su un indirizzo che non è "
+                "dei suoi server."
+            ),
+        )
     except PERMANENT_FETCH_ERRORS as exc:
         return _media_refusal_record(
             message_id=message_id,

@@ -14,6 +14,8 @@ class WebhookEvent(models.Model):
         # Not the gateway's format: kept for inspection, never processed.
         REJECTED = "rejected", _("rifiutato")
         FAILED = "failed", _("errore di elaborazione")
+        # Addressed to a phone number id that is not ours: kept and logged, never processed.
+        IGNORED = "ignored", _("non per questo numero")
 
     gateway = models.CharField(_("gateway"), max_length=20)
     # SHA-256 of the raw body: the same delivery posted twice is one event.

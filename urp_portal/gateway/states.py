@@ -14,6 +14,20 @@ class MessageKind(models.TextChoices):
     BUTTON = "button", _("risposta a un pulsante")
     INTERACTIVE = "interactive", _("scelta da un elenco o pulsante")
     REACTION = "reaction", _("reazione")
+    CONTACTS = "contacts", _("contatto condiviso")
+    # The citizen changed (edit) or deleted (revoke) a message sent before: never a bubble of
+    # its own, they change the bubble of the original.
+    EDIT = "edit", _("messaggio modificato")
+    REVOKE = "revoke", _("messaggio eliminato")
+    # Opened the chat for the first time (WhatsApp's "request_welcome"): the comune's welcome.
+    WELCOME_REQUEST = "welcome_req", _("prima apertura della chat")
+    FLOW_REPLY = "flow_reply", _("risposta a un modulo")
+    ORDER = "order", _("ordine")
+    CALL_PERMISSION = "call_perm", _("risposta al permesso di chiamata")
+    # WhatsApp's own notices about the citizen: a new number, a new user id.
+    SYSTEM = "system", _("avviso di sistema")
+    # The citizen stopped or resumed marketing messages in WhatsApp (user_preferences).
+    PREFERENCE = "preference", _("preferenza sui messaggi promozionali")
     UNSUPPORTED = "unsupported", _("non supportato")
 
     @classmethod

@@ -89,7 +89,17 @@ def outbound_messages_send_batch(message_ids: list[int], attempt: int = 0) -> No
 
 @shared_task(**RETRY_ON_DATABASE_ERRORS)
 def webhook_event_process(event_id: int) -> None:
-    services.webhook_event_process(event_id=event_id)
+    try:
+        services.webhook_event_process(event_id=event_id)
+    except DATABASE_ERRORS:
+        raise  # a database going away: retried (autoretry_for)
+    except Exception as exc:
+        # Anything else will fail the same way on every retry: recorded on the event for the
+        # admin (state, error, the "process again" action), then raised for the logs.
+        services.webhook_event_record_failure(
+            event_id=event_id, error=f"{type(exc).__name__}: {exc}"
+        )
+        raise
 
 
 @shared_task
@@ -122,7 +132,7 @@ def inbound_message_process(message_id: int) -> None:
 
 
 @shared_task
-def gateway_sweep() -> None:
+def gateway_sweep_task() -> None:
     """Periodic (CELERY_BEAT_SCHEDULE): the safety net for tasks lost with a dead worker."""
     now = timezone.now()
     services.outbox_sweep(

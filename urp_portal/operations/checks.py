@@ -12,24 +12,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
+
+from urp_portal.gateway.adapters import adapter_names, get_adapter
 
 BLOCKING = "bloccante"
 WARNING = "avviso"
 OK = "ok"
 
-# Variables of .env.example each gateway needs (DESIGN.md, "Gateway contract").
-GATEWAY_VARIABLES: dict[str, list[str]] = {
-    "meta": [
-        "WHATSAPP_PHONE_NUMBER_ID",
-        "WHATSAPP_ACCESS_TOKEN",
-        "WHATSAPP_APP_SECRET",
-        "WHATSAPP_VERIFY_TOKEN",
-    ],
-    "twilio": ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_WHATSAPP_FROM"],
-    "simulator": ["WHATSAPP_APP_SECRET"],
-}
 _DEVELOPMENT_PSEUDONYM_KEY = "insecure-development-only-pseudonym-key"
 _TEST_EMAIL_BACKENDS = (
     "django.core.mail.backends.console.EmailBackend",
@@ -83,26 +75,36 @@ def check_django() -> list[Finding]:
     return found
 
 
+def _either(names: list[str]) -> str:
+    # "meta, twilio o simulator"
+    return " o ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
+
+
 def check_gateway() -> list[Finding]:
+    """What the configured adapter declares it needs (DESIGN.md, "Gateway contract"): a new
+    gateway brings its own list."""
     area = "Gateway WhatsApp"
     gateway = settings.WHATSAPP_GATEWAY
-    if gateway not in GATEWAY_VARIABLES:
+    try:
+        adapter = get_adapter()
+    except ImproperlyConfigured:
         return [
             _block(
                 area,
-                f"WHATSAPP_GATEWAY={gateway!r} non è valido: usa meta, twilio o simulator.",
+                f"WHATSAPP_GATEWAY={gateway!r} non è valido: usa {_either(adapter_names())}.",
             )
         ]
     found = []
-    if gateway == "simulator" and not settings.DEBUG:
+    if adapter.for_testing_only and not settings.DEBUG:
+        real = [name for name in adapter_names() if not get_adapter(name).for_testing_only]
         found.append(
             _block(
                 area,
-                "WHATSAPP_GATEWAY=simulator: il simulatore serve solo per prove e formazione; "
-                "in produzione usa meta o twilio.",
+                f"WHATSAPP_GATEWAY={gateway}: il simulatore serve solo per prove e formazione; "
+                f"in produzione usa {_either(real)}.",
             )
         )
-    missing = [name for name in GATEWAY_VARIABLES[gateway] if not getattr(settings, name, "")]
+    missing = [name for name in adapter.required_settings if not getattr(settings, name, "")]
     for name in missing:
         found.append(_block(area, f"Manca la variabile {name} (richiesta dal gateway {gateway})."))
     if not missing and not found:

@@ -107,6 +107,10 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'urp.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# The hand-written statements of the hottest writes (storing a webhook, claiming and recording a
+# send: gateway/services/webhook_statements.py, outbox_statements.py); off, the same writes go
+# through the ORM, for a database or driver they do not suit or to rule them out in a fault.
+URP_DATABASE_FAST_PATHS = env.bool("URP_DATABASE_FAST_PATHS", default=True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web process, the worker and the scheduler share the file: wait for locks, do not fail.
     DATABASES["default"].setdefault("OPTIONS", {}).update(

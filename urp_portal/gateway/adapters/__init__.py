@@ -7,6 +7,7 @@ defining `Adapter` (see base.GatewayAdapter), and nothing else.
 
 from __future__ import annotations
 
+import pkgutil
 import re
 from functools import cache
 from importlib import import_module
@@ -42,3 +43,17 @@ def get_adapter(name: str | None = None) -> GatewayAdapter:
 def clear_adapter_cache() -> None:
     """Forget the instances (tests that change the settings call this)."""
     _adapter.cache_clear()
+
+
+def adapter_names() -> list[str]:
+    """Every adapter module's name, those for real use first (then those for tests and training),
+    each group in alphabetical order."""
+    names = [
+        module.name
+        for module in pkgutil.iter_modules(__path__)
+        if _NAME.match(module.name)
+        and module.name != "base"
+        # A module the adapters share (media_download) defines no Adapter.
+        and hasattr(import_module(f"{__name__}.{module.name}"), "Adapter")
+    ]
+    return sorted(names, key=lambda name: (_adapter(name).for_testing_only, name))

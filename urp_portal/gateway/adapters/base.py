@@ -1,14 +1,20 @@
 """The one interface every gateway adapter speaks, and the plain objects it speaks in.
 
 An adapter knows a provider's wire format and nothing of the product: it checks a webhook's
-signature, turns a webhook body into `ParsedInbound` / `ParsedStatus`, sends one outbound message
-and fetches inbound media. Everything that writes to the database lives in the services.
+signature, turns a webhook body into `ParsedInbound` / `ParsedStatus`, sends one `Outgoing`
+message and fetches inbound media. Everything that writes to the database lives in the services.
+
+It also declares what the rest of the product needs to know about its provider (the variables it
+needs, the URL that answers when the provider is reachable, the processor named in the records of
+processing, whether it is for tests and training only): `check_config`, `/readyz` and the records
+read these from the adapter, so a new gateway is one module and nothing else.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, runtime_checkable
@@ -17,6 +23,47 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from ..models import OutboundMessage
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message to send, as the adapter needs it: a plain value, so that an adapter never
+    reads or writes the outbox's row."""
+
+    to: str
+    text: str = ""
+    template_name: str = ""
+    template_language: str = ""
+    # As stored on the outbox row (a JSON value).
+    template_parameters: Any = ()
+    media_url: str = ""
+    # A stored file (`name`, `url`, `open()`), or None when there is none.
+    media_file: Any = None
+    # Reply buttons of an interactive message: [{"id": ..., "title": ...}], at most three.
+    buttons: Any = ()
+
+    @classmethod
+    def of(cls, message: OutboundMessage) -> Outgoing:
+        return cls(
+            to=message.to,
+            text=message.text,
+            template_name=message.template_name,
+            template_language=message.template_language,
+            template_parameters=message.template_parameters,
+            media_url=message.media_url,
+            media_file=message.media_file or None,
+            buttons=message.buttons,
+        )
+
+
+@dataclass(frozen=True)
+class Processor:
+    """The provider acting as processor (GDPR art. 28) in the records of processing."""
+
+    # Who processes the citizens' messages on the comune's behalf, in Italian.
+    name: str
+    # Where the data goes outside the EU, and on what guarantees, in Italian.
+    transfers: str
 
 
 @dataclass(frozen=True)
@@ -47,6 +94,8 @@ class ParsedStatus:
     status: str
     at: dt.datetime
     recipient: str = ""
+    # The recipient's business-scoped user id, when the provider names them by it.
+    recipient_user_id: str = ""
     error_code: str = ""
     error_message: str = ""
     # What WhatsApp says the message costs and which window it opened (Meta's `pricing` and
@@ -96,6 +145,12 @@ class StatusPricing:
 class ParsedEvent:
     messages: list[ParsedInbound] = field(default_factory=list)
     statuses: list[ParsedStatus] = field(default_factory=list)
+    # Parts of the body addressed to a phone number id that is not ours (another business's
+    # number on the same app): never processed, only logged and kept in the stored body.
+    foreign_phone_number_ids: list[str] = field(default_factory=list)
+    # What the body carried that means nothing to us ("statuses: played", "field: ..."), for
+    # the admin's view of the event.
+    ignored: list[str] = field(default_factory=list)
 
 
 class WebhookFormatError(ValueError):
@@ -132,6 +187,37 @@ class PermanentSendError(SendError):
     """Not sent, and sending the same message again will fail the same way."""
 
 
+class MediaTooLarge(PermanentSendError):
+    """A media file over URP_MEDIA_MAX_BYTES: refused from the lookup's declared size, or
+    stopped while streaming once the cap was passed (never read whole)."""
+
+    def __init__(self, *, size: int | None, limit: int) -> None:
+        super().__init__(code="too_large", message=f"media over {limit} bytes ({size or '?'})")
+        self.size = size
+        self.limit = limit
+
+    def __reduce__(self):  # pickles with its keyword arguments (Celery stores exceptions)
+        return (_media_too_large, (self.size, self.limit))
+
+
+def _media_too_large(size: int | None, limit: int) -> MediaTooLarge:
+    return MediaTooLarge(size=size, limit=limit)
+
+
+class MediaHostRefused(PermanentSendError):
+    """The media lookup named a URL we do not send credentials to (another host, not https,
+    or a redirect): nothing was requested from it."""
+
+
+BUSINESS_SCOPED_USER_ID = re.compile(r"[A-Z]{2}(?:\.[A-Za-z0-9]+)+")
+
+
+def is_business_scoped_user_id(value: str) -> bool:
+    """WhatsApp's business-scoped user id ("IT.1502576394655843", "US.ENT.118..."), as opposed
+    to a phone number: sends to it go in `recipient`, not `to`."""
+    return bool(BUSINESS_SCOPED_USER_ID.fullmatch(value or ""))
+
+
 class AmbiguousSendError(SendError):
     """The request left, but no answer came back: the message may have been sent. Never
     resent automatically; an operator reviews it."""
@@ -144,6 +230,23 @@ class GatewayAdapter(Protocol):
     # Whether the webhook's signature covers the URL it was posted to (Twilio's does, Meta's
     # covers the body only): the view builds the absolute URL only for such a gateway.
     signature_covers_url: ClassVar[bool]
+    # The settings (variables of .env.example) without which it can neither send nor receive.
+    required_settings: ClassVar[tuple[str, ...]]
+    # Only for tests, the demo and training: check_config blocks it in production and the records
+    # of processing name no processor.
+    for_testing_only: ClassVar[bool]
+    # The provider named in the records of processing (None: no one outside the comune).
+    processor: ClassVar[Processor | None]
+
+    def probe_url(self) -> str:
+        """A URL of the provider's API that answers anything (even 401) when it is reachable:
+        /readyz probes it."""
+        ...
+
+    def answer_handshake(self, query: Mapping[str, str]) -> str | None:
+        """The body to answer a GET on the webhook URL (a subscription handshake) with, or None
+        to refuse it (403)."""
+        ...
 
     def verify_signature(self, *, body: bytes, headers: Mapping[str, str], url: str) -> bool:
         """True when the webhook request is signed by the provider (constant-time compare).
@@ -155,13 +258,15 @@ class GatewayAdapter(Protocol):
         gateway's format."""
         ...
 
-    def send(self, message: OutboundMessage) -> str:
+    def send(self, message: Outgoing) -> str:
         """Send one message and return the provider's id for it; raises a SendError subclass."""
         ...
 
     def fetch_media(self, media_id: str) -> tuple[bytes, str, str]:
         """The media's bytes, MIME type and file name (may be empty); raises a SendError
-        subclass (transient or permanent) when the provider cannot give it."""
+        subclass (transient or permanent) when the provider cannot give it, MediaTooLarge past
+        URP_MEDIA_MAX_BYTES (read no further than the cap) and MediaHostRefused when the file
+        is not on one of the provider's hosts (credentials go nowhere else)."""
         ...
 
 

@@ -8,6 +8,10 @@ from . import meta
 
 class Adapter(meta.Adapter):
     name = "simulator"
+    # Meta's secret signs the simulator's webhooks too; it has no token to check.
+    required_settings = ("WHATSAPP_APP_SECRET",)
+    for_testing_only = True
+    processor = None
 
     @property
     def graph_url(self) -> str:

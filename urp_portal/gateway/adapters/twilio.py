@@ -17,19 +17,21 @@ from urllib.parse import parse_qsl, urlparse
 import requests
 from django.conf import settings
 
-from ..models import OutboundMessage
 from ..states import MessageKind
 from .base import (
     AmbiguousSendError,
+    Outgoing,
     ParsedEvent,
     ParsedInbound,
     ParsedStatus,
     PermanentSendError,
+    Processor,
     SendError,
     TransientSendError,
     WebhookFormatError,
     pooled_session,
 )
+from .media_download import download_capped, url_check
 
 TIMEOUT = (5, 20)
 
@@ -62,9 +64,30 @@ def twilio_signature(*, auth_token: str, url: str, params: list[tuple[str, str]]
 class Adapter:
     name = "twilio"
     signature_covers_url = True
+    required_settings: tuple[str, ...] = (
+        "TWILIO_ACCOUNT_SID",
+        "TWILIO_AUTH_TOKEN",
+        "TWILIO_WHATSAPP_FROM",
+    )
+    for_testing_only = False
+    processor: Processor | None = Processor(
+        name="Twilio Ireland Ltd. (WhatsApp tramite Twilio) e Meta Platforms Ireland Ltd.",
+        transfers=(
+            "Stati Uniti d'America, sulla base delle garanzie previste dai contratti con i "
+            "fornitori (Data Privacy Framework UE-USA e clausole contrattuali tipo): da verificare "
+            "nei contratti."
+        ),
+    )
 
     def __init__(self) -> None:
         self._local = threading.local()
+
+    def probe_url(self) -> str:
+        return str(settings.TWILIO_API_URL).rstrip("/") + "/"
+
+    def answer_handshake(self, query: Mapping[str, str]) -> str | None:
+        # Twilio makes no subscription handshake: a GET on the webhook is no one we expect.
+        return None
 
     @property
     def session(self) -> requests.Session:
@@ -175,7 +198,7 @@ class Adapter:
             return TransientSendError(code=code, message=message)
         return PermanentSendError(code=code, message=message)
 
-    def send(self, message: OutboundMessage) -> str:
+    def send(self, message: Outgoing) -> str:
         form: dict[str, str] = {
             "From": f"whatsapp:{settings.TWILIO_WHATSAPP_FROM}",
             "To": f"whatsapp:{message.to}",
@@ -216,7 +239,7 @@ class Adapter:
         except (ValueError, KeyError) as exc:
             raise AmbiguousSendError(code="response", message=response.text[:200]) from exc
 
-    def _media_url(self, message: OutboundMessage) -> str:
+    def _media_url(self, message: Outgoing) -> str:
         """Twilio has no upload: it fetches an attachment from a public URL. A stored file
         goes by its storage's URL, which must then be absolute (an object store's); a file
         served only to logged-in staff cannot reach Twilio, and is refused rather than dropped."""
@@ -235,14 +258,32 @@ class Adapter:
             )
         return url
 
+    # Twilio's own API host takes our credentials; its answer redirects to a signed URL on its
+    # media CDN, fetched once and without them.
+    MEDIA_HOSTS = frozenset({"api.twilio.com"})
+
     def fetch_media(self, media_id: str) -> tuple[bytes, str, str]:
-        # Twilio's media id is the MediaUrl itself; it answers with a redirect to the file.
-        try:
-            # The redirect goes to another host with a signed URL: requests drops the
-            # credentials there, as it should.
-            response = self.session.get(media_id, auth=self._auth(), timeout=(5, 60))
-        except requests.RequestException as exc:
-            raise TransientSendError(code="network", message=str(exc)) from exc
+        # Twilio's media id is the MediaUrl itself (from the webhook's form fields).
+        limit = int(settings.URP_MEDIA_MAX_BYTES)
+        api = urlparse(str(settings.TWILIO_API_URL))
+        api_origin = f"{api.scheme}://{api.netloc}".lower()
+        # Only the configured API URL's own origin may be plain http (the tests' fake Twilio).
+        plain_http = {api_origin} if api_origin.startswith("http://") else set()
+        url_check(
+            media_id,
+            allowed_hosts=self.MEDIA_HOSTS | {api.hostname or ""},
+            plain_http_origins=plain_http,
+        )
+        response = download_capped(
+            self.session,
+            media_id,
+            headers={},
+            auth=self._auth(),
+            limit=limit,
+            timeout=(5, 60),
+            redirect_without_credentials=True,
+            plain_http_origins=plain_http,
+        )
         if response.status_code >= 300:
             raise self._classify(response)
         mime = response.headers.get("Content-Type", "")

@@ -23,6 +23,7 @@ from .. import lanes, ratelimit
 from ..adapters import get_adapter
 from ..adapters.base import (
     AmbiguousSendError,
+    Outgoing,
     PermanentSendError,
     SendError,
     TransientSendError,
@@ -216,7 +217,7 @@ def _send_claimed(message: OutboundMessage, *, last_attempt: bool) -> str:
     left, "" when it failed for good or went to review. A transient error puts the row back in
     the queue (or fails it on the last attempt) and is raised again."""
     try:
-        provider_id = get_adapter().send(message)
+        provider_id = get_adapter().send(Outgoing.of(message))
     except TransientSendError as error:
         _requeue_or_fail(message.pk, error=error, last_attempt=last_attempt)
         if error.recipient_cooldown:

@@ -6,19 +6,14 @@ import datetime as dt
 import hashlib
 import logging
 from collections.abc import Iterable, Sequence
-from functools import cache
 
 from celery import current_app
+from django.conf import settings
 from django.db import (
     DEFAULT_DB_ALIAS,
-    InterfaceError,
-    OperationalError,
-    connection,
     connections,
     transaction,
 )
-from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Field
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import RedisError
@@ -29,9 +24,13 @@ from ..adapters.base import ParsedEvent, ParsedInbound, WebhookFormatError
 from ..media import inbound_media_download_later
 from ..models import InboundMessage, WebhookEvent
 from ..pipeline import inbound_message_run_pipeline
+from ..safe_values import inbound_made_safe
 from ..states import InboundState
 from .group_commit import GroupCommit
 from .statuses import outbound_statuses_apply, outbound_statuses_apply_pending
+from .webhook_statements import _execute_returning as _execute_returning  # moved: name kept
+from .webhook_statements import _insert_once, _insert_plain
+from .webhook_statements import _insert_statement as _insert_statement  # moved: name kept
 
 logger = logging.getLogger(__name__)
 
@@ -101,76 +100,6 @@ def webhook_events_drain() -> int:
     return moved
 
 
-@cache
-def _insert_statement(vendor: str, rows: int) -> tuple[str, list[Field]]:
-    """INSERT … VALUES (…), (…) ON CONFLICT DO NOTHING RETURNING id, gateway, body_sha256,
-    written once per number of rows from the model: a new field needs no change here. Only
-    identifiers from the model and placeholders are formatted in; values are parameters."""
-    meta = WebhookEvent._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in fields)
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {', '.join([row] * rows)} "  # noqa: S608
-        f"ON CONFLICT ({quote('gateway')}, {quote('body_sha256')}) DO NOTHING "
-        f"RETURNING {quote(meta.pk.column)}, {quote('gateway')}, {quote('body_sha256')}"
-    )
-    return sql, fields
-
-
-def _insert_once(events: Sequence[WebhookEvent]) -> list[int | None]:
-    """Each event's new id, or None for a body stored before (or earlier in `events`). One
-    statement, so outside a transaction it is one round trip that commits by itself (the ORM's
-    create would add BEGIN and COMMIT, and its IntegrityError path a savepoint)."""
-    # Looked up once: every attribute read through the `connection` proxy is a thread-local
-    # lookup, and the values below read it about ten times per row.
-    conn = connections[DEFAULT_DB_ALIAS]
-    sql, fields = _insert_statement(conn.vendor, len(events))
-    values = [
-        f.get_db_prep_save(f.pre_save(event, add=True), conn) for event in events for f in fields
-    ]
-    retry_on_dead_connection = not conn.in_atomic_block
-    if retry_on_dead_connection:
-        # CONN_HEALTH_CHECKS would first send "SELECT 1" on the reused connection: a round trip
-        # as long as the INSERT itself. Here the INSERT is the check: on a dead connection it
-        # fails without writing, and it is sent once more on a new one. (A connection that died
-        # after the commit leaves stored events that the retry finds as duplicates and does
-        # not enqueue: inbound_sweep does.)
-        # (An attribute of Django's connection that django-stubs does not declare.)
-        conn.health_check_done = True  # type: ignore[attr-defined]
-    for attempt in (1, 2):
-        try:
-            rows = _execute_returning(conn, sql, values)
-            break
-        except (OperationalError, InterfaceError):
-            if not retry_on_dead_connection or attempt == 2:
-                raise
-            conn.close()
-    new_ids = {(gateway, sha): pk for pk, gateway, sha in rows}
-    # A body repeated within `events` is stored once: its first occurrence gets the new id.
-    return [new_ids.pop((event.gateway, event.body_sha256), None) for event in events]
-
-
-def _execute_returning(conn: BaseDatabaseWrapper, sql: str, values: list) -> list[tuple]:
-    if conn.vendor != "postgresql":
-        with conn.cursor() as cursor:
-            cursor.execute(sql, values)
-            return cursor.fetchall()
-    from psycopg import Cursor as ServerBindingCursor
-
-    # Server-side binding: the values travel beside the statement (the body as binary bytea)
-    # instead of being quoted into its text in Python, which Django's default client-side
-    # cursor does for each of the 9 values of each row. With Django's cursor wrapper left out
-    # too, the INSERT costs the web process about a third less CPU (one row 210 -> 135 us,
-    # three rows 290 -> 185 us, measured in process). Its errors are still Django's
-    # (wrap_database_errors); DEBUG's query log does not list it.
-    conn.ensure_connection()
-    with conn.wrap_database_errors, ServerBindingCursor(conn.connection) as cursor:
-        cursor.execute(sql, values)
-        return cursor.fetchall()
-
-
 def _write_events(events: Sequence[WebhookEvent]) -> list[int | None]:
     """A batch of the web process's webhooks (group_commit), on its leader's connection: the
     rows in one statement that commits by itself, then the new events handed on in one push."""
@@ -206,12 +135,13 @@ def webhook_event_store(
         error=rejected_because,
     )
     conn = connections[DEFAULT_DB_ALIAS]
-    if conn.vendor == "postgresql" and not conn.in_atomic_block:
+    fast = settings.URP_DATABASE_FAST_PATHS
+    if fast and conn.vendor == "postgresql" and not conn.in_atomic_block:
         # The webhook's case: stored and committed with the rows other requests are storing
         # now, and handed on after that commit (group_commit).
         event_id = _event_writer.submit(event)
     else:
-        [event_id] = _insert_once([event])
+        [event_id] = _insert_once([event]) if fast else [_insert_plain(event)]
         if event_id is not None and event.state == WebhookEvent.State.RECEIVED:
             stored = [(event_id, event)]
             transaction.on_commit(lambda: _enqueue_by_lane(stored))
@@ -223,6 +153,7 @@ def webhook_event_store(
 
 
 def _store_inbound(event: WebhookEvent, parsed: list[ParsedInbound]) -> list[int]:
+    parsed = [inbound_made_safe(m) for m in parsed]
     # Insert-or-ignore on the unique provider id: a message delivered in two events is one row.
     InboundMessage.objects.bulk_create(
         [
@@ -287,6 +218,21 @@ def webhook_event_process(*, event_id: int) -> list[int]:
                 event.save(update_fields=["state", "error", "attempts"])
                 logger.warning("webhook event %s cannot be parsed: %s", event_id, exc)
                 return []
+            if parsed.foreign_phone_number_ids and not (parsed.messages or parsed.statuses):
+                # Another business's number (Meta posts every number of the app here): no
+                # ticket, no reply from ours. Kept, logged, visible in the admin.
+                event.state = WebhookEvent.State.IGNORED
+                event.error = "phone_number_id not ours: " + ", ".join(
+                    parsed.foreign_phone_number_ids
+                )
+                event.processed_at = timezone.now()
+                event.save(update_fields=["state", "error", "processed_at", "attempts"])
+                logger.warning(
+                    "webhook event %s is for phone number id %s, not ours: not processed",
+                    event_id,
+                    ", ".join(parsed.foreign_phone_number_ids),
+                )
+                return []
             message_ids = _store_inbound(event, parsed.messages) if parsed.messages else []
             # Meta's media URL lives five minutes: fetch right after commit, not after the pipeline.
             for message in InboundMessage.objects.filter(pk__in=message_ids, media_file="").exclude(
@@ -296,7 +242,10 @@ def webhook_event_process(*, event_id: int) -> list[int]:
             applied = outbound_statuses_apply(statuses=parsed.statuses)
             unmatched = sorted(applied.unmatched)
             event.state = WebhookEvent.State.PROCESSED
-            event.error = ""
+            # A part addressed to another number, left aside (the rest was processed).
+            event.error = "; ".join(
+                f"phone_number_id not ours: {pid}" for pid in parsed.foreign_phone_number_ids
+            )
             event.processed_at = timezone.now()
             fields = ["state", "error", "processed_at", "attempts"]
             if speaks_only_of_erased_recipients(parsed, erased=applied.erased):
@@ -308,6 +257,21 @@ def webhook_event_process(*, event_id: int) -> list[int]:
     for message_id in message_ids:
         inbound_message_run_pipeline(message_id=message_id)
     return message_ids
+
+
+def webhook_event_record_failure(*, event_id: int, error: str) -> None:
+    """The event's processing failed on something no retry will cure by itself (a bug, data
+    the database refuses): shown in the admin as "errore di elaborazione" with the error, left
+    out of the sweep, and processed again by the admin's action once fixed."""
+    with transaction.atomic():
+        event = WebhookEvent.objects.select_for_update().filter(pk=event_id).first()
+        if event is None or event.state != WebhookEvent.State.RECEIVED:
+            return
+        event.state = WebhookEvent.State.FAILED
+        event.error = error[:2000]
+        event.attempts += 1
+        event.save(update_fields=["state", "error", "attempts"])
+    logger.error("webhook event %s failed: %s", event_id, error)
 
 
 def webhook_event_reprocess(*, event_id: int) -> WebhookEvent:

@@ -14,7 +14,7 @@ from tests.fixtures.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, WHATSAPP_FROM
 from tests.fixtures.webhooks import TWILIO_WEBHOOK_PATH, post_signed_twilio_webhook
 from urp_portal.celery import app
 from urp_portal.gateway.adapters import get_adapter
-from urp_portal.gateway.adapters.base import PermanentSendError, TransientSendError
+from urp_portal.gateway.adapters.base import Outgoing, PermanentSendError, TransientSendError
 from urp_portal.gateway.adapters.twilio import twilio_signature
 from urp_portal.gateway.models import InboundMessage, OutboundMessage, WebhookEvent
 from urp_portal.gateway.services import webhook_event_process
@@ -118,7 +118,7 @@ def test_twilio_errors_are_told_apart_by_code_and_status(db, fake_twilio, status
     fake_twilio.fail_next(status=status, code=code)
 
     with pytest.raises(expected) as raised:
-        get_adapter().send(queued(text="x"))
+        get_adapter().send(Outgoing.of(queued(text="x")))
 
     assert raised.value.code == str(code)
 

@@ -39,6 +39,24 @@ EXPECTED = {
     "status_delivered.json": ("status", "delivered"),
     "status_read.json": ("status", "read"),
     "status_failed.json": ("status", "failed"),
+    # Written from Meta's reference for issue #19 (tests/test_whatsapp_update_types.py shows
+    # what the operator sees of each).
+    "call_permission_reply.json": ("message", "call_perm"),
+    "contacts.json": ("message", "contacts"),
+    "edit.json": ("message", "edit"),
+    "location_coordinates.json": ("message", "location"),
+    "nfm_reply.json": ("message", "flow_reply"),
+    "order.json": ("message", "order"),
+    "request_welcome.json": ("message", "welcome_req"),
+    "revoke.json": ("message", "revoke"),
+    "system_user_changed_number.json": ("message", "system"),
+    "unknown_type.json": ("message", "unsupported"),
+    "user_preferences_resume.json": ("message", "preference"),
+    "user_preferences_stop.json": ("message", "preference"),
+    "status_deleted.json": ("ignored", ""),
+    "status_group.json": ("ignored", ""),
+    "status_played.json": ("ignored", ""),
+    "status_warning.json": ("ignored", ""),
 }
 
 
@@ -64,6 +82,10 @@ def test_each_sample_posted_signed_is_stored_and_parsed_to_its_kind(client, muni
         assert message.kind == kind
         assert message.event == event
         assert message.state == "processed"
+    elif what == "ignored":
+        # A status that moves nothing of ours: accepted, and nothing kept waiting.
+        assert InboundMessage.objects.count() == 0
+        assert not PendingStatus.objects.exists()
     else:
         # No outbound message has that id: the status waits for it.
         assert InboundMessage.objects.count() == 0
@@ -372,7 +394,7 @@ def test_the_sweep_enqueues_again_an_event_left_unprocessed_for_15_seconds(db, m
 
     from django.utils import timezone
 
-    from urp_portal.gateway.tasks import gateway_sweep
+    from urp_portal.gateway.tasks import gateway_sweep_task
     from urp_portal.gateway.tasks import webhook_event_process as process_task
 
     enqueued: list[int] = []
@@ -385,7 +407,7 @@ def test_the_sweep_enqueues_again_an_event_left_unprocessed_for_15_seconds(db, m
         received_at=timezone.now() - dt.timedelta(seconds=16)
     )
 
-    gateway_sweep()
+    gateway_sweep_task()
 
     assert enqueued == [stale.pk]
 
@@ -405,9 +427,9 @@ def _received_event(n: int) -> WebhookEvent:
 def _dies_once(monkeypatch) -> list[object]:
     """The next INSERT fails as on a connection the database server closed; later ones run.
     Returns the DB-API connection each attempt was made on."""
-    from urp_portal.gateway.services import webhooks
+    from urp_portal.gateway.services import webhook_statements
 
-    run = webhooks._execute_returning
+    run = webhook_statements._execute_returning
     attempts: list[object] = []
 
     def execute(conn, sql, values):
@@ -417,7 +439,7 @@ def _dies_once(monkeypatch) -> list[object]:
             raise OperationalError("server closed the connection unexpectedly")
         return run(conn, sql, values)
 
-    monkeypatch.setattr(webhooks, "_execute_returning", execute)
+    monkeypatch.setattr(webhook_statements, "_execute_returning", execute)
     return attempts
 
 

@@ -1,42 +1,13 @@
 """`manage.py check_config`: says in Italian what is missing, exits 1 when it blocks."""
 
-import io
-
 import pytest
-from django.core.management import call_command
 
 from broadcasts.states import TemplateApproval
 from broadcasts.tests.factories import MessageTemplateFactory
+from tests.fixtures.check_config import run
 from tickets.tests.factories import MunicipalServiceFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def run() -> tuple[int, str]:
-    out = io.StringIO()
-    try:
-        call_command("check_config", stdout=out)
-    except SystemExit as exc:
-        return int(exc.code or 0), out.getvalue()
-    return 0, out.getvalue()
-
-
-@pytest.fixture
-def production_like(settings):
-    """A deployment as it should be: the meta gateway with its variables, real email."""
-    settings.DEBUG = False
-    settings.ALLOWED_HOSTS = ["urp.comune.example.it"]
-    settings.SECURE_SSL_REDIRECT = True
-    settings.WHATSAPP_GATEWAY = "meta"
-    settings.WHATSAPP_PHONE_NUMBER_ID = "1234567890"
-    settings.WHATSAPP_ACCESS_TOKEN = "token"
-    settings.WHATSAPP_APP_SECRET = "secret"
-    settings.WHATSAPP_VERIFY_TOKEN = "verify"
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "smtp.comune.example.it"
-    settings.DEFAULT_FROM_EMAIL = "urp@comune.cagliari.it"
-    settings.URP_PSEUDONYM_KEY = "a-real-key"
-    return settings
 
 
 @pytest.fixture

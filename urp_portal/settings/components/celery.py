@@ -70,12 +70,12 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE: dict = {}
 # Operators are warned by email before a ticket's answer deadline is missed (once per ticket).
 CELERY_BEAT_SCHEDULE["tickets-deadline-warnings"] = {
-    "task": "tickets.tasks.tickets_deadline_warnings",
+    "task": "tickets.tasks.tickets_deadline_warnings_task",
     "schedule": 600.0,
 }
 # Late tickets: the assignee, then the URP's head, once per working day while late (#22).
 CELERY_BEAT_SCHEDULE["tickets-deadline-escalations"] = {
-    "task": "tickets.tasks.tickets_deadline_escalations",
+    "task": "tickets.tasks.tickets_deadline_escalations_task",
     "schedule": 900.0,
 }
 # Idempotency keys outlive their 24 hours only until this purge: the table stays small.
@@ -101,16 +101,16 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 # Erase the data of those who left the list once the comune's retention period is over, and wipe
 # the recipient of a confirmation sent to an already erased number.
 CELERY_BEAT_SCHEDULE["subscribers-erase-expired"] = {
-    "task": "subscribers.tasks.subscribers_erase_expired",
+    "task": "subscribers.tasks.subscribers_erase_expired_task",
     "schedule": 3600.0,
 }
 CELERY_BEAT_SCHEDULE["subscribers-outbound-scrub-sent"] = {
-    "task": "subscribers.tasks.outbound_scrub_sent",
+    "task": "subscribers.tasks.outbound_scrub_sent_task",
     "schedule": 600.0,
 }
 # Moderation blocks with an end date lapse by themselves.
 CELERY_BEAT_SCHEDULE["moderation-blocks-lapse"] = {
-    "task": "moderation.tasks.moderation_blocks_lapse",
+    "task": "moderation.tasks.moderation_blocks_lapse_task",
     "schedule": 300.0,
 }
 CELERY_BEAT_SCHEDULE["audit-purge-expired"] = {
@@ -120,12 +120,15 @@ CELERY_BEAT_SCHEDULE["audit-purge-expired"] = {
 # The safety net for tasks lost with a dead worker: rows left `sending` are marked for review,
 # queued rows and unprocessed webhooks are enqueued again.
 CELERY_BEAT_SCHEDULE["gateway-sweep"] = {
-    "task": "urp_portal.gateway.tasks.gateway_sweep",
+    "task": "urp_portal.gateway.tasks.gateway_sweep_task",
     "schedule": 60.0,
 }
 CELERY_BEAT_SCHEDULE.update(
     {
-        "broadcasts-start-due": {"task": "broadcasts.tasks.campaigns_start_due", "schedule": 30.0},
+        "broadcasts-start-due": {
+            "task": "broadcasts.tasks.campaigns_start_due_task",
+            "schedule": 30.0,
+        },
         "broadcasts-resume-stuck": {
             "task": "broadcasts.tasks.campaigns_resume_stuck_task",
             "schedule": 60.0,

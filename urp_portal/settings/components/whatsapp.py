@@ -53,7 +53,10 @@ WHATSAPP_SEND_MAX_RETRIES = env.int("WHATSAPP_SEND_MAX_RETRIES", default=12)
 
 # Steps of the inbound pipeline, in order, like middleware (DESIGN.md, "The inbound path").
 URP_INBOUND_PIPELINE = [
+    "subscribers.inbound.whatsapp_notices",
     "moderation.inbound.drop_if_blocked",
+    "moderation.inbound.screen_edits",
+    "tickets.inbound.whatsapp_updates",
     "subscribers.inbound.keywords",
     "subscribers.inbound.first_contact_notice",  # GDPR art. 13 to whoever writes
     "subscribers.inbound.identity",

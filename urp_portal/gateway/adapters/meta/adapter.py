@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import hmac
-import json
 import logging
 import mimetypes
 import threading
@@ -17,19 +15,22 @@ from urllib.parse import urlparse
 import requests
 from django.conf import settings
 
-from ...models import OutboundMessage
+from ...cloud_api import parse_cloud_api_body
+from ...cloud_api.envelope import STATUS_NAMES, e164  # noqa: F401 (kept importable)
+from ...cloud_api.envelope import _timestamp as cloud_api_timestamp
+from ...cloud_api.messages import MEDIA_TYPES  # noqa: F401 (kept importable)
 from ...states import MessageKind
 from ..base import (
     AmbiguousSendError,
+    Outgoing,
     ParsedEvent,
-    ParsedInbound,
-    ParsedStatus,
     PermanentSendError,
-    StatusPricing,
+    Processor,
     TransientSendError,
-    WebhookFormatError,
+    is_business_scoped_user_id,
     pooled_session,
 )
+from ..media_download import declared_size_check, download_capped, url_check
 from .errors import classify_error
 
 logger = logging.getLogger(__name__)
@@ -40,55 +41,24 @@ UPLOAD_REUSE_SECONDS = 24 * 3600
 # request may have been taken, so it is never retried blindly (see AmbiguousSendError).
 TIMEOUT = (5, 20)
 
-STATUS_NAMES = {"sent", "delivered", "read", "failed"}
-
+# The parsing moved to gateway/cloud_api; the old names stay importable from here.
 KIND_OF_TYPE = {
-    "text": MessageKind.TEXT,
-    "image": MessageKind.IMAGE,
-    "audio": MessageKind.AUDIO,
-    "video": MessageKind.VIDEO,
-    "document": MessageKind.DOCUMENT,
-    "sticker": MessageKind.STICKER,
-    "location": MessageKind.LOCATION,
-    "button": MessageKind.BUTTON,
-    "interactive": MessageKind.INTERACTIVE,
-    "reaction": MessageKind.REACTION,
-}
-MEDIA_TYPES = {"image", "audio", "video", "document", "sticker"}
-
-
-def _timestamp(value: Any) -> dt.datetime:
-    # Meta sends strings; some tools send ints. Both mean seconds since the epoch, UTC.
-    try:
-        return dt.datetime.fromtimestamp(int(value), tz=dt.UTC)
-    except (TypeError, ValueError) as exc:
-        raise WebhookFormatError(f"timestamp {value!r} is not a number") from exc
-
-
-def _pricing(raw: dict) -> StatusPricing | None:
-    """The `pricing` and `conversation` objects of a status (Meta's status webhook reference):
-    what the message is billed as, and the window it belongs to."""
-    pricing = raw.get("pricing") or {}
-    conversation = raw.get("conversation") or {}
-    if not isinstance(pricing, dict) or not isinstance(conversation, dict):
-        raise WebhookFormatError("status pricing or conversation is not an object")
-    if not pricing and not conversation:
-        return None
-    expires = conversation.get("expiration_timestamp")
-    billable = pricing.get("billable")
-    return StatusPricing(
-        category=str(pricing.get("category") or "")[:40],
-        type=str(pricing.get("type") or "")[:40],
-        model=str(pricing.get("pricing_model") or "")[:20],
-        billable=billable if isinstance(billable, bool) else None,
-        conversation_id=str(conversation.get("id") or "")[:200],
-        conversation_origin=str((conversation.get("origin") or {}).get("type") or "")[:40],
-        conversation_expires_at=_timestamp(expires) if expires else None,
+    type_: MessageKind(type_)
+    for type_ in (
+        "text",
+        "image",
+        "audio",
+        "video",
+        "document",
+        "sticker",
+        "location",
+        "button",
+        "interactive",
+        "reaction",
     )
-
-
-def _e164(number: str) -> str:
-    return f"+{number.lstrip('+')}" if number else ""
+}
+_timestamp = cloud_api_timestamp
+_e164 = e164
 
 
 class Adapter:
@@ -96,6 +66,21 @@ class Adapter:
 
     name = "meta"
     signature_covers_url = False
+    required_settings: tuple[str, ...] = (
+        "WHATSAPP_PHONE_NUMBER_ID",
+        "WHATSAPP_ACCESS_TOKEN",
+        "WHATSAPP_APP_SECRET",
+        "WHATSAPP_VERIFY_TOKEN",
+    )
+    for_testing_only = False
+    processor: Processor | None = Processor(
+        name="Meta Platforms Ireland Ltd. (WhatsApp Business Platform, Cloud API)",
+        transfers=(
+            "Stati Uniti d'America, sulla base delle garanzie previste dal contratto con il "
+            "fornitore (Data Privacy Framework UE-USA e clausole contrattuali tipo): da verificare "
+            "nel contratto."
+        ),
+    )
 
     def __init__(self) -> None:
         self._local = threading.local()
@@ -110,6 +95,9 @@ class Adapter:
     @property
     def phone_number_id(self) -> str:
         return str(settings.WHATSAPP_PHONE_NUMBER_ID)
+
+    def probe_url(self) -> str:
+        return self.graph_url + "/"
 
     @property
     def session(self) -> requests.Session:
@@ -144,135 +132,23 @@ class Adapter:
             return query.get("hub.challenge", "")
         return None
 
+    def our_phone_number_ids(self) -> set[str]:
+        """The numbers whose webhooks we process (none configured: every one, for a number
+        being set up); another business's number on the same app is stored, not processed."""
+        return {self.phone_number_id} if settings.WHATSAPP_PHONE_NUMBER_ID else set()
+
     def parse_webhook(self, *, body: bytes, content_type: str = "") -> ParsedEvent:
-        try:
-            data = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise WebhookFormatError(f"not JSON: {exc}") from exc
-        if not isinstance(data, dict) or data.get("object") != "whatsapp_business_account":
-            raise WebhookFormatError("not a WhatsApp Business Account webhook")
-        entries = data.get("entry")
-        if not isinstance(entries, list):
-            raise WebhookFormatError("no entry list")
-        event = ParsedEvent()
-        try:
-            for entry in entries:
-                for change in entry.get("changes") or []:
-                    if change.get("field") != "messages":
-                        continue
-                    value = change.get("value") or {}
-                    contacts = value.get("contacts") or []
-                    for raw in value.get("messages") or []:
-                        event.messages.append(self._inbound(raw, contacts))
-                    for raw in value.get("statuses") or []:
-                        status = self._status(raw)
-                        if status is not None:
-                            event.statuses.append(status)
-        except (AttributeError, KeyError, TypeError) as exc:
-            raise WebhookFormatError(f"unexpected shape: {exc!r}") from exc
-        return event
-
-    def _inbound(self, raw: dict, contacts: list[dict]) -> ParsedInbound:
-        wa_id = raw.get("from") or ""
-        user_id = raw.get("from_user_id") or ""
-        contact = next(
-            (
-                c
-                for c in contacts
-                if (wa_id and c.get("wa_id") == wa_id) or (user_id and c.get("user_id") == user_id)
-            ),
-            contacts[0] if len(contacts) == 1 else {},
-        )
-        user_id = user_id or contact.get("user_id") or ""
-        wa_id = wa_id or contact.get("wa_id") or ""
-        sender = _e164(wa_id) if wa_id else user_id
-        if not sender:
-            raise WebhookFormatError(f"message {raw.get('id')!r} has no sender")
-        type_ = raw.get("type") or "unsupported"
-        kind = KIND_OF_TYPE.get(type_, MessageKind.UNSUPPORTED)
-        found = raw.get(type_)
-        payload: dict[str, Any] = found if isinstance(found, dict) else {}
-        text = ""
-        media_id = mime = filename = ""
-        extra: dict[str, Any] = {}
-        if type_ == "text":
-            text = payload.get("body", "")
-        elif type_ in MEDIA_TYPES:
-            media_id = str(payload.get("id", ""))
-            mime = payload.get("mime_type", "")
-            filename = payload.get("filename", "")
-            text = payload.get("caption", "")
-            if type_ == "audio" and payload.get("voice"):
-                kind = MessageKind.VOICE
-        elif type_ == "location":
-            extra["location"] = {
-                k: payload[k]
-                for k in ("latitude", "longitude", "name", "address", "url")
-                if k in payload
-            }
-            text = payload.get("name") or payload.get("address") or ""
-        elif type_ == "button":
-            text = payload.get("text", "")
-            extra["payload"] = payload.get("payload", "")
-        elif type_ == "interactive":
-            reply = payload.get(payload.get("type", ""), {})
-            text = reply.get("title", "")
-            extra["reply_id"] = reply.get("id", "")
-            extra["interactive_type"] = payload.get("type", "")
-        elif type_ == "reaction":
-            text = payload.get("emoji", "")
-            extra["reacted_to"] = payload.get("message_id", "")
-        if raw.get("errors"):
-            extra["errors"] = raw["errors"]
-        context = raw.get("context") or {}
-        if context.get("forwarded") or context.get("frequently_forwarded"):
-            extra["forwarded"] = True
-        return ParsedInbound(
-            provider_id=str(raw["id"]),
-            sender=sender,
-            sender_user_id=user_id,
-            profile_name=(contact.get("profile") or {}).get("name", ""),
-            sent_at=_timestamp(raw.get("timestamp")),
-            kind=kind,
-            text=text,
-            media_id=media_id,
-            media_mime_type=mime,
-            media_filename=filename,
-            reply_to_provider_id=context.get("id", ""),
-            extra=extra,
-        )
-
-    def _status(self, raw: dict) -> ParsedStatus | None:
-        status = raw.get("status")
-        if status not in STATUS_NAMES:
-            # "deleted", "warning" and future ones: nothing to move.
-            return None
-        code = message = ""
-        errors = raw.get("errors") or []
-        if errors:
-            first = errors[0]
-            code = str(first.get("code", ""))
-            message = first.get("message") or first.get("title") or ""
-            details = (first.get("error_data") or {}).get("details")
-            if details and details != message:
-                message = f"{message}: {details}"
-        return ParsedStatus(
-            provider_id=str(raw["id"]),
-            status=status,
-            at=_timestamp(raw.get("timestamp")),
-            recipient=_e164(raw.get("recipient_id", "")),
-            error_code=code,
-            error_message=message,
-            pricing=_pricing(raw),
-        )
+        return parse_cloud_api_body(body, our_phone_number_ids=self.our_phone_number_ids())
 
     # --- sending -------------------------------------------------------------------------------
-    def build_payload(self, message: OutboundMessage) -> dict[str, Any]:
-        payload: dict[str, Any] = {
-            "messaging_product": "whatsapp",
-            "recipient_type": "individual",
-            "to": message.to.lstrip("+"),
-        }
+    def build_payload(self, message: Outgoing) -> dict[str, Any]:
+        payload: dict[str, Any] = {"messaging_product": "whatsapp", "recipient_type": "individual"}
+        if is_business_scoped_user_id(message.to):
+            # A citizen known only by their username: Meta takes the business-scoped user id in
+            # `recipient` (docs: business-scoped user ids), never in `to`.
+            payload["recipient"] = message.to
+        else:
+            payload["to"] = message.to.lstrip("+")
         if message.template_name:
             template: dict[str, Any] = {
                 "name": message.template_name,
@@ -348,7 +224,7 @@ class Adapter:
         except requests.Timeout as exc:
             raise AmbiguousSendError(code="timeout", message=str(exc)) from exc
 
-    def send(self, message: OutboundMessage) -> str:
+    def send(self, message: Outgoing) -> str:
         response = self._post(
             f"{self.graph_url}/{self.phone_number_id}/messages", json=self.build_payload(message)
         )
@@ -361,7 +237,7 @@ class Adapter:
                 code="response", message=f"answer without a message id: {response.text[:200]}"
             ) from exc
 
-    def _upload_once(self, message: OutboundMessage) -> str:
+    def _upload_once(self, message: Outgoing) -> str:
         """A broadcast sends the same picture to every recipient: upload it once per process
         and reuse its media id (Meta keeps uploads for 30 days; ours are reused for a day)."""
         key = (self.phone_number_id, message.media_file.name)
@@ -372,7 +248,7 @@ class Adapter:
         self._uploads[key] = (media_id, time.monotonic() + UPLOAD_REUSE_SECONDS)
         return media_id
 
-    def _upload(self, message: OutboundMessage) -> str:
+    def _upload(self, message: Outgoing) -> str:
         name = message.media_file.name
         mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
         with message.media_file.open("rb") as handle:
@@ -386,20 +262,45 @@ class Adapter:
         return str(response.json()["id"])
 
     # --- media ---------------------------------------------------------------------------------
+    # Where Meta serves media files (the lookup's `url`, developers.facebook.com/documentation/
+    # business-messaging/whatsapp/business-phone-numbers/media): the token goes nowhere else.
+    MEDIA_HOSTS = frozenset({"lookaside.fbsbx.com"})
+
+    def _graph_origin(self) -> str:
+        parts = urlparse(self.graph_url)
+        return f"{parts.scheme}://{parts.netloc}".lower()
+
     def fetch_media(self, media_id: str) -> tuple[bytes, str, str]:
+        limit = int(settings.URP_MEDIA_MAX_BYTES)
         try:
             lookup = self.session.get(
-                f"{self.graph_url}/{media_id}", headers=self._headers(), timeout=TIMEOUT
+                f"{self.graph_url}/{media_id}",
+                headers=self._headers(),
+                timeout=TIMEOUT,
+                allow_redirects=False,
             )
-            if lookup.status_code >= 300:
-                raise classify_error(lookup)
-            info = lookup.json()
-            # The URL is valid for five minutes and wants the same bearer token.
-            download = self.session.get(info["url"], headers=self._headers(), timeout=(5, 60))
         except requests.RequestException as exc:
             raise TransientSendError(code="network", message=str(exc)) from exc
-        except (ValueError, KeyError) as exc:
+        if lookup.status_code >= 300:
+            raise classify_error(lookup)
+        try:
+            info = lookup.json()
+            url = str(info["url"])
+        except (ValueError, KeyError, TypeError) as exc:
             raise PermanentSendError(code="response", message=f"media lookup: {exc!r}") from exc
+        graph_origin = self._graph_origin()
+        # The configured Graph URL's own origin is trusted as the Graph API itself is (the
+        # token already goes there); only it may be plain http (the tests' fake, the simulator).
+        url_check(
+            url,
+            allowed_hosts=self.MEDIA_HOSTS | {urlparse(self.graph_url).hostname or ""},
+            plain_http_origins={graph_origin} if graph_origin.startswith("http://") else set(),
+        )
+        declared_size_check(info.get("file_size"), limit=limit)
+        # The URL is valid for five minutes and wants the same bearer token.
+        download = download_capped(
+            self.session, url, headers=self._headers(), limit=limit, timeout=(5, 60)
+        )
         if download.status_code >= 300:
             raise classify_error(download)
         mime = info.get("mime_type") or download.headers.get("Content-Type", "")

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('gateway', '0005_outboundmessage_buttons'),
+        ('gateway', '0006_inbound_kinds_ignored_events'),
     ]
 
     operations = [
