@@ -16,6 +16,15 @@ pytest_plugins = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_anonymous_budget():
+    """Every test client calls from 127.0.0.1: the address's budget for requests without valid
+    credentials (accounts/authentication.py) starts full in each test, as for a new caller."""
+    from django.core.cache import cache
+
+    cache.delete("throttle:anonymous:ip:127.0.0.1")
+
+
 @pytest.fixture
 def municipality(db):
     """The Cagliari preset, active: the comune most tests speak of."""

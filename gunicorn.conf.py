@@ -17,3 +17,8 @@ worker_class = "gthread"
 threads = int(os.environ.get("WEB_THREADS", "8"))
 # Keep-alive behind a proxy (and Meta's webhook deliveries) saves a TCP handshake per request.
 keepalive = 5
+
+# The access log without query strings and without the referrer: both can carry a citizen's
+# number or words (the API's `?number=+39...` lookup, the console's search `?q=...`), which
+# would outlive an erasure in the logs. The path, method, status, size, time and agent remain.
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms "%(a)s"'

@@ -141,6 +141,8 @@ def environment() -> dict[str, str]:
         "SECURE_SSL_REDIRECT": "false",
         "WHATSAPP_APP_SECRET": SECRET,
         "WHATSAPP_GATEWAY": "meta",
+        # A real backend's URL, as DEBUG off requires; the benchmark sends no email.
+        "EMAIL_URL": "smtp://127.0.0.1:25",
     }
 
 

@@ -150,6 +150,15 @@ class Campaign(models.Model):
         related_name="+",
         verbose_name=_("creata da"),
     )
+    # Written by one of the comune's systems (an API token): who must not confirm it alone.
+    created_by_token = models.ForeignKey(
+        "accounts.ApiToken",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("creata dal sistema"),
+    )
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

@@ -8,6 +8,7 @@ from urp_portal.gateway.pipeline import PipelineContext, Step
 from urp_portal.gateway.states import MessageKind
 
 from .services import blocked_message_keep, message_screen, moderation_note_text
+from .services.flood import inbound_flood_control
 
 
 def drop_if_blocked(message: InboundMessage, context: PipelineContext) -> Step:
@@ -20,6 +21,15 @@ def drop_if_blocked(message: InboundMessage, context: PipelineContext) -> Step:
     if blocked_message_keep(message=message, subscriber=subscriber, now=context.now):
         return Step.HANDLED
     subscriber.refresh_from_db(fields=["status"])
+    return Step.CONTINUE
+
+
+def flood_control(message: InboundMessage, context: PipelineContext) -> Step:
+    """Too many messages too fast, or nothing but links: kept, flagged "invio massivo", one
+    notice, a block that lapses by itself (services/flood.py)."""
+    subscriber = subscriber_for_context(message=message, context=context)
+    if inbound_flood_control(message=message, subscriber=subscriber, now=context.now):
+        return Step.HANDLED
     return Step.CONTINUE
 
 

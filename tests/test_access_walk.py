@@ -173,10 +173,10 @@ EXPECTED: dict[str, dict[str, int]] = {
     "tickets:media": every(200, service=404, **_NO_TICKETS),
     # The email link: to the conversation for the URP; another service's link is a 404.
     "tickets:forward_link": every(302, service=404, **_NO_TICKETS),
-    # The API's description is public; its data is not.
-    "api:schema": dict.fromkeys(ROLES, 200),
-    "api:docs": dict.fromkeys(ROLES, 200),
-    "api:redoc": dict.fromkeys(ROLES, 200),
+    # The API's description: staff and tokens (API_DOCS_PUBLIC opens it to anyone).
+    "api:schema": api(200),
+    "api:docs": api(200),
+    "api:redoc": api(200),
     # 400: the lookup needs ?number=.
     "api:subscriber-lookup": api(400, moderator=403, service=403),
     "api:stats": api(200, service=403),
@@ -198,6 +198,7 @@ EXPECTED: dict[str, dict[str, int]] = {
     "api:campaign-resume": _CAMPAIGN_WRITE,
     "api:campaign-cancel": _CAMPAIGN_WRITE,
     "api:alerts": _CAMPAIGN_WRITE,
+    "api:alert-confirm": _CAMPAIGN_WRITE,
     # Meta's handshake without its token: refused to everyone, signed-in or not.
     "gateway:whatsapp_webhook": dict.fromkeys(ROLES, 403),
 }

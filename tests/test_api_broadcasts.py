@@ -281,17 +281,22 @@ def test_an_unknown_campaign_is_404(communications_api):
 # --- emergency alerts ---------------------------------------------------------------------------
 
 
-def test_an_alert_goes_out_at_once_even_at_night(approved_template):
+def test_an_alert_confirmed_by_a_second_token_goes_out_at_once_even_at_night(approved_template):
     SubscriberFactory.create_batch(2, subscribed=True)
 
     with time_machine.travel(NIGHT, tick=False):
-        response = token_client(Role.COMMUNICATIONS).post(
+        created = token_client(Role.COMMUNICATIONS).post(
             ALERTS, {"template": "avviso_viabilita", "parameters": ["Via Roma", "subito"]}
         )
+        confirmed = token_client(Role.COMMUNICATIONS).post(
+            f"{ALERTS}{created.json()['id']}/confirm/", {}
+        )
 
-    assert response.status_code == 201
-    assert response.json()["state"] == "sending"
-    campaign = Campaign.objects.get(pk=response.json()["id"])
+    assert created.status_code == 201
+    assert created.json()["state"] == "draft"
+    assert confirmed.status_code == 202
+    assert confirmed.json()["state"] == "sending"
+    campaign = Campaign.objects.get(pk=created.json()["id"])
     assert campaign.is_emergency
     assert campaign.recipients_count == 2
 

@@ -15,15 +15,21 @@ from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
 from urp_portal.accounts.roles import Role
-from urp_portal.accounts.tests.factories import make_api_token
+from urp_portal.accounts.tests.factories import UserFactory, make_api_token
 from urp_portal.wsgi import application
 
 SCHEMA_URL = "/api/v1/schema/?format=json"
 
 
 @pytest.fixture
-def openapi(client, db) -> dict:
-    response = client.get(SCHEMA_URL)
+def staff_client(client, db):
+    client.force_login(UserFactory(roles=[Role.OPERATOR], is_staff=True))
+    return client
+
+
+@pytest.fixture
+def openapi(staff_client) -> dict:
+    response = staff_client.get(SCHEMA_URL)
     assert response.status_code == 200
     return response.json()
 
@@ -76,7 +82,8 @@ def test_the_schema_generated_by_the_command_has_no_warnings(tmp_path):
 
 
 @pytest.mark.parametrize("page", ["/api/v1/docs/", "/api/v1/redoc/"])
-def test_the_documentation_pages_load_their_scripts_from_our_own_static_files(client, db, page):
+def test_the_documentation_pages_load_their_scripts_from_our_own_static_files(staff_client, page):
+    client = staff_client
     response = client.get(page)
 
     html = response.content.decode()
@@ -85,6 +92,32 @@ def test_the_documentation_pages_load_their_scripts_from_our_own_static_files(cl
     assert "cdn" not in html.lower()
     script = html.split('src="/static/drf_spectacular_sidecar/')[1].split('"')[0]
     assert client.get(f"/static/drf_spectacular_sidecar/{script}").status_code == 200
+
+
+@pytest.mark.parametrize("page", [SCHEMA_URL, "/api/v1/docs/", "/api/v1/redoc/"])
+def test_the_description_is_closed_to_anonymous_callers_and_open_to_a_token(client, db, page):
+    key = make_api_token(Role.COMMUNICATIONS)[1]
+
+    anonymous = client.get(page)
+    bad_token = client.get(page, headers={"Authorization": "Token not-a-key"})
+    with_token = client.get(page, headers={"Authorization": f"Token {key}"})
+
+    assert anonymous.status_code == 401
+    assert bad_token.status_code == 401
+    assert with_token.status_code == 200
+
+
+def test_a_signed_in_user_who_is_not_staff_does_not_read_the_schema(client, db):
+    client.force_login(UserFactory(roles=[], is_staff=False))
+
+    assert client.get(SCHEMA_URL).status_code == 403
+
+
+def test_api_docs_public_opens_the_description_to_anyone(client, db, settings):
+    settings.API_DOCS_PUBLIC = True
+
+    assert client.get(SCHEMA_URL).status_code == 200
+    assert client.get("/api/v1/docs/").status_code == 200
 
 
 def _api_views():

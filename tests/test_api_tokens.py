@@ -113,10 +113,11 @@ def test_last_use_is_written_at_most_once_a_minute(django_assert_num_queries):
     with time_machine.travel("2025-03-03 10:00:00+01:00", tick=False):
         client.get(STATS)
 
-    # The token's lookup and the stats' three grouped counts (tickets, citizens, reach); no UPDATE.
+    # The token's lookup, the stats' three grouped counts (tickets, citizens, reach) and the
+    # satisfaction totals; no UPDATE.
     with (
         time_machine.travel("2025-03-03 10:00:40+01:00", tick=False),
-        django_assert_num_queries(4),
+        django_assert_num_queries(5),
     ):
         client.get(STATS)
     token.refresh_from_db()

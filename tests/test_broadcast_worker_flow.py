@@ -288,6 +288,8 @@ def test_quiet_hours_hold_a_normal_campaign_but_not_an_emergency_alert(
             {"template": alert_template.pk, "parameters": ["allerta rossa, scuole chiuse"]},
             format="json",
         )
+        # Four eyes: another system confirms the alert (issue 21), and it goes at once.
+        confirmed = author.post(f"/api/v1/alerts/{alert.json()['id']}/confirm/", {})
         alert_campaign = Campaign.objects.get(pk=alert.json()["id"])
         wait_sent(alert_campaign, worker)
         due = services.campaigns_due()
@@ -296,6 +298,7 @@ def test_quiet_hours_hold_a_normal_campaign_but_not_an_emergency_alert(
     alerted = collections.Counter(r.to for r in broadcast_sends(fake_graph, "allerta_meteo"))
     assert sent_now.status_code == 202, sent_now.content
     assert alert.status_code == 201, alert.content
+    assert confirmed.status_code == 202, confirmed.content
     assert held.state == CampaignState.SCHEDULED
     assert timezone.localtime(held.scheduled_at, ROME) == dt.datetime(
         2026, 11, 21, 8, 0, tzinfo=ROME
@@ -305,3 +308,60 @@ def test_quiet_hours_hold_a_normal_campaign_but_not_an_emergency_alert(
     assert broadcast_sends(fake_graph, "notizie_comune") == []
     assert set(alerted) == set(listed)
     assert max(alerted.values()) == 1
+
+
+def test_a_broadcast_claimed_before_cancellami_does_not_leave_after_it(
+    comune, fake_graph, celery_worker_process, client, settings
+):
+    """Issue 21, point 2: the worker has claimed the citizen's broadcast message and waits for
+    a rate token when "Cancellami" arrives; the message must not leave once the wait ends."""
+    from urp_portal.gateway import ratelimit
+
+    listed = subscribe(3)
+    campaign = approved_campaign()
+    settings.WHATSAPP_RATE_PER_SECOND = 1
+    worker = celery_worker_process.start(
+        graph=fake_graph,
+        env={"WHATSAPP_RATE_PER_SECOND": "1", "WHATSAPP_RECIPIENT_INTERVAL_SECONDS": "0"},
+    )
+    # The shared limiter's next slot is 12 s away: the first broadcast message is claimed
+    # (`sending`) and then waits that long for its token, as behind a busy gateway.
+    ratelimit.reserve(ratelimit.GLOBAL_KEY, 12.0)
+
+    services.campaign_start(campaign_id=campaign.pk)
+    claimed = wait_until(
+        lambda: OutboundMessage.objects.filter(purpose="broadcast", state="sending").first(),
+        timeout=30,
+        message=lambda: f"no broadcast message was claimed\n{worker.log()}",
+    )
+    leaver = claimed.to
+    post_signed_webhook(
+        client,
+        meta_text_body(
+            wamid="wamid.leave-claimed",
+            sender=leaver,
+            text="Cancellami",
+            timestamp=int(time.time()),
+        ),
+    )
+    wait_until(
+        lambda: not Subscriber.objects.filter(number=leaver, status="subscribed").exists(),
+        timeout=30,
+        message=lambda: f"the unsubscribe was not processed\n{worker.log()}",
+    )
+    assert OutboundMessage.objects.get(pk=claimed.pk).state == "sending", "the wait was over"
+    wait_sent(campaign, worker, timeout=120)
+    wait_until(
+        lambda: [r for r in fake_graph.sent_messages() if r.to == leaver],
+        timeout=60,
+        message=lambda: f"no confirmation\n{worker.log()}",
+    )
+
+    to_leaver = [r for r in fake_graph.sent_messages() if r.to == leaver]
+    times = collections.Counter(r.to for r in broadcast_sends(fake_graph, "notizie_comune"))
+    assert [r.json["type"] for r in to_leaver] == ["text"], "the broadcast reached the leaver"
+    assert set(times) == set(listed) - {leaver}
+    assert max(times.values()) == 1
+    cancelled = OutboundMessage.objects.get(pk=claimed.pk)
+    assert cancelled.state == "cancelled"
+    assert "lasciato la lista" in cancelled.error_message

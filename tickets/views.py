@@ -99,7 +99,9 @@ def message_media(request: HttpRequest, message_id: int) -> HttpResponseBase:
         response["Content-Length"] = str(end - start + 1)
     response["Accept-Ranges"] = "bytes" if inline else "none"
     response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, max-age=3600"
+    # Never kept by the browser: an erased citizen's photo must not outlive the erasure in a
+    # staff member's cache (nor be read from it by the next person at that desk).
+    response["Cache-Control"] = "no-store"
     return response
 
 

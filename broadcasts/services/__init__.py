@@ -1,6 +1,7 @@
 """Every write of the broadcasts app (STYLE.md): templates, campaigns, fan-out, the scheduler."""
 
-from .approval import alert_send, campaign_approve
+from .alerts import alert_confirm, alert_create
+from .approval import campaign_approve
 from .campaigns import (
     campaign_cancel,
     campaign_create,
@@ -31,7 +32,8 @@ from .templates import (
 from .transitions import campaign_transition
 
 __all__ = [
-    "alert_send",
+    "alert_confirm",
+    "alert_create",
     "broadcast_slots_warn_empty",
     "campaign_approve",
     "campaign_cancel",

@@ -26,6 +26,7 @@ from ..states import (
 )
 from ..timing import describe_quiet_hours, in_quiet_hours, quiet_hours_end, slot_occurrences
 from . import fanout
+from .authors import token_of
 from .fanout import campaign_plan_deliveries, deliveries_cancel_pending
 from .templates import template_render
 from .transitions import campaign_transition as _transition
@@ -101,6 +102,7 @@ def campaign_create(
         is_emergency=is_emergency,
         audience=audience,
         created_by=actor_account(by),
+        created_by_token=token_of(by),
     )
     if image is not None:
         campaign.image = image

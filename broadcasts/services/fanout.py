@@ -253,7 +253,9 @@ def campaign_send_next_batch(*, campaign_id: int, batch_size: int | None = None)
                 state=DeliveryState.HANDED_OFF, handed_off_at=now
             )
             message_ids = [d.message_id for d in go]
-            OutboundMessage.objects.filter(pk__in=message_ids).update(not_before=None)
+            # Due from now: still queued a little after this, its send task was lost with a
+            # worker, and the gateway's recovery hands it again (gateway/services/recovery.py).
+            OutboundMessage.objects.filter(pk__in=message_ids).update(not_before=now)
             # robust: a broker blip must not stop the next batch being scheduled (and the
             # lost hand-off is found again by campaigns_resume_stuck).
             transaction.on_commit(lambda: hand_to_gateway(message_ids), robust=True)

@@ -147,17 +147,22 @@ def test_confirming_an_emergency_needs_the_emergency_permission(municipality, co
         services.campaign_approve(campaign_id=alert.pk, by=approver)
 
 
-def test_alert_send_lets_one_person_with_the_emergency_permission_send_at_once(
-    municipality, communications, template, eager, django_capture_on_commit_callbacks
+def test_an_alert_waits_for_a_second_person_and_then_goes_at_once(
+    municipality, communications, colleague, template, eager, django_capture_on_commit_callbacks
 ):
+    alert = services.alert_create(
+        template=template, parameters=["l'acqua non è potabile", "oggi"], by=communications
+    )
+    assert alert.state == CampaignState.DRAFT
+    with pytest.raises(UserError, match="persona diversa"):
+        services.alert_confirm(campaign_id=alert.pk, by=communications)
+
     with django_capture_on_commit_callbacks(execute=True):
-        alert = services.alert_send(
-            template=template, parameters=["l'acqua non è potabile", "oggi"], by=communications
-        )
+        services.alert_confirm(campaign_id=alert.pk, by=colleague)
 
     alert.refresh_from_db()
     assert alert.is_emergency
-    assert alert.approved_by == communications
+    assert alert.approved_by == colleague
     assert alert.state == CampaignState.SENT
     assert list(alert.events.values_list("to_state", flat=True)) == [
         "draft",
@@ -167,11 +172,11 @@ def test_alert_send_lets_one_person_with_the_emergency_permission_send_at_once(
     ]
 
 
-def test_alert_send_is_refused_without_the_emergency_permission(municipality, template):
+def test_an_alert_is_refused_without_the_emergency_permission(municipality, template):
     clerk = UserFactory(roles=[Role.OPERATOR])
 
     with pytest.raises(UserError, match="permesso"):
-        services.alert_send(template=template, parameters=["a", "b"], by=clerk)
+        services.alert_create(template=template, parameters=["a", "b"], by=clerk)
 
     assert not Campaign.objects.exists()
 

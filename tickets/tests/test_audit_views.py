@@ -99,3 +99,16 @@ def test_an_operator_resolving_a_ticket_is_in_the_trail_but_the_products_own_mov
     (event,) = AuditEvent.objects.filter(action=AuditAction.STATE_CHANGED)
     assert (event.actor_label, event.target_id) == ("paola", str(ticket.pk))
     assert event.details == {"from": "open", "to": "resolved"}
+
+
+def test_a_media_file_is_never_stored_by_the_browser(urp):
+    """An erased citizen's photo must not outlive the erasure in a staff browser's cache."""
+    message = _voice_note(TicketFactory())
+    url = reverse("tickets:media", args=[message.pk])
+
+    whole = urp.get(url)
+    part = urp.get(url, HTTP_RANGE="bytes=0-3")
+
+    assert whole.status_code == 200 and part.status_code == 206
+    assert whole["Cache-Control"] == "no-store"
+    assert part["Cache-Control"] == "no-store"

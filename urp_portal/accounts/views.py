@@ -63,6 +63,9 @@ def second_factor_verify(request: HttpRequest) -> HttpResponse:
         device = totp_device_verify(user=request.user, token=form.cleaned_data["token"])
         if device is not None:
             django_otp.login(request, device)
+            # A new session id for the now fully signed-in session, as Django gives one at the
+            # password step: an id seen before the second factor (fixation) opens nothing.
+            request.session.cycle_key()
             security_log.info(
                 "second factor verified user=%s ip=%s",
                 request.user.get_username(),
@@ -100,6 +103,9 @@ def second_factor_enrol(request: HttpRequest) -> HttpResponse:
         if totp_device_confirm(device=device, token=form.cleaned_data["token"]):
             device.refresh_from_db()
             django_otp.login(request, device)
+            # A new session id for the now fully signed-in session, as Django gives one at the
+            # password step: an id seen before the second factor (fixation) opens nothing.
+            request.session.cycle_key()
             security_log.info(
                 "second factor enrolled user=%s ip=%s",
                 request.user.get_username(),

@@ -1,12 +1,15 @@
 """The OpenAPI document: the token scheme, the error shape on every operation, the
 Idempotency-Key header on every idempotent write, the roles each operation needs."""
 
+from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
+from rest_framework.permissions import BasePermission
 
 from urp_portal.accounts.permissions import RolePermission
+from urp_portal.accounts.principals import ApiTokenUser
 
 from .errors import error_body
 from .idempotency import HEADER as IDEMPOTENCY_HEADER
@@ -148,3 +151,17 @@ class ApiAutoSchema(AutoSchema):
 def only_api_v1_endpoints(endpoints, **kwargs):
     """drf-spectacular preprocessing hook: the document describes /api/v1/ alone."""
     return [endpoint for endpoint in endpoints if endpoint[0].startswith("/api/v1/")]
+
+
+class SchemaReader(BasePermission):
+    """Who may read the API's description: a signed-in staff member or a token. The schema
+    lists every operation and parameter, a map for whoever probes the service; a comune that
+    wants it public says so with API_DOCS_PUBLIC."""
+
+    def has_permission(self, request, view) -> bool:
+        if settings.API_DOCS_PUBLIC:
+            return True
+        user = request.user
+        if isinstance(user, ApiTokenUser):
+            return True
+        return bool(user and user.is_authenticated and user.is_staff)

@@ -9,8 +9,8 @@ from urp_portal.accounts.principals import principal_of
 
 class PrincipalRateThrottle(SimpleRateThrottle):
     """One budget per caller and scope: the view's `throttle_scope` if it names one (e.g.
-    "alerts"), else "reads" or "writes" by method; callers without credentials share "anonymous"
-    per address (only open views, the schema and its pages, reach the throttle without them)."""
+    "alerts"), else "reads" or "writes" by method. Callers without valid credentials spend the
+    "anonymous" budget of their address in the authentication, before DRF answers them 401."""
 
     def __init__(self) -> None:
         # The scope depends on the request, so the rate is read in allow_request.
@@ -19,10 +19,11 @@ class PrincipalRateThrottle(SimpleRateThrottle):
     def allow_request(self, request, view) -> bool:
         principal = principal_of(request)
         if principal.token is None and principal.user is None:
-            self.scope = "anonymous"
-        else:
-            default = "reads" if request.method in SAFE_METHODS else "writes"
-            self.scope = getattr(view, "throttle_scope", None) or default
+            # Already counted by the authentication (accounts/authentication.py), which every
+            # request without valid credentials passes first.
+            return True
+        default = "reads" if request.method in SAFE_METHODS else "writes"
+        self.scope = getattr(view, "throttle_scope", None) or default
         self.rate = self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
         return super().allow_request(request, view)

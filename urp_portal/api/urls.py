@@ -11,6 +11,7 @@ from drf_spectacular.views import (
 
 from broadcasts.api import (
     AlertApi,
+    AlertConfirmApi,
     CampaignApproveApi,
     CampaignCancelApi,
     CampaignCreateApi,
@@ -90,4 +91,5 @@ urlpatterns = [
     path("campaigns/<id:campaign_id>/resume/", CampaignResumeApi.as_view(), name="campaign-resume"),
     path("campaigns/<id:campaign_id>/cancel/", CampaignCancelApi.as_view(), name="campaign-cancel"),
     path("alerts/", AlertApi.as_view(), name="alerts"),
+    path("alerts/<id:alert_id>/confirm/", AlertConfirmApi.as_view(), name="alert-confirm"),
 ]

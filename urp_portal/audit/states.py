@@ -15,6 +15,9 @@ class AuditAction(models.TextChoices):
     STATE_CHANGED = "state_changed", _("cambio di stato")
     SUBSCRIBER_ERASED = "subscriber_erased", _("dati di un cittadino cancellati")
     SUBSCRIBER_IDENTITY_CHANGED = "identity_changed", _("nuovo numero WhatsApp di un cittadino")
+    # An emergency alert that went without a second person's confirmation: only the system the
+    # comune's configuration names may do that, and every time is recorded.
+    ALERT_SENT_ALONE = "alert_sent_alone", _("avviso di emergenza inviato senza seconda conferma")
     # The trail itself: its export and the retention purge are traced too.
     AUDIT_EXPORTED = "audit_exported", _("registro esportato")
     AUDIT_PURGED = "audit_purged", _("registro ripulito (conservazione)")

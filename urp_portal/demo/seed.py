@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
@@ -228,7 +229,7 @@ def seed_conversations() -> None:
                 service=MunicipalService.objects.get(slug=conversation.forward_to),
                 note="Può verificare e rispondere al cittadino? Grazie.",
                 actor=operator,
-                site_url="http://127.0.0.1:8000",
+                site_url=f"http://127.0.0.1:{settings.DEMO_PORT}",
             )
             if conversation.service_answer:
                 forward_answer(

@@ -6,3 +6,7 @@ class GatewayConfig(AppConfig):
     name = "urp_portal.gateway"
     label = "gateway"
     verbose_name = _("Gateway WhatsApp")
+
+    def ready(self) -> None:
+        # The worker run's name, heartbeat and recovery loop (Celery signals).
+        from . import worker_life  # noqa: F401

@@ -134,6 +134,9 @@ class OutboundMessage(models.Model):
 
     created_at = models.DateTimeField(_("creato il"), auto_now_add=True)
     sending_started_at = models.DateTimeField(null=True, blank=True)
+    # The worker process (WorkerLife.name) that claimed it: if that worker dies, its `sending`
+    # rows are found within seconds (gateway/services/recovery.py).
+    held_by = models.CharField(max_length=80, blank=True, default="")
     sent_at = models.DateTimeField(_("inviato il"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("consegnato il"), null=True, blank=True)
     read_at = models.DateTimeField(_("letto il"), null=True, blank=True)
@@ -220,3 +223,23 @@ class RateSlot(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class WorkerLife(models.Model):
+    """One run of a Celery worker, from its start: a heartbeat every few seconds says it is
+    alive; a run that stopped beating died, and what it held is sent again
+    (gateway/services/recovery.py). A restarted worker is a new run with a new name."""
+
+    name = models.CharField(max_length=80, unique=True)
+    hostname = models.CharField(max_length=200, db_index=True)
+    started_at = models.DateTimeField()
+    seen_at = models.DateTimeField(db_index=True)
+    # Set once its work was taken back: each death is handled once.
+    recovered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("worker")
+        verbose_name_plural = _("worker")
+
+    def __str__(self) -> str:
+        return self.name

@@ -81,6 +81,10 @@ class MunicipalityAdmin(admin.ModelAdmin):
             },
         ),
         (
+            _("Avvisi e campagne: quattro occhi"),
+            {"fields": ["emergency_integration_name", "campaign_four_eyes"]},
+        ),
+        (
             _("Calendario"),
             {
                 "fields": [

@@ -65,6 +65,23 @@ class Municipality(models.Model):
     )
     quiet_hours_end = models.TimeField(_("fine delle ore di silenzio"), default="08:00")
 
+    emergency_integration_name = models.CharField(
+        _("sistema che invia avvisi di emergenza da solo"),
+        max_length=100,
+        blank=True,
+        help_text=_(
+            "Il nome del token API del sistema della protezione civile: i suoi avvisi partono "
+            "senza la conferma di una seconda persona e restano nel registro degli accessi come "
+            "tali. Vuoto: ogni avviso attende la conferma di una seconda persona o di un altro "
+            "sistema."
+        ),
+    )
+    campaign_four_eyes = models.BooleanField(
+        _("anche le campagne normali sono approvate da una seconda persona"),
+        default=False,
+        help_text=_("Chi scrive una campagna (persona o sistema) non può approvarla."),
+    )
+
     channel_phone = models.CharField(_("telefono"), max_length=60, blank=True)
     channel_email = models.EmailField(_("email"), blank=True)
     channel_pec = models.EmailField(_("PEC"), blank=True)

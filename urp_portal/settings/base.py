@@ -149,6 +149,14 @@ LOGIN_URL = "admin:login"
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+# The console backend prints every email into the process's log: a forwarded ticket's email
+# carries the citizen's name, number and words, which would outlive an erasure there. Fine
+# for the demo, never with DEBUG off: production names a real server (smtp+tls://...).
+if not DEBUG and EMAIL_CONFIG["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend":
+    raise ImproperlyConfigured(
+        "EMAIL_URL must name a real mail server when DEBUG is off (e.g. smtp+tls://user:pass@"
+        "host:587): the console backend would print citizens' data into the logs."
+    )
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="urp@comune.example.it")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

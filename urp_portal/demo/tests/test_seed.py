@@ -2,7 +2,7 @@ from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.test import override_settings
 from django.urls import reverse
 
@@ -52,3 +52,20 @@ def test_the_demo_administrator_and_moderator_sign_in_with_the_printed_code(muni
     assert set(codes) == {"admin", "moderatore"}
     assert verified.status_code == 302
     assert client.get(reverse("admin:index")).status_code == 200
+
+
+def test_seed_demo_refuses_without_debug_and_creates_no_account(municipality, settings):
+    settings.DEBUG = False
+
+    with pytest.raises(CommandError, match="Solo per la demo"):
+        call_command("seed_demo", stdout=StringIO())
+
+    assert not get_user_model().objects.filter(username__in=[u.username for u in DEMO_USERS])
+
+
+def test_seed_demo_runs_with_debug(municipality, settings):
+    settings.DEBUG = True
+
+    call_command("seed_demo", stdout=StringIO())
+
+    assert get_user_model().objects.filter(username="admin").exists()

@@ -34,6 +34,7 @@ from ..states import OutboundState
 from .outbox_statements import RECORD_SENT_ATTEMPTS as RECORD_SENT_ATTEMPTS  # moved: old name kept
 from .outbox_statements import _claim, _record_sent
 from .outbox_statements import _send_statements as _send_statements  # moved: old name kept
+from .send_checks import outbound_message_cancel_claimed, outbound_message_veto
 from .statuses import outbound_message_apply_pending
 
 logger = logging.getLogger(__name__)
@@ -216,6 +217,11 @@ def _send_claimed(message: OutboundMessage, *, last_attempt: bool) -> str:
     """Call the provider for a claimed message and record the outcome: its provider id when it
     left, "" when it failed for good or went to review. A transient error puts the row back in
     the queue (or fails it on the last attempt) and is raised again."""
+    # The last moment: after every wait, right before the call (send_checks.py says why).
+    reason = outbound_message_veto(message)
+    if reason:
+        outbound_message_cancel_claimed(message_id=message.pk, reason=reason)
+        return ""
     try:
         provider_id = get_adapter().send(Outgoing.of(message))
     except TransientSendError as error:

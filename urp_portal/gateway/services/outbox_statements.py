@@ -14,6 +14,7 @@ from django.db import InterfaceError, OperationalError, connection
 from django.db.models import F
 from django.utils import timezone
 
+from .. import worker_life
 from ..models import OutboundMessage
 from ..states import OutboundState
 
@@ -38,7 +39,8 @@ def _send_statements() -> tuple[str, str]:
 
     claim = (
         f"UPDATE {table} SET {column('state')} = %s, {column('sending_started_at')} = %s, "  # noqa: S608
-        f"{column('attempts')} = {column('attempts')} + 1, {column('not_before')} = NULL "
+        f"{column('attempts')} = {column('attempts')} + 1, {column('not_before')} = NULL, "
+        f"{column('held_by')} = %s "
         f"WHERE {column('id')} = %s AND {column('state')} = %s"
     )
     record = (
@@ -54,12 +56,15 @@ def _claim(message: OutboundMessage) -> bool:
     own transaction): of two tasks for the same row only one matches `state = queued`, which is
     what select_for_update and a re-read gave in three round trips more."""
     now = timezone.now()
+    # Which worker run holds it, for the recovery if that run dies (recovery.py).
+    held_by = worker_life.current_run()
     if not settings.URP_DATABASE_FAST_PATHS:
         claimed = OutboundMessage.objects.filter(pk=message.pk, state=OutboundState.QUEUED).update(
             state=OutboundState.SENDING,
             sending_started_at=now,
             attempts=F("attempts") + 1,
             not_before=None,
+            held_by=held_by,
         )
     else:
         claim, _record = _send_statements()
@@ -69,6 +74,7 @@ def _claim(message: OutboundMessage) -> bool:
                 [
                     OutboundState.SENDING,
                     connection.ops.adapt_datetimefield_value(now),
+                    held_by,
                     message.pk,
                     OutboundState.QUEUED,
                 ],

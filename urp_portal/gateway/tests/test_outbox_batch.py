@@ -128,7 +128,7 @@ def test_a_status_that_came_before_the_send_answer_is_applied_after_the_batch(db
 
 
 @pytest.mark.parametrize("size", [10, 40])
-def test_a_batch_costs_two_statements_a_message_and_a_few_more(
+def test_a_batch_costs_three_statements_a_message_and_a_few_more(
     db, fake_graph, django_assert_max_num_queries, settings, size
 ):
     # The limiter's own cost is in Redis (in the database only in the embedded default).
@@ -136,9 +136,10 @@ def test_a_batch_costs_two_statements_a_message_and_a_few_more(
     settings.WHATSAPP_RECIPIENT_INTERVAL_SECONDS = 0
     messages = broadcast(size)
 
-    # Per message: the claim and the record (each its own commit); per batch: the read and the
-    # look for early statuses.
-    with django_assert_max_num_queries(2 * size + 2):
+    # Per message: the claim, the last-moment check that the recipient is still on the list
+    # (gateway/services/send_checks.py) and the record (each its own commit); per batch: the
+    # read and the look for early statuses.
+    with django_assert_max_num_queries(3 * size + 2):
         outbound_messages_send_batch(message_ids=[m.pk for m in messages])
 
     assert len(fake_graph.sent_messages()) == size

@@ -23,6 +23,8 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
+# The API's description (/api/v1/schema/, docs/, redoc/) for anyone, not only staff and tokens.
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=False)
 SPECTACULAR_SETTINGS = {
     "TITLE": "URP Portal API",
     "DESCRIPTION": (
@@ -33,6 +35,8 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its pages: staff signed in or a token, unless API_DOCS_PUBLIC opens them.
+    "SERVE_PERMISSIONS": ["urp_portal.api.schema.SchemaReader"],
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "PREPROCESSING_HOOKS": ["urp_portal.api.schema.only_api_v1_endpoints"],
     "COMPONENT_SPLIT_REQUEST": True,

@@ -15,5 +15,5 @@ BROADCAST_WAIT_SECONDS = 1.0
 BROADCAST_EMERGENCY_YIELD_SECONDS = 5.0
 # A sending campaign with no batch for this long lost its worker; a message handed to the
 # gateway and still queued after this long lost its send task. Both are picked up again.
-BROADCAST_STUCK_AFTER_SECONDS = 120
+BROADCAST_STUCK_AFTER_SECONDS = 30
 BROADCAST_LOST_AFTER_SECONDS = 600

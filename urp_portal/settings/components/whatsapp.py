@@ -20,13 +20,16 @@ TWILIO_API_URL = env.str("TWILIO_API_URL", default="https://api.twilio.com")
 # For the demo, the tests and operators' training; never enabled with DEBUG off (production.py
 # forces it off and a system check refuses it).
 SIMULATOR_ENABLED = DEBUG and env.bool("SIMULATOR_ENABLED", default=WHATSAPP_GATEWAY == "simulator")
+# The demo's web server port (`DEMO_PORT=8765 make demo`): every simulator URL below follows it,
+# so the phone's texts and the bearer token never go to another program on port 8000.
+DEMO_PORT = env.int("DEMO_PORT", default=8000)
 # Where the simulator adapter sends (the fake Graph API mounted under /simulator/).
 SIMULATOR_GRAPH_URL = env.str(
-    "SIMULATOR_GRAPH_URL", default="http://127.0.0.1:8000/simulator/graph/v23.0"
+    "SIMULATOR_GRAPH_URL", default=f"http://127.0.0.1:{DEMO_PORT}/simulator/graph/v23.0"
 )
 # The product's own Meta webhook, where the citizen's phone posts and statuses come back.
 SIMULATOR_WEBHOOK_URL = env.str(
-    "SIMULATOR_WEBHOOK_URL", default="http://127.0.0.1:8000/webhooks/whatsapp/meta/"
+    "SIMULATOR_WEBHOOK_URL", default=f"http://127.0.0.1:{DEMO_PORT}/webhooks/whatsapp/meta/"
 )
 # Seconds between the status webhooks of one sent message (sent, delivered, read).
 SIMULATOR_STATUS_DELAY_SECONDS = env.float("SIMULATOR_STATUS_DELAY_SECONDS", default=1.0)
@@ -51,10 +54,20 @@ WHATSAPP_SEND_RETRY_BACKOFF_MAX_SECONDS = env.int(
 )
 WHATSAPP_SEND_MAX_RETRIES = env.int("WHATSAPP_SEND_MAX_RETRIES", default=12)
 
+# Flood control (moderation/services/flood.py): more than MAX_MESSAGES from one number within
+# WINDOW_SECONDS, or LINKS_MESSAGES messages in a row of nothing but links (0: off), block the
+# number for BLOCK_MINUTES (it lapses by itself) with one notice and a flag for the moderators.
+# Far beyond a person typing.
+URP_FLOOD_MAX_MESSAGES = env.int("URP_FLOOD_MAX_MESSAGES", default=30)
+URP_FLOOD_WINDOW_SECONDS = env.int("URP_FLOOD_WINDOW_SECONDS", default=60)
+URP_FLOOD_LINKS_MESSAGES = env.int("URP_FLOOD_LINKS_MESSAGES", default=5)
+URP_FLOOD_BLOCK_MINUTES = env.int("URP_FLOOD_BLOCK_MINUTES", default=60)
+
 # Steps of the inbound pipeline, in order, like middleware (DESIGN.md, "The inbound path").
 URP_INBOUND_PIPELINE = [
     "subscribers.inbound.whatsapp_notices",
     "moderation.inbound.drop_if_blocked",
+    "moderation.inbound.flood_control",  # edits and reactions count too
     "moderation.inbound.screen_edits",
     "tickets.inbound.whatsapp_updates",
     "subscribers.inbound.keywords",
@@ -67,3 +80,22 @@ URP_INBOUND_PIPELINE = [
     "tickets.inbound.belongs_elsewhere",  # reports, access to records: redirect or suggest
     "tickets.inbound.auto_replies",
 ]
+
+# Asked right before each provider call, after every wait (urp_portal/gateway/services/
+# send_checks.py): a reason stops the message. A broadcast to who wrote "Cancellami" meanwhile.
+URP_OUTBOUND_SEND_CHECKS = [
+    "broadcasts.outbound.recipient_still_listed",
+]
+
+# Recovery in seconds (gateway/services/recovery.py, gateway/worker_life.py): each worker run
+# beats every HEARTBEAT seconds; a run silent for DEAD_AFTER is dead. Every live worker looks
+# for a dead run's work at its start and then every RECOVERY_INTERVAL seconds: claimed rows of
+# these purposes are sent again (an in-flight one may arrive twice; the rest go to review), and
+# a queued row still there this long after it was due lost its task and is handed again.
+URP_WORKER_HEARTBEAT_SECONDS = env.float("URP_WORKER_HEARTBEAT_SECONDS", default=3.0)
+URP_WORKER_DEAD_AFTER_SECONDS = env.float("URP_WORKER_DEAD_AFTER_SECONDS", default=15.0)
+URP_RECOVERY_INTERVAL_SECONDS = env.float("URP_RECOVERY_INTERVAL_SECONDS", default=5.0)
+URP_RESEND_IN_FLIGHT_PURPOSES = ["broadcast"]
+URP_LOST_URGENT_AFTER_SECONDS = env.float("URP_LOST_URGENT_AFTER_SECONDS", default=10.0)
+URP_LOST_SINGLE_AFTER_SECONDS = env.float("URP_LOST_SINGLE_AFTER_SECONDS", default=15.0)
+URP_LOST_BROADCAST_AFTER_SECONDS = env.float("URP_LOST_BROADCAST_AFTER_SECONDS", default=60.0)

@@ -9,6 +9,20 @@ from urp_portal.simulator.states import SimulatedStatus
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _demo(settings):
+    settings.DEBUG = True
+
+
+def test_the_command_refuses_without_debug(settings):
+    settings.DEBUG = False
+
+    with pytest.raises(CommandError, match="Solo per la demo"):
+        call_command("simulate_citizen", "--number", "+393205550103", "--text", "Ciao")
+
+    assert not SimulatedMessage.objects.exists()
+
+
 def test_the_command_posts_a_citizens_text_and_photo(webhook_receiver, capsys):
     call_command(
         "simulate_citizen",

@@ -21,7 +21,9 @@ class Command(BaseCommand):
     help = "Migrate, load the Cagliari preset, seed demo data, then run web + worker + beat."
 
     def add_arguments(self, parser):
-        parser.add_argument("--port", default=os.environ.get("DEMO_PORT", "8000"))
+        # DEMO_PORT, not --port: the settings of the web server, the worker and this command
+        # build every simulator URL from it (urp_portal/settings/base.py).
+        parser.add_argument("--port", default=str(settings.DEMO_PORT))
         parser.add_argument("--preset", default="cagliari")
         parser.add_argument(
             "--prepare-only", action="store_true", help="Prepare the data and exit."
@@ -30,6 +32,10 @@ class Command(BaseCommand):
     def handle(self, *args, port: str, preset: str, prepare_only: bool, **options):
         if not settings.DEBUG:
             raise CommandError("La demo gira solo con DEBUG=true (`make demo` lo imposta).")
+        if port != str(settings.DEMO_PORT):
+            raise CommandError(
+                f"Per cambiare porta usa DEMO_PORT={port} (sposta anche gli URL del simulatore)."
+            )
         (settings.BASE_DIR / "var").mkdir(exist_ok=True)
         call_command("migrate", interactive=False, verbosity=0)
         if not Municipality.objects.filter(is_active=True).exists():

@@ -25,6 +25,10 @@ class Command(BaseCommand):
         media.add_argument("--voice", action="store_true", help="Allega il vocale di esempio")
 
     def handle(self, *args, **options) -> None:
+        # Demo and training only, like the simulator itself: in production a signed webhook
+        # posted from a shell would be a message no citizen wrote.
+        if not settings.DEBUG:
+            raise CommandError("Solo per la demo (DEBUG=true).")
         sample = "photo" if options["image"] else "voice" if options["voice"] else ""
         form = CitizenMessageForm(
             data={
