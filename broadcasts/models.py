@@ -290,7 +290,7 @@ class CampaignStateCount(models.Model):
     """A change in how many of a campaign's messages are in a state: the campaign's counters,
     kept without counting its deliveries again (PostgreSQL only; elsewhere they are counted).
 
-    Rows are written by database triggers (migration 0003) in the transaction of every change
+    Rows are written by database triggers (migration 0004) in the transaction of every change
     of an outbox message's state: the planned deliveries add to "queued", each statement that
     moves messages adds one row per campaign and state it touched (+n to, -n from), so a
     group of 500 statuses is one or two rows, not 500 updates of one hot row. The counters are

@@ -5,7 +5,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('gateway', '0007_outbound_pricing'),
+        ('gateway', '0008_outbound_pricing'),
     ]
 
     operations = [

@@ -67,8 +67,8 @@ def drop_triggers(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('broadcasts', '0002_delivery_message_without_constraint'),
-        ('gateway', '0008_waiting_indexes'),
+        ('broadcasts', '0003_campaign_created_by_token'),
+        ('gateway', '0009_waiting_indexes'),
     ]
 
     operations = [

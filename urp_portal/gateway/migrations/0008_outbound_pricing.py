@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('gateway', '0006_inbound_kinds_ignored_events'),
+        ('gateway', '0007_worker_recovery'),
     ]
 
     operations = [
