@@ -228,7 +228,8 @@ class CampaignEvent(models.Model):
         ordering = ["at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.campaign_id}: {self.from_state} → {self.to_state}"
+        # Shown as the row's title in the campaign's history: the states' Italian names.
+        return f"{CampaignState(self.from_state).label} → {CampaignState(self.to_state).label}"
 
 
 class Delivery(models.Model):

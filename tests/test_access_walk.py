@@ -88,6 +88,7 @@ ARGS: dict[str, Callable[[Any], list]] = {
     "admin:subscribers_subscriber_export": lambda w: [w.other_ticket.subscriber_id],
     "admin:subscribers_subscriber_erase": lambda w: [w.other_ticket.subscriber_id],
     "admin:tickets_ticket_conversation": lambda w: [w.other_ticket.pk],
+    "admin:tickets_ticket_next": lambda w: [w.other_ticket.pk],
     "admin:moderation_flag_act": lambda w: [w.flag.pk, "remove"],
     "admin:moderation_case_report": lambda w: [w.flag.case_id],
     "admin:moderation_case_close": lambda w: [w.flag.case_id],
@@ -143,6 +144,10 @@ EXPECTED: dict[str, dict[str, int]] = {
     "admin:subscribers_subscriber_erase": every(403, administrator=200),
     # Another service's ticket: 404 for the service's staff, as for roles without tickets.
     "admin:tickets_ticket_conversation": every(200, service=404, **_NO_TICKETS),
+    # The live view answers what the viewer may see (nothing of another service's tickets); the
+    # "next ticket" key leads to a ticket of one's own list or back to the inbox.
+    "admin:tickets_ticket_live": every(200, **_NO_TICKETS),
+    "admin:tickets_ticket_next": every(302, **_NO_TICKETS),
     "admin:moderation_flag_act": _MODERATION,
     "admin:moderation_case_report": _MODERATION,
     "admin:moderation_case_close": _MODERATION,

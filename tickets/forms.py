@@ -29,6 +29,7 @@ class ConsoleForm(forms.Form):
         self.helper = FormHelper()
         self.helper.form_method = "post"
         self.helper.form_class = f"console-form console-form-{self.action_name}"
+        self.helper.form_id = f"form-{self.action_name}"
         button = Submit("submit", self.button_label, css_id=f"submit-{self.action_name}")
         # Crispy's default classes would make every button primary.
         button.field_classes = self.button_css
@@ -65,9 +66,15 @@ class ReplyForm(ConsoleForm):
     wait_for_citizen = forms.BooleanField(
         label=_("Attendi la risposta del cittadino"), required=False
     )
+    # The last message on the screen when the reply was written (moved on by the live updates
+    # while the reply box is empty): a message after it asks "send anyway?" (issue 20).
+    seen_message = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=0)
 
-    def __init__(self, *args, window_open: bool = True, **kwargs) -> None:
+    def __init__(
+        self, *args, window_open: bool = True, seen_message: int | None = None, **kwargs
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["seen_message"].initial = seen_message
         if not window_open:
             # Free text would be refused by WhatsApp (131047): the template comes first.
             for name in ("text", "canned_answer"):

@@ -96,6 +96,9 @@ class Ticket(models.Model):
     out_of_hours_replied_for = models.DateTimeField(null=True, blank=True, editable=False)
     # The operators were warned that the deadline is near; once per ticket.
     deadline_warned_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The citizen's messages no operator has seen yet: counted up as they arrive, back to zero
+    # when someone at the URP (or the service it is forwarded to) opens the conversation.
+    unread_count = models.PositiveIntegerField(_("messaggi non letti"), default=0)
     # Late: when the last reminder went, and how many (1: the assignee; then the URP's head
     # too, once per working day while it stays late).
     escalated_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -136,6 +139,13 @@ class Ticket(models.Model):
                 fields=["due_at"],
                 condition=Q(state__in=TicketState.finished()),
                 name="ticket_finished_due",
+            ),
+            # The few tickets with a citizen's message nobody has seen: the inbox's top group and
+            # the count in each console's title, read on every poll (tickets/live.py).
+            models.Index(
+                fields=["due_at", "assignee"],
+                condition=Q(unread_count__gt=0),
+                name="ticket_unread_due",
             ),
         ]
 
@@ -379,6 +389,27 @@ class ServiceWordCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.word} → {self.service} ({self.count})"
+
+
+class ConversationPresence(models.Model):
+    """Who has a conversation open, and who is typing in it: one row per person and ticket,
+    touched by each console's poll (tickets/live). Kept in the database, not in a web process's
+    memory, so every gunicorn process and every machine sees the same colleagues."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="presences")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    seen_at = models.DateTimeField()
+    # Set while the person's reply box changed in the last few seconds.
+    typing_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "user"], name="presence_once_per_ticket"),
+        ]
+        indexes = [models.Index(fields=["ticket", "seen_at"], name="presence_ticket_seen")]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.ticket}"
 
 
 class ElsewhereRule(models.Model):

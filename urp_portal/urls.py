@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from tickets.admin.landing import login_landing_on_inbox
 from urp_portal import health
 from urp_portal.simulator.checks import simulator_enabled
 
@@ -12,6 +13,8 @@ admin.site.site_title = _("URP Portal")
 admin.site.index_title = _("Console dell'Ufficio Relazioni con il Pubblico")
 # The tickets' dashboard above the list of apps.
 admin.site.index_template = "tickets/admin_index.html"
+# Operators and services' staff open on the inbox after signing in.
+admin.site.login = login_landing_on_inbox(admin.site.login)  # type: ignore[method-assign]
 
 urlpatterns = [
     # The second step of signing in, before the admin's own catch-all.

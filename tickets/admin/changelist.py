@@ -1,6 +1,7 @@
 """How the inbox reads one page out of a hundred thousand tickets.
 
-The inbox's order is "late, then new, then the rest at work, then done", each group by deadline.
+The inbox's order is "late, then unread, then new, then the rest at work, then done", each group
+by deadline.
 A sort expression for that (`inbox_priority`) depends on the time of the request, so no index can
 hold it, and sorting the whole table for every page costs more than everything else on the page.
 On PostgreSQL the default order is read instead as one UNION ALL of the groups, each taken in
@@ -49,12 +50,17 @@ def inbox_groups(now: dt.datetime) -> list[tuple[int, Q]]:
     """The inbox's groups, top first; every ticket is in exactly one. Each condition is one a
     deadline index serves (Ticket.Meta.indexes)."""
     at_work = [state for state in TicketState.pending() if state != TicketState.NEW]
+    unread, seen = Q(unread_count__gt=0), Q(unread_count=0)
     return [
         (0, Q(state__in=TicketState.pending(), due_at__lt=now)),  # late
-        (1, Q(state=TicketState.NEW, due_at__gte=now)),
-        (2, Q(state__in=at_work, due_at__gte=now)),
-        (2, Q(state=TicketState.WAITING_CITIZEN)),  # its deadline is suspended: never late
-        (3, Q(state__in=TicketState.finished())),
+        # A citizen's message nobody has seen, a new request or a follow-up on a forwarded or
+        # waiting one: up, right under the late ones (issue 20).
+        (1, unread & Q(state__in=TicketState.pending(), due_at__gte=now)),
+        (1, unread & Q(state=TicketState.WAITING_CITIZEN)),
+        (2, seen & Q(state=TicketState.NEW, due_at__gte=now)),
+        (3, seen & Q(state__in=at_work, due_at__gte=now)),
+        (3, seen & Q(state=TicketState.WAITING_CITIZEN)),  # its deadline is suspended: never late
+        (4, Q(state__in=TicketState.finished())),
     ]
 
 

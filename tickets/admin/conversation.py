@@ -29,6 +29,7 @@ from ..forms import (
     ReplyForm,
     ServiceAnswerForm,
 )
+from ..live import console_cursor, conversation_colleagues, conversation_signature
 from ..models import CannedAnswer, Forward, Ticket, TicketEvent
 from ..selectors import (
     forward_for_user,
@@ -39,6 +40,7 @@ from ..selectors import (
     ticket_messages_visible,
     user_is_urp,
 )
+from ..states import MessageOrigin
 
 # The chat's rows and bubbles lived here before they had a module of their own.
 from .chat import _TICKS as _TICKS
@@ -48,6 +50,7 @@ from .chat import _media_kind as _media_kind
 from .chat import _who as _who
 from .chat import chat_rows
 from .conversation_actions import CONVERSATION_ACTIONS, Posted
+from .live import ticket_next_for
 
 # The chat shows the latest messages; older ones are rare in a URP conversation and a fixed cap
 # keeps the page's cost fixed.
@@ -77,8 +80,9 @@ class ConversationView:
             response = self._post(request, ticket, municipality, forms)
             if response is not None:
                 return response
-        else:
-            # Who read a citizen's conversation (the actions are traced by the services).
+        elif request.GET.get("live") != "1":
+            # Who read a citizen's conversation (the actions are traced by the services); the
+            # page's own live refreshes are the same reading, not a new one.
             audit_record(
                 actor=request.user,
                 action=AuditAction.CONVERSATION_VIEWED,
@@ -101,10 +105,22 @@ class ConversationView:
                 form = forms[name] = action.form(posted)
                 if not form.is_valid():
                     return None
-            done = action.perform(posted, form)
+            try:
+                done = action.perform(posted, form)
+            except services.ReplyCollision as collision:
+                # The page comes back with the reply as written, what arrived in the chat, and
+                # the question: the same form posted again with the newer mark sends it.
+                forms["collision"] = collision
+                return None
         if attempt.failed:
             return None
         messages.success(request, done)
+        if name == "resolve":
+            # Fewer clicks: straight on to the next conversation to work on.
+            following = ticket_next_for(user=request.user, after=ticket.pk)
+            if following is None:
+                return redirect("admin:tickets_ticket_changelist")
+            return redirect("admin:tickets_ticket_conversation", ticket_id=following)
         return redirect(request.path)
 
     # --- page -----------------------------------------------------------------------------------
@@ -118,6 +134,10 @@ class ConversationView:
             .order_by("-at", "-pk")[:CHAT_LIMIT]
         )
         chat.reverse()
+        citizen_ids = [m.pk for m in chat if m.origin == MessageOrigin.CITIZEN]
+        if citizen_ids and (is_urp or forward_for_user(user=user, ticket=ticket) is not None):
+            services.ticket_mark_seen(ticket=ticket, seen_up_to=max(citizen_ids))
+        last_message = max((m.pk for m in chat), default=0)
         events = list(
             TicketEvent.objects.filter(ticket=ticket).select_related("actor").order_by("at", "pk")
         )
@@ -142,6 +162,12 @@ class ConversationView:
             "window_open": window_open,
             "window_closes_at": reply_window_closes_at(ticket=ticket),
             "finished": ticket.state in ("resolved", "closed"),
+            # The live updates (tickets/live.py): where they start, and who else is here.
+            "live_cursor": console_cursor(),
+            "colleagues": conversation_colleagues(ticket=ticket, user=user, now=now),
+            "signature": conversation_signature(ticket=ticket),
+            "last_message": last_message,
+            "collision": forms.get("collision"),
         }
         citizen_text = " ".join(row.message.text for row in context["rows"] if row.side == "in")
         if is_urp:
@@ -152,7 +178,17 @@ class ConversationView:
                 )
                 for a in answers
             }
-            reply = forms.get("reply") or ReplyForm(window_open=window_open)
+            reply = forms.get("reply") or ReplyForm(
+                window_open=window_open, seen_message=last_message
+            )
+            if forms.get("collision") is not None:
+                # Posted again as it is, the reply goes: the operator has now seen the news (and
+                # is asked again only if something newer still arrives).
+                reply = ReplyForm(
+                    {**request.POST.dict(), "seen_message": forms["collision"].latest_message},
+                    window_open=window_open,
+                )
+                reply.is_valid()
             canned = reply.fields["canned_answer"]
             assert isinstance(canned, ModelChoiceField)
             # The answers are already loaded for their texts: no second query for the select.
@@ -174,6 +210,8 @@ class ConversationView:
                     initial={"category": ticket.category, "service": ticket.service_id}
                 ),
                 suggestions=suggestions,
+                # A service's answer, ready to be sent on to the citizen (edited first).
+                service_answers=[f for f in forwards if f.answer],
             )
         else:
             own_forward = forward_for_user(user=user, ticket=ticket)

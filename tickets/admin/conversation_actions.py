@@ -68,6 +68,8 @@ def _reply(posted: Posted, form: ReplyForm) -> str:
         template_name=data.get("template", ""),
         template_parameters=form.parameters(),
         wait_for_citizen=data["wait_for_citizen"],
+        # The last message on the writer's screen: news after it asks first (ReplyCollision).
+        unseen_after=data.get("seen_message"),
     )
     return _("Risposta in coda di invio.")
 

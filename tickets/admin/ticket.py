@@ -15,18 +15,20 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from urp_portal.core.admin import user_errors
 from urp_portal.gateway.states import MessageKind
 
 from .. import services
 from ..forms import urp_users
+from ..live import console_cursor
 from ..models import Ticket
 from ..selectors import ticket_list_for, ticket_list_search, user_is_urp
 from ..states import TicketCategory, TicketState
 from .changelist import ROW_RELATIONS, InboxChangeList, InboxPaginator, inbox_ordering
 from .conversation import ConversationView
+from .live import LiveView, NextTicketView
 
 
 def _day_bounds(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
@@ -179,7 +181,16 @@ class TicketAdmin(admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("cittadino"), ordering="subscriber__last_name")
     def citizen(self, obj: Ticket) -> str:
-        return format_html('<a href="{}">{}</a>', self._conversation_url(obj), str(obj.subscriber))
+        link = format_html('<a href="{}">{}</a>', self._conversation_url(obj), str(obj.subscriber))
+        if not obj.unread_count:
+            return link
+        return format_html(
+            '{} <span class="badge unread" title="{}">{}</span>',
+            link,
+            _("messaggi del cittadino che nessuno ha ancora letto"),
+            ngettext("%(n)d non letto", "%(n)d non letti", obj.unread_count)
+            % {"n": obj.unread_count},
+        )
 
     @admin.display(description=gettext_lazy("stato"), ordering="state")
     def state_badge(self, obj: Ticket) -> str:
@@ -264,6 +275,12 @@ class TicketAdmin(admin.ModelAdmin):
                 view,
                 name="tickets_ticket_conversation",
             ),
+            path(
+                "<int:ticket_id>/conversation/next/",
+                self.admin_site.admin_view(NextTicketView(self)),
+                name="tickets_ticket_next",
+            ),
+            path("live/", self.admin_site.admin_view(LiveView(self)), name="tickets_ticket_live"),
             *super().get_urls(),
         ]
 
@@ -284,6 +301,8 @@ class TicketAdmin(admin.ModelAdmin):
         context = {
             "title": _("Richieste dei cittadini"),
             "inbox": counts,
+            # Where the page's live updates start from (tickets/live.py).
+            "live_cursor": console_cursor(),
             # The inbox needs the screen's width, a tablet's above all; the breadcrumbs lead home.
             "is_nav_sidebar_enabled": False,
             **(extra_context or {}),

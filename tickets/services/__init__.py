@@ -23,15 +23,26 @@ from .forwarding import (
     ticket_forward,
     ticket_respond,
 )
+from .presence import (
+    ReplyCollision,
+    conversation_presence_leave,
+    conversation_presence_touch,
+    presences_purge,
+    ticket_mark_seen,
+)
 from .suggestions import Suggestion, service_suggestion_learn, service_suggestions
 
 __all__ = [
+    "ReplyCollision",
     "Suggestion",
     "TicketNotAllowed",
     "canned_answer_render",
+    "conversation_presence_leave",
+    "conversation_presence_touch",
     "forward_answer",
     "forward_email_send_now",
     "forward_link",
+    "presences_purge",
     "service_suggestion_learn",
     "service_suggestions",
     "ticket_add_note",
@@ -40,6 +51,7 @@ __all__ = [
     "ticket_close_official_channel",
     "ticket_forward",
     "ticket_lock",
+    "ticket_mark_seen",
     "ticket_move",
     "ticket_receive",
     "ticket_reply",

@@ -45,6 +45,7 @@ from .core import (
     ticket_move,
 )
 from .inbound_text import inbound_display_text
+from .presence import reply_check_collision, ticket_count_unread
 
 
 def _inbound_text(message: InboundMessage) -> str:
@@ -101,7 +102,7 @@ def ticket_receive(
             for name, value in fields.items():
                 setattr(ticket, name, value)
             ticket.save(update_fields=list(fields))
-    Message.objects.get_or_create(
+    _message, added = Message.objects.get_or_create(
         inbound=message,
         defaults={
             "ticket": ticket,
@@ -111,6 +112,8 @@ def ticket_receive(
             "at": received,
         },
     )
+    if added:
+        ticket_count_unread(ticket=ticket)
     return ticket, created
 
 
@@ -221,13 +224,18 @@ def ticket_reply(
     template_name: str = "",
     template_parameters: Sequence[str] = (),
     wait_for_citizen: bool = False,
+    unseen_after: int | None = None,
 ) -> Message:
     """Answer the citizen: free text inside the 24-hour window, an approved template outside it
-    (DESIGN.md). The message goes to the outbox and shows in the chat with its delivery ticks."""
+    (DESIGN.md). The message goes to the outbox and shows in the chat with its delivery ticks.
+    With `unseen_after` (the last message on the console's screen), a reply written while a
+    colleague answered or the citizen wrote is refused with ReplyCollision."""
     require_urp(author)
     ticket = ticket_lock(ticket=ticket)
     require_not_finished(ticket)
     now = timezone.now()
+    if unseen_after is not None:
+        reply_check_collision(ticket=ticket, after_message=unseen_after, now=now)
     text = text.strip()
     if text and template_name:
         raise UserError(_("Scrivi un testo oppure scegli un modello, non entrambi."))

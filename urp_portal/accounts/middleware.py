@@ -24,6 +24,8 @@ SEEN_RESOLUTION_SECONDS = 60
 # Until when an account found not to need the second factor is not asked again: a query per
 # request saved, and an account given the administrator role meets the code page within a minute.
 NO_SECOND_FACTOR_UNTIL = "_urp_no_second_factor_until"
+# Sent by a page's scripts on requests nobody asked for (tickets/static/tickets/live.js).
+BACKGROUND_HEADER = "X-URP-Background"
 NO_SECOND_FACTOR_RECHECK_SECONDS = 60
 
 
@@ -70,7 +72,11 @@ class SessionTimeoutMiddleware:
             )
             logout(request)
             return
-        if now - seen_at >= SEEN_RESOLUTION_SECONDS:
+        # A page's own background requests (the live console's polls and refreshes, which say
+        # so in BACKGROUND_HEADER) are not the person's activity: an open console left alone
+        # still ends after the idle time.
+        background = request.headers.get(BACKGROUND_HEADER) == "1"
+        if now - seen_at >= SEEN_RESOLUTION_SECONDS and not background:
             session[SEEN_AT] = now
 
 

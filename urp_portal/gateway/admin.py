@@ -116,7 +116,9 @@ class OutboundMessageAdmin(ReadOnlyAdmin):
         "error_code",
         "short_error",
     ]
-    list_filter = ["state", "needs_review", "purpose", "error_code"]
+    # "With an error or not": a list of every code ever met had a nameless link for the empty
+    # one (axe "link-name") and a DISTINCT over the whole outbox on each page.
+    list_filter = ["state", "needs_review", "purpose", ("error_code", admin.EmptyFieldListFilter)]
     search_fields = ["to", "provider_id"]
     date_hierarchy = "created_at"
     actions = ["retry"]

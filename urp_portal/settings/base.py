@@ -22,7 +22,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     # Staff sign-in: lockout after repeated failures, and the TOTP second factor (before
     # accounts, whose admin replaces django-otp's device admin).
-    "axes",
+    # django-axes, under an Italian name in the menu.
+    "urp_portal.accounts.axes_app.AxesConfig",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "rest_framework",

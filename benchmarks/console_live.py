@@ -1,0 +1,446 @@
+"""50 operators' consoles kept live against one web server while citizens write 5 messages/s.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/urp_h20_bench \
+    REDIS_URL=redis://127.0.0.1:6379/4 .venv/bin/python benchmarks/console_live.py
+
+The real processes: gunicorn urp_portal.wsgi (gunicorn.conf.py's shape), one Celery worker, a
+fake Graph API on loopback for the automatic replies, PostgreSQL and Redis. Citizens' messages go
+in as signed Meta webhooks at a fixed rate; each console is a thread doing what tickets/live.js
+does: a GET of the live view every 2 s with its cursors and, when a change concerns what it
+shows, a GET of its page (the inbox, or the open conversation with ?live=1).
+
+Measured (issue 20, point 6):
+- delay from the webhook's POST to the change on screen, i.e. the end of the page fetch that
+  shows it, for every (console, message) pair where the console shows that message: the inbox
+  consoles every message, a conversation console its ticket's (p50, p95, max; goal p95 <= 3 s);
+- the web server's CPU spent on keeping consoles live: gunicorn's CPU per second with the
+  consoles and the citizens, less its CPU per second with the citizens alone (goal <= 25% of one
+  CPU). The consoles' own client threads run on this machine too; their CPU is not counted.
+
+Two mixes: every console on a conversation (the operator at work), and half of them on the
+inbox (the heavier case: every message changes the inbox). Writes
+benchmarks/results/console_live.txt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+RESULTS = ROOT / "benchmarks" / "results" / "console_live.txt"
+DATABASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/urp_h20_bench")
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/4")
+SECRET = "bench-app-secret"
+CONSOLES = int(os.environ.get("BENCH_CONSOLES", "50"))
+RATE = float(os.environ.get("BENCH_RATE", "5"))
+SECONDS = int(os.environ.get("BENCH_SECONDS", "60"))
+BASELINE_SECONDS = int(os.environ.get("BENCH_BASELINE_SECONDS", "30"))
+POLL_SECONDS = 2.0
+PASSWORD = "una-password-lunga-per-il-benchmark"
+CITIZENS = 400
+os.environ["DATABASE_URL"] = DATABASE_URL
+os.environ["REDIS_URL"] = REDIS_URL
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "urp_portal.settings")
+os.environ.setdefault("SECRET_KEY", "bench-secret-key-not-for-production-0123456789")
+os.environ.setdefault("URP_PSEUDONYM_KEY", "bench-pseudonym-key-not-for-production-0123456789")
+os.environ.setdefault("LOG_LEVEL", "ERROR")
+# gunicorn serves the admin's pages with the manifest of collected static files, as production.
+os.environ.setdefault("STATIC_ROOT", str(ROOT / "var" / "bench-static"))
+
+
+def recreate_database() -> None:
+    name = DATABASE_URL.rsplit("/", 1)[1]
+    for sql in (f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}"):
+        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", sql], check=True)
+
+
+recreate_database()
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+
+from tests.fixtures.fake_graph import ACCESS_TOKEN, PHONE_NUMBER_ID, FakeGraph  # noqa: E402
+from tickets.models import Message, Ticket  # noqa: E402
+from urp_portal.accounts.roles import Role  # noqa: E402
+from urp_portal.accounts.tests.factories import UserFactory  # noqa: E402
+from urp_portal.municipality.services import municipality_load_preset  # noqa: E402
+
+
+def citizen_number(n: int) -> str:
+    return f"39340{n:07d}"
+
+
+def webhook_body(n: int, number: str) -> tuple[bytes, str]:
+    wamid = f"wamid.console.{uuid.uuid4().hex}.{n}"
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "390700000000", "phone_number_id": PHONE_NUMBER_ID},
+        "contacts": [{"profile": {"name": f"Cittadino {number[-4:]}"}, "wa_id": number}],
+        "messages": [
+            {
+                "from": number,
+                "id": wamid,
+                "timestamp": str(int(time.time())),
+                "type": "text",
+                "text": {"body": f"Buongiorno, una domanda sulla TARI numero {n}"},
+            }
+        ],
+    }
+    data = json.dumps(
+        {
+            "object": "whatsapp_business_account",
+            "entry": [{"id": "1", "changes": [{"field": "messages", "value": value}]}],
+        }
+    ).encode()
+    return data, wamid
+
+
+def sign(data: bytes) -> str:
+    return "sha256=" + hmac.new(SECRET.encode(), data, hashlib.sha256).hexdigest()
+
+
+def environment(graph: FakeGraph) -> dict[str, str]:
+    return {
+        **os.environ,
+        "PYTHONPATH": f"{ROOT / 'benchmarks'}:{ROOT}",
+        "DJANGO_SETTINGS_MODULE": "console_site",
+        "DEBUG": "false",
+        "SECURE_SSL_REDIRECT": "false",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "WHATSAPP_GATEWAY": "meta",
+        "WHATSAPP_APP_SECRET": SECRET,
+        "WHATSAPP_GRAPH_URL": graph.url,
+        "WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
+        "WHATSAPP_ACCESS_TOKEN": ACCESS_TOKEN,
+        "LOG_LEVEL": "ERROR",
+    }
+
+
+def cpu_seconds(session_leader: int) -> float:
+    """CPU seconds (user + system) used so far by the processes of a session."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used = 0.0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if int(fields[3]) == session_leader:
+            used += (int(fields[11]) + int(fields[12])) / tick
+    return used
+
+
+class Citizens(threading.Thread):
+    """Signed webhooks at a fixed rate; one in five from a citizen whose conversation a
+    console has open, the others spread over CITIZENS numbers (new tickets and follow-ups)."""
+
+    def __init__(self, base: str, open_numbers: list[str], seconds: float) -> None:
+        super().__init__(daemon=True)
+        self.base, self.open_numbers, self.seconds = base, open_numbers, seconds
+        self.sent: dict[str, float] = {}
+        self.failures = 0
+
+    def run(self) -> None:
+        session = requests.Session()
+        start = time.monotonic()
+        n = 0
+        while True:
+            due = start + n / RATE
+            if due - start > self.seconds:
+                return
+            time.sleep(max(due - time.monotonic(), 0))
+            if self.open_numbers and n % 5 == 0:
+                number = self.open_numbers[(n // 5) % len(self.open_numbers)]
+            else:
+                number = citizen_number(random.randrange(CITIZENS))
+            data, wamid = webhook_body(n, number)
+            at = time.monotonic()
+            try:
+                response = session.post(
+                    f"{self.base}/webhooks/whatsapp/meta/",
+                    data=data,
+                    headers={"Content-Type": "application/json", "X-Hub-Signature-256": sign(data)},
+                    timeout=10,
+                )
+                if response.status_code == 200:
+                    self.sent[wamid] = at
+                else:
+                    self.failures += 1
+            except requests.RequestException:
+                self.failures += 1
+            n += 1
+
+
+class Console(threading.Thread):
+    """What tickets/live.js does in a browser, for one operator."""
+
+    def __init__(self, base: str, username: str, *, ticket: int | None, stop: threading.Event):
+        super().__init__(daemon=True)
+        self.base, self.username, self.ticket, self.stop = base, username, ticket, stop
+        self.session = requests.Session()
+        self.background = {"X-URP-Background": "1"}  # as live.js marks its requests
+        self.seen: set[str] = set()
+        self.shown: list[tuple[int, float]] = []  # (message id, when it was on screen)
+        self.poll_ms: list[float] = []
+        self.page_ms: list[float] = []
+        self.errors = 0
+
+    def login(self) -> None:
+        page = self.session.get(f"{self.base}/admin/login/", timeout=30)
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+        assert token, "no CSRF token on the sign-in page"
+        answer = self.session.post(
+            f"{self.base}/admin/login/",
+            data={
+                "csrfmiddlewaretoken": token.group(1),
+                "username": self.username,
+                "password": PASSWORD,
+                "next": "/admin/",
+            },
+            headers={"Referer": f"{self.base}/admin/login/"},
+            timeout=30,
+        )
+        assert "sessionid" in self.session.cookies, (
+            f"{self.username} not signed in: {answer.status_code}"
+        )
+
+    def page_url(self) -> str:
+        if self.ticket:
+            return f"{self.base}/admin/tickets/ticket/{self.ticket}/conversation/?live=1"
+        return f"{self.base}/admin/tickets/ticket/"
+
+    def run(self) -> None:
+        page = self.session.get(self.page_url(), timeout=30)
+        config = json.loads(re.search(r'id="live-config">(.*?)</script>', page.text, re.S).group(1))
+        cursor = {"m": config["m"], "e": config["e"]}
+        time.sleep(random.random() * POLL_SECONDS)  # consoles opened at different moments
+        while not self.stop.is_set():
+            began = time.monotonic()
+            params = dict(cursor)
+            if self.ticket:
+                params["t"] = self.ticket
+            try:
+                answer = self.session.get(
+                    f"{self.base}/admin/tickets/ticket/live/",
+                    params=params,
+                    headers=self.background,
+                    timeout=30,
+                )
+                self.poll_ms.append((time.monotonic() - began) * 1000)
+                data = answer.json()
+            except (requests.RequestException, ValueError):
+                self.errors += 1
+                time.sleep(POLL_SECONDS)
+                continue
+            cursor = {"m": data["m"], "e": data["e"]}
+            fresh = [c for c in data["changes"] if c[0] not in self.seen]
+            self.seen.update(c[0] for c in fresh)
+            shown_here = [
+                int(c[0][1:]) for c in fresh
+                if c[0].startswith("m") and (not self.ticket or c[1] == self.ticket)
+            ]  # fmt: skip
+            relevant = any(not self.ticket or c[1] == self.ticket for c in fresh)
+            if relevant:
+                fetch = time.monotonic()
+                try:
+                    self.session.get(self.page_url(), headers=self.background, timeout=30)
+                    done = time.monotonic()
+                    self.page_ms.append((done - fetch) * 1000)
+                    self.shown.extend((message, done) for message in shown_here)
+                except requests.RequestException:
+                    self.errors += 1
+            self.stop.wait(max(POLL_SECONDS - (time.monotonic() - began), 0))
+
+
+def percentile(values: list[float], share: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(int(len(ordered) * share), len(ordered) - 1)]
+
+
+def start_gunicorn(port: int, env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen(
+        [str(Path(sys.executable).with_name("gunicorn")), "urp_portal.wsgi",
+         "-b", f"127.0.0.1:{port}", "--log-level", "warning"],
+        cwd=ROOT, env=env, start_new_session=True,
+    )  # fmt: skip
+
+
+def start_worker(env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen(
+        [str(Path(sys.executable).with_name("celery")), "-A", "urp_portal", "worker",
+         "--concurrency", "2", "--loglevel", "WARNING",
+         "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        cwd=ROOT, env=env, start_new_session=True,
+    )  # fmt: skip
+
+
+def wait_for(base: str) -> None:
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            if requests.get(f"{base}/healthz", timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    sys.exit("gunicorn did not come up")
+
+
+def arrange() -> list[str]:
+    call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    municipality_load_preset(slug="cagliari")
+    users = []
+    for i in range(CONSOLES):
+        UserFactory(
+            username=f"operatore{i:02d}", is_staff=True, roles=[Role.OPERATOR], password=PASSWORD
+        )
+        users.append(f"operatore{i:02d}")
+    return users
+
+
+def run_mix(base: str, gunicorn: subprocess.Popen, users: list[str], inbox_share: float) -> dict:
+    tickets = list(
+        Ticket.objects.exclude(state__in=("resolved", "closed"))
+        .select_related("subscriber")
+        .order_by("pk")[:CONSOLES]
+    )
+    stop = threading.Event()
+    consoles = []
+    for i, username in enumerate(users):
+        on_inbox = i < int(CONSOLES * inbox_share)
+        ticket = None if on_inbox else tickets[i % len(tickets)].pk
+        consoles.append(Console(base, username, ticket=ticket, stop=stop))
+    for console in consoles:
+        console.login()
+    open_numbers = sorted({t.subscriber.number.lstrip("+") for t in tickets if t.subscriber.number})
+    for console in consoles:
+        console.start()
+    time.sleep(POLL_SECONDS * 2)
+    citizens = Citizens(base, open_numbers, SECONDS)
+    cpu_before, started = cpu_seconds(gunicorn.pid), time.monotonic()
+    citizens.start()
+    citizens.join()
+    cpu_used, elapsed = cpu_seconds(gunicorn.pid) - cpu_before, time.monotonic() - started
+    time.sleep(POLL_SECONDS * 3)  # the last messages reach the screens
+    stop.set()
+    for console in consoles:
+        console.join(timeout=30)
+    # Which message is which webhook: its inbound row's provider id.
+    provider = dict(
+        Message.objects.filter(inbound__isnull=False).values_list("pk", "inbound__provider_id")
+    )
+    ticket_of = dict(Message.objects.values_list("pk", "ticket_id"))
+    delays, missed = [], 0
+    for console in consoles:
+        shown = {message: at for message, at in console.shown}
+        for message, wamid in provider.items():
+            sent = citizens.sent.get(wamid)
+            if sent is None:
+                continue
+            if console.ticket and ticket_of.get(message) != console.ticket:
+                continue
+            if message in shown:
+                delays.append(shown[message] - sent)
+            else:
+                missed += 1
+    polls = [ms for c in consoles for ms in c.poll_ms]
+    pages = [ms for c in consoles for ms in c.page_ms]
+    return {
+        "inbox_consoles": int(CONSOLES * inbox_share),
+        "webhooks": len(citizens.sent),
+        "webhook_failures": citizens.failures,
+        "pairs": len(delays),
+        "missed": missed,
+        "p50": percentile(delays, 0.5),
+        "p95": percentile(delays, 0.95),
+        "max": max(delays) if delays else float("nan"),
+        "web_cpu_per_s": cpu_used / elapsed,
+        "polls": len(polls),
+        "poll_p50": percentile(polls, 0.5),
+        "poll_p95": percentile(polls, 0.95),
+        "pages": len(pages),
+        "page_p50": percentile(pages, 0.5),
+        "page_p95": percentile(pages, 0.95),
+        "errors": sum(c.errors for c in consoles),
+    }
+
+
+def baseline(base: str, gunicorn: subprocess.Popen) -> float:
+    citizens = Citizens(base, [], BASELINE_SECONDS)
+    before, started = cpu_seconds(gunicorn.pid), time.monotonic()
+    citizens.start()
+    citizens.join()
+    return (cpu_seconds(gunicorn.pid) - before) / (time.monotonic() - started)
+
+
+def main() -> None:
+    load_before = os.getloadavg()
+    users = arrange()
+    graph = FakeGraph()
+    env = environment(graph)
+    port = 18000 + os.getpid() % 1000
+    base = f"http://127.0.0.1:{port}"
+    gunicorn = start_gunicorn(port, env)
+    worker = start_worker(env)
+    try:
+        wait_for(base)
+        # Citizens alone first: it also opens the tickets the consoles will have open.
+        alone = baseline(base, gunicorn)
+        conversations = run_mix(base, gunicorn, users, inbox_share=0.0)
+        half_inbox = run_mix(base, gunicorn, users, inbox_share=0.5)
+    finally:
+        for process in (gunicorn, worker):
+            os.killpg(process.pid, signal.SIGTERM)
+        for process in (gunicorn, worker):
+            process.wait(timeout=60)
+        graph.close()
+    load_after = os.getloadavg()
+
+    def block(title: str, r: dict) -> str:
+        live_cpu = r["web_cpu_per_s"] - alone
+        return f"""{title}
+  webhooks posted: {r["webhooks"]} ({r["webhook_failures"]} failed); (console, message) pairs shown: {r["pairs"]}, not shown by the end: {r["missed"]}
+  delay webhook -> on screen: p50 {r["p50"]:.2f} s, p95 {r["p95"]:.2f} s, max {r["max"]:.2f} s   goal p95 <= 3 s: {"met" if r["p95"] <= 3 else "NOT met"}
+  web CPU: {r["web_cpu_per_s"]:.1%} of one CPU with consoles and citizens; keeping consoles live: {live_cpu:.1%}   goal <= 25%: {"met" if live_cpu <= 0.25 else "NOT met"}
+  live polls: {r["polls"]}, p50 {r["poll_p50"]:.1f} ms, p95 {r["poll_p95"]:.1f} ms; page refreshes: {r["pages"]}, p50 {r["page_p50"]:.1f} ms, p95 {r["page_p95"]:.1f} ms; client errors: {r["errors"]}
+"""  # noqa: E501
+
+    report = f"""Live console: {CONSOLES} consoles against one web server, citizens at {RATE:g} messages/s ({time.strftime("%Y-%m-%d %H:%M", time.gmtime())} UTC)
+machine: {os.cpu_count()} CPUs shared with other engineers' tests and benchmarks running at the same time (figures taken under that load);
+PostgreSQL + Redis on the same machine; gunicorn urp_portal.wsgi as gunicorn.conf.py says; one Celery worker (-c 2); the console
+clients are threads of this script on the same CPUs. Consoles poll every {POLL_SECONDS:g} s (tickets/live.js).
+load average before: {" ".join(f"{x:.2f}" for x in load_before)}; after: {" ".join(f"{x:.2f}" for x in load_after)}
+
+citizens alone ({BASELINE_SECONDS} s, no console): web CPU {alone:.1%} of one CPU
+
+{block(f"{CONSOLES} consoles, each on a conversation ({SECONDS} s):", conversations)}
+{block(f"{CONSOLES} consoles, {half_inbox['inbox_consoles']} on the inbox and the others on a conversation ({SECONDS} s):", half_inbox)}"""  # noqa: E501
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(report)
+    print(report)
+
+
+if __name__ == "__main__":
+    main()

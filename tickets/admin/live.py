@@ -1,0 +1,130 @@
+"""The console's live door: what changed since the browser last asked (tickets/live.py), the
+count for its title, and who else is on the open conversation; and the keys that move between
+conversations without going back to the inbox."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.utils import timezone
+
+from .. import services
+from ..live import (
+    Cursor,
+    console_changes_since,
+    conversation_live_state,
+    tickets_waiting_for,
+)
+from ..models import Ticket
+from ..selectors import ticket_list_for, user_is_urp, user_service_ids
+from ..states import TicketState
+from .changelist import inbox_groups
+
+
+def _int(value: str | None) -> int:
+    try:
+        return max(int(value or 0), 0)
+    except ValueError:
+        return 0
+
+
+class LiveView:
+    """GET ?m=<message id>&e=<event id>[&t=<open ticket>&typing=1] → JSON. A plain GET, cheap
+    enough to be asked every 2 s by every console: two primary-key range scans, a count on a
+    partial index and, with a conversation open, a presence heartbeat and its colleagues."""
+
+    def __init__(self, model_admin: Any) -> None:
+        self.model_admin = model_admin
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        # Who may see tickets at all, as ticket_list_for decides it: the admin's permission check
+        # would load every permission of the user on each poll.
+        if not (user_is_urp(user) or user_service_ids(user)):
+            raise Http404()
+        cursor = Cursor(message=_int(request.GET.get("m")), event=_int(request.GET.get("e")))
+        changes, cursor = console_changes_since(user=user, cursor=cursor)
+        data: dict[str, Any] = {
+            "m": cursor.message,
+            "e": cursor.event,
+            # [key, ticket, 1 when a conversation opened, 1 when a message of mine]
+            "changes": [
+                [change.key, change.ticket, int(change.new_ticket), int(change.for_me)]
+                for change in changes
+            ],
+            "waiting": tickets_waiting_for(user=user),
+        }
+        ticket_id = _int(request.GET.get("t"))
+        # The URP sees every ticket: its poll needs no read of the ticket (the presence's row
+        # says whether it exists); a service's staff only those forwarded to the service.
+        if ticket_id and (
+            user_is_urp(user) or ticket_list_for(user=user).filter(pk=ticket_id).exists()
+        ):
+            now = timezone.now()
+            if services.conversation_presence_touch(
+                ticket=ticket_id, user=user, typing=request.GET.get("typing") == "1", now=now
+            ):
+                colleagues, signature = conversation_live_state(
+                    ticket_id=ticket_id, user=user, now=now
+                )
+                data["colleagues"] = [{"name": c.name, "typing": c.typing} for c in colleagues]
+                data["signature"] = signature
+        response = JsonResponse(data)
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+def ticket_next_for(*, user: Any, after: int, backwards: bool = False) -> int | None:
+    """The ticket that follows `after` in the inbox's order among those still to work on that
+    are the user's or nobody's (a colleague's are theirs to answer); the first of them when
+    `after` is done. Each group is read from its deadline index, never the inbox sorted whole."""
+    tickets = ticket_list_for(user=user).filter(state__in=TicketState.unfinished())
+    if user_is_urp(user):
+        tickets = tickets.filter(Q(assignee__isnull=True) | Q(assignee=user))
+    groups = inbox_groups(timezone.now())[:-1]  # the finished tickets are not work
+    current = Ticket.objects.filter(pk=after).values("due_at").first()
+    position = None
+    if current is not None:
+        for index, (_rank, condition) in enumerate(groups):
+            if tickets.filter(condition, pk=after).exists():
+                position = index
+                break
+    order = ("-due_at", "-pk") if backwards else ("due_at", "pk")
+    indexes = list(range(len(groups)))
+    if position is not None:
+        indexes = indexes[: position + 1][::-1] if backwards else indexes[position:]
+    elif backwards:
+        return None
+    for index in indexes:
+        group = tickets.filter(groups[index][1]).exclude(pk=after)
+        if index == position and current is not None:
+            due = current["due_at"]
+            if backwards:
+                group = group.filter(Q(due_at__lt=due) | Q(due_at=due, pk__lt=after))
+            else:
+                group = group.filter(Q(due_at__gt=due) | Q(due_at=due, pk__gt=after))
+        found = group.order_by(*order).values_list("pk", flat=True).first()
+        if found is not None:
+            return found
+    return None
+
+
+class NextTicketView:
+    """The next (or, with ?dir=prev, the previous) conversation to work on after this one, in
+    the inbox's order; the inbox when there is none."""
+
+    def __init__(self, model_admin: Any) -> None:
+        self.model_admin = model_admin
+
+    def __call__(self, request: HttpRequest, ticket_id: int) -> HttpResponse:
+        if not self.model_admin.has_view_permission(request):
+            raise Http404()
+        following = ticket_next_for(
+            user=request.user, after=ticket_id, backwards=request.GET.get("dir") == "prev"
+        )
+        if following is None:
+            return redirect("admin:tickets_ticket_changelist")
+        return redirect("admin:tickets_ticket_conversation", ticket_id=following)

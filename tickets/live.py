@@ -1,0 +1,254 @@
+"""Reads that keep the console live (issue 20): what changed since a console's last look, the
+count in its title, who else is on a conversation, what arrived while a reply was being written.
+
+The mechanism (README, "The live console"): every console polls `TicketAdmin`'s live view every
+2 seconds with its cursors, the highest Message and TicketEvent ids it knows. Both tables are
+append-only with increasing keys and carry their ticket, so "what changed since" is two range
+scans of a primary key: no change log to write, no process memory, the same under several
+gunicorn processes, on SQLite and on PostgreSQL. A delivery tick moves an OutboundMessage (the
+gateway, which knows no ticket): the open conversation's poll compares a signature of its
+messages' delivery states instead.
+
+PostgreSQL hands out ids when rows are inserted, not when they commit, so a row may become
+visible after one with a higher id. Each answer therefore repeats the last WINDOW rows under the
+cursor and the browser keeps the keys it has acted on: a late commit within WINDOW rows (seconds
+of traffic) is still seen, and nothing is acted on twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import connections
+from django.db.models import Count, Max, Q, Subquery
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from urp_portal.gateway.models import OutboundMessage
+
+from .models import ConversationPresence, Message, Ticket, TicketEvent
+from .selectors import message_list_visible, ticket_list_for, user_is_urp
+from .states import MessageOrigin, TicketState
+
+# Rows repeated under the cursor (see the module's docstring).
+WINDOW = 50
+# A console polls every 2 s; a person whose console has not polled for this long has left.
+PRESENCE_SECONDS = 8
+# Someone whose reply box changed this recently is typing.
+TYPING_SECONDS = 5
+
+
+@dataclass(frozen=True)
+class Cursor:
+    message: int = 0
+    event: int = 0
+
+
+@dataclass(frozen=True)
+class Change:
+    key: str  # "m<id>" or "e<id>": what the browser remembers having acted on
+    ticket: int
+    new_ticket: bool = False  # a conversation was opened (for sound and notifications)
+    for_me: bool = False  # a citizen's message on a ticket assigned to the viewer
+
+
+def console_cursor() -> Cursor:
+    """Where a page drawn now starts watching from."""
+    # Both tops in one round trip (each the end of a primary-key index), carried by any one
+    # message row; with no message yet, the events' top alone.
+    messages = Message.objects.order_by("-pk").values("pk")[:1]
+    events = TicketEvent.objects.order_by("-pk").values("pk")[:1]
+    row = (
+        Message.objects.order_by()
+        .annotate(
+            top_message=Subquery(messages),
+            top_event=Subquery(events),
+        )
+        .values_list("top_message", "top_event")[:1]
+    )
+    found = list(row)
+    if found:
+        return Cursor(message=found[0][0] or 0, event=found[0][1] or 0)
+    return Cursor(message=0, event=TicketEvent.objects.aggregate(top=Max("pk"))["top"] or 0)
+
+
+def _rows(sql: str, params: list[Any]) -> list[tuple]:
+    with connections[Message.objects.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+# Both range scans in one round trip: asked by every console every 2 s, each statement saved is
+# a round trip and a query's compiling saved on each poll (benchmarks/console_live.py).
+_CHANGES_SQL = (
+    "SELECT * FROM (SELECT 'm', m.id, m.ticket_id, m.origin = %s AND t.assignee_id = %s"
+    " FROM {message} m JOIN {ticket} t ON t.id = m.ticket_id"
+    " WHERE m.id > %s ORDER BY m.id LIMIT %s) AS messages"
+    " UNION ALL SELECT * FROM (SELECT 'e', e.id, e.ticket_id, e.to_state = %s"
+    " FROM {event} e WHERE e.id > %s ORDER BY e.id LIMIT %s) AS events"
+)
+
+
+def console_changes_since(*, user: Any, cursor: Cursor) -> tuple[list[Change], Cursor]:
+    """The changes to tickets `user` may see after `cursor` (less WINDOW rows), and the new
+    cursor; at most WINDOW * 4 of each kind per call, the next call going on from there."""
+    sql = _CHANGES_SQL.format(
+        message=Message._meta.db_table,
+        ticket=Ticket._meta.db_table,
+        event=TicketEvent._meta.db_table,
+    )
+    rows = _rows(
+        sql,
+        [
+            MessageOrigin.CITIZEN,
+            user.pk,
+            max(cursor.message - WINDOW, 0),
+            WINDOW * 4,
+            TicketState.NEW,
+            max(cursor.event - WINDOW, 0),
+            WINDOW * 4,
+        ],
+    )
+    changes = [
+        Change(
+            key=f"{kind}{pk}",
+            ticket=ticket_id,
+            new_ticket=kind == "e" and bool(flag),
+            for_me=kind == "m" and bool(flag),
+        )
+        for kind, pk, ticket_id, flag in rows
+    ]
+    new_cursor = Cursor(
+        message=max([cursor.message, *(row[1] for row in rows if row[0] == "m")]),
+        event=max([cursor.event, *(row[1] for row in rows if row[0] == "e")]),
+    )
+    if changes and not user_is_urp(user):
+        visible = set(
+            ticket_list_for(user=user)
+            .filter(pk__in={change.ticket for change in changes})
+            .values_list("pk", flat=True)
+        )
+        changes = [change for change in changes if change.ticket in visible]
+    return changes, new_cursor
+
+
+def tickets_waiting_for(*, user: Any) -> int:
+    """The count in the console's title: for the URP, conversations with a citizen's message
+    nobody has seen that are mine or nobody's; for a service, the requests forwarded to it and
+    not answered yet."""
+    if user_is_urp(user):
+        return (
+            Ticket.objects.filter(unread_count__gt=0, state__in=TicketState.unfinished())
+            .filter(Q(assignee__isnull=True) | Q(assignee=user))
+            .count()
+        )
+    return ticket_list_for(user=user).filter(state=TicketState.FORWARDED).count()
+
+
+def conversation_signature(*, ticket: Ticket) -> str:
+    """What the delivery ticks of the conversation look like, in a few characters: a status
+    callback that moves one of its messages changes it."""
+    rows = (
+        Message.objects.filter(ticket=ticket, outbound__isnull=False)
+        .order_by()
+        .values("outbound__state")
+        .annotate(n=Count("pk"))
+    )
+    return _signature((row["outbound__state"], row["n"]) for row in rows)
+
+
+def _signature(states: Any) -> str:
+    return ",".join(sorted(f"{state}:{n}" for state, n in states))
+
+
+@dataclass(frozen=True)
+class Colleague:
+    name: str
+    typing: bool
+
+
+def conversation_colleagues(
+    *, ticket: Ticket, user: Any, now: dt.datetime | None = None
+) -> list[Colleague]:
+    """The other people with this conversation open now, and whether they are typing."""
+    now = now or timezone.now()
+    rows = (
+        ConversationPresence.objects.filter(
+            ticket=ticket, seen_at__gte=now - dt.timedelta(seconds=PRESENCE_SECONDS)
+        )
+        .exclude(user=user)
+        .select_related("user")
+        .order_by("user__first_name", "user__username")
+    )
+    typing_since = now - dt.timedelta(seconds=TYPING_SECONDS)
+    return [
+        Colleague(
+            name=row.user.get_full_name() or row.user.get_username(),
+            typing=row.typing_at is not None and row.typing_at >= typing_since,
+        )
+        for row in rows
+    ]
+
+
+# The open conversation's colleagues and its ticks' signature in one round trip (the poll's).
+_CONVERSATION_SQL = (
+    "SELECT 'c', u.first_name, u.last_name, u.username, p.typing_at, 0"
+    " FROM {presence} p JOIN {user} u ON u.id = p.user_id"
+    " WHERE p.ticket_id = %s AND p.seen_at >= %s AND p.user_id <> %s"
+    " UNION ALL SELECT 's', o.state, '', '', NULL, COUNT(*)"
+    " FROM {message} m JOIN {outbound} o ON o.id = m.outbound_id"
+    " WHERE m.ticket_id = %s GROUP BY o.state"
+)
+
+
+def conversation_live_state(
+    *, ticket_id: int, user: Any, now: dt.datetime
+) -> tuple[list[Colleague], str]:
+    """conversation_colleagues and conversation_signature of a ticket, read together."""
+    sql = _CONVERSATION_SQL.format(
+        presence=ConversationPresence._meta.db_table,
+        user=get_user_model()._meta.db_table,
+        message=Message._meta.db_table,
+        outbound=OutboundMessage._meta.db_table,
+    )
+    operations = connections[Message.objects.db].ops
+    since = operations.adapt_datetimefield_value(now - dt.timedelta(seconds=PRESENCE_SECONDS))
+    rows = _rows(sql, [ticket_id, since, user.pk, ticket_id])
+    typing_since = now - dt.timedelta(seconds=TYPING_SECONDS)
+    colleagues = []
+    for kind, first, last, username, typing_at, _n in rows:
+        if kind != "c":
+            continue
+        # In a UNION, SQLite gives the column back as text in UTC; PostgreSQL as a datetime.
+        if isinstance(typing_at, str):
+            typing_at = parse_datetime(typing_at)
+        if typing_at is not None and timezone.is_naive(typing_at):
+            typing_at = timezone.make_aware(typing_at, dt.UTC)
+        colleagues.append(
+            Colleague(
+                name=f"{first} {last}".strip() or username,
+                typing=typing_at is not None and typing_at >= typing_since,
+            )
+        )
+    colleagues.sort(key=lambda colleague: colleague.name)
+    return colleagues, _signature((row[1], row[5]) for row in rows if row[0] == "s")
+
+
+def conversation_news_since(*, ticket: Ticket, after_message: int) -> Message | None:
+    """The latest message that reached the conversation after `after_message` (the last one on
+    the replying person's screen) and that a reply should take into account: the citizen's, or
+    one sent to the citizen by a colleague or a service."""
+    return (
+        message_list_visible()
+        .filter(ticket=ticket, pk__gt=after_message)
+        .filter(
+            Q(origin=MessageOrigin.CITIZEN)
+            | Q(outbound__isnull=False, origin__in=[MessageOrigin.OPERATOR, MessageOrigin.SERVICE])
+        )
+        .select_related("author")
+        .order_by("-pk")
+        .first()
+    )
