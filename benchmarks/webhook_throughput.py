@@ -163,9 +163,18 @@ def prepare_database() -> None:
 def purge_queue() -> None:
     import redis
 
-    # The Celery queue and the webhook events' hand-off list (urp_portal/gateway/event_queue.py).
+    # The Celery queues (settings' CELERY_TASK_QUEUES) and the webhooks' hand-off lists and
+    # flags (urp_portal/gateway/event_queue.py).
     redis.Redis.from_url(REDIS_URL).delete(
-        "celery", "urp:webhook-events", "urp:webhook-events:drain-due"
+        "celery",
+        "citizens",
+        "statuses",
+        "broadcasts",
+        "housekeeping",
+        "urp:webhook-events",
+        "urp:webhook-events:drain-due",
+        "urp:webhook-statuses",
+        "urp:webhook-statuses:drain-due",
     )
 
 

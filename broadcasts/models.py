@@ -339,3 +339,33 @@ class RateCard(models.Model):
             TemplateCategory.AUTHENTICATION.value: self.authentication,
         }
         return rates.get(category)
+
+
+class CampaignStateCount(models.Model):
+    """A change in how many of a campaign's messages are in a state: the campaign's counters,
+    kept without counting its deliveries again (PostgreSQL only; elsewhere they are counted).
+
+    Rows are written by database triggers (migration 0005) in the transaction of every change
+    of an outbox message's state: the planned deliveries add to "queued", each statement that
+    moves messages adds one row per campaign and state it touched (+n to, -n from), so a
+    group of 500 statuses is one or two rows, not 500 updates of one hot row. The counters are
+    the sums per state; `campaign_counts_compact` folds the rows into one per state from time
+    to time. "sending" is counted as "queued" (the API shows them together), so a claim
+    writes nothing."""
+
+    # No constraint in the database: the triggers write these rows inside the outbox's own
+    # statements, which must never fail for a campaign being deleted at that moment (Django
+    # still deletes them with their campaign).
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    state = models.CharField(max_length=12)
+    n = models.IntegerField()
+
+    class Meta:
+        verbose_name = _("conteggio della campagna")
+        verbose_name_plural = _("conteggi della campagna")
+        indexes = [models.Index(fields=["campaign", "state"], name="campaign_state_count")]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} {self.state} {self.n:+d}"

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Case, Count, F, Q, QuerySet, When
+from django.db import connection
+from django.db.models import Case, Count, F, Q, QuerySet, Sum, When
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
@@ -19,7 +20,7 @@ from urp_portal.gateway.provider_errors import provider_error_explain
 from urp_portal.gateway.states import OutboundState
 from urp_portal.municipality.calendar import ROME
 
-from .models import Campaign, Delivery, MessageTemplate
+from .models import Campaign, CampaignStateCount, Delivery, MessageTemplate
 from .states import Audience, CampaignState, TemplateCategory
 
 # The share of recipients whose arrival time the report gives.
@@ -144,32 +145,58 @@ def _campaign_messages(campaign: Campaign) -> QuerySet[OutboundMessage]:
     return OutboundMessage.objects.filter(delivery__campaign=campaign)
 
 
-def campaign_counts(*, campaign: Campaign) -> CampaignCounts:
-    """Live counts of a campaign from its outbox messages, in ONE grouped query. Recipients
-    are the planned deliveries less the cancelled ones (unsubscribed meanwhile)."""
+def campaign_counts(*, campaign: Campaign, errors: bool = False) -> CampaignCounts:
+    """A campaign's counts. On PostgreSQL from its counters (CampaignStateCount: a sum over a
+    few rows, kept by the database as the messages move, so they trail WhatsApp only by the
+    statuses not applied yet); elsewhere (the embedded default, small lists) counted from its
+    outbox messages in one grouped query. `errors`: also the failures per error code, counted
+    from the failed messages (the report page). Recipients are the planned deliveries less the
+    cancelled ones (unsubscribed meanwhile)."""
+    if connection.vendor == "postgresql":
+        counts = _counts_from_counters(campaign)
+        if errors and counts.failed:
+            failed = (
+                _campaign_messages(campaign)
+                .filter(state=OutboundState.FAILED)
+                .order_by()
+                .values("error_code")
+                .annotate(n=Count("id"))
+            )
+            counts.failed_by_error = {row["error_code"] or "?": row["n"] for row in failed}
+        return counts
     rows = (
         _campaign_messages(campaign)
         .order_by()
         .values("state", "error_code")
         .annotate(n=Count("id"))
     )
+    by_state: dict[str, int] = {}
     counts = CampaignCounts()
     for row in rows:
-        state, n = row["state"], row["n"]
-        if state in (OutboundState.QUEUED, OutboundState.SENDING):
-            counts.queued += n
-        elif state == OutboundState.SENT:
-            counts.sent += n
-        elif state == OutboundState.DELIVERED:
-            counts.delivered += n
-        elif state == OutboundState.READ:
-            counts.read += n
-        elif state == OutboundState.FAILED:
-            counts.failed += n
+        by_state[row["state"]] = by_state.get(row["state"], 0) + row["n"]
+        if row["state"] == OutboundState.FAILED:
             code = row["error_code"] or "?"
-            counts.failed_by_error[code] = counts.failed_by_error.get(code, 0) + n
-        elif state == OutboundState.CANCELLED:
-            counts.cancelled += n
+            counts.failed_by_error[code] = counts.failed_by_error.get(code, 0) + row["n"]
+    return _fill(counts, by_state)
+
+
+def _counts_from_counters(campaign: Campaign) -> CampaignCounts:
+    by_state = dict(
+        CampaignStateCount.objects.filter(campaign=campaign)
+        .order_by()
+        .values_list("state")
+        .annotate(n=Sum("n"))
+    )
+    return _fill(CampaignCounts(), by_state)
+
+
+def _fill(counts: CampaignCounts, by_state: dict[str, int]) -> CampaignCounts:
+    counts.queued = by_state.get(OutboundState.QUEUED, 0) + by_state.get(OutboundState.SENDING, 0)
+    counts.sent = by_state.get(OutboundState.SENT, 0)
+    counts.delivered = by_state.get(OutboundState.DELIVERED, 0)
+    counts.read = by_state.get(OutboundState.READ, 0)
+    counts.failed = by_state.get(OutboundState.FAILED, 0)
+    counts.cancelled = by_state.get(OutboundState.CANCELLED, 0)
     counts.recipients = counts.queued + counts.sent + counts.delivered + counts.read + counts.failed
     return counts
 

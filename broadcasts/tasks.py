@@ -7,6 +7,7 @@ from urp_portal.gateway.tasks import RETRY_ON_DATABASE_ERRORS
 
 from .services import (
     broadcast_slots_warn_empty,
+    campaign_counts_compact,
     campaign_send_next_batch,
     campaign_start_due,
     campaigns_due,
@@ -68,3 +69,8 @@ def message_template_submit_task(template_id: int, user_id: int | None = None) -
         logging.getLogger(__name__).warning(
             "template %s not submitted for review: %s", template_id, error.message
         )
+
+
+@shared_task
+def campaign_counts_compact_task() -> None:
+    campaign_counts_compact()

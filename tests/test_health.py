@@ -1,6 +1,9 @@
 import pytest
 from django.core.cache import cache
 
+from tests.fixtures.celery_worker import purge_broker
+from urp_portal.gateway.tasks import outbound_message_send
+
 
 @pytest.fixture(autouse=True)
 def _no_cached_gateway_answer():
@@ -18,12 +21,27 @@ def test_liveness_answers_without_touching_anything(client):
 
 @pytest.mark.django_db
 def test_readiness_checks_the_database_the_broker_and_the_gateway(client, fake_graph):
+    purge_broker()
+    # A send to a citizen waiting for a worker (none runs here).
+    outbound_message_send.delay(1)
+
     response = client.get("/readyz")
+    purge_broker()
 
     assert response.status_code == 200
-    assert response.json() == {
-        "status": "ok",
-        "checks": {"database": True, "broker": True, "gateway": True},
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["checks"] == {"database": True, "broker": True, "gateway": True}
+    assert body["backlog"]["queues"] == {
+        "citizens": 1,
+        "statuses": 0,
+        "broadcasts": 0,
+        "housekeeping": 0,
+    }
+    assert body["backlog"]["oldest_waiting_seconds"] == {
+        "status_event": None,
+        "webhook_event": None,
+        "inbound_message": None,
     }
 
 

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET
 
 from urp_portal.celery import app as celery_app
 from urp_portal.gateway.adapters import get_adapter
+from urp_portal.gateway.backlog import gateway_backlog
 
 logger = logging.getLogger(__name__)
 
@@ -82,4 +83,10 @@ def readyz(request):
     checks = {"database": _database_ok(), "broker": _broker_ok(), "gateway": _gateway_ok()}
     ready = checks["database"] and checks["broker"]
     status = "ok" if all(checks.values()) else ("degraded" if ready else "unavailable")
-    return JsonResponse({"status": status, "checks": checks}, status=200 if ready else 503)
+    body: dict = {"status": status, "checks": checks}
+    if checks["database"]:
+        # How far behind the workers are (queue depths, the oldest waiting status, webhook and
+        # message): reported for monitoring, never a reason to take the instance out of service
+        # (a web process cannot drain a worker's queue).
+        body["backlog"] = gateway_backlog().as_dict()
+    return JsonResponse(body, status=200 if ready else 503)

@@ -297,7 +297,7 @@ class CampaignAdmin(admin.ModelAdmin):
         campaign = get_object_or_404(Campaign.objects.select_related("template"), pk=pk)
         if not self.has_view_permission(request, campaign):
             raise PermissionDenied
-        counts = selectors.campaign_counts(campaign=campaign)
+        counts = selectors.campaign_counts(campaign=campaign, errors=True)
         milestones = selectors.campaign_milestones(campaign=campaign, counts=counts)
         series = selectors.campaign_progress_series(campaign=campaign)
         context = {

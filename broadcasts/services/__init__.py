@@ -13,6 +13,7 @@ from .campaigns import (
     campaign_start,
     campaign_unschedule,
 )
+from .counts import campaign_counts_compact
 from .fanout import (
     campaign_plan_deliveries,
     campaign_send_next_batch,
@@ -37,6 +38,7 @@ __all__ = [
     "broadcast_slots_warn_empty",
     "campaign_approve",
     "campaign_cancel",
+    "campaign_counts_compact",
     "campaign_create",
     "campaign_edit",
     "campaign_pause",

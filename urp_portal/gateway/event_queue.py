@@ -17,6 +17,12 @@ and publishes a new drain), so no id waits for nothing. The flag also expires by
 (DRAIN_FLAG_TTL_MS): a drain task that was lost (a broker restarted empty) is published again
 by the next webhook after that.
 
+Status-only events (a message's sent, delivered and read: three per broadcast message) have a
+list and a drain of their own (STATUS_LANE): the drain applies them many at a time
+(services/status_events.py) on the statuses queue, while the citizens' messages keep theirs.
+The webhook tells them apart by a look at the raw body (`lane_of`); a body sorted wrongly is
+still processed right, only on the other queue.
+
 The database stays the truth: an id lost from Redis (a crash of Redis, a worker killed after
 popping it) belongs to an event still `received`, which `inbound_sweep` enqueues again.
 """
@@ -32,6 +38,12 @@ from django.conf import settings
 
 LIST_KEY = "urp:webhook-events"
 FLAG_KEY = "urp:webhook-events:drain-due"
+EVENT_LANE = "events"
+STATUS_LANE = "statuses"
+_KEYS = {
+    EVENT_LANE: (LIST_KEY, FLAG_KEY),
+    STATUS_LANE: ("urp:webhook-statuses", "urp:webhook-statuses:drain-due"),
+}
 # Longer than a drain normally waits in the queue; only a lost drain task waits this long.
 DRAIN_FLAG_TTL_MS = 30_000
 # Ids popped per round trip by the drain.
@@ -71,6 +83,11 @@ def _client():
     return _client_of_process(os.getpid())
 
 
+def redis_client():
+    """This process's client of the event lists (the backlog's readings share it)."""
+    return _client()
+
+
 @cache
 def _client_of_process(pid: int):
     """One client per process, on one connection of its own: only a batch's leader pushes
@@ -101,22 +118,52 @@ def _run_script(sha: str, script: str, keys: list[str], args: list) -> Any:
         return client.eval(script, len(keys), *keys, *args)
 
 
-def push(*event_ids: int) -> bool:
+def _has_key(body: bytes, key: bytes) -> bool:
+    # A key is a quoted name followed by a colon (compact or spaced JSON); the same word as a
+    # value ("field": "messages") is not, and inside a string its quotes would be escaped.
+    return key + b":" in body or key + b" :" in body
+
+
+def lane_of(gateway: str, body: bytes) -> str:
+    """STATUS_LANE for a Meta body that carries statuses and no message (what a broadcast's
+    status storm is made of), EVENT_LANE for everything else. A substring test, not a parse:
+    the webhook's request must stay cheap, and a wrong guess only picks the other queue."""
+    if gateway == "meta" and _has_key(body, b'"statuses"') and not _has_key(body, b'"messages"'):
+        return STATUS_LANE
+    return EVENT_LANE
+
+
+def push(*event_ids: int, lane: str = EVENT_LANE) -> bool:
     """Queue stored events for the workers, in one round trip. True when no drain is due yet:
     the caller then publishes one. Raises redis.RedisError when Redis cannot be reached."""
     return bool(
-        _run_script(_PUSH_SHA, _PUSH_LUA, [LIST_KEY, FLAG_KEY], [DRAIN_FLAG_TTL_MS, *event_ids])
+        _run_script(_PUSH_SHA, _PUSH_LUA, list(_KEYS[lane]), [DRAIN_FLAG_TTL_MS, *event_ids])
     )
 
 
-def pop_batch(limit: int = POP_BATCH) -> list[int]:
+def pop_batch(limit: int = POP_BATCH, *, lane: str = EVENT_LANE) -> list[int]:
     """Up to `limit` queued event ids, oldest first; [] when the queue is empty, which also
     lets the next push publish a new drain."""
-    ids = _run_script(_POP_SHA, _POP_LUA, [LIST_KEY, FLAG_KEY], [limit])
+    ids = _run_script(_POP_SHA, _POP_LUA, list(_KEYS[lane]), [limit])
     return [int(value) for value in ids]
 
 
+def lane_names() -> list[str]:
+    return list(_KEYS)
+
+
+def lane_keys() -> list[tuple[str, str]]:
+    """(list, flag) of each lane, in lane_names() order."""
+    return list(_KEYS.values())
+
+
+def oldest_waiting(lane: str) -> int | None:
+    """The id of the oldest event waiting in a lane (the list's tail), or None."""
+    value = _client().lindex(_KEYS[lane][0], -1)
+    return int(value) if value is not None else None
+
+
 def reset() -> None:
-    """Forget queued ids and the flag (tests)."""
+    """Forget queued ids and the flags (tests)."""
     if enabled():
-        _client().delete(LIST_KEY, FLAG_KEY)
+        _client().delete(*(key for keys in _KEYS.values() for key in keys))

@@ -37,6 +37,13 @@ class WebhookEvent(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["gateway", "body_sha256"], name="webhook_event_once"),
         ]
+        # The events still waiting, oldest first (the sweep, the backlog on /readyz): a few
+        # rows, where received_at's own index would walk past every processed one.
+        indexes = [
+            models.Index(
+                fields=["received_at"], name="webhook_event_waiting", condition=Q(state="received")
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.gateway} {self.received_at:%Y-%m-%d %H:%M:%S}"
@@ -74,7 +81,13 @@ class InboundMessage(models.Model):
         verbose_name = _("messaggio ricevuto")
         verbose_name_plural = _("messaggi ricevuti")
         ordering = ["-sent_at"]
-        indexes = [models.Index(fields=["sender", "-sent_at"], name="inbound_sender_recent")]
+        indexes = [
+            models.Index(fields=["sender", "-sent_at"], name="inbound_sender_recent"),
+            # The messages not through the pipeline yet (the sweep, the backlog): a few rows.
+            models.Index(
+                fields=["received_at"], name="inbound_waiting", condition=Q(state="received")
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.sender} {self.get_kind_display()}"
@@ -138,6 +151,19 @@ class OutboundMessage(models.Model):
     read_at = models.DateTimeField(_("letto il"), null=True, blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
 
+    # What WhatsApp's statuses say the message costs (their `pricing` object): the category it
+    # is billed as ("marketing", "utility", "authentication", "service", ...), the type of price
+    # ("regular", "free_customer_service", "free_entry_point"), the model ("PMP") and the
+    # deprecated `billable` flag. The cost reports read `pricing_category`.
+    pricing_category = models.CharField(_("categoria di prezzo"), max_length=40, blank=True)
+    pricing_type = models.CharField(_("tipo di prezzo"), max_length=40, blank=True)
+    pricing_model = models.CharField(max_length=20, blank=True)
+    billable = models.BooleanField(_("a pagamento"), null=True, blank=True)
+    # The conversation (window) the statuses name: its id, what opened it, when it closes.
+    conversation_id = models.CharField(max_length=200, blank=True)
+    conversation_origin = models.CharField(max_length=40, blank=True)
+    conversation_expires_at = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         verbose_name = _("messaggio inviato")
         verbose_name_plural = _("messaggi inviati")
@@ -187,6 +213,8 @@ class PendingStatus(models.Model):
     at = models.DateTimeField()
     error_code = models.CharField(max_length=20, blank=True)
     error_message = models.TextField(blank=True)
+    # The status's billing facts (adapters.base.StatusPricing.as_json), applied with it.
+    pricing = models.JSONField(default=dict, blank=True)
     received_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

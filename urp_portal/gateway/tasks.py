@@ -48,6 +48,7 @@ INBOUND_GIVE_UP_AFTER = dt.timedelta(days=1)
     max_retries=settings.WHATSAPP_SEND_MAX_RETRIES,
 )
 def outbound_message_send(self, message_id: int, paced: bool = False) -> None:
+    """A message to one citizen (a reply, a notice): on the citizens' queue."""
     wait = services.outbound_message_send(
         message_id=message_id,
         paced=paced,
@@ -56,6 +57,27 @@ def outbound_message_send(self, message_id: int, paced: bool = False) -> None:
     if wait:
         # The recipient's slot is reserved for then; the new task will not ask again.
         services.outbox.enqueue_send(message_id, countdown=wait, paced=True)
+
+
+@shared_task(
+    bind=True,
+    autoretry_for=(TransientSendError, *DATABASE_ERRORS),
+    retry_backoff=settings.WHATSAPP_SEND_RETRY_BACKOFF_SECONDS,
+    retry_backoff_max=settings.WHATSAPP_SEND_RETRY_BACKOFF_MAX_SECONDS,
+    retry_jitter=True,
+    max_retries=settings.WHATSAPP_SEND_MAX_RETRIES,
+)
+def outbound_message_send_bulk(self, message_id: int, paced: bool = False) -> None:
+    """One broadcast message sent alone (paced for its recipient, or retried after its batch
+    gave up): the same send as outbound_message_send, on the broadcasts' queue, so it never
+    stands in the citizens' queue."""
+    wait = services.outbound_message_send(
+        message_id=message_id,
+        paced=paced,
+        last_attempt=self.request.retries >= self.max_retries,
+    )
+    if wait:
+        services.outbox.enqueue_send(message_id, countdown=wait, paced=True, bulk=True)
 
 
 @shared_task(**RETRY_ON_DATABASE_ERRORS)
@@ -84,6 +106,22 @@ def webhook_event_process(event_id: int) -> None:
 def webhook_events_drain() -> None:
     """The webhooks' hand-off (gateway/event_queue.py): one processing task per queued event."""
     services.webhook_events_drain()
+
+
+@shared_task(**RETRY_ON_DATABASE_ERRORS)
+def webhook_status_events_process(event_ids: list[int]) -> None:
+    """A group of status-only events (the embedded broker's path, and a drain's)."""
+    from .services.status_events import webhook_status_events_process as process_group
+
+    process_group(event_ids=event_ids)
+
+
+@shared_task(**RETRY_ON_DATABASE_ERRORS)
+def webhook_statuses_drain() -> None:
+    """The status webhooks' hand-off (services/status_events.py): groups applied in bulk."""
+    from .services.status_events import webhook_statuses_drain as drain
+
+    drain()
 
 
 @shared_task(**RETRY_ON_DATABASE_ERRORS)

@@ -171,5 +171,6 @@ from .components.celery import *  # noqa: E402, F403
 from .components.locale import *  # noqa: E402, F403
 from .components.observability import *  # noqa: E402, F403
 from .components.privacy import *  # noqa: E402, F403
+from .components.queues import *  # noqa: E402, F403
 from .components.security import *  # noqa: E402, F403
 from .components.whatsapp import *  # noqa: E402, F403

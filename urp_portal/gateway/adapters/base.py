@@ -104,6 +104,47 @@ class ParsedStatus:
     recipient_user_id: str = ""
     error_code: str = ""
     error_message: str = ""
+    # What WhatsApp says the message costs and which window it opened (Meta's `pricing` and
+    # `conversation` objects; empty when the provider says nothing). `pricing_category` is what
+    # the message is billed as (marketing, utility, authentication, service...).
+    pricing: StatusPricing | None = None
+
+
+@dataclass(frozen=True)
+class StatusPricing:
+    """The billing facts of a status: Meta's `pricing` object and its `conversation` object."""
+
+    category: str = ""
+    # "regular", "free_customer_service", "free_entry_point".
+    type: str = ""
+    # "PMP" (per-message pricing) since July 2025; "CBP" before.
+    model: str = ""
+    # Deprecated by Meta with per-message pricing, still sent: None when absent.
+    billable: bool | None = None
+    conversation_id: str = ""
+    conversation_origin: str = ""
+    conversation_expires_at: dt.datetime | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            k: v for k, v in self.__dict__.items() if k != "conversation_expires_at"
+        }
+        expires = self.conversation_expires_at
+        data["conversation_expires_at"] = expires.timestamp() if expires else None
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> StatusPricing | None:
+        if not data:
+            return None
+        values = dict(data)
+        expires = values.pop("conversation_expires_at", None)
+        return cls(
+            **values,
+            conversation_expires_at=dt.datetime.fromtimestamp(expires, tz=dt.UTC)
+            if expires
+            else None,
+        )
 
 
 @dataclass(frozen=True)

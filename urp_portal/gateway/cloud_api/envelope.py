@@ -19,7 +19,13 @@ import json
 from collections.abc import Collection
 from typing import Any
 
-from ..adapters.base import ParsedEvent, ParsedInbound, ParsedStatus, WebhookFormatError
+from ..adapters.base import (
+    ParsedEvent,
+    ParsedInbound,
+    ParsedStatus,
+    StatusPricing,
+    WebhookFormatError,
+)
 from ..safe_values import TooDeep, depth_check, without_nul
 from ..states import MessageKind
 from .messages import content_of
@@ -203,6 +209,28 @@ def _preference(raw: dict[str, Any], contacts: list[dict]) -> ParsedInbound:
     )
 
 
+def _pricing(raw: dict) -> StatusPricing | None:
+    """The `pricing` and `conversation` objects of a status (Meta's status webhook reference):
+    what the message is billed as, and the window it belongs to."""
+    pricing = raw.get("pricing") or {}
+    conversation = raw.get("conversation") or {}
+    if not isinstance(pricing, dict) or not isinstance(conversation, dict):
+        raise WebhookFormatError("status pricing or conversation is not an object")
+    if not pricing and not conversation:
+        return None
+    expires = conversation.get("expiration_timestamp")
+    billable = pricing.get("billable")
+    return StatusPricing(
+        category=str(pricing.get("category") or "")[:40],
+        type=str(pricing.get("type") or "")[:40],
+        model=str(pricing.get("pricing_model") or "")[:20],
+        billable=billable if isinstance(billable, bool) else None,
+        conversation_id=str(conversation.get("id") or "")[:200],
+        conversation_origin=str((conversation.get("origin") or {}).get("type") or "")[:40],
+        conversation_expires_at=_timestamp(expires) if expires else None,
+    )
+
+
 def _status(raw: dict[str, Any], event: ParsedEvent) -> ParsedStatus | None:
     raw, _notes = _clean(raw)
     status = raw.get("status")
@@ -231,4 +259,5 @@ def _status(raw: dict[str, Any], event: ParsedEvent) -> ParsedStatus | None:
         recipient_user_id=str(raw.get("recipient_user_id") or ""),
         error_code=code,
         error_message=message,
+        pricing=_pricing(raw),
     )

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import ratelimit
+from .. import lanes, ratelimit
 from ..adapters import get_adapter
 from ..adapters.base import (
     AmbiguousSendError,
@@ -46,6 +46,9 @@ SERVICE_WINDOW = dt.timedelta(hours=24)
 WINDOW_CLOSED_CODE = "131047"
 # A pace wait shorter than this is slept in the task; a longer one is rescheduled.
 MAX_INLINE_WAIT = 1.0
+# A batch hands what it has not sent to a new task after this long (soft time limit: 60 s; a
+# broadcast's slot may wait up to ratelimit.BULK_WAIT_LIMIT while citizens take the rate).
+BATCH_BUDGET_SECONDS = 20.0
 # Cloud API: an interactive reply-buttons message has one to three buttons, titles of at most 20
 # characters (developers.facebook.com/documentation/business-messaging/whatsapp/messages/
 # interactive-reply-buttons-messages).
@@ -96,13 +99,19 @@ def outbound_message_create(
     )
     # robust: with the broker down the row waits for the sweep, and the callbacks after this
     # one (another message, the rest of the pipeline's) still run.
-    transaction.on_commit(lambda: enqueue_send(message.pk), robust=True)
+    bulk = lanes.is_bulk(priority)
+    transaction.on_commit(lambda: enqueue_send(message.pk, bulk=bulk), robust=True)
     return message
 
 
-def enqueue_send(message_id: int, *, countdown: float = 0, paced: bool = False) -> None:
-    from ..tasks import outbound_message_send as send_task
+def enqueue_send(
+    message_id: int, *, countdown: float = 0, paced: bool = False, bulk: bool = False
+) -> None:
+    """The send task of one message: a broadcast's (`bulk`) on the broadcasts' queue, any
+    other on the citizens' (CELERY_TASK_ROUTES)."""
+    from ..tasks import outbound_message_send, outbound_message_send_bulk
 
+    send_task = outbound_message_send_bulk if bulk else outbound_message_send
     send_task.apply_async((message_id,), {"paced": paced}, countdown=countdown or None)
 
 
@@ -163,7 +172,7 @@ def outbound_message_send(
         return 0
     # After the claim, right before the call: the token paces what reaches the provider, and
     # the claim's own time (a database round trip, uneven) must not bunch sends together.
-    ratelimit.take_global_token()
+    ratelimit.take_global_token(lanes.send_class(message.priority))
     provider_id = _send_claimed(message, last_attempt=last_attempt)
     # A status that came before the provider id was stored waits as a PendingStatus; looked for
     # only now, after our commit (see outbound_message_apply_pending), and applied only if any.
@@ -253,26 +262,32 @@ def outbound_messages_send_batch(*, message_ids: Sequence[int], attempt: int = 0
 
     messages = list(OutboundMessage.objects.filter(pk__in=message_ids).order_by("-priority", "pk"))
     sent: list[str] = []
+    started = time.monotonic()
     for position, message in enumerate(messages):
+        if time.monotonic() - started > BATCH_BUDGET_SECONDS:
+            # Citizens took the rate for long: the rest goes on in a new task, before this one
+            # nears its time limit (which would stop it between a claim and its send).
+            batch_task.apply_async(([m.pk for m in messages[position:]],), {"attempt": attempt})
+            break
         if not _ready_to_send(message):
             continue
         wait = _recipient_wait(message)
         if wait:
-            enqueue_send(message.pk, countdown=wait, paced=True)
+            enqueue_send(message.pk, countdown=wait, paced=True, bulk=True)
             continue
         if not _claim(message):
             continue
-        ratelimit.take_global_token()
+        ratelimit.take_global_token(lanes.send_class(message.priority))
         try:
             provider_id = _send_claimed(message, last_attempt=False)
         except TransientSendError as error:
             if error.recipient_cooldown:
-                enqueue_send(message.pk, countdown=error.recipient_cooldown, paced=True)
+                enqueue_send(message.pk, countdown=error.recipient_cooldown, paced=True, bulk=True)
                 continue
             rest = [m.pk for m in messages[position:]]
             if attempt >= settings.WHATSAPP_SEND_MAX_RETRIES:
                 for message_id in rest:
-                    enqueue_send(message_id)
+                    enqueue_send(message_id, bulk=True)
             else:
                 countdown = get_exponential_backoff_interval(
                     settings.WHATSAPP_SEND_RETRY_BACKOFF_SECONDS,
@@ -346,7 +361,8 @@ def outbound_message_retry(*, message_id: int) -> OutboundMessage:
                 "not_before",
             ]
         )
-        transaction.on_commit(lambda: enqueue_send(message_id), robust=True)
+        bulk = lanes.is_bulk(message.priority)
+        transaction.on_commit(lambda: enqueue_send(message_id, bulk=bulk), robust=True)
     return message
 
 
@@ -375,8 +391,8 @@ def outbox_sweep(*, sending_started_before: dt.datetime, queued_before: dt.datet
         OutboundMessage.objects.filter(state=OutboundState.QUEUED, created_at__lt=queued_before)
         .exclude(not_before__gt=now)
         .order_by("-priority", "created_at")
-        .values_list("pk", flat=True)
+        .values_list("pk", "priority")
     )
-    for message_id in lost:
-        enqueue_send(message_id)
+    for message_id, priority in lost:
+        enqueue_send(message_id, bulk=lanes.is_bulk(priority))
     return {"marked_for_review": len(stale), "requeued": len(lost)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from celery import current_app
 from django.conf import settings
@@ -22,13 +22,13 @@ from .. import event_queue
 from ..adapters import get_adapter
 from ..adapters.base import ParsedEvent, ParsedInbound, WebhookFormatError
 from ..media import inbound_media_download_later
-from ..models import InboundMessage, OutboundMessage, WebhookEvent
+from ..models import InboundMessage, WebhookEvent
 from ..pipeline import inbound_message_run_pipeline
 from ..safe_values import inbound_made_safe
 from ..states import InboundState
 from ..template_catalogue import template_update_apply
 from .group_commit import GroupCommit
-from .statuses import outbound_message_apply_pending, outbound_message_apply_status
+from .statuses import outbound_statuses_apply, outbound_statuses_apply_pending
 from .webhook_statements import _execute_returning as _execute_returning  # moved: name kept
 from .webhook_statements import _insert_once, _insert_plain
 from .webhook_statements import _insert_statement as _insert_statement  # moved: name kept
@@ -39,27 +39,33 @@ logger = logging.getLogger(__name__)
 # One quick reconnect (a pooled connection the broker closed), no more: Celery's default policy
 # waits 0.6 s per webhook while the broker is down, which would hold every web worker.
 ENQUEUE_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.1}
+# Status events the sweep finds waiting are handed on this many to a task.
+STATUS_SWEEP_GROUP = 500
 
 
-def _enqueue_events(event_ids: list[int]) -> None:
+def _enqueue_events(event_ids: list[int], *, lane: str = event_queue.EVENT_LANE) -> None:
     """Hand stored events to the workers: the one place the webhook publishes (wrap it here to
-    change what a failed publish does). With Redis, one push of their ids onto the event list
-    (see event_queue); otherwise one Celery task each. A broker that cannot be reached is
-    logged, not raised."""
+    change what a failed publish does). With Redis, one push of their ids onto the lane's list
+    (see event_queue); otherwise one Celery task each (a status event's on the statuses queue).
+    A broker that cannot be reached is logged, not raised."""
     from ..tasks import webhook_event_process as process_task
-    from ..tasks import webhook_events_drain
+    from ..tasks import webhook_events_drain, webhook_status_events_process, webhook_statuses_drain
 
+    statuses = lane == event_queue.STATUS_LANE
     try:
         if not event_queue.enabled():
             for event_id in event_ids:
-                process_task.apply_async((event_id,), retry_policy=ENQUEUE_RETRY_POLICY)
+                task = webhook_status_events_process if statuses else process_task
+                arguments = ([event_id],) if statuses else (event_id,)
+                task.apply_async(arguments, retry_policy=ENQUEUE_RETRY_POLICY)
             return
         try:
-            drain_due = event_queue.push(*event_ids)
+            drain_due = event_queue.push(*event_ids, lane=lane)
         except RedisError as exc:
             raise BrokerError(str(exc)) from exc
         if drain_due:
-            webhook_events_drain.apply_async(retry_policy=ENQUEUE_RETRY_POLICY)
+            drain = webhook_statuses_drain if statuses else webhook_events_drain
+            drain.apply_async(retry_policy=ENQUEUE_RETRY_POLICY)
     except BrokerError as exc:
         # The events are already safe in the database: the webhook still answers 200 (an error
         # would only make Meta deliver them again, to the same dead broker) and `inbound_sweep`
@@ -70,6 +76,15 @@ def _enqueue_events(event_ids: list[int]) -> None:
             ", ".join(map(str, event_ids)),
             exc,
         )
+
+
+def _enqueue_by_lane(events: Sequence[tuple[int, WebhookEvent]]) -> None:
+    lanes: dict[str, list[int]] = {}
+    for event_id, event in events:
+        lane = event_queue.lane_of(event.gateway, bytes(event.body))
+        lanes.setdefault(lane, []).append(event_id)
+    for lane, ids in lanes.items():
+        _enqueue_events(ids, lane=lane)
 
 
 def webhook_events_drain() -> int:
@@ -91,12 +106,12 @@ def _write_events(events: Sequence[WebhookEvent]) -> list[int | None]:
     rows in one statement that commits by itself, then the new events handed on in one push."""
     event_ids = _insert_once(events)
     received = [
-        event_id
+        (event_id, event)
         for event_id, event in zip(event_ids, events, strict=True)
         if event_id is not None and event.state == WebhookEvent.State.RECEIVED
     ]
     if received:
-        _enqueue_events(received)
+        _enqueue_by_lane(received)
     return event_ids
 
 
@@ -129,8 +144,8 @@ def webhook_event_store(
     else:
         [event_id] = _insert_once([event]) if fast else [_insert_plain(event)]
         if event_id is not None and event.state == WebhookEvent.State.RECEIVED:
-            stored_id = event_id
-            transaction.on_commit(lambda: _enqueue_events([stored_id]))
+            stored = [(event_id, event)]
+            transaction.on_commit(lambda: _enqueue_by_lane(stored))
     if event_id is None:
         return WebhookEvent.objects.get(gateway=gateway, body_sha256=event.body_sha256), False
     event.pk = event_id
@@ -169,15 +184,14 @@ def _store_inbound(event: WebhookEvent, parsed: list[ParsedInbound]) -> list[int
     )
 
 
-def _speaks_only_of_erased_recipients(parsed: ParsedEvent) -> bool:
+def speaks_only_of_erased_recipients(parsed: ParsedEvent, *, erased: Iterable[str]) -> bool:
     """Statuses, and only about outbox rows whose recipient was erased (GDPR art. 17: the
     subscribers' erasure leaves those rows with no `to`). Such a late callback ("read" a day
-    after) must not bring the number back in the raw body; what it changed is applied."""
+    after) must not bring the number back in the raw body; what it changed is applied.
+    `erased`: the provider ids found with no recipient (StatusesApplied.erased)."""
     if parsed.messages or not parsed.statuses:
         return False
-    provider_ids = {status.provider_id for status in parsed.statuses}
-    matched = OutboundMessage.objects.filter(provider_id__in=provider_ids)
-    return matched.count() == len(provider_ids) and not matched.exclude(to="").exists()
+    return {status.provider_id for status in parsed.statuses} <= set(erased)
 
 
 def webhook_event_process(*, event_id: int) -> list[int]:
@@ -226,9 +240,8 @@ def webhook_event_process(*, event_id: int) -> list[int]:
                 media_id=""
             ):
                 inbound_media_download_later(message=message)
-            for status in parsed.statuses:
-                if not outbound_message_apply_status(status=status):
-                    unmatched.append(status.provider_id)
+            applied = outbound_statuses_apply(statuses=parsed.statuses)
+            unmatched = sorted(applied.unmatched)
             for update in parsed.templates:
                 if not template_update_apply(update):
                     logger.info("template update for an unknown template: %r", update)
@@ -239,13 +252,12 @@ def webhook_event_process(*, event_id: int) -> list[int]:
             )
             event.processed_at = timezone.now()
             fields = ["state", "error", "processed_at", "attempts"]
-            if _speaks_only_of_erased_recipients(parsed):
+            if speaks_only_of_erased_recipients(parsed, erased=applied.erased):
                 event.body = b""
                 fields.append("body")
             event.save(update_fields=fields)
-    # After our PendingStatus rows are committed (see outbound_message_apply_pending).
-    for provider_id in unmatched:
-        outbound_message_apply_pending(provider_id=provider_id)
+    # After our PendingStatus rows are committed (see outbound_statuses_apply_pending).
+    outbound_statuses_apply_pending(provider_ids=unmatched)
     for message_id in message_ids:
         inbound_message_run_pipeline(message_id=message_id)
     return message_ids
@@ -294,14 +306,25 @@ def inbound_sweep(
             received_at__gte=not_before,
         )
         .order_by("received_at")
-        .values_list("pk", flat=True)[:limit]
+        .values_list("pk", "gateway", "body")[:limit]
     )
     from ..tasks import webhook_event_process as process_task
+    from ..tasks import webhook_status_events_process
 
     # Straight to Celery: the sweep runs in a worker, where the webhook's cheap hand-off buys
-    # nothing, and a broker still down fails this sweep, which the next one repeats.
-    for event_id in events:
-        process_task.apply_async((event_id,), retry_policy=ENQUEUE_RETRY_POLICY)
+    # nothing, and a broker still down fails this sweep, which the next one repeats. Status
+    # events (a storm that fell behind) go in groups to the statuses' queue, never one task
+    # each onto the citizens'.
+    statuses = []
+    for event_id, gateway, body in events:
+        if event_queue.lane_of(gateway, bytes(body)) == event_queue.STATUS_LANE:
+            statuses.append(event_id)
+        else:
+            process_task.apply_async((event_id,), retry_policy=ENQUEUE_RETRY_POLICY)
+    for start in range(0, len(statuses), STATUS_SWEEP_GROUP):
+        webhook_status_events_process.apply_async(
+            (statuses[start : start + STATUS_SWEEP_GROUP],), retry_policy=ENQUEUE_RETRY_POLICY
+        )
     messages = list(
         InboundMessage.objects.filter(
             state=InboundState.RECEIVED,

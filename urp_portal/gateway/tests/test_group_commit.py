@@ -180,7 +180,7 @@ def test_webhooks_posted_at_once_are_stored_once_each_and_handed_on_once_each(
     handed_on: list[int] = []
     batches: list[int] = []
     write_events = webhooks._write_events
-    monkeypatch.setattr(webhooks, "_enqueue_events", lambda ids: handed_on.extend(ids))
+    monkeypatch.setattr(webhooks, "_enqueue_events", lambda ids, **lane: handed_on.extend(ids))
     monkeypatch.setattr(
         webhooks._event_writer,
         "_write_batch",

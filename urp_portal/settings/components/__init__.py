@@ -1,3 +1,3 @@
 """The settings by concern, each imported by `urp_portal.settings.base` (HackSoft's
 config/settings/): sign-in and security headers, locale, API, WhatsApp gateway, Celery and its
-schedule, privacy, broadcasts, logging and error reporting."""
+schedule, its queues by urgency, privacy, broadcasts, logging and error reporting."""

@@ -15,6 +15,9 @@ if REDIS_URL:
         # Longer than any countdown or ETA we schedule, so Redis never redelivers a task that is
         # only waiting for its time (that would duplicate a send).
         "visibility_timeout": 3600,
+        # The queues in CELERY_TASK_QUEUES' order at every fetch (kombu's default round robin
+        # would serve the broadcasts' queue as often as the citizens').
+        "queue_order_strategy": "priority",
     }
 else:
     # Embedded default: kombu's filesystem transport needs no server and still runs a real worker
@@ -133,6 +136,11 @@ CELERY_BEAT_SCHEDULE.update(
         "broadcasts-warn-empty-slots": {
             "task": "broadcasts.tasks.broadcast_slots_warn_empty_task",
             "schedule": 900.0,
+        },
+        # The campaigns' counters, folded so that a read sums a few rows (CampaignStateCount).
+        "broadcasts-compact-counts": {
+            "task": "broadcasts.tasks.campaign_counts_compact_task",
+            "schedule": 15.0,
         },
         "broadcasts-sync-templates": {
             "task": "broadcasts.tasks.message_templates_sync_task",
