@@ -3,10 +3,10 @@ template messages, at the rate card in force (outlook.rate_card_in_force).
 
 Meta bills a delivered template message by its category; a utility template delivered inside
 the citizen's open 24-hour window is free (Pricing on the WhatsApp Business Platform, since
-1 Jul 2025). The category is the one the message was sent with (OutboundMessage
-.template_category, kept current from Meta's template_category_update); where the status
-webhooks' own `pricing` is stored (issue #17: `pricing_category`, `billable`) it is the better
-source and should replace this reading."""
+1 Jul 2025). What Meta's status webhooks said of a message (`pricing_category`, `pricing_type`,
+`billable`) wins; a message no status has priced yet is read from what we sent: the template's
+category (kept current from Meta's template_category_update) and, for utility, whether the
+citizen's window was closed (`reach_counted_at`)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Q
+from django.db.models import Case, Count, F, Q, When
 from django.utils import timezone
 
 from urp_portal.gateway.models import OutboundMessage
@@ -25,6 +25,10 @@ from .outlook import rate_card_in_force
 from .states import TemplateCategory
 
 DELIVERED = [OutboundState.DELIVERED, OutboundState.READ]
+# Meta's `pricing.type` ("regular" is charged, "free_customer_service" and "free_entry_point"
+# are not), or the older `billable` flag where a status carried only that.
+_SAID_CHARGED = Q(pricing_type="regular") | Q(pricing_type="", billable=True)
+_UNPRICED = Q(pricing_type="", billable__isnull=True)
 
 
 @dataclass(frozen=True)
@@ -46,16 +50,24 @@ def messages_cost_this_month(*, now: dt.datetime | None = None) -> list[Category
     """Per category: delivered template messages this month, those Meta charges, the cost."""
     now = now or timezone.now()
     rows = {
-        row["template_category"]: row
+        row["billed_as"]: row
         for row in OutboundMessage.objects.filter(
             created_at__gte=month_start(now), state__in=DELIVERED
         )
         .exclude(template_name="")
         .order_by()
-        .values("template_category")
+        .annotate(
+            billed_as=Case(
+                When(~Q(pricing_category=""), then=F("pricing_category")),
+                default=F("template_category"),
+            )
+        )
+        .values("billed_as")
         .annotate(
             delivered=Count("id"),
-            outside=Count("id", filter=Q(reach_counted_at__isnull=False)),
+            said_charged=Count("id", filter=_SAID_CHARGED),
+            unpriced=Count("id", filter=_UNPRICED),
+            unpriced_outside=Count("id", filter=_UNPRICED & Q(reach_counted_at__isnull=False)),
         )
     }
     card = rate_card_in_force(on=timezone.localdate(now))
@@ -64,7 +76,10 @@ def messages_cost_this_month(*, now: dt.datetime | None = None) -> list[Category
         row = rows.get(category.value)
         if row is None:
             continue
-        charged = row["outside"] if category == TemplateCategory.UTILITY else row["delivered"]
+        unpriced_charged = (
+            row["unpriced_outside"] if category == TemplateCategory.UTILITY else row["unpriced"]
+        )
+        charged = row["said_charged"] + unpriced_charged
         rate = card.rate(category.value) if card else None
         result.append(
             CategoryCost(

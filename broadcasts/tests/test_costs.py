@@ -15,7 +15,7 @@ from urp_portal.gateway.states import OutboundState
 pytestmark = pytest.mark.django_db
 
 
-def delivered(n, *, category, outside=True, state=OutboundState.DELIVERED):
+def delivered(n, *, category, outside=True, state=OutboundState.DELIVERED, **pricing):
     now = timezone.now()
     OutboundMessage.objects.bulk_create(
         OutboundMessage(
@@ -25,6 +25,7 @@ def delivered(n, *, category, outside=True, state=OutboundState.DELIVERED):
             template_category=category,
             state=state,
             reach_counted_at=now if outside else None,
+            **pricing,
         )
         for i in range(n)
     )
@@ -58,3 +59,25 @@ def test_without_a_rate_card_the_counts_show_without_a_cost(municipality):
     [row] = messages_cost_this_month()
 
     assert (row.delivered, row.cost) == (2, None)
+
+
+def test_what_the_status_webhooks_said_of_the_price_wins_over_what_we_sent(municipality):
+    RateCard.objects.create(
+        valid_from=dt.date(2026, 7, 1),
+        marketing=Decimal("0.0600"),
+        utility=Decimal("0.0200"),
+        authentication=Decimal("0.0200"),
+    )
+    # Sent as marketing, billed by Meta as utility (re-categorised) and charged.
+    delivered(3, category="marketing", pricing_category="utility", pricing_type="regular")
+    # Utility sent outside the window by our count, but Meta says it was free.
+    delivered(
+        2, category="utility", pricing_category="utility", pricing_type="free_customer_service"
+    )
+    # Only the older flag.
+    delivered(1, category="utility", outside=False, billable=True)
+
+    [row] = messages_cost_this_month()
+
+    assert (row.category, row.delivered, row.charged) == ("utility", 6, 4)
+    assert row.cost == Decimal("0.08")
