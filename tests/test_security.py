@@ -269,9 +269,7 @@ def test_sign_in_failure_and_sign_out_are_logged_without_the_password(client, db
 # --- Browser protections --------------------------------------------------------------------------
 
 
-def test_the_conversation_page_carries_a_csp_whose_nonce_is_on_each_of_its_scripts(
-    client, municipality
-):
+def test_the_conversation_page_carries_a_csp_that_runs_only_its_own_scripts(client, municipality):
     ticket = TicketFactory()
     MessageFactory(ticket=ticket)
     client.force_login(_staff("marco", Role.OPERATOR))
@@ -279,18 +277,18 @@ def test_the_conversation_page_carries_a_csp_whose_nonce_is_on_each_of_its_scrip
     response = client.get(reverse("admin:tickets_ticket_conversation", args=[ticket.pk]))
 
     policy = response["Content-Security-Policy"]
-    nonce = re.search(r"'nonce-([^']+)'", policy)[1]
     directives = dict(d.strip().split(" ", 1) for d in policy.split(";") if d.strip())
     scripts = re.findall(r"<script\b([^>]*)>", response.content.decode())
-    inline = [attrs for attrs in scripts if "src=" not in attrs and "json" not in attrs]
     assert directives["object-src"] == "'none'"
     assert directives["base-uri"] == "'none'"
     assert directives["frame-ancestors"] == "'none'"
     assert "'unsafe-inline'" not in directives["script-src"]
-    assert inline, "the conversation page has its inline script"
-    assert all(f'nonce="{nonce}"' in attrs for attrs in inline)
-    other = client.get(reverse("admin:tickets_ticket_conversation", args=[ticket.pk]))
-    assert re.search(r"'nonce-([^']+)'", other["Content-Security-Policy"])[1] != nonce
+    # The console's scripts are files of our own (live updates, shortcuts, the template preview):
+    # an inline script would need the response's nonce, and there is none to need.
+    assert scripts, "the conversation page has its scripts"
+    inline = [attrs for attrs in scripts if "src=" not in attrs and "json" not in attrs]
+    assert all("nonce=" in attrs for attrs in inline)
+    assert all(re.search(r'src="/static/', attrs) for attrs in scripts if "src=" in attrs), scripts
 
 
 def test_session_and_csrf_cookies_are_secure_httponly_and_samesite(client, db):

@@ -47,7 +47,7 @@ def test_131049_is_not_retried_and_the_report_says_how_many_meta_held_back(
     assert set(OutboundMessage.objects.filter(to__in=held).values_list("state", "error_code")) == {
         (OutboundState.FAILED, "131049")
     }
-    counts = selectors.campaign_counts(campaign=campaign)
+    counts = selectors.campaign_counts(campaign=campaign, errors=True)
     assert counts.held_back == 2
     report = admin_client.get(reverse("admin:broadcasts_campaign_report", args=[campaign.pk]))
     html = report.content.decode()

@@ -30,7 +30,9 @@ def login_landing_on_inbox(login: Callable[..., HttpResponse]) -> Callable[..., 
             and response.url == reverse("admin:index")
             and user_lands_on_inbox(request.user)
         ):
-            return HttpResponseRedirect(reverse("admin:tickets_ticket_changelist"))
+            # The login's own response carries the cookies the sign-in set (the rotated CSRF
+            # token, set by the view's csrf_protect): only where it points changes.
+            response["Location"] = reverse("admin:tickets_ticket_changelist")
         return response
 
     return view
