@@ -77,6 +77,8 @@ def environment(rate: int) -> dict[str, str]:
         "REDIS_URL": REDIS_URL,
         "DEBUG": "false",
         "SECRET_KEY": "bench-secret-key-not-for-production-0123456789",
+        # A real backend's URL, as DEBUG off requires; the benchmark sends no email.
+        "EMAIL_URL": "smtp://127.0.0.1:25",
         "URP_PSEUDONYM_KEY": "bench-pseudonym-key-not-for-production-0123456789",
         "SECURE_SSL_REDIRECT": "false",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",

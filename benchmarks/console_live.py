@@ -123,6 +123,8 @@ def environment(graph: FakeGraph) -> dict[str, str]:
         "PYTHONPATH": f"{ROOT / 'benchmarks'}:{ROOT}",
         "DJANGO_SETTINGS_MODULE": "console_site",
         "DEBUG": "false",
+        # A real backend's URL, as DEBUG off requires; the benchmark sends no email.
+        "EMAIL_URL": "smtp://127.0.0.1:25",
         "SECURE_SSL_REDIRECT": "false",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "WHATSAPP_GATEWAY": "meta",
