@@ -2,7 +2,8 @@
 count in its title, who else is on a conversation, what arrived while a reply was being written.
 
 The mechanism (README, "The live console"): every console polls `TicketAdmin`'s live view every
-2 seconds with its cursors, the highest Message and TicketEvent ids it knows. Both tables are
+2 seconds with the change stamp it was last given (STAMP_KEY: the same, nothing to read) and its
+cursors, the highest Message and TicketEvent ids it knows. Both tables are
 append-only with increasing keys and carry their ticket, so "what changed since" is two range
 scans of a primary key: no change log to write, no process memory, the same under several
 gunicorn processes, on SQLite and on PostgreSQL. A delivery tick moves an OutboundMessage (the

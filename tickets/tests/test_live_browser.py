@@ -147,6 +147,7 @@ def test_the_inbox_patches_its_rows_in_place(
     giulia = browser_login(browser, live_server, "giulia", landing=INBOX)
     new_only = giulia.context.new_page()
     new_only.goto(f"{live_server.url}{INBOX}?state__exact=new")
+    tablet = browser_login(browser, live_server, "giulia", landing=INBOX, viewport=TABLET)
 
     def order(page) -> list[int]:
         return [int(n) for n in page.eval_on_selector_all(
@@ -176,6 +177,10 @@ def test_the_inbox_patches_its_rows_in_place(
     new_only.wait_for_selector(
         f"#result_list tr[data-ticket='{tickets[1].pk}']", state="detached", timeout=LIVE_MS
     )
+    tablet.wait_for_selector(
+        f"#result_list tbody tr:last-child[data-ticket='{tickets[1].pk}']", timeout=LIVE_MS
+    )
+    screenshot(tablet, "inbox-live-patched-tablet.png")
     assert order(giulia) == [tickets[0].pk, tickets[2].pk, tickets[1].pk]
     assert giulia.evaluate("document.querySelector('#result_list').dataset.drawn") == "once"
     assert new_only.evaluate("document.querySelector('#result_list').dataset.drawn") == "once"
