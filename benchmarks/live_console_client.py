@@ -28,7 +28,9 @@ class LiveClient:
     def open(self) -> None:
         page = self._get(self.page_url)
         text = page.text if hasattr(page, "text") else page.content.decode()
-        config = json.loads(re.search(r'id="live-config">(.*?)</script>', text, re.S).group(1))
+        found = re.search(r'id="live-config">(.*?)</script>', text, re.S)
+        assert found, f"no live configuration on {self.page_url}"
+        config = json.loads(found.group(1))
         self.cursor = {"m": config["m"], "e": config["e"], "v": ""}
 
     def poll(self) -> list[list]:
