@@ -123,7 +123,7 @@ class MessageTemplateListApi(ListAPIView):
     def post(self, request):
         body = MessageTemplateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        template = services.message_template_create(by=request.user, **body.validated_data)
+        template = services.message_template_create(actor=request.user, **body.validated_data)
         return Response(MessageTemplateSerializer(template).data, status=status.HTTP_201_CREATED)
 
 
@@ -165,7 +165,7 @@ class CampaignCreateApi(APIView):
             title=body.validated_data["title"],
             template=body.validated_data["template"],
             parameters=body.validated_data.get("parameters", []),
-            by=request.user,
+            actor=request.user,
         )
         return Response(CampaignSerializer(campaign).data, status=status.HTTP_201_CREATED)
 
@@ -206,7 +206,7 @@ class _CampaignActionApi(APIView):
     success_status: int = status.HTTP_200_OK
     input_serializer: type = EmptyInputSerializer
 
-    def act(self, campaign_id: int, by, data: dict) -> Campaign:
+    def act(self, campaign_id: int, actor, data: dict) -> Campaign:
         raise NotImplementedError
 
     def respond(self, request, campaign_id: int) -> Response:
@@ -245,8 +245,8 @@ def _action_schema(
 
 
 class CampaignApproveApi(_CampaignActionApi):
-    def act(self, campaign_id, by, data):
-        return services.campaign_approve(campaign_id=campaign_id, by=by)
+    def act(self, campaign_id, actor, data):
+        return services.campaign_approve(campaign_id=campaign_id, actor=actor)
 
     @_action_schema("campaigns_approve", "Approva / approve", "approved")
     @idempotent_write
@@ -260,8 +260,8 @@ class CampaignScheduleApi(_CampaignActionApi):
 
     input_serializer = CampaignScheduleInputSerializer
 
-    def act(self, campaign_id, by, data):
-        return services.campaign_schedule(campaign_id=campaign_id, by=by, at=data.get("at"))
+    def act(self, campaign_id, actor, data):
+        return services.campaign_schedule(campaign_id=campaign_id, actor=actor, at=data.get("at"))
 
     @_action_schema(
         "campaigns_schedule",
@@ -286,8 +286,8 @@ class CampaignSendApi(_CampaignActionApi):
 
     success_status = status.HTTP_202_ACCEPTED
 
-    def act(self, campaign_id, by, data):
-        return services.campaign_start(campaign_id=campaign_id, by=by)
+    def act(self, campaign_id, actor, data):
+        return services.campaign_start(campaign_id=campaign_id, actor=actor)
 
     @_action_schema(
         "campaigns_send",
@@ -302,8 +302,8 @@ class CampaignSendApi(_CampaignActionApi):
 
 
 class CampaignPauseApi(_CampaignActionApi):
-    def act(self, campaign_id, by, data):
-        return services.campaign_pause(campaign_id=campaign_id, by=by)
+    def act(self, campaign_id, actor, data):
+        return services.campaign_pause(campaign_id=campaign_id, actor=actor)
 
     @_action_schema("campaigns_pause", "Metti in pausa / pause", "paused")
     @idempotent_write
@@ -312,8 +312,8 @@ class CampaignPauseApi(_CampaignActionApi):
 
 
 class CampaignResumeApi(_CampaignActionApi):
-    def act(self, campaign_id, by, data):
-        return services.campaign_resume(campaign_id=campaign_id, by=by)
+    def act(self, campaign_id, actor, data):
+        return services.campaign_resume(campaign_id=campaign_id, actor=actor)
 
     @_action_schema("campaigns_resume", "Riprendi / resume", "sending")
     @idempotent_write
@@ -322,8 +322,8 @@ class CampaignResumeApi(_CampaignActionApi):
 
 
 class CampaignCancelApi(_CampaignActionApi):
-    def act(self, campaign_id, by, data):
-        return services.campaign_cancel(campaign_id=campaign_id, by=by)
+    def act(self, campaign_id, actor, data):
+        return services.campaign_cancel(campaign_id=campaign_id, actor=actor)
 
     @_action_schema("campaigns_cancel", "Annulla / cancel", "cancelled")
     @idempotent_write
@@ -373,7 +373,7 @@ class AlertApi(APIView):
             template=body.validated_data["template"],
             parameters=body.validated_data.get("parameters", []),
             title=body.validated_data.get("title", ""),
-            by=request.user,
+            actor=request.user,
         )
         return Response(AlertSerializer(campaign).data, status=status.HTTP_201_CREATED)
 
@@ -407,5 +407,5 @@ class AlertConfirmApi(APIView):
     @idempotent_write
     def post(self, request, alert_id: int):
         get_object_or_404(Campaign, pk=alert_id, is_emergency=True)
-        campaign = services.alert_confirm(campaign_id=alert_id, by=request.user)
+        campaign = services.alert_confirm(campaign_id=alert_id, actor=request.user)
         return Response(AlertSerializer(campaign).data, status=status.HTTP_202_ACCEPTED)

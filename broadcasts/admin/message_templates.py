@@ -112,7 +112,7 @@ class MessageTemplateAdmin(admin.ModelAdmin):
         for template in queryset:
             with user_errors(request, about=str(template)) as attempt:
                 services.message_template_set_status(
-                    template_id=template.pk, status=status, by=request.user
+                    template_id=template.pk, status=status, actor=request.user
                 )
             done += not attempt.failed
         if done:
@@ -127,7 +127,7 @@ class MessageTemplateAdmin(admin.ModelAdmin):
         done = 0
         for template in queryset:
             try:
-                services.message_template_submit(template_id=template.pk, by=request.user)
+                services.message_template_submit(template_id=template.pk, actor=request.user)
                 done += 1
             except UserError as error:
                 self.message_user(request, f"{template}: {error.message}", messages.ERROR)

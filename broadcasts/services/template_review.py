@@ -49,7 +49,7 @@ def _definition(template: MessageTemplate) -> TemplateDefinition:
     )
 
 
-def message_template_submit(*, template_id: int, by: Any) -> MessageTemplate:
+def message_template_submit(*, template_id: int, actor: Any) -> MessageTemplate:
     """Send a draft (or a rejected template, corrected) to the provider for review; it is
     pending until the provider's verdict arrives."""
     adapter = get_adapter()
@@ -85,7 +85,7 @@ def message_template_submit(*, template_id: int, by: Any) -> MessageTemplate:
         )
         template.rejection_reason = ""
         template.status_changed_at = now
-        template.status_changed_by = actor_account(by)
+        template.status_changed_by = actor_account(actor)
         template.synced_at = now
         fields = [
             "provider_id",
