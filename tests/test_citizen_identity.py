@@ -263,7 +263,7 @@ def test_the_operator_sees_a_bsuid_citizens_username_and_answers_them_by_recipie
     page = browser.get(reverse("admin:tickets_ticket_conversation", args=[ticket.pk]))
     whatsapp.deliver(
         lambda: ticket_services.ticket_reply(
-            ticket=ticket, text="Mandiamo una squadra.", author=user
+            ticket=ticket, text="Mandiamo una squadra.", actor=user
         )
     )
 

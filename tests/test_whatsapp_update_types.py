@@ -109,7 +109,7 @@ def test_a_reaction_to_our_reply_shows_on_our_bubble(whatsapp, citizen, console)
     ticket = only_ticket()
     user = operator()
     whatsapp.deliver(
-        lambda: services.ticket_reply(ticket=ticket, text="Il giovedì mattina.", author=user)
+        lambda: services.ticket_reply(ticket=ticket, text="Il giovedì mattina.", actor=user)
     )
     our_reply = OutboundMessage.objects.get(text="Il giovedì mattina.")
     assert our_reply.provider_id

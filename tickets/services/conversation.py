@@ -220,7 +220,7 @@ def canned_answer_render(
 def ticket_reply(
     *,
     ticket: Ticket,
-    author: Any,
+    actor: Any,
     text: str = "",
     template_name: str = "",
     template_parameters: Sequence[str] = (),
@@ -231,7 +231,7 @@ def ticket_reply(
     (DESIGN.md). The message goes to the outbox and shows in the chat with its delivery ticks.
     With `unseen_after` (the last message on the console's screen), a reply written while a
     colleague answered or the citizen wrote is refused with ReplyCollision."""
-    require_urp(author)
+    require_urp(actor)
     ticket = ticket_lock(ticket=ticket)
     require_not_finished(ticket)
     now = timezone.now()
@@ -277,8 +277,8 @@ def ticket_reply(
         text=text or (template.text if template else ""),
         template_name=template_name,
         outbound=outbound,
-        author=actor_account(author),
-        author_label=actor_label(author),
+        author=actor_account(actor),
+        author_label=actor_label(actor),
         at=now,
     )
     fields: dict[str, Any] = {"last_message_at": now}
@@ -286,12 +286,12 @@ def ticket_reply(
         fields["first_response_at"] = now
     # One of the comune's systems (an API token) answers without taking the ticket: it has no
     # account to be the assignee.
-    if ticket.assignee_id is None and actor_account(author) is not None:
-        fields["assignee"] = author
+    if ticket.assignee_id is None and actor_account(actor) is not None:
+        fields["assignee"] = actor
         event_write(
             ticket=ticket,
             kind=TicketEventKind.ASSIGNED,
-            actor=author,
+            actor=actor,
             at=now,
             reason=_("Presa in carico con la prima risposta."),
         )
@@ -306,7 +306,7 @@ def ticket_reply(
         ticket_move(
             ticket=ticket,
             to_state=target,
-            actor=author,
+            actor=actor,
             at=now,
             fields=fields,
             reason=_("Risposta al cittadino."),
@@ -319,14 +319,14 @@ def ticket_reply(
 
 
 def ticket_reply_canned(
-    *, ticket: Ticket, author: Any, answer: CannedAnswer, municipality: Municipality | None
+    *, ticket: Ticket, actor: Any, answer: CannedAnswer, municipality: Municipality | None
 ) -> Message:
     text = canned_answer_render(answer=answer, ticket=ticket, municipality=municipality)
-    return ticket_reply(ticket=ticket, author=author, text=text)
+    return ticket_reply(ticket=ticket, actor=actor, text=text)
 
 
 @transaction.atomic
-def ticket_add_note(*, ticket: Ticket, author: Any, text: str) -> Message:
+def ticket_add_note(*, ticket: Ticket, actor: Any, text: str) -> Message:
     """A note for colleagues and the services: stored in the chat, never sent."""
     text = text.strip()
     if not text:
@@ -336,8 +336,8 @@ def ticket_add_note(*, ticket: Ticket, author: Any, text: str) -> Message:
         ticket=ticket,
         origin=MessageOrigin.NOTE,
         text=text,
-        author=actor_account(author),
-        author_label=actor_label(author),
+        author=actor_account(actor),
+        author_label=actor_label(actor),
         at=timezone.now(),
     )
 
