@@ -1,44 +1,27 @@
-"""The broadcasts' API: templates, campaigns through their states, emergency alerts. Thin views
-over the services, which check the same permissions as in the admin (a token holds its role's)."""
+"""The API of the campaigns: create, read, and move through their states (approve, schedule,
+send, pause, resume, cancel)."""
 
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
-from rest_framework.generics import ListAPIView
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from urp_portal.accounts.permissions import HasRole
 from urp_portal.accounts.roles import Role
 from urp_portal.api.idempotency import idempotent_write
-from urp_portal.api.pagination import ApiPageNumberPagination
 
-from . import services
-from .models import Campaign, MessageTemplate
-from .serializers import (
-    AlertInputSerializer,
-    AlertSerializer,
+from .. import services
+from ..models import Campaign
+from ..serializers import (
     CampaignCreateInputSerializer,
     CampaignScheduleInputSerializer,
     CampaignSerializer,
     EmptyInputSerializer,
-    MessageTemplateSerializer,
 )
 
-_TEMPLATE = {
-    "id": 3,
-    "name": "avviso_viabilita",
-    "language": "it",
-    "category": "utility",
-    "body": "Avviso del Comune: {{1}} chiusa dalle {{2}}.",
-    "approval_status": "approved",
-    "parameter_count": 2,
-    "rejection_reason": "",
-    "created_at": "2025-03-01T09:00:00Z",
-}
 _COUNTS = {"recipients": 0, "queued": 0, "sent": 0, "delivered": 0, "read": 0, "failed": 0}
 _CAMPAIGN = {
     "id": 12,
@@ -56,75 +39,6 @@ _CAMPAIGN = {
 
 def _campaign_example(name: str, **changes) -> OpenApiExample:
     return OpenApiExample(name, value={**_CAMPAIGN, **changes}, response_only=True)
-
-
-class HasEmergencyPermission(BasePermission):
-    """The emergency permission, held by a console user's groups or by a token's role."""
-
-    message = "Il tuo ruolo non consente di inviare avvisi di emergenza."
-    code = "role_not_allowed"
-
-    def has_permission(self, request, view) -> bool:
-        return request.user.has_perm("broadcasts.send_emergency_alert")
-
-
-class MessageTemplateListApi(ListAPIView):
-    """The WhatsApp message templates; a new one is a draft unless an administrator says it was
-    approved outside the product (`approval_status`)."""
-
-    serializer_class = MessageTemplateSerializer
-    pagination_class = ApiPageNumberPagination
-    queryset = MessageTemplate.objects.order_by("name", "language", "pk")
-
-    def get_permissions(self):
-        # Operators read them (a reply outside the 24 hours needs one); communications write.
-        roles = (
-            (Role.OPERATOR, Role.COMMUNICATIONS)
-            if self.request.method == "GET"
-            else (Role.COMMUNICATIONS,)
-        )
-        return [HasRole(*roles)()]
-
-    @extend_schema(
-        operation_id="templates_list",
-        summary="I modelli di messaggio / message templates",
-        examples=[
-            OpenApiExample(
-                "modelli",
-                value={"count": 1, "next": None, "previous": None, "results": [_TEMPLATE]},
-                response_only=True,
-            )
-        ],
-    )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
-
-    @extend_schema(
-        operation_id="templates_create",
-        summary="Crea un modello / create a template",
-        request=MessageTemplateSerializer,
-        responses={201: MessageTemplateSerializer},
-        examples=[
-            OpenApiExample(
-                "modello",
-                value={
-                    "name": "avviso_viabilita",
-                    "language": "it",
-                    "category": "utility",
-                    "body": "Avviso del Comune: {{1}} chiusa dalle {{2}}.",
-                    "approval_status": "approved",
-                },
-                request_only=True,
-            ),
-            OpenApiExample("creato", value=_TEMPLATE, response_only=True, status_codes=["201"]),
-        ],
-    )
-    @idempotent_write
-    def post(self, request):
-        body = MessageTemplateSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        template = services.message_template_create(actor=request.user, **body.validated_data)
-        return Response(MessageTemplateSerializer(template).data, status=status.HTTP_201_CREATED)
 
 
 class CampaignCreateApi(APIView):
@@ -329,83 +243,3 @@ class CampaignCancelApi(_CampaignActionApi):
     @idempotent_write
     def post(self, request, campaign_id: int):
         return self.respond(request, campaign_id)
-
-
-class AlertApi(APIView):
-    """An emergency alert to every subscriber. It waits for a second person or another system
-    with the emergency permission to confirm it (`POST /api/v1/alerts/{id}/confirm/`), then goes
-    at once, even in the quiet hours, first in the queue; only the system named in the comune's
-    configuration (the civil protection's) sends alone, and that is recorded in the audit
-    trail. Needs the emergency permission (the communications office and administrators by
-    default). Send an `Idempotency-Key`: a retry after a timeout then creates nothing twice."""
-
-    permission_classes = [HasEmergencyPermission]
-
-    @extend_schema(
-        operation_id="alerts_create",
-        summary="Avviso di emergenza / emergency alert",
-        request=AlertInputSerializer,
-        responses={201: AlertSerializer},
-        examples=[
-            OpenApiExample(
-                "allerta meteo",
-                value={"template": "allerta_meteo", "parameters": ["rossa", "domani"]},
-                request_only=True,
-            ),
-            OpenApiExample(
-                "in attesa di conferma",
-                value={
-                    "id": 13,
-                    "state": "draft",
-                    "title": "Avviso di emergenza del 05/03/2025 10:00",
-                    "started_at": None,
-                },
-                response_only=True,
-                status_codes=["201"],
-            ),
-        ],
-    )
-    @idempotent_write
-    def post(self, request):
-        body = AlertInputSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        campaign = services.alert_create(
-            template=body.validated_data["template"],
-            parameters=body.validated_data.get("parameters", []),
-            title=body.validated_data.get("title", ""),
-            actor=request.user,
-        )
-        return Response(AlertSerializer(campaign).data, status=status.HTTP_201_CREATED)
-
-
-class AlertConfirmApi(APIView):
-    """The second pair of eyes: a person or a system other than the alert's author, with the
-    emergency permission, confirms it; it goes at once (202). The author itself: 400
-    `two_person_rule`; an alert no longer waiting: 409 `alert_not_waiting`."""
-
-    permission_classes = [HasEmergencyPermission]
-
-    @extend_schema(
-        operation_id="alerts_confirm",
-        summary="Conferma un avviso / confirm an alert",
-        request=EmptyInputSerializer,
-        responses={202: AlertSerializer},
-        examples=[
-            OpenApiExample(
-                "confermato",
-                value={
-                    "id": 13,
-                    "state": "sending",
-                    "title": "Avviso di emergenza del 05/03/2025 10:00",
-                    "started_at": "2025-03-05T09:01:00Z",
-                },
-                response_only=True,
-                status_codes=["202"],
-            ),
-        ],
-    )
-    @idempotent_write
-    def post(self, request, alert_id: int):
-        get_object_or_404(Campaign, pk=alert_id, is_emergency=True)
-        campaign = services.alert_confirm(campaign_id=alert_id, actor=request.user)
-        return Response(AlertSerializer(campaign).data, status=status.HTTP_202_ACCEPTED)
