@@ -81,6 +81,18 @@ class MessageTemplate(models.Model):
         db_index=True,
     )
     provider_id = models.CharField(_("id presso il gateway"), max_length=200, blank=True)
+    # What the provider last said of it (APPROVED, PENDING, ...): while the text edited here waits
+    # as a draft, Meta may still hold the approved version, and its edit limits depend on it.
+    provider_status = models.CharField(_("stato presso il fornitore"), max_length=20, blank=True)
+    # What was last sent for review, as sent, and when: a verdict is about this text, not about
+    # whatever the staff have written since.
+    submitted_content = models.JSONField(_("inviato in revisione"), default=dict, blank=True)
+    submitted_at = models.DateTimeField(_("inviato in revisione il"), null=True, blank=True)
+    # When an approved template was edited at the provider (Meta allows one edit in 24 hours and
+    # ten in 30 days): ISO times, the last 30 days' only.
+    approved_edits = models.JSONField(
+        _("modifiche di un modello approvato"), default=list, blank=True
+    )
     rejection_reason = models.CharField(_("motivo del rifiuto"), max_length=500, blank=True)
     # Meta may move an approved template to another category (template_category_update): the
     # category it had before, for the staff to see why a template now costs and routes otherwise.

@@ -79,6 +79,21 @@ class MessageTemplateForm(forms.ModelForm):
             services.templates.template_body_validate(body)
         return body
 
+    def clean(self):
+        cleaned = super().clean() or {}
+        # An edit Meta would refuse (too soon, another category) is refused here, before
+        # anything is saved.
+        if self.instance.pk and set(self.changed_data) & CONTENT_FIELDS:
+            with user_errors_as_validation():
+                services.template_edit_check(
+                    template=self.instance, category=cleaned.get("category", "")
+                )
+        return cleaned
+
+
+# What the provider reviews: a change to any of these sends the template back for review.
+CONTENT_FIELDS = {"body", "examples", "footer", "quick_replies", "header_image", "category"}
+
 
 @admin.register(MessageTemplate)
 class MessageTemplateAdmin(admin.ModelAdmin):
@@ -92,6 +107,9 @@ class MessageTemplateAdmin(admin.ModelAdmin):
         "rejection_reason",
         "previous_category",
         "quality",
+        "provider_status",
+        "submitted_at",
+        "submitted_text",
         "status_changed_at",
         "status_changed_by",
         "synced_at",
@@ -102,10 +120,28 @@ class MessageTemplateAdmin(admin.ModelAdmin):
         js = [PREVIEW_JS]
         css = {"all": [PREVIEW_CSS]}
 
+    @admin.display(description=_("testo inviato in revisione"))
+    def submitted_text(self, obj) -> str:
+        # What the provider's verdict is about, which may differ from the text being written.
+        return (obj.submitted_content or {}).get("body", "") or "-"
+
     def save_model(self, request, obj, form, change):
-        if change and {"body", "header_image"} & set(form.changed_data):
+        edited = change and bool(CONTENT_FIELDS & set(form.changed_data))
+        if edited:
             services.message_template_text_changed(template=obj)
         super().save_model(request, obj, form, change)
+        if edited and obj.provider_id:
+            # The provider already holds it: the change goes to review at once, as an edit of
+            # that template. Refused, it stays a draft here, ready for "Invia in revisione".
+            with user_errors(request, about=str(obj)) as attempt:
+                services.message_template_submit(template_id=obj.pk, by=request.user)
+            if not attempt.failed:
+                self.message_user(
+                    request,
+                    gettext(
+                        "Modifica inviata in revisione: il modello torna usabile se approvata."
+                    ),
+                )
 
     def _set_status(self, request, queryset, status: str) -> None:
         done = 0
@@ -122,7 +158,7 @@ class MessageTemplateAdmin(admin.ModelAdmin):
                 % {"n": done, "status": TemplateApproval(status).label},
             )
 
-    @admin.action(description=_("Invia a Meta per la revisione"))
+    @admin.action(description=_("Invia in revisione al fornitore"))
     def submit_for_review(self, request, queryset):
         done = 0
         for template in queryset:

@@ -116,12 +116,12 @@ def _submit_later(template_id: int, by: Any) -> None:
 
 
 def message_template_text_changed(*, template: MessageTemplate) -> None:
-    """The admin saved a new body or header for an approved or pending template: WhatsApp
-    reviews every change, so it is a draft again."""
+    """The admin saved a new text, header, footer or buttons for a template the provider has
+    seen: WhatsApp reviews every change, so it is a draft again until it is sent. The provider's
+    id stays: Meta edits that same template (`POST /{template-id}`) rather than a new one."""
     template_body_validate(template.body)
-    if template.approval_status in (TemplateApproval.APPROVED, TemplateApproval.PENDING):
+    if template.approval_status != TemplateApproval.DRAFT:
         template.approval_status = TemplateApproval.DRAFT
-        template.provider_id = ""
 
 
 @transaction.atomic
