@@ -62,8 +62,8 @@ class MessageTemplateForm(forms.ModelForm):
         widgets = {"body": forms.Textarea(attrs={"rows": 8, "data-wa-body": "1"})}
         help_texts = {
             "provider_id": _(
-                "Con Meta lo assegna Meta all'invio in revisione. Con Twilio: il Content SID "
-                "(HX...) del modello creato nella console di Twilio."
+                "Lo assegna il fornitore all'invio in revisione (con Twilio è il Content SID, "
+                "HX...). Per un modello creato fuori dal prodotto, indicarlo qui."
             )
         }
 
