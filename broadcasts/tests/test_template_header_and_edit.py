@@ -286,3 +286,22 @@ def test_the_category_of_an_approved_template_cannot_change_but_a_rejected_ones_
     first, second = fake_graph.template_edits()
     assert first.json["category"] == "MARKETING"
     assert second.json["components"][-1] == {"type": "FOOTER", "text": "URP 2"}
+
+
+def test_a_rejection_by_signed_webhook_shows_metas_reason_on_the_templates_page(
+    client, fake_graph, administrator, post_signed_webhook
+):
+    template = MessageTemplateFactory(
+        name="promo_sagra", approval_status=TemplateApproval.DRAFT, body="Sagra.", examples=[]
+    )
+    message_template_submit(template_id=template.pk, by=administrator)
+    template.refresh_from_db()
+
+    _meta_says(fake_graph, post_signed_webhook, client, template, "REJECTED", "INVALID_FORMAT")
+    client.force_login(administrator)
+    page = client.get(reverse("admin:broadcasts_messagetemplate_change", args=[template.pk]))
+
+    assert template.approval_status == TemplateApproval.REJECTED
+    content = page.content.decode()
+    assert "INVALID_FORMAT" in content
+    assert "rifiutato" in content
