@@ -13,7 +13,7 @@ from urp_portal.municipality.errors import UserError
 
 from .. import services
 from ..models import MessageTemplate
-from ..states import TemplateApproval
+from ..states import PROVIDER_TEMPLATE_STATUSES, TemplateApproval
 
 PREVIEW_JS = "broadcasts/preview.js"
 PREVIEW_CSS = "broadcasts/preview.css"
@@ -107,7 +107,7 @@ class MessageTemplateAdmin(admin.ModelAdmin):
         "rejection_reason",
         "previous_category",
         "quality",
-        "provider_status",
+        "provider_said",
         "submitted_at",
         "submitted_text",
         "status_changed_at",
@@ -119,6 +119,15 @@ class MessageTemplateAdmin(admin.ModelAdmin):
     class Media:
         js = [PREVIEW_JS]
         css = {"all": [PREVIEW_CSS]}
+
+    @admin.display(description=_("stato presso il fornitore"))
+    def provider_said(self, obj) -> str:
+        # Meta's word, in ours first: while a change waits here as a draft, Meta may still hold
+        # the approved version.
+        ours = PROVIDER_TEMPLATE_STATUSES.get(obj.provider_status)
+        if ours is None:
+            return obj.provider_status or "-"
+        return f"{TemplateApproval(ours).label} ({obj.provider_status})"
 
     @admin.display(description=_("testo inviato in revisione"))
     def submitted_text(self, obj) -> str:
