@@ -67,11 +67,19 @@ def _recent_edits(template: MessageTemplate, now: dt.datetime) -> list[dt.dateti
 
 
 def template_edit_check(*, template: MessageTemplate, category: str = "") -> None:
-    """Refuse, before anything is saved or sent, an edit Meta would refuse: an approved
-    template edited again too soon, or moved to another category."""
-    if not template.provider_id or template.provider_status != "APPROVED":
+    """Refuse, before anything is saved or sent, an edit Meta would refuse: a template still in
+    Meta's review, an approved one edited again too soon or moved to another category."""
+    if not template.provider_id or not hasattr(get_adapter(), "edit_template"):
         return
-    if not hasattr(get_adapter(), "edit_template"):
+    if template.provider_status in ("PENDING", "IN_APPEAL"):
+        raise UserError(
+            _(
+                "Meta sta ancora esaminando questo modello: si potrà modificare dopo il suo "
+                "verdetto."
+            ),
+            code="template_in_review",
+        )
+    if template.provider_status != "APPROVED":
         return
     if category and category != template.category:
         raise UserError(

@@ -305,3 +305,21 @@ def test_a_rejection_by_signed_webhook_shows_metas_reason_on_the_templates_page(
     content = page.content.decode()
     assert "INVALID_FORMAT" in content
     assert "rifiutato" in content
+
+
+def test_a_template_still_in_metas_review_is_not_changed_until_the_verdict(
+    client, fake_graph, administrator, edit
+):
+    template = MessageTemplateFactory(
+        approval_status=TemplateApproval.DRAFT, body="Avviso: {{1}}.", examples=["strada chiusa"]
+    )
+    message_template_submit(template_id=template.pk, by=administrator)
+    template.refresh_from_db()
+
+    refused = edit(template, body="Avviso importante: {{1}}.")
+
+    assert "ancora esaminando" in refused.content.decode()
+    template.refresh_from_db()
+    assert (template.body, template.approval_status) == ("Avviso: {{1}}.", "pending")
+    assert fake_graph.template_edits() == []
+    assert len(fake_graph.template_submissions()) == 1
