@@ -335,6 +335,18 @@ class RateCard(models.Model):
         default="https://developers.facebook.com/documentation/business-messaging/whatsapp/pricing",
     )
     note = models.CharField(_("nota"), max_length=300, blank=True)
+    # Meta since 1 Jul 2025: a utility template delivered inside the citizen's open window is
+    # free. Providers report that this ends on 1 Oct 2026 (not read on Meta's pages): a card
+    # says which rule it was entered under, for the estimates of messages Meta has not priced.
+    utility_free_in_window = models.BooleanField(
+        _("servizio gratuito nella finestra di 24 ore"),
+        default=True,
+        help_text=_(
+            "Un modello di servizio consegnato a chi ha scritto nelle ultime 24 ore è gratuito "
+            "(regola di Meta dal 1° luglio 2025). Togliere la spunta se la pagina dei prezzi di "
+            "Meta dice che non lo è più (alcuni fornitori lo riportano dal 1° ottobre 2026)."
+        ),
+    )
 
     class Meta:
         verbose_name = _("tariffa di Meta")

@@ -14,7 +14,7 @@ from django.utils import timezone
 from broadcasts.models import MessageTemplate
 from broadcasts.states import TemplateApproval, TemplateCategory
 from tests.fixtures.browser import LAPTOP, PASSWORD, browser_login, screenshot
-from tests.test_console_accessibility import _violations
+from tests.test_console_accessibility import _signed_in_context, _violations
 from urp_portal.accounts.roles import Role
 from urp_portal.accounts.tests.factories import UserFactory
 
@@ -64,5 +64,27 @@ def test_a_template_waiting_for_metas_verdict_on_its_edit_is_readable_and_access
     assert "in revisione (PENDING)" in page.locator(".field-provider_said").inner_text()
     assert "anche con la pioggia" in page.locator(".field-submitted_text").inner_text()
     assert "mercato" in page.locator(".field-header_image").inner_text()
+    screenshot(page, name, full_page=True)
+    assert _violations(page) == []
+
+
+@pytest.mark.parametrize(
+    ("viewport", "name"),
+    [(LAPTOP, "rate-card.png"), (TABLET, "rate-card-tablet.png")],
+)
+def test_the_rate_card_page_says_whether_utility_is_free_inside_the_window(
+    transactional_db, live_server, browser, no_queued_tasks, viewport, name
+):
+    UserFactory(roles=[Role.ADMINISTRATOR], username="paola", password=PASSWORD)
+    # An administrator signs in with a second factor: the session is made as the axe test does.
+    context = _signed_in_context(browser, live_server, "paola")
+    page = context.new_page()
+    page.set_viewport_size(viewport)
+
+    page.goto(f"{live_server.url}/admin/broadcasts/ratecard/add/")
+
+    checkbox = page.locator("#id_utility_free_in_window")
+    assert checkbox.is_checked()  # Meta's rule since 1 July 2025, until a card says otherwise
+    assert "1° ottobre 2026" in page.locator(".field-utility_free_in_window").inner_text()
     screenshot(page, name, full_page=True)
     assert _violations(page) == []
