@@ -116,12 +116,12 @@ def _submit_later(template_id: int, actor: Any) -> None:
 
 
 def message_template_text_changed(*, template: MessageTemplate) -> None:
-    """The admin saved a new body or header for an approved or pending template: WhatsApp
-    reviews every change, so it is a draft again."""
+    """The admin saved a new text, header, footer or buttons for a template the provider has
+    seen: WhatsApp reviews every change, so it is a draft again until it is sent. The provider's
+    id stays: Meta edits that same template (`POST /{template-id}`) rather than a new one."""
     template_body_validate(template.body)
-    if template.approval_status in (TemplateApproval.APPROVED, TemplateApproval.PENDING):
+    if template.approval_status != TemplateApproval.DRAFT:
         template.approval_status = TemplateApproval.DRAFT
-        template.provider_id = ""
 
 
 @transaction.atomic
@@ -172,19 +172,36 @@ def _field(item: Any, name: str) -> Any:
     return getattr(item, name, None)
 
 
+def _provider_templates() -> list[Any] | None:
+    """What the provider says of our templates: Meta lists the WABA's; Twilio answers for each
+    content item we name (its list would bring every item of the account)."""
+    adapter = get_adapter()
+    list_templates = getattr(adapter, "list_templates", None)
+    if list_templates is not None:
+        return list(list_templates())
+    template_statuses = getattr(adapter, "template_statuses", None)
+    if template_statuses is None:
+        return None
+    followed = (
+        MessageTemplate.objects.exclude(provider_id="")
+        .exclude(approval_status=TemplateApproval.DRAFT)
+        .values_list("provider_id", flat=True)
+    )
+    return list(template_statuses(list(followed)))
+
+
 def template_sync_statuses() -> int | None:
     """Ask the gateway for its templates (status, category, quality) and apply what changed.
-    Returns how many templates of ours it matched, or None when the adapter has no list of
-    templates (Twilio: its Content API items are followed by hand)."""
+    Returns how many templates of ours it matched, or None when the adapter cannot say."""
     from urp_portal.gateway.adapters.base import ParsedTemplateUpdate
 
     from .template_review import message_template_apply_provider_update
 
-    list_templates = getattr(get_adapter(), "list_templates", None)
-    if list_templates is None:
+    items = _provider_templates()
+    if items is None:
         return None
     matched = 0
-    for item in list_templates():
+    for item in items:
         status = str(_field(item, "status") or "").upper()
         update = ParsedTemplateUpdate(
             kind="status",

@@ -88,10 +88,15 @@ def test_communications_submit_a_template_and_only_an_administrator_approves_it(
     assert template.approval_status == TemplateApproval.APPROVED
 
 
+class SilentAdapter:
+    """A gateway adapter that says nothing of templates (neither a list nor per-item status)."""
+
+
 @pytest.mark.django_db
-def test_sync_statuses_does_nothing_when_the_adapter_cannot_list_templates(settings):
-    # Twilio: its Content API items are followed by hand (the Meta adapter lists them).
-    settings.WHATSAPP_GATEWAY = "twilio"
+def test_sync_statuses_does_nothing_when_the_adapter_cannot_tell_the_statuses(monkeypatch):
+    # Meta lists the WABA's templates, Twilio answers per Content SID; an adapter with neither
+    # leaves the templates as they are.
+    monkeypatch.setattr(template_services, "get_adapter", SilentAdapter)
     template = MessageTemplateFactory(approval_status=TemplateApproval.PENDING)
 
     assert services.template_sync_statuses() is None

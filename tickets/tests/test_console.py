@@ -390,13 +390,16 @@ def test_outside_the_window_the_reply_box_offers_only_approved_templates(urp):
     assert {"parameter_1", "parameter_2"} <= set(form.fields)
 
 
-def test_the_console_refuses_an_unapproved_or_half_filled_template_with_a_message(urp):
+def test_the_console_refuses_an_unknown_unapproved_or_half_filled_template_with_a_message(urp):
     from broadcasts.states import TemplateApproval
 
     _approved_template()
     _approved_template(name="in_revisione", approval_status=TemplateApproval.PENDING)
     ticket = TicketFactory(subscriber__last_inbound_at=timezone.now() - dt.timedelta(days=3))
 
+    unknown = urp.post(
+        conversation_url(ticket), {"op": "reply", "template": "non_esiste"}, follow=True
+    )
     unapproved = urp.post(
         conversation_url(ticket), {"op": "reply", "template": "in_revisione"}, follow=True
     )
@@ -406,6 +409,8 @@ def test_the_console_refuses_an_unapproved_or_half_filled_template_with_a_messag
         follow=True,
     )
 
+    # Not among the approved templates the reply box offers: the form says so.
+    assert "non_esiste non è tra quelle disponibili" in unknown.content.decode()
     assert "in_revisione" in unapproved.content.decode()
     assert "{{2}}" in half.content.decode()
     assert not OutboundMessage.objects.filter(purpose="reply").exists()

@@ -65,6 +65,26 @@ def test_free_text_is_refused_after_24_hours_but_a_template_goes(municipality, u
     )
 
 
+def test_a_template_with_an_image_header_is_sent_with_its_image(
+    municipality, urp_user, settings, tmp_path
+):
+    from django.core.files.base import ContentFile
+
+    from broadcasts.tests.factories import MessageTemplateFactory
+
+    settings.MEDIA_ROOT = tmp_path
+    template = MessageTemplateFactory(name="avviso_mercato", body="Il mercato {{1}}.")
+    template.header_image.save("mercato.png", ContentFile(b"\x89PNG\r\n\x1a\n"), save=True)
+    ticket = TicketFactory(subscriber__last_inbound_at=timezone.now() - dt.timedelta(hours=25))
+
+    message = services.ticket_reply(
+        ticket=ticket, actor=urp_user, template_name="avviso_mercato", template_parameters=["oggi"]
+    )
+
+    # Meta refuses a template with an image header sent without the image.
+    assert message.outbound.media_file.name == template.header_image.name
+
+
 def test_every_state_change_is_in_the_history_with_who_and_why(municipality, urp_user):
     ticket = TicketFactory()
 

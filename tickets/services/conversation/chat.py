@@ -183,6 +183,9 @@ def ticket_reply(
         template_parameters=list(template_parameters),
         template_category=template.category if template else "",
         template_provider_id=template.provider_id if template else "",
+        # A template with an image header goes with its image (sent once per file: uploads
+        # are reused by the adapter).
+        media_file=template.header_image if template else "",
     )
     message = Message.objects.create(
         ticket=ticket,
