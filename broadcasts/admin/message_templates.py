@@ -143,7 +143,7 @@ class MessageTemplateAdmin(admin.ModelAdmin):
             # The provider already holds it: the change goes to review at once, as an edit of
             # that template. Refused, it stays a draft here, ready for "Invia in revisione".
             with user_errors(request, about=str(obj)) as attempt:
-                services.message_template_submit(template_id=obj.pk, by=request.user)
+                services.message_template_submit(template_id=obj.pk, actor=request.user)
             if not attempt.failed:
                 self.message_user(
                     request,
@@ -157,7 +157,7 @@ class MessageTemplateAdmin(admin.ModelAdmin):
         for template in queryset:
             with user_errors(request, about=str(template)) as attempt:
                 services.message_template_set_status(
-                    template_id=template.pk, status=status, by=request.user
+                    template_id=template.pk, status=status, actor=request.user
                 )
             done += not attempt.failed
         if done:
@@ -172,7 +172,7 @@ class MessageTemplateAdmin(admin.ModelAdmin):
         done = 0
         for template in queryset:
             try:
-                services.message_template_submit(template_id=template.pk, by=request.user)
+                services.message_template_submit(template_id=template.pk, actor=request.user)
                 done += 1
             except UserError as error:
                 self.message_user(request, f"{template}: {error.message}", messages.ERROR)

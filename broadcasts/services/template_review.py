@@ -105,7 +105,7 @@ def template_edit_check(*, template: MessageTemplate, category: str = "") -> Non
             )
 
 
-def message_template_submit(*, template_id: int, by: Any) -> MessageTemplate:
+def message_template_submit(*, template_id: int, actor: Any) -> MessageTemplate:
     """Send a draft (or a rejected template, corrected) to the provider for review; it is
     pending until the provider's verdict arrives."""
     adapter = get_adapter()
@@ -153,7 +153,7 @@ def message_template_submit(*, template_id: int, by: Any) -> MessageTemplate:
         )
         template.rejection_reason = ""
         template.status_changed_at = now
-        template.status_changed_by = actor_account(by)
+        template.status_changed_by = actor_account(actor)
         template.synced_at = now
         template.submitted_at = now
         template.submitted_content = {

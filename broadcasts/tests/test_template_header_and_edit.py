@@ -137,7 +137,7 @@ def test_an_image_header_written_in_the_admin_is_uploaded_and_submitted_by_its_h
         template=template, parameters=["sabato", "piazza Yenne"], state=CampaignState.APPROVED
     )
     with django_capture_on_commit_callbacks(execute=True):
-        services.campaign_start(campaign_id=campaign.pk, by=communications)
+        services.campaign_start(campaign_id=campaign.pk, actor=communications)
     sends = fake_graph.message_requests()
     assert len(sends) == 2
     for send in sends:
@@ -158,7 +158,7 @@ def test_an_image_header_without_the_app_id_is_refused_in_italian_and_nothing_is
     )
 
     with pytest.raises(UserError) as error:
-        message_template_submit(template_id=template.pk, by=administrator)
+        message_template_submit(template_id=template.pk, actor=administrator)
 
     assert "WHATSAPP_APP_ID" in error.value.message
     assert fake_graph.requests == []
@@ -176,7 +176,7 @@ def approved_at_meta(client, fake_graph, administrator, post_signed_webhook):
         examples=["anagrafe", "dalle 9 alle 12"],
         footer="Comune di Cagliari",
     )
-    message_template_submit(template_id=template.pk, by=administrator)
+    message_template_submit(template_id=template.pk, actor=administrator)
     template.refresh_from_db()
     _meta_says(fake_graph, post_signed_webhook, client, template, "APPROVED")
     assert (template.approval_status, template.provider_status) == ("approved", "APPROVED")
@@ -220,7 +220,7 @@ def test_an_approved_template_edited_in_the_admin_is_edited_at_meta_and_waits_fo
     with pytest.raises(UserError) as refused:
         services.campaign_start(
             campaign_id=CampaignFactory(template=template, state=CampaignState.APPROVED).pk,
-            by=communications,
+            actor=communications,
         )
     assert refused.value.code == "template_not_approved"
 
@@ -294,7 +294,7 @@ def test_a_rejection_by_signed_webhook_shows_metas_reason_on_the_templates_page(
     template = MessageTemplateFactory(
         name="promo_sagra", approval_status=TemplateApproval.DRAFT, body="Sagra.", examples=[]
     )
-    message_template_submit(template_id=template.pk, by=administrator)
+    message_template_submit(template_id=template.pk, actor=administrator)
     template.refresh_from_db()
 
     _meta_says(fake_graph, post_signed_webhook, client, template, "REJECTED", "INVALID_FORMAT")
@@ -313,7 +313,7 @@ def test_a_template_still_in_metas_review_is_not_changed_until_the_verdict(
     template = MessageTemplateFactory(
         approval_status=TemplateApproval.DRAFT, body="Avviso: {{1}}.", examples=["strada chiusa"]
     )
-    message_template_submit(template_id=template.pk, by=administrator)
+    message_template_submit(template_id=template.pk, actor=administrator)
     template.refresh_from_db()
 
     refused = edit(template, body="Avviso importante: {{1}}.")

@@ -31,7 +31,7 @@ def written(**kwargs):
 def test_a_template_becomes_a_content_item_sent_for_whatsapps_approval(fake_twilio, administrator):
     template = written(footer="Comune di Cagliari", quick_replies=["Cancellami"])
 
-    message_template_submit(template_id=template.pk, by=administrator)
+    message_template_submit(template_id=template.pk, actor=administrator)
 
     create, approval = fake_twilio.content_requests()
     assert create.path == "/v1/Content"
@@ -61,7 +61,7 @@ def test_the_sync_follows_the_verdict_and_an_approved_template_goes_by_its_conte
 ):
     approved, rejected = written(), written(name="promo_sagra", body="Sagra {{1}}.", examples=["x"])
     for template in (approved, rejected):
-        message_template_submit(template_id=template.pk, by=administrator)
+        message_template_submit(template_id=template.pk, actor=administrator)
         template.refresh_from_db()
     fake_twilio.review(approved.provider_id, "approved")
     fake_twilio.review(rejected.provider_id, "rejected", "Il modello è promozionale")
@@ -88,7 +88,7 @@ def test_the_sync_follows_the_verdict_and_an_approved_template_goes_by_its_conte
         state=CampaignState.APPROVED,
     )
     with django_capture_on_commit_callbacks(execute=True):
-        services.campaign_start(campaign_id=campaign.pk, by=communications)
+        services.campaign_start(campaign_id=campaign.pk, actor=communications)
     sends = fake_twilio.sent()
     assert len(sends) == 2
     for send in sends:
@@ -103,7 +103,7 @@ def test_the_sync_follows_the_verdict_and_an_approved_template_goes_by_its_conte
 
 def test_an_edited_twilio_template_is_a_new_content_item_approved_again(fake_twilio, administrator):
     template = written()
-    message_template_submit(template_id=template.pk, by=administrator)
+    message_template_submit(template_id=template.pk, actor=administrator)
     template.refresh_from_db()
     first_sid = template.provider_id
     fake_twilio.review(first_sid, "approved")
@@ -113,7 +113,7 @@ def test_an_edited_twilio_template_is_a_new_content_item_approved_again(fake_twi
     template.body = "Gentile cittadino, {{1}} dal {{2}}."
     services.message_template_text_changed(template=template)
     template.save()
-    message_template_submit(template_id=template.pk, by=administrator)
+    message_template_submit(template_id=template.pk, actor=administrator)
 
     template.refresh_from_db()
     assert template.provider_id != first_sid

@@ -169,8 +169,8 @@ def test_the_conversation_page_runs_the_same_queries_for_a_short_and_a_long_chat
                 kind=MessageKind.TEXT,
             )
             MessageFactory(ticket=ticket, inbound=inbound)
-            services.ticket_reply(ticket=ticket, author=urp.user, text=f"Risposta {n}")
-        services.ticket_add_note(ticket=ticket, author=urp.user, text="Nota")
+            services.ticket_reply(ticket=ticket, actor=urp.user, text=f"Risposta {n}")
+        services.ticket_add_note(ticket=ticket, actor=urp.user, text="Nota")
         return ticket
 
     CannedAnswerFactory.create_batch(3)
@@ -197,7 +197,7 @@ def test_the_conversation_shows_bubbles_ticks_media_and_the_window(urp, municipa
     )
     inbound.media_file.save("voce.ogg", ContentFile(b"OggS fake voice"), save=True)
     MessageFactory(ticket=ticket, text="", kind=MessageKind.VOICE, inbound=inbound)
-    reply = services.ticket_reply(ticket=ticket, author=urp.user, text="Ricevuto")
+    reply = services.ticket_reply(ticket=ticket, actor=urp.user, text="Ricevuto")
     OutboundMessage.objects.filter(pk=reply.outbound_id).update(state="read")
 
     response = urp.get(conversation_url(ticket))
