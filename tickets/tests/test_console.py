@@ -70,7 +70,12 @@ def test_the_inbox_draws_its_rows_as_the_admin_would(urp):
     by_django = ["".join(items_for_result(cl, ticket, None)) for ticket in cl.result_list]
     assert drawn == by_django
     html = response.content.decode()
-    assert all(f"<tr>{row}</tr>" in html for row in drawn)
+    # Each row names its ticket and its place in the inbox's order (the live console's patches).
+    assert all(
+        f'<tr data-ticket="{row.ticket_id}" data-order="{row.order_key}">{"".join(row)}</tr>'
+        in html
+        for row in cl.result_rows()
+    )
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; la TARI?" in html
     assert "Tributi &lt;TARI&gt;" in html
 
