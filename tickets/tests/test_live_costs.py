@@ -1,0 +1,112 @@
+"""The live poll's last CPU cuts (issue 20, point 6): the access remembered across polls until a
+role changes, the title's count read with the changes, the presence heartbeat written every
+other poll; each as strong as before (a role taken away, a session ended, a second factor
+pending are refused by the very next poll)."""
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.cache import cache
+from django.urls import reverse
+from django.utils import timezone
+
+from tickets import access, live, selectors
+from tickets.admin import live_rows
+from tickets.live import console_cursor
+from tickets.models import Ticket
+from tickets.tests.factories import (
+    MunicipalServiceFactory,
+    TicketFactory,
+    service_staff,
+)
+from urp_portal.accounts.roles import GROUP_NAMES, Role
+
+LIVE = "admin:tickets_ticket_live"
+
+
+def _poll(client, cursor, **params):
+    return client.get(reverse(LIVE), {"m": cursor["m"], "e": cursor["e"], **params})
+
+
+def _start():
+    top = console_cursor()
+    return {"m": top.message, "e": top.event}
+
+
+@pytest.fixture
+def shared_cache(monkeypatch):
+    """The stamp and the access as they run with Redis: the test's one process shares its
+    local cache."""
+    monkeypatch.setattr(live, "console_stamp_shared", lambda: True)
+    monkeypatch.setattr(live_rows, "console_stamp_shared", lambda: True)
+    monkeypatch.setattr(access, "access_cache_shared", lambda: True)
+    monkeypatch.setattr(selectors, "access_cache_shared", lambda: True)
+    cache.clear()
+
+
+def test_a_quiet_poll_reads_the_session_and_the_user_alone(
+    urp, shared_cache, django_assert_num_queries
+):
+    first = _poll(urp, _start(), inbox="").json()
+    cursor = {"m": first["m"], "e": first["e"]}
+
+    # The session (from the database here, from Redis with cached_db sessions) and the user
+    # row (its password's hash checks the session); the role is the access remembered by the
+    # first poll: no query.
+    with django_assert_num_queries(2):
+        quiet = _poll(urp, cursor, inbox="", v=first["v"])
+
+    assert quiet.status_code == 200 and quiet.json()["changes"] == []
+
+
+def test_an_operator_whose_role_is_taken_away_is_refused_by_the_next_poll(urp, shared_cache):
+    first = _poll(urp, _start(), inbox="").json()
+    cursor = {"m": first["m"], "e": first["e"]}
+
+    urp.user.groups.remove(Group.objects.get(name=GROUP_NAMES[Role.OPERATOR]))
+    refused = _poll(urp, cursor, inbox="", v=first["v"])
+
+    assert refused.status_code == 404
+
+
+def test_staff_added_to_a_service_see_its_tickets_at_the_next_poll(
+    client, municipality, receive, shared_cache
+):
+    roads, parks = MunicipalServiceFactory(slug="strade"), MunicipalServiceFactory(slug="verde")
+    staff = service_staff(roads)
+    client.force_login(staff)
+    ticket = TicketFactory()
+    ticket.forwards.create(service=parks, at=timezone.now(), token="t-verde-1")
+    start = _start()
+    before = _poll(client, start, t=ticket.pk).json()
+
+    parks.staff.add(staff)
+    after = _poll(client, start, t=ticket.pk).json()
+
+    assert "colleagues" not in before
+    assert "colleagues" in after
+
+
+def test_an_access_read_before_a_role_changed_is_not_used_after(urp, shared_cache):
+    # A request read the generation, then the roles; the change committed between the two.
+    _nothing, generation = access.access_remembered(user_pk=urp.user.pk)
+    read_before = access.Access(is_urp=True, service_ids=[])
+    urp.user.groups.clear()
+    access.access_remember(user_pk=urp.user.pk, access=read_before, generation=generation)
+
+    remembered, _generation = access.access_remembered(user_pk=urp.user.pk)
+
+    assert remembered is None
+    assert _poll(urp, _start()).status_code == 404
+
+
+def test_a_ticket_of_the_service_is_still_refused_to_another_service(
+    client, municipality, shared_cache
+):
+    roads = MunicipalServiceFactory(slug="strade")
+    client.force_login(service_staff(roads))
+    ticket = TicketFactory()
+
+    for _ in range(2):  # the second from the access remembered
+        answer = _poll(client, _start(), t=ticket.pk).json()
+        assert "colleagues" not in answer
+    assert Ticket.objects.filter(pk=ticket.pk, presences__isnull=False).count() == 0
