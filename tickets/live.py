@@ -243,21 +243,44 @@ def conversation_colleagues(
     ]
 
 
-# The open conversation's colleagues and its ticks' signature in one round trip (the poll's).
+# The open conversation's presences (the viewer's own row too, whatever its age: whether the
+# heartbeat is due) and its ticks' signature, in one round trip (the poll's).
 _CONVERSATION_SQL = (
-    "SELECT 'c', u.first_name, u.last_name, u.username, p.typing_at, 0"
+    "SELECT 'c', u.first_name, u.last_name, u.username, p.typing_at, 0, p.user_id, p.seen_at"
     " FROM {presence} p JOIN {user} u ON u.id = p.user_id"
-    " WHERE p.ticket_id = %s AND p.seen_at >= %s AND p.user_id <> %s"
-    " UNION ALL SELECT 's', o.state, '', '', NULL, COUNT(*)"
+    " WHERE p.ticket_id = %s AND (p.seen_at >= %s OR p.user_id = %s)"
+    " UNION ALL SELECT 's', o.state, '', '', NULL, COUNT(*), NULL, NULL"
     " FROM {message} m JOIN {outbound} o ON o.id = m.outbound_id"
     " WHERE m.ticket_id = %s GROUP BY o.state"
 )
 
 
+class OwnPresence(NamedTuple):
+    seen_at: dt.datetime
+    typing_at: dt.datetime | None
+
+
+class ConversationLiveState(NamedTuple):
+    colleagues: list[Colleague]
+    signature: str
+    # The viewer's own presence row as it stands (None before their first heartbeat).
+    mine: OwnPresence | None
+
+
+def _aware(value: Any) -> dt.datetime | None:
+    # In a UNION, SQLite gives the column back as text in UTC; PostgreSQL as a datetime.
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if value is not None and timezone.is_naive(value):
+        value = timezone.make_aware(value, dt.UTC)
+    return value
+
+
 def conversation_live_state(
     *, ticket_id: int, user: Any, now: dt.datetime
-) -> tuple[list[Colleague], str]:
-    """conversation_colleagues and conversation_signature of a ticket, read together."""
+) -> ConversationLiveState:
+    """conversation_colleagues and conversation_signature of a ticket, and the viewer's own
+    presence, read together."""
     sql = _CONVERSATION_SQL.format(
         presence=ConversationPresence._meta.db_table,
         user=get_user_model()._meta.db_table,
@@ -265,18 +288,19 @@ def conversation_live_state(
         outbound=OutboundMessage._meta.db_table,
     )
     operations = connections[Message.objects.db].ops
-    since = operations.adapt_datetimefield_value(now - dt.timedelta(seconds=PRESENCE_SECONDS))
+    since_at = now - dt.timedelta(seconds=PRESENCE_SECONDS)
+    since = operations.adapt_datetimefield_value(since_at)
     rows = _rows(sql, [ticket_id, since, user.pk, ticket_id])
     typing_since = now - dt.timedelta(seconds=TYPING_SECONDS)
     colleagues = []
-    for kind, first, last, username, typing_at, _n in rows:
+    mine = None
+    for kind, first, last, username, typing_value, _n, user_id, seen_value in rows:
         if kind != "c":
             continue
-        # In a UNION, SQLite gives the column back as text in UTC; PostgreSQL as a datetime.
-        if isinstance(typing_at, str):
-            typing_at = parse_datetime(typing_at)
-        if typing_at is not None and timezone.is_naive(typing_at):
-            typing_at = timezone.make_aware(typing_at, dt.UTC)
+        typing_at, seen_at = _aware(typing_value), _aware(seen_value)
+        if user_id == user.pk:
+            mine = OwnPresence(seen_at=seen_at, typing_at=typing_at) if seen_at else None
+            continue
         colleagues.append(
             Colleague(
                 name=f"{first} {last}".strip() or username,
@@ -284,7 +308,8 @@ def conversation_live_state(
             )
         )
     colleagues.sort(key=lambda colleague: colleague.name)
-    return colleagues, _signature((row[1], row[5]) for row in rows if row[0] == "s")
+    signature = _signature((row[1], row[5]) for row in rows if row[0] == "s")
+    return ConversationLiveState(colleagues, signature, mine)
 
 
 def conversation_news_since(*, ticket: Ticket, after_message: int) -> Message | None:

@@ -3,19 +3,24 @@ role changes, the title's count read with the changes, the presence heartbeat wr
 other poll; each as strong as before (a role taken away, a session ended, a second factor
 pending are refused by the very next poll)."""
 
+import datetime as dt
+
 import pytest
+import time_machine
 from django.contrib.auth.models import Group
 from django.core.cache import cache
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from tickets import access, live, selectors
 from tickets.admin import live_rows
 from tickets.live import console_cursor
-from tickets.models import Ticket
+from tickets.models import ConversationPresence, Ticket
 from tickets.tests.factories import (
     MunicipalServiceFactory,
     TicketFactory,
+    operator,
     service_staff,
 )
 from urp_portal.accounts.roles import GROUP_NAMES, Role
@@ -110,3 +115,47 @@ def test_a_ticket_of_the_service_is_still_refused_to_another_service(
         answer = _poll(client, _start(), t=ticket.pk).json()
         assert "colleagues" not in answer
     assert Ticket.objects.filter(pk=ticket.pk, presences__isnull=False).count() == 0
+
+
+def test_the_presence_is_written_every_other_poll_and_never_looks_gone(urp, receive):
+    ticket = Ticket.objects.get(messages__inbound=receive("+393331130001", "Buongiorno"))
+    colleague = operator(first_name="Paola", last_name="Cocco")
+    other = Client()
+    other.force_login(colleague)
+    start = _start()
+    began = timezone.now()
+    written = []
+
+    for second in range(0, 12, 2):  # a console polling every 2 s
+        with time_machine.travel(began + dt.timedelta(seconds=second), tick=False):
+            _poll(other, start, t=ticket.pk)
+            written.append(ConversationPresence.objects.get(user=colleague).seen_at)
+            seen = _poll(urp, start, t=ticket.pk).json()
+        assert seen["colleagues"] == [{"name": "Paola Cocco", "typing": False}]
+
+    writes = {at - began for at in written}
+    assert writes == {dt.timedelta(seconds=s) for s in (0, 4, 8)}
+
+
+def test_typing_is_written_at_once_and_kept_while_it_goes_on(urp, receive):
+    ticket = Ticket.objects.get(messages__inbound=receive("+393331130002", "Buongiorno"))
+    colleague = operator(first_name="Paola", last_name="Cocco")
+    other = Client()
+    other.force_login(colleague)
+    start = _start()
+    began = timezone.now()
+    seen = []
+
+    for second, typing in ((0, 0), (1, 1), (3, 1), (5, 1), (7, 1)):
+        with time_machine.travel(began + dt.timedelta(seconds=second), tick=False):
+            _poll(other, start, t=ticket.pk, typing=typing)
+            seen.append(_poll(urp, start, t=ticket.pk).json()["colleagues"][0]["typing"])
+
+    assert seen == [False, True, True, True, True]
+
+
+def test_a_poll_for_a_ticket_that_does_not_exist_says_nothing_about_it(urp):
+    answer = _poll(urp, _start(), t=999_999).json()
+
+    assert "colleagues" not in answer and "signature" not in answer
+    assert not ConversationPresence.objects.filter(ticket_id=999_999).exists()
