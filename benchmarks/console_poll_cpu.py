@@ -18,7 +18,8 @@ two "something changed" requests is not counted):
   issue 20's second round), and the open conversation's live parts.
 Writes benchmarks/results/console_poll_cpu.txt. BENCH_REUSE=1 BENCH_QUIET_ONLY=1 measures the
 two "nothing changed" polls alone on the database of the run before (a minute, not five: the
-fixed cost of a console's request, to compare two versions of the code) and writes nothing.
+fixed cost of a console's request, to compare two versions of the code) and writes nothing;
+BENCH_QUIET_ONLY=changed the conversation's poll after WRITES_PER_POLL citizens wrote.
 """
 
 from __future__ import annotations
@@ -195,6 +196,10 @@ def main() -> None:
                 n = next(writes)
             citizen_writes(n)
 
+    if os.environ.get("BENCH_QUIET_ONLY") == "changed":
+        ms = cpu_ms(conversation_live.poll, between=another_citizen_writes)
+        print(f"conversation poll, {WRITES_PER_POLL} citizens wrote elsewhere  {ms:7.2f} ms")
+        return
     figures = {
         "inbox poll, nothing changed": cpu_ms(inbox_live.poll),
         "conversation poll, nothing changed": cpu_ms(conversation_live.poll),

@@ -101,6 +101,8 @@ class ChangesSince(NamedTuple):
     cursor: Cursor
     # More changes than one answer carries: the console redraws whole rather than crawl.
     truncated: bool
+    # The count in the console's title (tickets_waiting_for), read with the changes.
+    waiting: int
 
 
 def console_cursor() -> Cursor:
@@ -130,7 +132,9 @@ def _rows(sql: str, params: list[Any]) -> list[tuple]:
 
 
 # Both range scans in one round trip: asked by every console every 2 s, each statement saved is
-# a round trip and a query's compiling saved on each poll (benchmarks/console_live.py).
+# a round trip and a query's compiling saved on each poll (benchmarks/console_live.py). For the
+# URP the title's count comes in the same round trip (tickets_waiting_for, on the partial index
+# ticket_unread_due); a service's count depends on its forwards and stays a query of its own.
 _CHANGES_SQL = (
     "SELECT * FROM (SELECT 'm', m.id, m.ticket_id, m.origin = %s AND t.assignee_id = %s"
     " FROM {message} m JOIN {ticket} t ON t.id = m.ticket_id"
@@ -138,28 +142,39 @@ _CHANGES_SQL = (
     " UNION ALL SELECT * FROM (SELECT 'e', e.id, e.ticket_id, e.to_state = %s"
     " FROM {event} e WHERE e.id > %s ORDER BY e.id LIMIT %s) AS events"
 )
+_WAITING_SQL = (
+    " UNION ALL SELECT 'w', COUNT(*), 0, 1 = 0 FROM {ticket} w"
+    " WHERE w.unread_count > 0 AND w.state IN ({states})"
+    " AND (w.assignee_id IS NULL OR w.assignee_id = %s)"
+)
 
 
 def console_changes_since(*, user: Any, cursor: Cursor) -> ChangesSince:
-    """The changes to tickets `user` may see after `cursor` (less WINDOW rows), and the new
-    cursor; at most WINDOW * 4 of each kind per call, the next call going on from there."""
-    sql = _CHANGES_SQL.format(
+    """The changes to tickets `user` may see after `cursor` (less WINDOW rows), the new cursor
+    and the count for the title (tickets_waiting_for); at most WINDOW * 4 of each kind per
+    call, the next call going on from there."""
+    urp = user_is_urp(user)
+    unfinished = TicketState.unfinished()
+    sql = (_CHANGES_SQL + (_WAITING_SQL if urp else "")).format(
         message=Message._meta.db_table,
         ticket=Ticket._meta.db_table,
         event=TicketEvent._meta.db_table,
+        states=", ".join(["%s"] * len(unfinished)),
     )
-    rows = _rows(
-        sql,
-        [
-            MessageOrigin.CITIZEN,
-            user.pk,
-            max(cursor.message - WINDOW, 0),
-            WINDOW * 4,
-            TicketState.NEW,
-            max(cursor.event - WINDOW, 0),
-            WINDOW * 4,
-        ],
-    )
+    params: list[Any] = [
+        MessageOrigin.CITIZEN,
+        user.pk,
+        max(cursor.message - WINDOW, 0),
+        WINDOW * 4,
+        TicketState.NEW,
+        max(cursor.event - WINDOW, 0),
+        WINDOW * 4,
+    ]
+    if urp:
+        params += [*unfinished, user.pk]
+    found = _rows(sql, params)
+    waiting = next((row[1] for row in found if row[0] == "w"), None)
+    rows = [row for row in found if row[0] != "w"]
     changes = [
         Change(
             key=f"{kind}{pk}",
@@ -175,14 +190,16 @@ def console_changes_since(*, user: Any, cursor: Cursor) -> ChangesSince:
         message=max([cursor.message, *(row[1] for row in rows if row[0] == "m")]),
         event=max([cursor.event, *(row[1] for row in rows if row[0] == "e")]),
     )
-    if changes and not user_is_urp(user):
+    if changes and not urp:
         visible = set(
             ticket_list_for(user=user)
             .filter(pk__in={change.ticket for change in changes})
             .values_list("pk", flat=True)
         )
         changes = [change for change in changes if change.ticket in visible]
-    return ChangesSince(changes, new_cursor, truncated)
+    if waiting is None:
+        waiting = tickets_waiting_for(user=user)
+    return ChangesSince(changes, new_cursor, truncated, waiting)
 
 
 def tickets_waiting_for(*, user: Any) -> int:

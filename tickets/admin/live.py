@@ -18,7 +18,6 @@ from ..live import (
     console_cursor,
     console_stamp,
     conversation_live_state,
-    tickets_waiting_for,
 )
 from ..models import Ticket
 from ..selectors import ticket_list_for, user_is_urp, user_service_ids
@@ -44,8 +43,9 @@ class LiveView:
 
     - Nothing changed (the stamp the console brings is the stamp now): the cursors back, one
       read of the cache.
-    - Something changed: two primary-key range scans, a count on a partial index and, from an
-      inbox, its changed rows drawn (live_rows.py), so the page patches them in place.
+    - Something changed: two primary-key range scans and a count on a partial index, in one
+      round trip, and, from an inbox, its changed rows drawn (live_rows.py), so the page
+      patches them in place.
     - With a conversation open, always: its colleagues and ticks; every other poll a presence
       heartbeat."""
 
@@ -105,7 +105,7 @@ class LiveView:
                 [change.key, change.ticket, int(change.new_ticket), int(change.for_me)]
                 for change in found.changes
             ],
-            "waiting": tickets_waiting_for(user=user),
+            "waiting": found.waiting,
         }
         if found.truncated:
             # Too far behind (a laptop woken after an hour): the page is fetched whole and

@@ -17,6 +17,7 @@ from tickets import access, live, selectors
 from tickets.admin import live_rows
 from tickets.live import console_cursor
 from tickets.models import ConversationPresence, Ticket
+from tickets.states import TicketState
 from tickets.tests.factories import (
     MunicipalServiceFactory,
     TicketFactory,
@@ -159,3 +160,24 @@ def test_a_poll_for_a_ticket_that_does_not_exist_says_nothing_about_it(urp):
 
     assert "colleagues" not in answer and "signature" not in answer
     assert not ConversationPresence.objects.filter(ticket_id=999_999).exists()
+
+
+def test_the_title_count_read_with_the_changes_is_the_count_of_waiting_tickets(urp, receive):
+    from tickets.live import tickets_waiting_for
+
+    start = _start()
+    waiting = Ticket.objects.get(messages__inbound=receive("+393331130003", "Prima"))
+    finished = Ticket.objects.get(messages__inbound=receive("+393331130004", "Seconda"))
+    Ticket.objects.filter(pk=finished.pk).update(state=TicketState.RESOLVED)
+    parks = MunicipalServiceFactory(slug="verde")
+    staff = service_staff(parks)
+    waiting.forwards.create(service=parks, at=timezone.now(), token="t-verde-2")
+    Ticket.objects.filter(pk=waiting.pk).update(state=TicketState.FORWARDED)
+    other = Client()
+    other.force_login(staff)
+
+    for_urp = _poll(urp, start).json()["waiting"]
+    for_service = _poll(other, start).json()["waiting"]
+
+    assert for_urp == tickets_waiting_for(user=urp.user) == 1
+    assert for_service == tickets_waiting_for(user=staff) == 1
