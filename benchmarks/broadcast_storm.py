@@ -25,7 +25,8 @@ Reported per rate, beside the goals of issue #17 and the figures before it (4.3x
 Then the same at --fast-rate (400/s: the machine's limit, not Meta's).
 
 Database `urp_storm_bench` (created anew), Redis index 3 (flushed) unless BENCH_DATABASE_URL /
-BENCH_REDIS_URL say otherwise. Writes benchmarks/results/broadcast_storm.txt. Bounded: each
+BENCH_REDIS_URL say otherwise; servers on free ports, or from BENCH_PORT_BASE on. Writes
+benchmarks/results/broadcast_storm.txt. Bounded: each
 phase gives up after twice its ideal time plus a minute (10,000 at both rates: about 6 minutes).
 """
 
@@ -93,7 +94,14 @@ def environment(rate: int) -> dict[str, str]:
     }
 
 
+# BENCH_PORT_BASE=8170: the servers listen on 8170, 8171, ... (a machine shared with others
+# gives each its own range); unset, on any free port.
+_next_port = itertools.count(int(os.environ.get("BENCH_PORT_BASE", "0") or 0))
+
+
 def free_port() -> int:
+    if os.environ.get("BENCH_PORT_BASE"):
+        return next(_next_port)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]

@@ -216,7 +216,7 @@ def main() -> None:
                     code = post_webhook(application, body)
                     answers[code] = answers.get(code, 0) + 1
             with events:
-                webhook_statuses_drain()
+                webhook_statuses_drain(gather_seconds=0)
         webhooks.units = events.units = len(bodies)
         read = OutboundMessage.objects.filter(purpose="broadcast", state="read").count()
         counts = campaign_counts(campaign=Campaign.objects.get(pk=campaign_id))
