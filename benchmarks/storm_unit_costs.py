@@ -159,6 +159,7 @@ def main() -> None:
 
     django.setup()
     from django.core.management import call_command
+    from django.urls import get_resolver
 
     from broadcasts import services
     from broadcasts.models import Campaign
@@ -170,6 +171,8 @@ def main() -> None:
     from urp_portal.municipality.models import Municipality
     from urp_portal.wsgi import application
 
+    # The URLconf and the views it imports, as a web process has them after its first request.
+    get_resolver().url_patterns  # noqa: B018
     call_command("load_preset", "cagliari", verbosity=0)
     Municipality.objects.update(quiet_hours_start="00:00", quiet_hours_end="00:00")
 
