@@ -169,8 +169,8 @@ def test_the_conversation_page_runs_the_same_queries_for_a_short_and_a_long_chat
                 kind=MessageKind.TEXT,
             )
             MessageFactory(ticket=ticket, inbound=inbound)
-            services.ticket_reply(ticket=ticket, author=urp.user, text=f"Risposta {n}")
-        services.ticket_add_note(ticket=ticket, author=urp.user, text="Nota")
+            services.ticket_reply(ticket=ticket, actor=urp.user, text=f"Risposta {n}")
+        services.ticket_add_note(ticket=ticket, actor=urp.user, text="Nota")
         return ticket
 
     CannedAnswerFactory.create_batch(3)
@@ -197,7 +197,7 @@ def test_the_conversation_shows_bubbles_ticks_media_and_the_window(urp, municipa
     )
     inbound.media_file.save("voce.ogg", ContentFile(b"OggS fake voice"), save=True)
     MessageFactory(ticket=ticket, text="", kind=MessageKind.VOICE, inbound=inbound)
-    reply = services.ticket_reply(ticket=ticket, author=urp.user, text="Ricevuto")
+    reply = services.ticket_reply(ticket=ticket, actor=urp.user, text="Ricevuto")
     OutboundMessage.objects.filter(pk=reply.outbound_id).update(state="read")
 
     response = urp.get(conversation_url(ticket))
@@ -390,13 +390,16 @@ def test_outside_the_window_the_reply_box_offers_only_approved_templates(urp):
     assert {"parameter_1", "parameter_2"} <= set(form.fields)
 
 
-def test_the_console_refuses_an_unapproved_or_half_filled_template_with_a_message(urp):
+def test_the_console_refuses_an_unknown_unapproved_or_half_filled_template_with_a_message(urp):
     from broadcasts.states import TemplateApproval
 
     _approved_template()
     _approved_template(name="in_revisione", approval_status=TemplateApproval.PENDING)
     ticket = TicketFactory(subscriber__last_inbound_at=timezone.now() - dt.timedelta(days=3))
 
+    unknown = urp.post(
+        conversation_url(ticket), {"op": "reply", "template": "non_esiste"}, follow=True
+    )
     unapproved = urp.post(
         conversation_url(ticket), {"op": "reply", "template": "in_revisione"}, follow=True
     )
@@ -406,6 +409,8 @@ def test_the_console_refuses_an_unapproved_or_half_filled_template_with_a_messag
         follow=True,
     )
 
+    # Not among the approved templates the reply box offers: the form says so.
+    assert "non_esiste non è tra quelle disponibili" in unknown.content.decode()
     assert "in_revisione" in unapproved.content.decode()
     assert "{{2}}" in half.content.decode()
     assert not OutboundMessage.objects.filter(purpose="reply").exists()

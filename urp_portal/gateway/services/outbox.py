@@ -66,6 +66,7 @@ def outbound_message_create(
     template_category: str = "",
     template_provider_id: str = "",
     media_url: str = "",
+    media_file: str = "",
     priority: int = 5,
     buttons: Sequence[dict[str, str]] = (),
 ) -> OutboundMessage:
@@ -94,6 +95,7 @@ def outbound_message_create(
         template_language=template_language,
         template_parameters=list(template_parameters),
         media_url=media_url,
+        media_file=media_file,
         priority=priority,
         buttons=[{"id": b["id"], "title": b["title"][:20]} for b in buttons],
     )
