@@ -39,7 +39,7 @@ def handed_batch(monkeypatch, django_capture_on_commit_callbacks, communications
     monkeypatch.setattr(fanout, "hand_to_gateway", handed.extend)
     monkeypatch.setattr(fanout, "enqueue_send_batch", lambda pk, **kwargs: None)
     campaign = CampaignFactory(state=CampaignState.APPROVED)
-    services.campaign_start(campaign_id=campaign.pk, by=communications)
+    services.campaign_start(campaign_id=campaign.pk, actor=communications)
     with django_capture_on_commit_callbacks(execute=True):
         services.campaign_send_next_batch(campaign_id=campaign.pk, batch_size=100)
     return handed
