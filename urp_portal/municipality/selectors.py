@@ -1,23 +1,98 @@
 import string
 
+from django.conf import settings
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 
 from .calendar import ComuneCalendar
 from .errors import NoActiveMunicipality
 from .keywords import normalize_keyword
-from .models import Municipality
+from .models import Municipality, WhatsAppNumber
+from .scope import ComuneScopeMissing, current_comune
 from .states import KeywordKind
+
+CONFIGURATION_RELATIONS = ("office_slots", "closures", "keywords", "broadcast_slots")
+
+
+def _active_unscoped(*, prefetch: bool) -> Municipality | None:
+    """The deployment's active comune, for code running outside a comune's scope; raises
+    ComuneScopeMissing when numbers are bound to other comuni too (scope.py: fail closed).
+    One query, as before the tenancy (the check rides along as a subquery)."""
+    queryset = Municipality.objects.filter(is_active=True).annotate(
+        serves_others=Exists(WhatsAppNumber.objects.exclude(comune=OuterRef("pk")))
+    )
+    if prefetch:
+        queryset = queryset.prefetch_related(*CONFIGURATION_RELATIONS)
+    municipality = queryset.first()
+    if municipality is not None and municipality.serves_others:
+        raise ComuneScopeMissing()
+    return municipality
 
 
 def municipality_get_active() -> Municipality:
-    municipality = (
-        Municipality.objects.filter(is_active=True)
-        .prefetch_related("office_slots", "closures", "keywords", "broadcast_slots")
-        .first()
-    )
+    """The comune the running code works for: the scope's (scope.py), else the active one."""
+    scoped = current_comune()
+    if scoped is not None:
+        return scoped
+    municipality = _active_unscoped(prefetch=True)
     if municipality is None:
         raise NoActiveMunicipality()
     return municipality
+
+
+def municipality_get_active_or_none() -> Municipality | None:
+    """Like municipality_get_active, without its relations, and None where there is none or
+    the comune cannot be told (then what depends on it is left undone, never done with
+    another comune's configuration)."""
+    scoped = current_comune()
+    if scoped is not None:
+        return scoped
+    try:
+        return _active_unscoped(prefetch=False)
+    except ComuneScopeMissing:
+        return None
+
+
+def municipality_for_scope(*, comune_id: int) -> Municipality:
+    """A comune loaded with its configuration, to run a unit of work in its scope."""
+    return Municipality.objects.prefetch_related(*CONFIGURATION_RELATIONS).get(pk=comune_id)
+
+
+def phone_number_id_is_ours(phone_number_id: str) -> bool:
+    """A webhook for this number is processed: a number bound to a comune, the deployment's own
+    (WHATSAPP_PHONE_NUMBER_ID), or any while neither is configured (a number being set up).
+    The deployment's own number costs no query; any other, one on a table of a few rows."""
+    own = str(settings.WHATSAPP_PHONE_NUMBER_ID or "")
+    if own and phone_number_id == own:
+        return True
+    counts = WhatsAppNumber.objects.aggregate(
+        bound=Count("pk"), this=Count("pk", filter=Q(phone_number_id=phone_number_id))
+    )
+    return bool(counts["this"]) or (not own and not counts["bound"])
+
+
+def municipality_route_phone_number_id(phone_number_id: str) -> int | None:
+    """The comune a webhook for one of our numbers belongs to: the one bound to it, else (the
+    deployment's own number) the active comune; None when there is none."""
+    if phone_number_id:
+        bound = (
+            WhatsAppNumber.objects.filter(phone_number_id=phone_number_id)
+            .values_list("comune_id", flat=True)
+            .first()
+        )
+        if bound is not None:
+            return bound
+    return Municipality.objects.filter(is_active=True).values_list("pk", flat=True).first()
+
+
+def municipality_numbers_bound() -> bool:
+    return WhatsAppNumber.objects.exists()
+
+
+def whatsapp_number_of(*, comune_id: int) -> WhatsAppNumber | None:
+    """The number a comune's messages leave from (its first bound one), None for the
+    deployment's own (the WHATSAPP_* variables)."""
+    return WhatsAppNumber.objects.filter(comune_id=comune_id).order_by("pk").first()
 
 
 def municipality_calendar(municipality: Municipality) -> ComuneCalendar:
