@@ -16,9 +16,11 @@ from urp_portal.gateway.template_catalogue import template_resolve
 from urp_portal.municipality.calendar import ComuneCalendar
 from urp_portal.municipality.errors import UserError
 from urp_portal.municipality.models import Municipality
+from urp_portal.municipality.scope import current_comune_id
 from urp_portal.municipality.selectors import (
     municipality_calendar,
     municipality_channels_text,
+    municipality_get_active_or_none,
     render_text,
 )
 
@@ -71,6 +73,8 @@ def ticket_receive(
     if ticket is None:
         ticket = Ticket.objects.create(
             subscriber=subscriber,
+            # The citizen's comune: the ticket and all that hangs off it are that comune's.
+            comune_id=subscriber.comune_id or current_comune_id(),
             state=TicketState.NEW,
             opened_at=received,
             due_at=calendar.add_working_days(received, municipality.answer_deadline_working_days),
@@ -123,7 +127,7 @@ def ticket_inform_with_first_reply(*, ticket: Ticket, now: dt.datetime) -> None:
     before that answer, whichever it is (automatic or an operator's)."""
     from subscribers.services import subscriber_inform_with_first_reply
 
-    municipality = Municipality.objects.filter(is_active=True).first()
+    municipality = municipality_get_active_or_none()
     if municipality is not None:
         subscriber_inform_with_first_reply(
             subscriber=ticket.subscriber, municipality=municipality, now=now
