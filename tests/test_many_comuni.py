@@ -25,7 +25,7 @@ from urp_portal.accounts.models import ApiToken
 from urp_portal.gateway import ratelimit
 from urp_portal.gateway.models import InboundMessage, OutboundMessage, WebhookEvent
 from urp_portal.municipality.models import Municipality, WhatsAppNumber
-from urp_portal.municipality.scope import ComuneScopeMissing, comune_scope
+from urp_portal.municipality.scope import ComuneScopeMissing, comune_scope, owned_by
 from urp_portal.municipality.sealed import unseal
 from urp_portal.municipality.selectors import municipality_calendar, municipality_get_active
 
@@ -344,9 +344,13 @@ def test_the_deployments_own_number_still_reaches_the_active_comune(municipality
 
     whatsapp.deliver(lambda: post_signed_webhook(client, body))
 
+    # No number bound: the rows stay unassigned and the code unscoped, as before the tenancy
+    # (so switching the active preset keeps every citizen), and owned by the active comune.
     subscriber = Subscriber.objects.get()
-    assert subscriber.comune == municipality
-    assert Ticket.objects.get().comune == municipality
+    assert subscriber.comune is None
+    assert Subscriber.objects.filter(owned_by(municipality)).get() == subscriber
+    assert Ticket.objects.get().comune is None
+    assert InboundMessage.objects.get().comune is None
     sent = whatsapp.graph.sent_messages()
     assert sent and {r.path.split("/")[-2] for r in sent} == {"1122334455667"}
     assert {r.headers.get("Authorization") for r in sent} == {"Bearer test-access-token"}
@@ -377,3 +381,37 @@ def test_messages_written_to_a_comune_open_only_that_comunes_window(two_comuni, 
     assert timezone.now() - inbound_last_sent_at(sender=PHONE, comune_id=cagliari.pk) < (
         dt.timedelta(minutes=5)
     )
+
+
+def test_a_campaign_reaches_only_its_own_comunes_subscribers(two_comuni):
+    from broadcasts.selectors import campaign_recipients
+    from broadcasts.tests.factories import CampaignFactory
+    from subscribers.tests.factories import SubscriberFactory
+
+    cagliari, assemini = two_comuni
+    ours = SubscriberFactory(comune=cagliari, number=PHONE, subscribed=True)
+    SubscriberFactory(comune=assemini, number=PHONE, subscribed=True)
+    campaign = CampaignFactory()
+
+    with comune_scope(cagliari):
+        recipients = list(campaign_recipients(campaign=campaign))
+    # Outside any comune's scope a deployment of several comuni reads no one's.
+    with pytest.raises(ComuneScopeMissing):
+        list(campaign_recipients(campaign=campaign))
+
+    assert recipients == [ours]
+
+
+def test_a_new_key_reseals_every_stored_secret_and_the_old_one_can_go(two_comuni, settings):
+    from urp_portal.municipality.services import whatsapp_numbers_reseal
+
+    new_key = "a-new-test-only-key-of-at-least-32-chars"
+    settings.URP_SECRETS_KEY = [new_key, SECRETS_KEY]
+
+    assert whatsapp_numbers_reseal() == 2
+
+    settings.URP_SECRETS_KEY = [new_key]
+    tokens = {
+        n.phone_number_id: unseal(n.access_token_sealed) for n in WhatsAppNumber.objects.all()
+    }
+    assert tokens == {CAGLIARI_NUMBER: CAGLIARI_TOKEN, ASSEMINI_NUMBER: ASSEMINI_TOKEN}

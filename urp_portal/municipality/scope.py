@@ -22,6 +22,7 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from .errors import NoActiveMunicipality
 
@@ -35,6 +36,10 @@ class ComuneScopeMissing(NoActiveMunicipality):
     """Code that needs a comune ran outside any scope on a deployment serving several: it
     must say which (a bug of ours, never answered with another comune's data)."""
 
+    default_message = _(
+        "Questo servizio serve più comuni: l'operazione deve indicare per quale comune si "
+        "svolge, e non l'ha fatto. Nulla è stato fatto."
+    )
     code = "comune_scope_missing"
 
 
@@ -67,3 +72,23 @@ def owned_by(comune: Municipality | None, field: str = "comune") -> Q:
     if comune.is_active:
         return mine | Q(**{f"{field}__isnull": True})
     return mine
+
+
+def serves_other_comuni() -> bool:
+    """Numbers are bound to comuni other than the active one: the deployment serves several,
+    and code outside a scope cannot tell whose rows it reads."""
+    from .models import WhatsAppNumber
+
+    return WhatsAppNumber.objects.exclude(comune__is_active=True).exists()
+
+
+def owned_by_current(field: str = "comune") -> Q:
+    """The rows of the running scope's comune (owned_by); outside any scope, every row on a
+    deployment of one comune, as before the tenancy, and ComuneScopeMissing on one serving
+    several: a read that forgot its comune fails instead of reading another's rows."""
+    scoped = _current.get()
+    if scoped is not None:
+        return owned_by(scoped, field)
+    if serves_other_comuni():
+        raise ComuneScopeMissing()
+    return Q()

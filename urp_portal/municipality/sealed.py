@@ -6,7 +6,7 @@ Fernet (the `cryptography` library: AES-128-CBC with an HMAC-SHA256, a timestamp
 rather than anything hand-written: authenticated, so a tampered value fails instead of
 decrypting to garbage. `URP_SECRETS_KEY` holds one key or several, comma-separated: the first
 seals, every one opens, so a key is rotated by putting the new one first and running
-`whatsapp_number_reseal` (services) before removing the old. A key is any string of at least 32
+`whatsapp_numbers_reseal` (services.py) before removing the old. A key is any string of at least 32
 characters (derived to Fernet's 32 bytes with SHA-256); with DEBUG and no key, one is derived
 from SECRET_KEY for the demo. Without DEBUG and without a key, sealing refuses: a production
 secret has no default.

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from .keywords import normalize_keyword
 from .models import BroadcastSlot, Keyword, Municipality, OfficeHoursSlot, WhatsAppNumber
 from .presets import PRESETS
-from .sealed import seal
+from .sealed import reseal, seal
 from .states import KeywordKind, Weekday
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -168,6 +168,18 @@ def whatsapp_number_bind(
             number.app_secret_sealed = seal(app_secret)
         number.save()
     return number
+
+
+@transaction.atomic
+def whatsapp_numbers_reseal() -> int:
+    """Seal every stored secret again with the first key of URP_SECRETS_KEY (after putting a
+    new key first; the old one can be removed once this ran). Returns the numbers resealed."""
+    numbers = list(WhatsAppNumber.objects.select_for_update())
+    for number in numbers:
+        number.access_token_sealed = reseal(number.access_token_sealed)
+        number.app_secret_sealed = reseal(number.app_secret_sealed)
+        number.save(update_fields=["access_token_sealed", "app_secret_sealed", "updated_at"])
+    return len(numbers)
 
 
 def _preset_apply(*, preset_slug: str, comune_slug: str) -> Municipality:
