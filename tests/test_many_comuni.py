@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from subscribers.models import Subscriber
 from tests.fixtures.celery_worker import wait_until
-from tests.fixtures.conversation import received_text
+from tests.fixtures.conversation import JPEG_BYTES, received_text
 from tests.fixtures.webhooks import post_signed_webhook
 from tickets.models import Ticket
 from urp_portal.accounts.models import ApiToken
@@ -415,3 +415,21 @@ def test_a_new_key_reseals_every_stored_secret_and_the_old_one_can_go(two_comuni
         n.phone_number_id: unseal(n.access_token_sealed) for n in WhatsAppNumber.objects.all()
     }
     assert tokens == {CAGLIARI_NUMBER: CAGLIARI_TOKEN, ASSEMINI_NUMBER: ASSEMINI_TOKEN}
+
+
+def test_a_citizens_photo_is_fetched_with_the_token_of_the_comune_they_wrote_to(
+    two_comuni, whatsapp, client
+):
+    media_id = "778899001122"
+    whatsapp.graph.add_media(media_id, JPEG_BYTES, "image/jpeg")
+    body = json.loads(text_to(ASSEMINI_NUMBER, sender=PHONE, text=""))
+    message = body["entry"][0]["changes"][0]["value"]["messages"][0]
+    message.pop("text")
+    message.update(type="image", image={"id": media_id, "mime_type": "image/jpeg"})
+
+    whatsapp.deliver(lambda: post_signed_webhook(client, json.dumps(body).encode()))
+
+    fetches = [r for r in whatsapp.graph.requests if r.method == "GET" and media_id in r.path]
+    assert len(fetches) == 2  # the lookup, then the file
+    assert {r.headers.get("Authorization") for r in fetches} == {f"Bearer {ASSEMINI_TOKEN}"}
+    assert InboundMessage.objects.get().media_file

@@ -305,12 +305,14 @@ class Adapter(MetaTemplates):
         parts = urlparse(self.graph_url)
         return f"{parts.scheme}://{parts.netloc}".lower()
 
-    def fetch_media(self, media_id: str) -> tuple[bytes, str, str]:
+    def fetch_media(self, media_id: str, *, token: str = "") -> tuple[bytes, str, str]:
+        """`token`: the comune's own, for a citizen who wrote to its number (empty: the
+        deployment's WHATSAPP_ACCESS_TOKEN)."""
         limit = int(settings.URP_MEDIA_MAX_BYTES)
         try:
             lookup = self.session.get(
                 f"{self.graph_url}/{media_id}",
-                headers=self._headers(),
+                headers=self._headers(token),
                 timeout=TIMEOUT,
                 allow_redirects=False,
             )
@@ -334,7 +336,7 @@ class Adapter(MetaTemplates):
         declared_size_check(info.get("file_size"), limit=limit)
         # The URL is valid for five minutes and wants the same bearer token.
         download = download_capped(
-            self.session, url, headers=self._headers(), limit=limit, timeout=(5, 60)
+            self.session, url, headers=self._headers(token), limit=limit, timeout=(5, 60)
         )
         if download.status_code >= 300:
             raise classify_error(download)
