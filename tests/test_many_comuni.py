@@ -433,3 +433,24 @@ def test_a_citizens_photo_is_fetched_with_the_token_of_the_comune_they_wrote_to(
     assert len(fetches) == 2  # the lookup, then the file
     assert {r.headers.get("Authorization") for r in fetches} == {f"Bearer {ASSEMINI_TOKEN}"}
     assert InboundMessage.objects.get().media_file
+
+
+def test_with_no_number_of_its_own_the_deployment_takes_only_the_bound_ones(db, settings):
+    from urp_portal.gateway.adapters import get_adapter
+
+    settings.WHATSAPP_PHONE_NUMBER_ID = ""
+    settings.URP_SECRETS_KEY = [SECRETS_KEY]
+    adapter = get_adapter("meta")
+    unbound = text_to("555000555000555", sender=PHONE, text="Buongiorno")
+    # Nothing configured yet: every number is ours, as before (a number being set up).
+    assert len(adapter.parse_webhook(body=unbound).messages) == 1
+
+    call_command(
+        "load_preset", "ancona", "--comune", "ancona", "--phone-number-id", CAGLIARI_NUMBER,
+        stdout=StringIO(),
+    )  # fmt: skip
+
+    foreign = adapter.parse_webhook(body=unbound)
+    bound = adapter.parse_webhook(body=text_to(CAGLIARI_NUMBER, sender=PHONE, text="Ciao"))
+    assert (foreign.messages, foreign.foreign_phone_number_ids) == ([], ["555000555000555"])
+    assert [m.phone_number_id for m in bound.messages] == [CAGLIARI_NUMBER]
