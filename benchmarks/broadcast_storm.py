@@ -9,7 +9,8 @@ housekeeping), Celery beat, PostgreSQL and Redis. Meta is a fake Graph API in tw
 its own: one answers each send at once, the other posts the three signed status webhooks back
 (sent after 0.3-1 s, delivered 0.5-2.5 s later, read 1-8 s after that) over a pool of keep-alive
 connections. (In one process the posting's threads slowed the answers to ~50 ms, which capped
-a batch task's sequential sends at ~20/s: the fake's artefact, not Meta's.)
+a batch task's sequential sends at ~20/s: the fake's artefact, not Meta's. So did Nagle's
+algorithm on the answering socket, ~40 ms per answer, until the fake turned it off.)
 Meanwhile a citizen writes "Iscrivimi" from a new number every second and waits for the welcome.
 
 Reported per rate, beside the goals of issue #17 and the figures before it (4.3x, 52-60 s, 18 s):
@@ -24,7 +25,8 @@ Reported per rate, beside the goals of issue #17 and the figures before it (4.3x
 Then the same at --fast-rate (400/s: the machine's limit, not Meta's).
 
 Database `urp_storm_bench` (created anew), Redis index 3 (flushed) unless BENCH_DATABASE_URL /
-BENCH_REDIS_URL say otherwise. Writes benchmarks/results/broadcast_storm.txt. Bounded: each
+BENCH_REDIS_URL say otherwise; servers on free ports, or from BENCH_PORT_BASE on. Writes
+benchmarks/results/broadcast_storm.txt. Bounded: each
 phase gives up after twice its ideal time plus a minute (10,000 at both rates: about 6 minutes).
 """
 
@@ -92,7 +94,14 @@ def environment(rate: int) -> dict[str, str]:
     }
 
 
+# BENCH_PORT_BASE=8170: the servers listen on 8170, 8171, ... (a machine shared with others
+# gives each its own range); unset, on any free port.
+_next_port = itertools.count(int(os.environ.get("BENCH_PORT_BASE", "0") or 0))
+
+
 def free_port() -> int:
+    if os.environ.get("BENCH_PORT_BASE"):
+        return next(_next_port)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -141,6 +150,11 @@ def fake_meta(port: int, control: Any, handoff: Any) -> None:
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # The answer's headers and body leave in two writes: with Nagle's algorithm on, the
+        # body waited for the client's delayed ACK, ~40 ms per send, which capped each batch
+        # task's sequential sends near 20/s (4 worker processes: ~80/s at best, 55/s seen).
+        # Meta's servers answer without that stall; so does the fake now.
+        disable_nagle_algorithm = True
 
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))

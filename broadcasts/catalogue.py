@@ -33,6 +33,7 @@ def _resolved(template: MessageTemplate, text: str = "") -> ResolvedTemplate:
         parameter_count=template.parameter_count,
         text=text,
         examples=[str(value) for value in template.examples or []],
+        header_image=template.header_image.name if template.header_image else "",
     )
 
 

@@ -71,13 +71,16 @@ def messages_cost_this_month(*, now: dt.datetime | None = None) -> list[Category
         )
     }
     card = rate_card_in_force(on=timezone.localdate(now))
+    free_inside = card is None or card.utility_free_in_window
     result = []
     for category in TemplateCategory:
         row = rows.get(category.value)
         if row is None:
             continue
         unpriced_charged = (
-            row["unpriced_outside"] if category == TemplateCategory.UTILITY else row["unpriced"]
+            row["unpriced_outside"]
+            if category == TemplateCategory.UTILITY and free_inside
+            else row["unpriced"]
         )
         charged = row["said_charged"] + unpriced_charged
         rate = card.rate(category.value) if card else None

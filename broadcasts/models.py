@@ -81,6 +81,18 @@ class MessageTemplate(models.Model):
         db_index=True,
     )
     provider_id = models.CharField(_("id presso il gateway"), max_length=200, blank=True)
+    # What the provider last said of it (APPROVED, PENDING, ...): while the text edited here waits
+    # as a draft, Meta may still hold the approved version, and its edit limits depend on it.
+    provider_status = models.CharField(_("stato presso il fornitore"), max_length=20, blank=True)
+    # What was last sent for review, as sent, and when: a verdict is about this text, not about
+    # whatever the staff have written since.
+    submitted_content = models.JSONField(_("inviato in revisione"), default=dict, blank=True)
+    submitted_at = models.DateTimeField(_("inviato in revisione il"), null=True, blank=True)
+    # When an approved template was edited at the provider (Meta allows one edit in 24 hours and
+    # ten in 30 days): ISO times, the last 30 days' only.
+    approved_edits = models.JSONField(
+        _("modifiche di un modello approvato"), default=list, blank=True
+    )
     rejection_reason = models.CharField(_("motivo del rifiuto"), max_length=500, blank=True)
     # Meta may move an approved template to another category (template_category_update): the
     # category it had before, for the staff to see why a template now costs and routes otherwise.
@@ -323,6 +335,18 @@ class RateCard(models.Model):
         default="https://developers.facebook.com/documentation/business-messaging/whatsapp/pricing",
     )
     note = models.CharField(_("nota"), max_length=300, blank=True)
+    # Meta since 1 Jul 2025: a utility template delivered inside the citizen's open window is
+    # free. Providers report that this ends on 1 Oct 2026 (not read on Meta's pages): a card
+    # says which rule it was entered under, for the estimates of messages Meta has not priced.
+    utility_free_in_window = models.BooleanField(
+        _("servizio gratuito nella finestra di 24 ore"),
+        default=True,
+        help_text=_(
+            "Un modello di servizio consegnato a chi ha scritto nelle ultime 24 ore è gratuito "
+            "(regola di Meta dal 1° luglio 2025). Togliere la spunta se la pagina dei prezzi di "
+            "Meta dice che non lo è più (alcuni fornitori lo riportano dal 1° ottobre 2026)."
+        ),
+    )
 
     class Meta:
         verbose_name = _("tariffa di Meta")

@@ -37,11 +37,12 @@ class CampaignOutlook:
     @property
     def estimated_cost(self) -> Decimal | None:
         """Meta charges every delivered template message of its category (utility ones inside
-        the window are free; an estimate, before failures)."""
+        the window are free where the rate card says so; an estimate, before failures)."""
         if self.rate is None or self.free_text:
             return None
         charged = self.recipients
-        if self.category == "utility":
+        free_inside = self.rate_card is None or self.rate_card.utility_free_in_window
+        if self.category == "utility" and free_inside:
             charged = self.outside_window
         return (self.rate * charged).quantize(Decimal("0.01"))
 

@@ -62,9 +62,9 @@ def message_template_submit_task(template_id: int, user_id: int | None = None) -
 
     from .services.template_review import message_template_submit
 
-    by = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    actor = get_user_model().objects.filter(pk=user_id).first() if user_id else None
     try:
-        message_template_submit(template_id=template_id, by=by)
+        message_template_submit(template_id=template_id, actor=actor)
     except UserError as error:
         logging.getLogger(__name__).warning(
             "template %s not submitted for review: %s", template_id, error.message

@@ -32,8 +32,8 @@ def token_user(role: str) -> ApiTokenUser:
 
 def alert_sent(**fields) -> None:
     """An alert written by one system and confirmed by another (four eyes)."""
-    alert = alert_create(by=token_user(Role.COMMUNICATIONS), **fields)
-    alert_confirm(campaign_id=alert.pk, by=token_user(Role.COMMUNICATIONS))
+    alert = alert_create(actor=token_user(Role.COMMUNICATIONS), **fields)
+    alert_confirm(campaign_id=alert.pk, actor=token_user(Role.COMMUNICATIONS))
 
 
 STATS = "/api/v1/stats/"

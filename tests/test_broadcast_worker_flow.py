@@ -314,7 +314,8 @@ def test_a_broadcast_claimed_before_cancellami_does_not_leave_after_it(
     comune, fake_graph, celery_worker_process, client, settings
 ):
     """Issue 21, point 2: the worker has claimed the citizen's broadcast message and waits for
-    a rate token when "Cancellami" arrives; the message must not leave once the wait ends."""
+    a rate token when "Cancellami" arrives; the message must not leave once the wait ends.
+    (The plain path claims before the token; the fast path, after: the test below.)"""
     from urp_portal.gateway import ratelimit
 
     listed = subscribe(3)
@@ -322,7 +323,11 @@ def test_a_broadcast_claimed_before_cancellami_does_not_leave_after_it(
     settings.WHATSAPP_RATE_PER_SECOND = 1
     worker = celery_worker_process.start(
         graph=fake_graph,
-        env={"WHATSAPP_RATE_PER_SECOND": "1", "WHATSAPP_RECIPIENT_INTERVAL_SECONDS": "0"},
+        env={
+            "WHATSAPP_RATE_PER_SECOND": "1",
+            "WHATSAPP_RECIPIENT_INTERVAL_SECONDS": "0",
+            "URP_DATABASE_FAST_PATHS": "false",
+        },
     )
     # The shared limiter's next slot is 12 s away: the first broadcast message is claimed
     # (`sending`) and then waits that long for its token, as behind a busy gateway.
@@ -365,3 +370,72 @@ def test_a_broadcast_claimed_before_cancellami_does_not_leave_after_it(
     cancelled = OutboundMessage.objects.get(pk=claimed.pk)
     assert cancelled.state == "cancelled"
     assert "lasciato la lista" in cancelled.error_message
+
+
+def test_a_broadcast_waiting_for_its_token_when_cancellami_comes_does_not_leave(
+    comune, fake_graph, celery_worker_process, client, settings
+):
+    """The fast path (gateway/services/send_checks.py): the last-moment check rides on the
+    claim, taken after the rate token, so a message waits for its token still queued, and
+    "Cancellami" cancels it outright; the others still go once, the leaver gets only the
+    confirmation."""
+    from urp_portal.gateway import ratelimit
+
+    listed = subscribe(3)
+    campaign = approved_campaign()
+    settings.WHATSAPP_RATE_PER_SECOND = 1
+    worker = celery_worker_process.start(
+        graph=fake_graph,
+        env={
+            "WHATSAPP_RATE_PER_SECOND": "1",
+            "WHATSAPP_RECIPIENT_INTERVAL_SECONDS": "0",
+            "URP_DATABASE_FAST_PATHS": "true",
+        },
+    )
+    ratelimit.reserve(ratelimit.GLOBAL_KEY, 12.0)
+
+    services.campaign_start(campaign_id=campaign.pk)
+    waiting = wait_until(
+        lambda: (
+            OutboundMessage.objects.filter(
+                purpose="broadcast", state="queued", delivery__state="handed_off"
+            )
+            .order_by("pk")
+            .first()
+        ),
+        timeout=30,
+        message=lambda: f"no broadcast message was handed to the gateway\n{worker.log()}",
+    )
+    leaver = waiting.to
+    post_signed_webhook(
+        client,
+        meta_text_body(
+            wamid="wamid.leave-waiting",
+            sender=leaver,
+            text="Cancellami",
+            timestamp=int(time.time()),
+        ),
+    )
+    wait_until(
+        lambda: not Subscriber.objects.filter(number=leaver, status="subscribed").exists(),
+        timeout=30,
+        message=lambda: f"the unsubscribe was not processed\n{worker.log()}",
+    )
+    assert not OutboundMessage.objects.filter(
+        purpose="broadcast", state__in=["sending", "sent"]
+    ).exists(), "the token's wait was over before the unsubscribe"
+    # Cancelled with the queued rows by the unsubscribe itself: the claim will find it so.
+    assert OutboundMessage.objects.get(pk=waiting.pk).state == "cancelled"
+    wait_sent(campaign, worker, timeout=120)
+    wait_until(
+        lambda: [r for r in fake_graph.sent_messages() if r.to == leaver],
+        timeout=60,
+        message=lambda: f"no confirmation\n{worker.log()}",
+    )
+
+    to_leaver = [r for r in fake_graph.sent_messages() if r.to == leaver]
+    times = collections.Counter(r.to for r in broadcast_sends(fake_graph, "notizie_comune"))
+    assert [r.json["type"] for r in to_leaver] == ["text"], "the broadcast reached the leaver"
+    assert set(times) == set(listed) - {leaver}
+    assert max(times.values()) == 1
+    assert OutboundMessage.objects.get(pk=waiting.pk).state == "cancelled"

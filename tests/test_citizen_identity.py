@@ -106,7 +106,7 @@ def test_a_citizen_known_only_by_bsuid_subscribes_receives_a_broadcast_leaves_an
 
     campaign = CampaignFactory(state=CampaignState.APPROVED)
     broadcast_services.campaign_start(
-        campaign_id=campaign.pk, by=UserFactory(roles=[Role.COMMUNICATIONS])
+        campaign_id=campaign.pk, actor=UserFactory(roles=[Role.COMMUNICATIONS])
     )
     with django_capture_on_commit_callbacks(execute=True):
         broadcast_services.campaign_send_next_batch(campaign_id=campaign.pk)
@@ -211,7 +211,7 @@ def test_whatsapps_marketing_stop_skips_marketing_campaigns_but_not_alerts(
     template = MessageTemplateFactory(category="utility" if alert else "marketing")
     campaign = CampaignFactory(state=CampaignState.APPROVED, template=template, is_emergency=alert)
     broadcast_services.campaign_start(
-        campaign_id=campaign.pk, by=UserFactory(roles=[Role.COMMUNICATIONS])
+        campaign_id=campaign.pk, actor=UserFactory(roles=[Role.COMMUNICATIONS])
     )
     with django_capture_on_commit_callbacks(execute=True):
         broadcast_services.campaign_send_next_batch(campaign_id=campaign.pk)
@@ -263,7 +263,7 @@ def test_the_operator_sees_a_bsuid_citizens_username_and_answers_them_by_recipie
     page = browser.get(reverse("admin:tickets_ticket_conversation", args=[ticket.pk]))
     whatsapp.deliver(
         lambda: ticket_services.ticket_reply(
-            ticket=ticket, text="Mandiamo una squadra.", author=user
+            ticket=ticket, text="Mandiamo una squadra.", actor=user
         )
     )
 

@@ -121,7 +121,7 @@ def everywhere(
     ticket = Ticket.objects.get(subscriber__number=CITIZEN)
     urp = make_operator(username="operatrice")
     with django_capture_on_commit_callbacks(execute=True):
-        ticket_reply(ticket=ticket, author=urp, text="Gentile Eufrasia Pitzalis, è pronto.")
+        ticket_reply(ticket=ticket, actor=urp, text="Gentile Eufrasia Pitzalis, è pronto.")
         forward = ticket_forward(
             ticket=ticket,
             service=MunicipalService.objects.get(slug="anagrafe"),
@@ -131,7 +131,7 @@ def everywhere(
         )
     forward_answer(
         forward=forward,
-        author=urp,
+        actor=urp,
         text="Certificato per Eufrasia Pitzalis pronto allo sportello",
         municipality=assemini,
     )

@@ -33,7 +33,7 @@ def test_cancellami_during_a_broadcast_stops_it_for_that_citizen_alone(
         citizen.says("Iscrivimi")
     campaign = CampaignFactory(state=CampaignState.APPROVED)
     broadcast = f"[modello {campaign.template.name}]"
-    services.campaign_start(campaign_id=campaign.pk, by=UserFactory(roles=[Role.COMMUNICATIONS]))
+    services.campaign_start(campaign_id=campaign.pk, actor=UserFactory(roles=[Role.COMMUNICATIONS]))
     with django_capture_on_commit_callbacks(execute=True):
         services.campaign_send_next_batch(campaign_id=campaign.pk, batch_size=3)
     waiting = [c for c in citizens if broadcast not in c.received]

@@ -121,11 +121,11 @@ def test_ancona_sends_its_notice_with_the_first_answer_of_the_desk(
     assert citizen.says("Buongiorno, a che ora apre l'ufficio tributi?") == []
     with django_capture_on_commit_callbacks(execute=True):
         ticket_services.ticket_reply(
-            ticket=Ticket.objects.get(), author=operator(), text="Dalle 9 alle 13."
+            ticket=Ticket.objects.get(), actor=operator(), text="Dalle 9 alle 13."
         )
     with django_capture_on_commit_callbacks(execute=True):
         ticket_services.ticket_reply(
-            ticket=Ticket.objects.get(), author=operator(), text="Il giovedì anche dalle 15."
+            ticket=Ticket.objects.get(), actor=operator(), text="Il giovedì anche dalle 15."
         )
 
     assert citizen.received == [
@@ -197,7 +197,7 @@ def test_the_survey_goes_once_after_resolution_and_its_answer_reaches_the_stats(
     giulia = operator(username="giulia")
     ticket = Ticket.objects.get()
     with django_capture_on_commit_callbacks(execute=True):
-        ticket_services.ticket_reply(ticket=ticket, author=giulia, text="Prenoti online.")
+        ticket_services.ticket_reply(ticket=ticket, actor=giulia, text="Prenoti online.")
         ticket_services.ticket_set_category(
             ticket=ticket, actor=giulia, category=TicketCategory.INFORMATION
         )

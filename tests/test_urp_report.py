@@ -32,7 +32,7 @@ def year_of_work(municipality):
         receive("+393470000003", "Quando scade la TARI?")
         giulia = operator(username="giulia")
         first = Ticket.objects.get(subscriber__number="+393470000001")
-        ticket_services.ticket_reply(ticket=first, author=giulia, text="Dalle 9.")
+        ticket_services.ticket_reply(ticket=first, actor=giulia, text="Dalle 9.")
         ticket_services.ticket_resolve(ticket=first, actor=giulia)
     with time_machine.travel(MORNING + dt.timedelta(days=1), tick=False):
         receive("+393470000002", "Cancellami")

@@ -202,7 +202,7 @@ class TicketReplyApi(APIView):
         body.is_valid(raise_exception=True)
         services.ticket_respond(
             ticket=ticket,
-            author=request.user,
+            actor=request.user,
             text=body.validated_data["text"],
             template_name=body.validated_data["template"],
             template_parameters=body.validated_data["parameters"],

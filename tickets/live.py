@@ -2,7 +2,8 @@
 count in its title, who else is on a conversation, what arrived while a reply was being written.
 
 The mechanism (README, "The live console"): every console polls `TicketAdmin`'s live view every
-2 seconds with its cursors, the highest Message and TicketEvent ids it knows. Both tables are
+2 seconds with the change stamp it was last given (STAMP_KEY: the same, nothing to read) and its
+cursors, the highest Message and TicketEvent ids it knows. Both tables are
 append-only with increasing keys and carry their ticket, so "what changed since" is two range
 scans of a primary key: no change log to write, no process memory, the same under several
 gunicorn processes, on SQLite and on PostgreSQL. A delivery tick moves an OutboundMessage (the
@@ -18,11 +19,14 @@ of traffic) is still seen, and nothing is acted on twice.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import connections
+from django.core.cache import cache
+from django.db import connections, transaction
 from django.db.models import Count, Max, Q, Subquery
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -41,6 +45,42 @@ PRESENCE_SECONDS = 8
 TYPING_SECONDS = 5
 
 
+# The tickets' change stamp (README, "The live console"): any new message, ticket event or
+# change to a ticket's row gives it a new value once its transaction has committed, so a poll
+# that brings back the value it was last given has nothing to read. Kept in the cache that every
+# web process shares (Redis); with a cache of one process's memory (the embedded default, whose
+# worker is another process) there is no stamp and every poll reads the changes.
+STAMP_KEY = "tickets:live:stamp"
+
+
+def console_stamp_shared() -> bool:
+    backend = settings.CACHES["default"]["BACKEND"]
+    return not backend.endswith(("LocMemCache", "DummyCache"))
+
+
+def console_stamp() -> str:
+    """The stamp now ("" without a shared cache). Read before the changes it stands for."""
+    if not console_stamp_shared():
+        return ""
+    stamp = cache.get(STAMP_KEY)
+    if stamp is None:
+        # Evicted or never set: a new value, so that no console takes "unknown" for "the same".
+        cache.add(STAMP_KEY, _new_stamp(), timeout=None)
+        stamp = cache.get(STAMP_KEY) or ""
+    return stamp
+
+
+def console_stamp_bump() -> None:
+    """Something the consoles show changed: a new stamp once the transaction commits (a poll
+    between the write and the commit would read the old rows under a new stamp, and stop)."""
+    if console_stamp_shared():
+        transaction.on_commit(lambda: cache.set(STAMP_KEY, _new_stamp(), timeout=None))
+
+
+def _new_stamp() -> str:
+    return uuid.uuid4().hex[:16]
+
+
 @dataclass(frozen=True)
 class Cursor:
     message: int = 0
@@ -53,6 +93,14 @@ class Change:
     ticket: int
     new_ticket: bool = False  # a conversation was opened (for sound and notifications)
     for_me: bool = False  # a citizen's message on a ticket assigned to the viewer
+    fresh: bool = True  # past the asking cursor (not one of the WINDOW rows repeated under it)
+
+
+class ChangesSince(NamedTuple):
+    changes: list[Change]
+    cursor: Cursor
+    # More changes than one answer carries: the console redraws whole rather than crawl.
+    truncated: bool
 
 
 def console_cursor() -> Cursor:
@@ -92,7 +140,7 @@ _CHANGES_SQL = (
 )
 
 
-def console_changes_since(*, user: Any, cursor: Cursor) -> tuple[list[Change], Cursor]:
+def console_changes_since(*, user: Any, cursor: Cursor) -> ChangesSince:
     """The changes to tickets `user` may see after `cursor` (less WINDOW rows), and the new
     cursor; at most WINDOW * 4 of each kind per call, the next call going on from there."""
     sql = _CHANGES_SQL.format(
@@ -118,9 +166,11 @@ def console_changes_since(*, user: Any, cursor: Cursor) -> tuple[list[Change], C
             ticket=ticket_id,
             new_ticket=kind == "e" and bool(flag),
             for_me=kind == "m" and bool(flag),
+            fresh=pk > (cursor.message if kind == "m" else cursor.event),
         )
         for kind, pk, ticket_id, flag in rows
     ]
+    truncated = any(sum(1 for row in rows if row[0] == kind) >= WINDOW * 4 for kind in ("m", "e"))
     new_cursor = Cursor(
         message=max([cursor.message, *(row[1] for row in rows if row[0] == "m")]),
         event=max([cursor.event, *(row[1] for row in rows if row[0] == "e")]),
@@ -132,7 +182,7 @@ def console_changes_since(*, user: Any, cursor: Cursor) -> tuple[list[Change], C
             .values_list("pk", flat=True)
         )
         changes = [change for change in changes if change.ticket in visible]
-    return changes, new_cursor
+    return ChangesSince(changes, new_cursor, truncated)
 
 
 def tickets_waiting_for(*, user: Any) -> int:

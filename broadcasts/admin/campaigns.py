@@ -175,7 +175,7 @@ class CampaignAdmin(admin.ModelAdmin):
         if change:
             services.campaign_edit(
                 campaign_id=obj.pk,
-                by=request.user,
+                actor=request.user,
                 image=image if image and "image" in form.changed_data else None,
                 clear_image=image is False,
                 is_emergency=data["is_emergency"],
@@ -183,7 +183,10 @@ class CampaignAdmin(admin.ModelAdmin):
             )
         else:
             created = services.campaign_create(
-                by=request.user, image=image or None, is_emergency=data["is_emergency"], **content
+                actor=request.user,
+                image=image or None,
+                is_emergency=data["is_emergency"],
+                **content,
             )
             obj.pk = created.pk
             obj.state = created.state
@@ -253,24 +256,26 @@ class CampaignAdmin(admin.ModelAdmin):
         campaign = get_object_or_404(Campaign, pk=pk)
         if not self.has_change_permission(request, campaign):
             raise PermissionDenied
-        by = request.user
+        actor = request.user
         with user_errors(request) as attempt:
             if name == "approve":
-                services.campaign_approve(campaign_id=pk, by=by)
+                services.campaign_approve(campaign_id=pk, actor=actor)
             elif name == "schedule":
                 services.campaign_schedule(
-                    campaign_id=pk, by=by, at=self._chosen_time(request.POST.get("at", ""))
+                    campaign_id=pk, actor=actor, at=self._chosen_time(request.POST.get("at", ""))
                 )
             elif name == "unschedule":
-                services.campaign_unschedule(campaign_id=pk, by=by)
+                services.campaign_unschedule(campaign_id=pk, actor=actor)
             elif name == "send":
-                services.campaign_start(campaign_id=pk, by=by, reason=gettext("invio immediato"))
+                services.campaign_start(
+                    campaign_id=pk, actor=actor, reason=gettext("invio immediato")
+                )
             elif name == "pause":
-                services.campaign_pause(campaign_id=pk, by=by)
+                services.campaign_pause(campaign_id=pk, actor=actor)
             elif name == "resume":
-                services.campaign_resume(campaign_id=pk, by=by)
+                services.campaign_resume(campaign_id=pk, actor=actor)
             elif name == "cancel":
-                services.campaign_cancel(campaign_id=pk, by=by)
+                services.campaign_cancel(campaign_id=pk, actor=actor)
             else:
                 raise PermissionDenied
         if not attempt.failed:

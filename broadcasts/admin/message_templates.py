@@ -13,7 +13,7 @@ from urp_portal.municipality.errors import UserError
 
 from .. import services
 from ..models import MessageTemplate
-from ..states import TemplateApproval
+from ..states import PROVIDER_TEMPLATE_STATUSES, TemplateApproval
 
 PREVIEW_JS = "broadcasts/preview.js"
 PREVIEW_CSS = "broadcasts/preview.css"
@@ -62,8 +62,8 @@ class MessageTemplateForm(forms.ModelForm):
         widgets = {"body": forms.Textarea(attrs={"rows": 8, "data-wa-body": "1"})}
         help_texts = {
             "provider_id": _(
-                "Con Meta lo assegna Meta all'invio in revisione. Con Twilio: il Content SID "
-                "(HX...) del modello creato nella console di Twilio."
+                "Lo assegna il fornitore all'invio in revisione (con Twilio è il Content SID, "
+                "HX...). Per un modello creato fuori dal prodotto, indicarlo qui."
             )
         }
 
@@ -79,6 +79,21 @@ class MessageTemplateForm(forms.ModelForm):
             services.templates.template_body_validate(body)
         return body
 
+    def clean(self):
+        cleaned = super().clean() or {}
+        # An edit Meta would refuse (too soon, another category) is refused here, before
+        # anything is saved.
+        if self.instance.pk and set(self.changed_data) & CONTENT_FIELDS:
+            with user_errors_as_validation():
+                services.template_edit_check(
+                    template=self.instance, category=cleaned.get("category", "")
+                )
+        return cleaned
+
+
+# What the provider reviews: a change to any of these sends the template back for review.
+CONTENT_FIELDS = {"body", "examples", "footer", "quick_replies", "header_image", "category"}
+
 
 @admin.register(MessageTemplate)
 class MessageTemplateAdmin(admin.ModelAdmin):
@@ -92,6 +107,9 @@ class MessageTemplateAdmin(admin.ModelAdmin):
         "rejection_reason",
         "previous_category",
         "quality",
+        "provider_said",
+        "submitted_at",
+        "submitted_text",
         "status_changed_at",
         "status_changed_by",
         "synced_at",
@@ -102,17 +120,44 @@ class MessageTemplateAdmin(admin.ModelAdmin):
         js = [PREVIEW_JS]
         css = {"all": [PREVIEW_CSS]}
 
+    @admin.display(description=_("stato presso il fornitore"))
+    def provider_said(self, obj) -> str:
+        # Meta's word, in ours first: while a change waits here as a draft, Meta may still hold
+        # the approved version.
+        ours = PROVIDER_TEMPLATE_STATUSES.get(obj.provider_status)
+        if ours is None:
+            return obj.provider_status or "-"
+        return f"{TemplateApproval(ours).label} ({obj.provider_status})"
+
+    @admin.display(description=_("testo inviato in revisione"))
+    def submitted_text(self, obj) -> str:
+        # What the provider's verdict is about, which may differ from the text being written.
+        return (obj.submitted_content or {}).get("body", "") or "-"
+
     def save_model(self, request, obj, form, change):
-        if change and {"body", "header_image"} & set(form.changed_data):
+        edited = change and bool(CONTENT_FIELDS & set(form.changed_data))
+        if edited:
             services.message_template_text_changed(template=obj)
         super().save_model(request, obj, form, change)
+        if edited and obj.provider_id:
+            # The provider already holds it: the change goes to review at once, as an edit of
+            # that template. Refused, it stays a draft here, ready for "Invia in revisione".
+            with user_errors(request, about=str(obj)) as attempt:
+                services.message_template_submit(template_id=obj.pk, actor=request.user)
+            if not attempt.failed:
+                self.message_user(
+                    request,
+                    gettext(
+                        "Modifica inviata in revisione: il modello torna usabile se approvata."
+                    ),
+                )
 
     def _set_status(self, request, queryset, status: str) -> None:
         done = 0
         for template in queryset:
             with user_errors(request, about=str(template)) as attempt:
                 services.message_template_set_status(
-                    template_id=template.pk, status=status, by=request.user
+                    template_id=template.pk, status=status, actor=request.user
                 )
             done += not attempt.failed
         if done:
@@ -122,12 +167,12 @@ class MessageTemplateAdmin(admin.ModelAdmin):
                 % {"n": done, "status": TemplateApproval(status).label},
             )
 
-    @admin.action(description=_("Invia a Meta per la revisione"))
+    @admin.action(description=_("Invia in revisione al fornitore"))
     def submit_for_review(self, request, queryset):
         done = 0
         for template in queryset:
             try:
-                services.message_template_submit(template_id=template.pk, by=request.user)
+                services.message_template_submit(template_id=template.pk, actor=request.user)
                 done += 1
             except UserError as error:
                 self.message_user(request, f"{template}: {error.message}", messages.ERROR)

@@ -7,4 +7,12 @@ from ..models import RateCard
 
 @admin.register(RateCard)
 class RateCardAdmin(admin.ModelAdmin):
-    list_display = ["valid_from", "currency", "marketing", "utility", "authentication", "source"]
+    list_display = [
+        "valid_from",
+        "currency",
+        "marketing",
+        "utility",
+        "authentication",
+        "utility_free_in_window",
+        "source",
+    ]

@@ -22,7 +22,11 @@ from .fanout import (
     hand_to_gateway,
 )
 from .slots import broadcast_slots_warn_empty, campaign_start_due, campaigns_due
-from .template_review import message_template_apply_provider_update, message_template_submit
+from .template_review import (
+    message_template_apply_provider_update,
+    message_template_submit,
+    template_edit_check,
+)
 from .templates import (
     message_template_create,
     message_template_set_status,
@@ -60,6 +64,7 @@ __all__ = [
     "message_template_set_status",
     "message_template_submit",
     "message_template_text_changed",
+    "template_edit_check",
     "template_render",
     "template_sync_statuses",
 ]

@@ -39,8 +39,8 @@ class AlertNotWaiting(UserError):
     http_status = 409
 
 
-def _sends_alone(by: Any) -> bool:
-    token = token_of(by)
+def _sends_alone(actor: Any) -> bool:
+    token = token_of(actor)
     if token is None:
         return False
     named = municipality_get_active().emergency_integration_name.strip()
@@ -51,14 +51,14 @@ def alert_create(
     *,
     template: MessageTemplate | None,
     parameters: Sequence[str],
-    by: Any,
+    actor: Any,
     text: str = "",
     title: str = "",
 ) -> Campaign:
     """A new emergency alert: waiting for a second person's confirmation, or, from the system
     the comune's configuration names, sent at once and audited as such."""
     _require(
-        by,
+        actor,
         "broadcasts.send_emergency_alert",
         _("Non hai il permesso di inviare avvisi di emergenza."),
     )
@@ -68,7 +68,7 @@ def alert_create(
             title=title
             or _("Avviso di emergenza del %(when)s")
             % {"when": date_format(timezone.localtime(now), "d/m/Y H:i")},
-            by=by,
+            actor=actor,
             template=template,
             parameters=parameters,
             text=text,
@@ -76,14 +76,14 @@ def alert_create(
         )
         # Refused now, not at the confirmation: who confirms must find an alert that can go.
         _require_sendable_content(campaign)
-        if not _sends_alone(by):
+        if not _sends_alone(actor):
             return campaign
         campaign = _locked(campaign.pk)
         campaign.approved_at = now
         campaign_transition(
             campaign=campaign,
             to=CampaignState.APPROVED,
-            actor=by,
+            actor=actor,
             reason=_(
                 "avviso di emergenza senza seconda conferma: sistema autorizzato dalla "
                 "configurazione del comune"
@@ -91,15 +91,15 @@ def alert_create(
             fields=["approved_at"],
         )
         audit_record(
-            actor=by,
+            actor=actor,
             action=AuditAction.ALERT_SENT_ALONE,
             target=campaign,
-            details={"token": token_of(by).name},  # type: ignore[union-attr]
+            details={"token": token_of(actor).name},  # type: ignore[union-attr]
         )
-        return campaign_start(campaign_id=campaign.pk, by=by, reason=_("avviso di emergenza"))
+        return campaign_start(campaign_id=campaign.pk, actor=actor, reason=_("avviso di emergenza"))
 
 
-def alert_confirm(*, campaign_id: int, by: Any) -> Campaign:
+def alert_confirm(*, campaign_id: int, actor: Any) -> Campaign:
     """The second pair of eyes: another person or system with the emergency permission confirms
     a waiting alert, which then goes at once."""
     campaign = Campaign.objects.filter(pk=campaign_id, is_emergency=True).first()
@@ -111,4 +111,4 @@ def alert_confirm(*, campaign_id: int, by: Any) -> Campaign:
             % {"state": campaign.get_state_display()},
             code="alert_not_waiting",
         )
-    return campaign_approve(campaign_id=campaign_id, by=by)
+    return campaign_approve(campaign_id=campaign_id, actor=actor)

@@ -18,19 +18,19 @@ from .campaigns import _locked, _require, _require_sendable_content, campaign_st
 from .transitions import campaign_transition as _transition
 
 
-def campaign_approve(*, campaign_id: int, by: Any) -> Campaign:
+def campaign_approve(*, campaign_id: int, actor: Any) -> Campaign:
     """Approve a draft. An emergency alert is confirmed by a second person with the emergency
     permission (never the one who wrote it) and then goes out at once."""
     with transaction.atomic():
         campaign = _locked(campaign_id)
         if campaign.is_emergency:
             _require(
-                by,
+                actor,
                 "broadcasts.send_emergency_alert",
                 _("Non hai il permesso di confermare un avviso di emergenza."),
             )
             # Another person or another system (token) than the author: four eyes.
-            if campaign_written_by(campaign, by):
+            if campaign_written_by(campaign, actor):
                 raise UserError(
                     _(
                         "Un avviso di emergenza va confermato da una persona diversa da chi "
@@ -40,23 +40,27 @@ def campaign_approve(*, campaign_id: int, by: Any) -> Campaign:
                 )
         else:
             _require(
-                by, "broadcasts.approve_campaign", _("Non hai il permesso di approvare campagne.")
+                actor,
+                "broadcasts.approve_campaign",
+                _("Non hai il permesso di approvare campagne."),
             )
-            if municipality_get_active().campaign_four_eyes and campaign_written_by(campaign, by):
+            if municipality_get_active().campaign_four_eyes and campaign_written_by(
+                campaign, actor
+            ):
                 raise UserError(
                     _("La campagna va approvata da una persona diversa da chi l'ha scritta."),
                     code="two_person_rule",
                 )
         _require_sendable_content(campaign)
-        campaign.approved_by = actor_account(by)
+        campaign.approved_by = actor_account(actor)
         campaign.approved_at = timezone.now()
         _transition(
             campaign=campaign,
             to=CampaignState.APPROVED,
-            actor=by,
+            actor=actor,
             reason=_("avviso di emergenza confermato") if campaign.is_emergency else "",
             fields=["approved_by", "approved_at"],
         )
     if campaign.is_emergency:
-        return campaign_start(campaign_id=campaign.pk, by=by, reason=_("avviso di emergenza"))
+        return campaign_start(campaign_id=campaign.pk, actor=actor, reason=_("avviso di emergenza"))
     return campaign

@@ -46,8 +46,8 @@ def _locked(campaign_id: int) -> Campaign:
     )
 
 
-def _require(by: Any, permission: str, message: str) -> None:
-    if by is None or not by.has_perm(permission):
+def _require(actor: Any, permission: str, message: str) -> None:
+    if actor is None or not actor.has_perm(permission):
         raise UserError(message, code="permission_denied")
 
 
@@ -101,7 +101,7 @@ def _require_sendable_content(campaign: Campaign) -> None:
 def campaign_create(
     *,
     title: str,
-    by: Any,
+    actor: Any,
     template: MessageTemplate | None = None,
     parameters: Sequence[str] = (),
     text: str = "",
@@ -120,8 +120,8 @@ def campaign_create(
         text="" if template is not None else text,
         is_emergency=is_emergency,
         audience=audience,
-        created_by=actor_account(by),
-        created_by_token=token_of(by),
+        created_by=actor_account(actor),
+        created_by_token=token_of(actor),
     )
     if image is not None:
         campaign.image = image
@@ -133,8 +133,8 @@ def campaign_create(
             campaign=campaign,
             from_state=CampaignState.DRAFT,
             to_state=CampaignState.DRAFT,
-            by=actor_account(by),
-            reason=" · ".join(part for part in (_("creata"), actor_label(by)) if part),
+            by=actor_account(actor),
+            reason=" · ".join(part for part in (_("creata"), actor_label(actor)) if part),
         )
     return campaign
 
@@ -143,7 +143,7 @@ def campaign_create(
 def campaign_edit(
     *,
     campaign_id: int,
-    by: Any,
+    actor: Any,
     title: str,
     template: MessageTemplate | None,
     parameters: Sequence[str],
@@ -184,7 +184,7 @@ def campaign_edit(
         return _transition(
             campaign=campaign,
             to=CampaignState.DRAFT,
-            actor=by,
+            actor=actor,
             reason=_("modificata dopo l'approvazione"),
             fields=[*fields, "approved_by", "approved_at"],
         )
@@ -208,7 +208,7 @@ def _next_free_slot(municipality, now: dt.datetime, *, exclude: int):
 
 
 @transaction.atomic
-def campaign_schedule(*, campaign_id: int, by: Any, at: dt.datetime | None = None) -> Campaign:
+def campaign_schedule(*, campaign_id: int, actor: Any, at: dt.datetime | None = None) -> Campaign:
     """Give an approved campaign its time: the chosen one, or the comune's next free broadcast
     slot. A normal campaign never goes out in the quiet hours."""
     campaign = _locked(campaign_id)
@@ -257,27 +257,27 @@ def campaign_schedule(*, campaign_id: int, by: Any, at: dt.datetime | None = Non
     return _transition(
         campaign=campaign,
         to=CampaignState.SCHEDULED,
-        actor=by,
+        actor=actor,
         reason=reason,
         fields=["scheduled_at", "slot"],
     )
 
 
 @transaction.atomic
-def campaign_unschedule(*, campaign_id: int, by: Any) -> Campaign:
+def campaign_unschedule(*, campaign_id: int, actor: Any) -> Campaign:
     campaign = _locked(campaign_id)
     campaign.scheduled_at = None
     campaign.slot = None
     return _transition(
         campaign=campaign,
         to=CampaignState.APPROVED,
-        actor=by,
+        actor=actor,
         reason=_("tolta dalla programmazione"),
         fields=["scheduled_at", "slot"],
     )
 
 
-def campaign_start(*, campaign_id: int, by: Any = None, reason: str = "") -> Campaign:
+def campaign_start(*, campaign_id: int, actor: Any = None, reason: str = "") -> Campaign:
     """Start sending now ("send now", the scheduler, an emergency): write one delivery per
     recipient and hand them to the workers. Starting twice sends once: the second call finds
     the campaign already sending and does nothing. A normal campaign asked to start in the
@@ -298,7 +298,7 @@ def campaign_start(*, campaign_id: int, by: Any = None, reason: str = "") -> Cam
                 return _transition(
                     campaign=campaign,
                     to=CampaignState.SCHEDULED,
-                    actor=by,
+                    actor=actor,
                     reason=_("ore di silenzio (%(quiet)s): partirà alle %(end)s")
                     % {
                         "quiet": describe_quiet_hours(municipality),
@@ -313,7 +313,7 @@ def campaign_start(*, campaign_id: int, by: Any = None, reason: str = "") -> Cam
         _transition(
             campaign=campaign,
             to=CampaignState.SENDING,
-            actor=by,
+            actor=actor,
             reason=reason or _("invio"),
             fields=["recipients_count", "started_at", "last_batch_at"],
         )
@@ -322,15 +322,15 @@ def campaign_start(*, campaign_id: int, by: Any = None, reason: str = "") -> Cam
 
 
 @transaction.atomic
-def campaign_pause(*, campaign_id: int, by: Any) -> Campaign:
+def campaign_pause(*, campaign_id: int, actor: Any) -> Campaign:
     """Stop handing deliveries to the gateway; the ones already handed still go out."""
     campaign = _locked(campaign_id)
     return _transition(
-        campaign=campaign, to=CampaignState.PAUSED, actor=by, reason=_("messa in pausa")
+        campaign=campaign, to=CampaignState.PAUSED, actor=actor, reason=_("messa in pausa")
     )
 
 
-def campaign_resume(*, campaign_id: int, by: Any) -> Campaign:
+def campaign_resume(*, campaign_id: int, actor: Any) -> Campaign:
     with transaction.atomic():
         campaign = _locked(campaign_id)
         if campaign.state != CampaignState.PAUSED:
@@ -358,7 +358,7 @@ def campaign_resume(*, campaign_id: int, by: Any) -> Campaign:
         _transition(
             campaign=campaign,
             to=CampaignState.SENDING,
-            actor=by,
+            actor=actor,
             reason=_("ripresa"),
             fields=["last_batch_at"],
         )
@@ -367,7 +367,7 @@ def campaign_resume(*, campaign_id: int, by: Any) -> Campaign:
 
 
 @transaction.atomic
-def campaign_cancel(*, campaign_id: int, by: Any, reason: str = "") -> Campaign:
+def campaign_cancel(*, campaign_id: int, actor: Any, reason: str = "") -> Campaign:
     """Stop for good: what was not yet handed to the gateway (or is still waiting in the
     outbox) is cancelled."""
     campaign = _locked(campaign_id)
@@ -376,7 +376,7 @@ def campaign_cancel(*, campaign_id: int, by: Any, reason: str = "") -> Campaign:
     _transition(
         campaign=campaign,
         to=CampaignState.CANCELLED,
-        actor=by,
+        actor=actor,
         reason=reason or _("annullata"),
         fields=["finished_at"],
     )

@@ -232,9 +232,13 @@ def campaign_send_next_batch(*, campaign_id: int, batch_size: int | None = None)
         room = settings.BROADCAST_MAX_IN_FLIGHT - in_flight
         deliveries: list[Delivery] = []
         if room > 0:
+            # With each subscriber's number, which the reach count reads (one query per
+            # recipient without it: a third of a send's database statements).
             deliveries = list(
                 Delivery.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(campaign=campaign, state=DeliveryState.QUEUED)
+                .select_related("subscriber")
+                .only("id", "subscriber_id", "message_id", "subscriber__number")
                 .order_by("id")[: min(batch_size, room)]
             )
         # Still a recipient now: the campaign's own definition, asked again for this batch.

@@ -1,12 +1,16 @@
 """Templates reviewed by the provider: submitted from the product (Meta's
-`POST /{WABA_ID}/message_templates`), then followed from Meta's webhooks and the periodic sync:
-approved, rejected with the reason, paused, disabled, moved to another category, quality.
+`POST /{WABA_ID}/message_templates`, Twilio's Content API), then followed from Meta's webhooks and
+the periodic sync: approved, rejected with the reason, paused, disabled, moved to another
+category, quality. A template the provider already holds is edited in place (Meta's
+`POST /{template-id}`), within Meta's limits for an approved one; on Twilio, whose content items
+cannot change, the edit is a new item with a new Content SID.
 
 The provider's word is applied as it comes, except to a template whose text changed here since
 (a draft again): a late verdict on the old text must not approve the new one."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
@@ -27,6 +31,8 @@ from .templates import template_body_validate
 logger = logging.getLogger(__name__)
 
 SUBMITTABLE = {TemplateApproval.DRAFT, TemplateApproval.REJECTED}
+# Meta edits only approved, rejected or paused templates (template-management).
+EDITABLE_AT_PROVIDER = {"APPROVED", "REJECTED", "PAUSED"}
 
 
 def _definition(template: MessageTemplate) -> TemplateDefinition:
@@ -46,10 +52,60 @@ def _definition(template: MessageTemplate) -> TemplateDefinition:
         examples=tuple(examples),
         footer=template.footer,
         quick_replies=tuple(str(text) for text in template.quick_replies or []),
+        header_image=template.header_image or None,
     )
 
 
-def message_template_submit(*, template_id: int, by: Any) -> MessageTemplate:
+# Meta's limits on editing an approved template (templates/template-management, updated 21 May
+# 2026): once in 24 hours, ten times in 30 days. Rejected and paused ones: no limit.
+EDIT_LIMITS = ((dt.timedelta(hours=24), 1), (dt.timedelta(days=30), 10))
+
+
+def _recent_edits(template: MessageTemplate, now: dt.datetime) -> list[dt.datetime]:
+    times = [dt.datetime.fromisoformat(value) for value in template.approved_edits or []]
+    return sorted(at for at in times if at > now - EDIT_LIMITS[-1][0])
+
+
+def template_edit_check(*, template: MessageTemplate, category: str = "") -> None:
+    """Refuse, before anything is saved or sent, an edit Meta would refuse: a template still in
+    Meta's review, an approved one edited again too soon or moved to another category."""
+    if not template.provider_id or not hasattr(get_adapter(), "edit_template"):
+        return
+    if template.provider_status in ("PENDING", "IN_APPEAL"):
+        raise UserError(
+            _(
+                "Meta sta ancora esaminando questo modello: si potrà modificare dopo il suo "
+                "verdetto."
+            ),
+            code="template_in_review",
+        )
+    if template.provider_status != "APPROVED":
+        return
+    if category and category != template.category:
+        raise UserError(
+            _(
+                "La categoria di un modello approvato da Meta non si cambia: crea un nuovo "
+                "modello con un altro nome."
+            ),
+            code="template_category_locked",
+        )
+    now = timezone.now()
+    edits = _recent_edits(template, now)
+    for window, limit in EDIT_LIMITS:
+        inside = [at for at in edits if at > now - window]
+        if len(inside) >= limit:
+            next_at = timezone.localtime(inside[-limit] + window)
+            raise UserError(
+                _(
+                    "Meta consente di modificare un modello approvato una volta ogni 24 ore e "
+                    "10 volte in 30 giorni: la prossima modifica è possibile dal %(when)s."
+                )
+                % {"when": next_at.strftime("%d/%m/%Y %H:%M")},
+                code="template_edit_limit",
+            )
+
+
+def message_template_submit(*, template_id: int, actor: Any) -> MessageTemplate:
     """Send a draft (or a rejected template, corrected) to the provider for review; it is
     pending until the provider's verdict arrives."""
     adapter = get_adapter()
@@ -71,30 +127,59 @@ def message_template_submit(*, template_id: int, by: Any) -> MessageTemplate:
                 code="template_transition",
             )
         definition = _definition(template)
+        edit = getattr(adapter, "edit_template", None)
+        editing = bool(
+            edit and template.provider_id and template.provider_status in EDITABLE_AT_PROVIDER
+        )
+        was_approved = template.provider_status == "APPROVED"
+        if editing:
+            template_edit_check(template=template)
         try:
-            remote = submit(definition)
+            if edit is not None and editing:
+                remote = edit(template.provider_id, definition, with_category=not was_approved)
+            else:
+                remote = submit(definition)
         except SendError as error:
             raise UserError(
-                _("Meta non ha accettato il modello: %(reason)s") % {"reason": error.message},
+                _("Il fornitore non ha accettato il modello: %(reason)s")
+                % {"reason": error.message},
                 code="template_submit_refused",
             ) from error
         now = timezone.now()
         template.provider_id = remote.provider_id
+        template.provider_status = remote.status
         template.approval_status = PROVIDER_TEMPLATE_STATUSES.get(
             remote.status, TemplateApproval.PENDING
         )
         template.rejection_reason = ""
         template.status_changed_at = now
-        template.status_changed_by = actor_account(by)
+        template.status_changed_by = actor_account(actor)
         template.synced_at = now
+        template.submitted_at = now
+        template.submitted_content = {
+            "body": definition.body,
+            "examples": list(definition.examples),
+            "footer": definition.footer,
+            "quick_replies": list(definition.quick_replies),
+            "header_image": str(template.header_image.name) if template.header_image else "",
+            "category": definition.category,
+            "edit": editing,
+        }
         fields = [
             "provider_id",
+            "provider_status",
             "approval_status",
             "rejection_reason",
             "status_changed_at",
             "status_changed_by",
             "synced_at",
+            "submitted_at",
+            "submitted_content",
         ]
+        if editing and was_approved:
+            kept = [at.isoformat() for at in _recent_edits(template, now)]
+            template.approved_edits = [*kept, now.isoformat()]
+            fields.append("approved_edits")
         category = remote.category.lower()
         if category in TemplateCategory.values and category != template.category:
             # Meta may categorise it otherwise at once (allow_category_change).
@@ -133,6 +218,9 @@ def message_template_apply_provider_update(*, update: ParsedTemplateUpdate) -> b
     if update.provider_id and update.provider_id != template.provider_id:
         template.provider_id = update.provider_id
         fields.append("provider_id")
+    if update.kind == "status" and update.status and update.status != template.provider_status:
+        template.provider_status = update.status[:20]
+        fields.append("provider_status")
     if update.kind == "status":
         status = PROVIDER_TEMPLATE_STATUSES.get(update.status)
         if status is None:

@@ -78,7 +78,7 @@ def message_template_create(
     examples: Sequence[str] = (),
     footer: str = "",
     quick_replies: Sequence[str] = (),
-    by: Any = None,
+    actor: Any = None,
 ) -> MessageTemplate:
     """A new template. Only an administrator may create it already approved (a template
     approved outside the product); a draft is submitted to the provider for review after
@@ -86,7 +86,7 @@ def message_template_create(
     the log, when the provider refuses it or an example is missing)."""
     template_body_validate(body)
     if approval_status != TemplateApproval.DRAFT:
-        _require_template_approver(by)
+        _require_template_approver(actor)
     template = MessageTemplate(
         name=name,
         body=body,
@@ -99,34 +99,34 @@ def message_template_create(
     )
     if approval_status != TemplateApproval.DRAFT:
         template.status_changed_at = timezone.now()
-        template.status_changed_by = actor_account(by)
+        template.status_changed_by = actor_account(actor)
     template.full_clean()
     template.save()
     if approval_status == TemplateApproval.DRAFT and hasattr(get_adapter(), "submit_template"):
-        transaction.on_commit(lambda: _submit_later(template.pk, by), robust=True)
+        transaction.on_commit(lambda: _submit_later(template.pk, actor), robust=True)
     return template
 
 
-def _submit_later(template_id: int, by: Any) -> None:
+def _submit_later(template_id: int, actor: Any) -> None:
     from ..tasks import message_template_submit_task
 
     # The account behind a session or a token (None for a token of the comune's systems).
-    account = actor_account(by)
+    account = actor_account(actor)
     message_template_submit_task.delay(template_id, account.pk if account else None)
 
 
 def message_template_text_changed(*, template: MessageTemplate) -> None:
-    """The admin saved a new body or header for an approved or pending template: WhatsApp
-    reviews every change, so it is a draft again."""
+    """The admin saved a new text, header, footer or buttons for a template the provider has
+    seen: WhatsApp reviews every change, so it is a draft again until it is sent. The provider's
+    id stays: Meta edits that same template (`POST /{template-id}`) rather than a new one."""
     template_body_validate(template.body)
-    if template.approval_status in (TemplateApproval.APPROVED, TemplateApproval.PENDING):
+    if template.approval_status != TemplateApproval.DRAFT:
         template.approval_status = TemplateApproval.DRAFT
-        template.provider_id = ""
 
 
 @transaction.atomic
 def message_template_set_status(
-    *, template_id: int, status: str, by: Any, reason: str = ""
+    *, template_id: int, status: str, actor: Any, reason: str = ""
 ) -> MessageTemplate:
     template = MessageTemplate.objects.select_for_update().get(pk=template_id)
     if status == template.approval_status:
@@ -141,11 +141,11 @@ def message_template_set_status(
             code="template_transition",
         )
     if status in (TemplateApproval.APPROVED, TemplateApproval.REJECTED):
-        _require_template_approver(by)
+        _require_template_approver(actor)
     template.approval_status = status
     template.rejection_reason = reason if status == TemplateApproval.REJECTED else ""
     template.status_changed_at = timezone.now()
-    template.status_changed_by = actor_account(by)
+    template.status_changed_by = actor_account(actor)
     template.save(
         update_fields=[
             "approval_status",
@@ -158,8 +158,8 @@ def message_template_set_status(
     return template
 
 
-def _require_template_approver(by: Any) -> None:
-    if by is None or not by.has_perm("broadcasts.approve_messagetemplate"):
+def _require_template_approver(actor: Any) -> None:
+    if actor is None or not actor.has_perm("broadcasts.approve_messagetemplate"):
         raise UserError(
             _("Solo un amministratore può approvare o rifiutare un modello."),
             code="permission_denied",
@@ -172,19 +172,36 @@ def _field(item: Any, name: str) -> Any:
     return getattr(item, name, None)
 
 
+def _provider_templates() -> list[Any] | None:
+    """What the provider says of our templates: Meta lists the WABA's; Twilio answers for each
+    content item we name (its list would bring every item of the account)."""
+    adapter = get_adapter()
+    list_templates = getattr(adapter, "list_templates", None)
+    if list_templates is not None:
+        return list(list_templates())
+    template_statuses = getattr(adapter, "template_statuses", None)
+    if template_statuses is None:
+        return None
+    followed = (
+        MessageTemplate.objects.exclude(provider_id="")
+        .exclude(approval_status=TemplateApproval.DRAFT)
+        .values_list("provider_id", flat=True)
+    )
+    return list(template_statuses(list(followed)))
+
+
 def template_sync_statuses() -> int | None:
     """Ask the gateway for its templates (status, category, quality) and apply what changed.
-    Returns how many templates of ours it matched, or None when the adapter has no list of
-    templates (Twilio: its Content API items are followed by hand)."""
+    Returns how many templates of ours it matched, or None when the adapter cannot say."""
     from urp_portal.gateway.adapters.base import ParsedTemplateUpdate
 
     from .template_review import message_template_apply_provider_update
 
-    list_templates = getattr(get_adapter(), "list_templates", None)
-    if list_templates is None:
+    items = _provider_templates()
+    if items is None:
         return None
     matched = 0
-    for item in list_templates():
+    for item in items:
         status = str(_field(item, "status") or "").upper()
         update = ParsedTemplateUpdate(
             kind="status",

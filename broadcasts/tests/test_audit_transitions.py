@@ -10,7 +10,7 @@ from .factories import CampaignFactory
 def test_approving_a_campaign_is_in_the_audit_trail(municipality, communications, colleague):
     campaign = CampaignFactory(created_by=communications)
 
-    services.campaign_approve(campaign_id=campaign.pk, by=colleague)
+    services.campaign_approve(campaign_id=campaign.pk, actor=colleague)
 
     event = AuditEvent.objects.get(action=AuditAction.STATE_CHANGED)
     assert (event.actor_label, event.target_type, event.target_id) == (

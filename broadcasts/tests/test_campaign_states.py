@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 def test_approving_a_draft_records_who_and_when(municipality, communications, colleague):
     campaign = CampaignFactory(created_by=communications)
 
-    services.campaign_approve(campaign_id=campaign.pk, by=colleague)
+    services.campaign_approve(campaign_id=campaign.pk, actor=colleague)
 
     campaign.refresh_from_db()
     assert campaign.state == CampaignState.APPROVED
@@ -34,7 +34,7 @@ def test_approving_needs_the_approve_permission(municipality, communications):
     campaign = CampaignFactory(created_by=communications)
 
     with pytest.raises(UserError, match="permesso"):
-        services.campaign_approve(campaign_id=campaign.pk, by=clerk)
+        services.campaign_approve(campaign_id=campaign.pk, actor=clerk)
 
     assert Campaign.objects.get(pk=campaign.pk).state == CampaignState.DRAFT
 
@@ -45,7 +45,7 @@ def test_a_campaign_with_an_unapproved_template_cannot_be_approved(municipality,
     )
 
     with pytest.raises(UserError, match="non è approvato"):
-        services.campaign_approve(campaign_id=campaign.pk, by=communications)
+        services.campaign_approve(campaign_id=campaign.pk, actor=communications)
 
 
 @pytest.mark.parametrize(
@@ -64,7 +64,7 @@ def test_a_transition_that_is_not_allowed_is_refused_and_leaves_no_trace(
     campaign = CampaignFactory(state=state)
 
     with pytest.raises(UserError) as refused:
-        service(campaign_id=campaign.pk, by=communications)
+        service(campaign_id=campaign.pk, actor=communications)
 
     assert refused.value.code == "campaign_transition"
     assert Campaign.objects.get(pk=campaign.pk).state == state
@@ -75,13 +75,13 @@ def test_a_draft_cannot_be_sent(municipality, communications):
     campaign = CampaignFactory()
 
     with pytest.raises(UserError, match="approvata"):
-        services.campaign_start(campaign_id=campaign.pk, by=communications)
+        services.campaign_start(campaign_id=campaign.pk, actor=communications)
 
 
 def test_creating_refuses_a_template_with_a_missing_parameter(communications, template):
     with pytest.raises(UserError, match=r"\{\{2\}\}"):
         services.campaign_create(
-            title="Rifiuti", template=template, parameters=["solo uno"], by=communications
+            title="Rifiuti", template=template, parameters=["solo uno"], actor=communications
         )
 
     assert not Campaign.objects.exists()
@@ -90,17 +90,17 @@ def test_creating_refuses_a_template_with_a_missing_parameter(communications, te
 def test_free_text_is_only_for_the_simulator(settings, communications):
     settings.WHATSAPP_GATEWAY = "meta"
     with pytest.raises(UserError, match="simulatore"):
-        services.campaign_create(title="Prova", text="Ciao a tutti", by=communications)
+        services.campaign_create(title="Prova", text="Ciao a tutti", actor=communications)
 
     settings.WHATSAPP_GATEWAY = "simulator"
-    campaign = services.campaign_create(title="Prova", text="Ciao a tutti", by=communications)
+    campaign = services.campaign_create(title="Prova", text="Ciao a tutti", actor=communications)
     assert campaign.state == CampaignState.DRAFT
 
 
 def test_editing_an_approved_campaign_sends_it_back_to_draft(municipality, approved_campaign):
     services.campaign_edit(
         campaign_id=approved_campaign.pk,
-        by=approved_campaign.created_by,
+        actor=approved_campaign.created_by,
         title="Nuovo titolo",
         template=approved_campaign.template,
         parameters=["il mercato è spostato", "sabato"],
@@ -120,7 +120,7 @@ def test_an_emergency_alert_cannot_be_confirmed_by_who_wrote_it(
     alert = CampaignFactory(is_emergency=True, created_by=communications)
 
     with pytest.raises(UserError, match="persona diversa"):
-        services.campaign_approve(campaign_id=alert.pk, by=communications)
+        services.campaign_approve(campaign_id=alert.pk, actor=communications)
 
     assert Campaign.objects.get(pk=alert.pk).state == CampaignState.DRAFT
 
@@ -131,7 +131,7 @@ def test_a_second_person_confirms_an_emergency_alert_and_it_goes_at_once(
     alert = CampaignFactory(is_emergency=True, created_by=communications)
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.campaign_approve(campaign_id=alert.pk, by=colleague)
+        services.campaign_approve(campaign_id=alert.pk, actor=colleague)
 
     alert.refresh_from_db()
     assert alert.approved_by == colleague
@@ -144,21 +144,21 @@ def test_confirming_an_emergency_needs_the_emergency_permission(municipality, co
     alert = CampaignFactory(is_emergency=True, created_by=communications)
 
     with pytest.raises(UserError, match="emergenza"):
-        services.campaign_approve(campaign_id=alert.pk, by=approver)
+        services.campaign_approve(campaign_id=alert.pk, actor=approver)
 
 
 def test_an_alert_waits_for_a_second_person_and_then_goes_at_once(
     municipality, communications, colleague, template, eager, django_capture_on_commit_callbacks
 ):
     alert = services.alert_create(
-        template=template, parameters=["l'acqua non è potabile", "oggi"], by=communications
+        template=template, parameters=["l'acqua non è potabile", "oggi"], actor=communications
     )
     assert alert.state == CampaignState.DRAFT
     with pytest.raises(UserError, match="persona diversa"):
-        services.alert_confirm(campaign_id=alert.pk, by=communications)
+        services.alert_confirm(campaign_id=alert.pk, actor=communications)
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.alert_confirm(campaign_id=alert.pk, by=colleague)
+        services.alert_confirm(campaign_id=alert.pk, actor=colleague)
 
     alert.refresh_from_db()
     assert alert.is_emergency
@@ -176,7 +176,7 @@ def test_an_alert_is_refused_without_the_emergency_permission(municipality, temp
     clerk = UserFactory(roles=[Role.OPERATOR])
 
     with pytest.raises(UserError, match="permesso"):
-        services.alert_create(template=template, parameters=["a", "b"], by=clerk)
+        services.alert_create(template=template, parameters=["a", "b"], actor=clerk)
 
     assert not Campaign.objects.exists()
 

@@ -81,3 +81,21 @@ def test_what_the_status_webhooks_said_of_the_price_wins_over_what_we_sent(munic
 
     assert (row.category, row.delivered, row.charged) == ("utility", 6, 4)
     assert row.cost == Decimal("0.08")
+
+
+def test_a_card_without_free_utility_in_the_window_charges_those_meta_has_not_priced(municipality):
+    RateCard.objects.create(
+        valid_from=dt.date(2026, 10, 1),
+        marketing=Decimal("0.0600"),
+        utility=Decimal("0.0200"),
+        authentication=Decimal("0.0200"),
+        utility_free_in_window=False,
+    )
+    delivered(4, category="utility")
+    delivered(6, category="utility", outside=False)
+    # What Meta's status said still wins.
+    delivered(2, category="utility", outside=False, pricing_type="free_customer_service")
+
+    [row] = messages_cost_this_month()
+
+    assert (row.delivered, row.charged, row.cost) == (12, 10, Decimal("0.20"))

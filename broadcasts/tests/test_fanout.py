@@ -24,8 +24,8 @@ from .factories import CampaignFactory, subscribers_bulk
 pytestmark = pytest.mark.django_db
 
 
-def start(campaign, by=None):
-    return services.campaign_start(campaign_id=campaign.pk, by=by)
+def start(campaign, actor=None):
+    return services.campaign_start(campaign_id=campaign.pk, actor=actor)
 
 
 def approved(**kwargs):
@@ -40,7 +40,7 @@ def test_starting_writes_one_delivery_and_one_outbox_message_per_recipient(
     Subscriber.objects.create(number="+393330000002", status=SubscriberStatus.BLOCKED)
     campaign = approved()
 
-    start(campaign, by=communications)
+    start(campaign, actor=communications)
 
     campaign.refresh_from_db()
     assert campaign.state == CampaignState.SENDING
@@ -67,7 +67,7 @@ def test_an_emergency_alerts_messages_have_the_highest_priority(municipality, co
     subscribers_bulk(3)
     alert = approved(is_emergency=True)
 
-    start(alert, by=communications)
+    start(alert, actor=communications)
 
     assert set(
         OutboundMessage.objects.filter(delivery__campaign=alert).values_list("priority", flat=True)
@@ -78,8 +78,8 @@ def test_starting_twice_in_a_row_plans_once(municipality, communications):
     subscribers_bulk(50)
     campaign = approved()
 
-    start(campaign, by=communications)
-    start(campaign, by=communications)
+    start(campaign, actor=communications)
+    start(campaign, actor=communications)
 
     assert Delivery.objects.filter(campaign=campaign).count() == 50
     assert OutboundMessage.objects.count() == 50
@@ -98,7 +98,7 @@ def test_starting_twice_at_the_same_moment_plans_once(municipality, communicatio
     def click():
         try:
             barrier.wait()
-            services.campaign_start(campaign_id=campaign.pk, by=communications)
+            services.campaign_start(campaign_id=campaign.pk, actor=communications)
         except Exception as error:  # a thread's failure must reach the assertion below
             errors.append(error)
         finally:
@@ -124,7 +124,7 @@ def test_the_unique_constraint_refuses_a_second_delivery_for_a_subscriber(
 
     subscribers_bulk(2)
     campaign = approved()
-    start(campaign, by=communications)
+    start(campaign, actor=communications)
 
     with pytest.raises(IntegrityError), transaction.atomic():
         fanout.campaign_plan_deliveries(campaign=campaign)
@@ -165,7 +165,7 @@ def test_batches_send_every_message_once_and_finish_the_campaign(
     settings.BROADCAST_MAX_IN_FLIGHT = 10_000
     subscribers_bulk(2000)
     campaign = approved()
-    start(campaign, by=communications)
+    start(campaign, actor=communications)
 
     with django_capture_on_commit_callbacks(execute=True):
         pass
@@ -195,7 +195,7 @@ def test_a_subscriber_who_unsubscribes_mid_campaign_gets_nothing_after(
 ):
     subscribers = subscribers_bulk(300)
     campaign = approved()
-    start(campaign, by=communications)
+    start(campaign, actor=communications)
     with django_capture_on_commit_callbacks(execute=True):
         services.campaign_send_next_batch(campaign_id=campaign.pk, batch_size=100)
     leaver = subscribers[250]
@@ -226,7 +226,7 @@ def test_a_subscriber_who_leaves_after_the_hand_off_but_before_the_send_gets_not
     monkeypatch.setattr(fanout, "enqueue_send_batch", lambda pk, **kwargs: None)
     subscribers = subscribers_bulk(5)
     campaign = approved()
-    start(campaign, by=communications)
+    start(campaign, actor=communications)
     with django_capture_on_commit_callbacks(execute=True):
         services.campaign_send_next_batch(campaign_id=campaign.pk, batch_size=100)
 
@@ -250,18 +250,18 @@ def test_pausing_stops_the_batches_and_resuming_finishes_the_campaign(
 ):
     subscribers_bulk(500)
     campaign = approved()
-    start(campaign, by=communications)
+    start(campaign, actor=communications)
     with django_capture_on_commit_callbacks(execute=True):
         services.campaign_send_next_batch(campaign_id=campaign.pk, batch_size=100)
 
-    services.campaign_pause(campaign_id=campaign.pk, by=communications)
+    services.campaign_pause(campaign_id=campaign.pk, actor=communications)
     paused_outcome = services.campaign_send_next_batch(campaign_id=campaign.pk, batch_size=100)
 
     assert paused_outcome.next_in is None
     assert len(send_at_once) == 100
     assert Delivery.objects.filter(campaign=campaign, state=DeliveryState.QUEUED).count() == 400
 
-    services.campaign_resume(campaign_id=campaign.pk, by=communications)
+    services.campaign_resume(campaign_id=campaign.pk, actor=communications)
     _drain(campaign, django_capture_on_commit_callbacks)
 
     campaign.refresh_from_db()
@@ -274,11 +274,11 @@ def test_cancelling_a_campaign_in_progress_cancels_what_has_not_left(
 ):
     subscribers_bulk(300)
     campaign = approved()
-    start(campaign, by=communications)
+    start(campaign, actor=communications)
     with django_capture_on_commit_callbacks(execute=True):
         services.campaign_send_next_batch(campaign_id=campaign.pk, batch_size=100)
 
-    services.campaign_cancel(campaign_id=campaign.pk, by=communications)
+    services.campaign_cancel(campaign_id=campaign.pk, actor=communications)
 
     assert services.campaign_send_next_batch(campaign_id=campaign.pk).next_in is None
     assert OutboundMessage.objects.filter(state=OutboundState.SENT).count() == 100
@@ -291,8 +291,8 @@ def test_a_normal_campaign_gives_way_while_an_emergency_alert_is_sending(
     monkeypatch.setattr(fanout, "hand_to_gateway", lambda ids: None)
     subscribers_bulk(20)
     news, alert = approved(), approved(is_emergency=True)
-    start(news, by=communications)
-    start(alert, by=communications)
+    start(news, actor=communications)
+    start(alert, actor=communications)
 
     news_outcome = services.campaign_send_next_batch(campaign_id=news.pk)
     alert_outcome = services.campaign_send_next_batch(campaign_id=alert.pk)
@@ -307,7 +307,7 @@ def three_batches_of_100_nothing_sent(communications, monkeypatch) -> list:
     monkeypatch.setattr(fanout, "hand_to_gateway", lambda ids: None)
     subscribers_bulk(400)
     campaign = approved()
-    start(campaign, by=communications)
+    start(campaign, actor=communications)
     return [
         services.campaign_send_next_batch(campaign_id=campaign.pk, batch_size=100) for _ in range(3)
     ]
@@ -347,7 +347,7 @@ def test_a_campaign_whose_worker_died_is_resumed_and_lost_sends_are_handed_again
     monkeypatch.setattr(fanout, "enqueue_send_batch", lambda pk, **kw: enqueued.append(pk))
     subscribers_bulk(150)
     campaign = approved()
-    start(campaign, by=communications)
+    start(campaign, actor=communications)
     services.campaign_send_next_batch(campaign_id=campaign.pk, batch_size=100)
     # The worker died here: nothing was sent and no batch follows.
     later = timezone.now() + dt.timedelta(minutes=15)
@@ -368,7 +368,7 @@ def test_one_failed_send_does_not_stop_the_others(
     # WhatsApp refuses this one recipient for good (131026: not a WhatsApp user).
     fake_graph.fail_always_to(broken_number, status=400, code=131026)
     campaign = approved()
-    start(campaign, by=communications)
+    start(campaign, actor=communications)
 
     with django_capture_on_commit_callbacks(execute=True):
         outcome = services.campaign_send_next_batch(campaign_id=campaign.pk, batch_size=100)

@@ -37,7 +37,7 @@ def test_131049_is_not_retried_and_the_report_says_how_many_meta_held_back(
     campaign = CampaignFactory(template=template, state=CampaignState.APPROVED)
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.campaign_start(campaign_id=campaign.pk, by=communications)
+        services.campaign_start(campaign_id=campaign.pk, actor=communications)
     for _ in range(3):
         with django_capture_on_commit_callbacks(execute=True):
             fanout.campaign_send_next_batch(campaign_id=campaign.pk)

@@ -61,6 +61,23 @@ def test_the_page_plans_6000_on_a_2000_limit_over_three_days_with_the_cost(
     assert "Costo stimato: 116,00 EUR" in html
 
 
+def test_the_estimate_charges_utility_inside_the_window_when_the_card_says_so(municipality):
+    subscribers = subscribers_bulk(10)
+    wrote_recently(subscribers[:4])
+    RateCard.objects.create(
+        valid_from=dt.date(2026, 10, 1),
+        marketing=Decimal("0.0600"),
+        utility=Decimal("0.0200"),
+        authentication=Decimal("0.0200"),
+        utility_free_in_window=False,
+    )
+    campaign = CampaignFactory(template=MessageTemplateFactory(category=TemplateCategory.UTILITY))
+
+    outlook = campaign_outlook(campaign=campaign)
+
+    assert (outlook.inside_window, outlook.estimated_cost) == (4, Decimal("0.20"))
+
+
 def test_a_free_text_campaign_warns_how_few_it_reaches(municipality, admin_client, settings):
     settings.WHATSAPP_GATEWAY = "simulator"
     subscribers = subscribers_bulk(3)

@@ -62,7 +62,7 @@ def test_6000_subscribers_on_a_2000_limit_go_out_over_three_days_and_never_more(
     handed_each_day = []
     with time_machine.travel(start, tick=False) as traveller:
         with django_capture_on_commit_callbacks(execute=False):
-            services.campaign_start(campaign_id=campaign.pk, by=communications)
+            services.campaign_start(campaign_id=campaign.pk, actor=communications)
         for day in range(4):
             outcome = run_batches(campaign, django_capture_on_commit_callbacks)
             now = timezone.now()
@@ -106,7 +106,7 @@ def test_subscribers_inside_their_window_are_not_counted(
     campaign = CampaignFactory(state=CampaignState.APPROVED)
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.campaign_start(campaign_id=campaign.pk, by=communications)
+        services.campaign_start(campaign_id=campaign.pk, actor=communications)
     run_batches(campaign, django_capture_on_commit_callbacks, batch_size=400)
 
     # 100 inside their window plus 200 others: all within a limit of 250 counted ones.

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 def started(municipality, communications):
     subscribers_bulk(10)
     campaign = CampaignFactory(state=CampaignState.APPROVED)
-    services.campaign_start(campaign_id=campaign.pk, by=communications)
+    services.campaign_start(campaign_id=campaign.pk, actor=communications)
     campaign.refresh_from_db()
     messages = list(OutboundMessage.objects.filter(delivery__campaign=campaign).order_by("pk"))
     t0 = campaign.started_at

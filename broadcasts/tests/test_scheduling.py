@@ -30,8 +30,8 @@ def approved(**kwargs):
 def test_an_approved_campaign_goes_into_the_next_free_slot(san_giuliano, communications):
     first, second = approved(), approved()
 
-    services.campaign_schedule(campaign_id=first.pk, by=communications)
-    services.campaign_schedule(campaign_id=second.pk, by=communications)
+    services.campaign_schedule(campaign_id=first.pk, actor=communications)
+    services.campaign_schedule(campaign_id=second.pk, actor=communications)
 
     first.refresh_from_db()
     second.refresh_from_db()
@@ -45,7 +45,7 @@ def test_a_campaign_is_scheduled_at_a_chosen_time(san_giuliano, communications):
     campaign = approved()
     at = dt.datetime(2025, 4, 9, 17, 30, tzinfo=ROME)
 
-    services.campaign_schedule(campaign_id=campaign.pk, by=communications, at=at)
+    services.campaign_schedule(campaign_id=campaign.pk, actor=communications, at=at)
 
     campaign.refresh_from_db()
     assert campaign.scheduled_at == at
@@ -61,7 +61,7 @@ def test_a_chosen_time_in_the_quiet_hours_is_refused_with_a_clear_message(
     with pytest.raises(services.campaigns.UserError) as refused:
         services.campaign_schedule(
             campaign_id=campaign.pk,
-            by=communications,
+            actor=communications,
             at=dt.datetime(2025, 4, 7, 22, 0, tzinfo=ROME),
         )
 
@@ -75,7 +75,7 @@ def test_a_time_in_the_past_is_refused(san_giuliano, communications):
 
     with pytest.raises(services.campaigns.UserError, match="passato"):
         services.campaign_schedule(
-            campaign_id=campaign.pk, by=communications, at=MONDAY_NOON - dt.timedelta(hours=2)
+            campaign_id=campaign.pk, actor=communications, at=MONDAY_NOON - dt.timedelta(hours=2)
         )
 
 
@@ -83,7 +83,7 @@ def test_a_time_in_the_past_is_refused(san_giuliano, communications):
 def test_an_emergency_alert_may_be_scheduled_at_night(san_giuliano, communications):
     alert = approved(is_emergency=True)
 
-    services.campaign_schedule(campaign_id=alert.pk, by=communications, at=MONDAY_NIGHT)
+    services.campaign_schedule(campaign_id=alert.pk, actor=communications, at=MONDAY_NIGHT)
 
     alert.refresh_from_db()
     assert alert.scheduled_at == MONDAY_NIGHT
@@ -96,7 +96,7 @@ def test_send_now_in_the_quiet_hours_holds_a_normal_campaign_until_they_end(
     subscribers_bulk(3)
     campaign = approved()
 
-    services.campaign_start(campaign_id=campaign.pk, by=communications)
+    services.campaign_start(campaign_id=campaign.pk, actor=communications)
 
     campaign.refresh_from_db()
     assert campaign.state == CampaignState.SCHEDULED
@@ -113,7 +113,7 @@ def test_an_emergency_alert_goes_out_in_the_quiet_hours(
     alert = approved(is_emergency=True)
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.campaign_start(campaign_id=alert.pk, by=communications)
+        services.campaign_start(campaign_id=alert.pk, actor=communications)
 
     alert.refresh_from_db()
     assert alert.state == CampaignState.SENT
@@ -126,8 +126,8 @@ def test_the_scheduler_starts_campaigns_whose_time_came(
     subscribers_bulk(5)
     with time_machine.travel(MONDAY_NOON, tick=False):
         due, later = approved(), approved()
-        services.campaign_schedule(campaign_id=due.pk, by=communications)
-        services.campaign_schedule(campaign_id=later.pk, by=communications)
+        services.campaign_schedule(campaign_id=due.pk, actor=communications)
+        services.campaign_schedule(campaign_id=later.pk, actor=communications)
 
     with (
         time_machine.travel(TUESDAY_10 + dt.timedelta(seconds=20), tick=False),
@@ -148,7 +148,7 @@ def test_a_scheduled_campaign_whose_template_lost_approval_returns_to_approved(
     template = MessageTemplateFactory()
     with time_machine.travel(MONDAY_NOON, tick=False):
         campaign = approved(template=template)
-        services.campaign_schedule(campaign_id=campaign.pk, by=communications)
+        services.campaign_schedule(campaign_id=campaign.pk, actor=communications)
     template.approval_status = TemplateApproval.REJECTED
     template.save()
 
@@ -186,7 +186,7 @@ def test_the_warning_email_reaches_the_communications_staff(
 def test_a_slot_with_a_campaign_scheduled_is_not_warned_about(san_giuliano, communications):
     with time_machine.travel(MONDAY_NOON, tick=False):
         campaign = approved()
-        services.campaign_schedule(campaign_id=campaign.pk, by=communications)
+        services.campaign_schedule(campaign_id=campaign.pk, actor=communications)
 
     with time_machine.travel(TUESDAY_10 - dt.timedelta(hours=20), tick=False):
         assert services.broadcast_slots_warn_empty() == 0

@@ -54,7 +54,7 @@ def test_a_template_is_submitted_with_its_components_and_waits_for_review(
 ):
     template = draft_template()
 
-    message_template_submit(template_id=template.pk, by=administrator)
+    message_template_submit(template_id=template.pk, actor=administrator)
 
     [request] = fake_graph.template_submissions()
     assert request.path.endswith("/v25.0/9988776655443/message_templates")
@@ -82,7 +82,7 @@ def test_a_template_without_an_example_per_parameter_is_not_submitted(fake_graph
     template = draft_template(examples=["solo uno"])
 
     with pytest.raises(UserError) as error:
-        message_template_submit(template_id=template.pk, by=administrator)
+        message_template_submit(template_id=template.pk, actor=administrator)
 
     assert error.value.code == "template_examples"
     assert fake_graph.template_submissions() == []
@@ -108,7 +108,7 @@ def test_a_signed_approval_makes_it_usable_and_a_rejection_shows_the_reason(
     approved = draft_template()
     rejected = draft_template(name="promo_sagra")
     for template in (approved, rejected):
-        message_template_submit(template_id=template.pk, by=administrator)
+        message_template_submit(template_id=template.pk, actor=administrator)
         template.refresh_from_db()
 
     assert post_signed_webhook(client, _status_update(approved, "APPROVED")).status_code == 200
@@ -138,7 +138,7 @@ def test_a_paused_template_cannot_start_a_campaign(
     template.refresh_from_db()
     assert template.approval_status == TemplateApproval.PAUSED
     with pytest.raises(UserError):
-        services.campaign_start(campaign_id=campaign.pk, by=communications)
+        services.campaign_start(campaign_id=campaign.pk, actor=communications)
 
 
 def test_a_category_update_moves_the_sends_to_the_marketing_endpoint(
@@ -168,7 +168,7 @@ def test_a_category_update_moves_the_sends_to_the_marketing_endpoint(
     assert (template.category, template.previous_category) == ("marketing", "utility")
     campaign = CampaignFactory(template=template, state=CampaignState.APPROVED)
     with django_capture_on_commit_callbacks(execute=True):
-        services.campaign_start(campaign_id=campaign.pk, by=communications)
+        services.campaign_start(campaign_id=campaign.pk, actor=communications)
     assert len(fake_graph.marketing_requests()) == 3
     assert fake_graph.message_requests() == []
     assert fake_graph.marketing_requests()[0].json["type"] == "template"
@@ -217,7 +217,7 @@ def test_a_quality_update_is_kept(post_signed_webhook, client, fake_graph):
 
 def test_the_periodic_sync_reads_the_verdicts_from_graph(fake_graph, administrator):
     template = draft_template()
-    message_template_submit(template_id=template.pk, by=administrator)
+    message_template_submit(template_id=template.pk, actor=administrator)
     fake_graph.templates[0].update(status="APPROVED", category="MARKETING")
 
     matched = services.template_sync_statuses()
@@ -244,7 +244,7 @@ def test_an_alert_with_a_marketing_template_is_refused_in_italian(fake_graph, ad
     template = MessageTemplateFactory(category=TemplateCategory.MARKETING)
 
     with pytest.raises(UserError) as error:
-        services.alert_create(template=template, parameters=["a", "b"], by=administrator)
+        services.alert_create(template=template, parameters=["a", "b"], actor=administrator)
 
     assert error.value.code == "alert_needs_utility_template"
     assert "servizio" in error.value.message

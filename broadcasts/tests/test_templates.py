@@ -56,11 +56,11 @@ def test_the_preview_shows_whatsapp_formatting_and_escapes_html():
 def test_only_an_administrator_creates_a_template_already_approved(administrator, communications):
     with pytest.raises(UserError):
         services.message_template_create(
-            name="avviso", body="Ciao {{1}}", approval_status="approved", by=communications
+            name="avviso", body="Ciao {{1}}", approval_status="approved", actor=communications
         )
 
     template = services.message_template_create(
-        name="avviso", body="Ciao {{1}}", approval_status="approved", by=administrator
+        name="avviso", body="Ciao {{1}}", approval_status="approved", actor=administrator
     )
 
     assert template.is_approved
@@ -73,25 +73,30 @@ def test_communications_submit_a_template_and_only_an_administrator_approves_it(
 ):
     template = MessageTemplateFactory(approval_status=TemplateApproval.DRAFT)
     services.message_template_set_status(
-        template_id=template.pk, status=TemplateApproval.PENDING, by=communications
+        template_id=template.pk, status=TemplateApproval.PENDING, actor=communications
     )
 
     with pytest.raises(UserError):
         services.message_template_set_status(
-            template_id=template.pk, status=TemplateApproval.APPROVED, by=communications
+            template_id=template.pk, status=TemplateApproval.APPROVED, actor=communications
         )
     services.message_template_set_status(
-        template_id=template.pk, status=TemplateApproval.APPROVED, by=administrator
+        template_id=template.pk, status=TemplateApproval.APPROVED, actor=administrator
     )
 
     template.refresh_from_db()
     assert template.approval_status == TemplateApproval.APPROVED
 
 
+class SilentAdapter:
+    """A gateway adapter that says nothing of templates (neither a list nor per-item status)."""
+
+
 @pytest.mark.django_db
-def test_sync_statuses_does_nothing_when_the_adapter_cannot_list_templates(settings):
-    # Twilio: its Content API items are followed by hand (the Meta adapter lists them).
-    settings.WHATSAPP_GATEWAY = "twilio"
+def test_sync_statuses_does_nothing_when_the_adapter_cannot_tell_the_statuses(monkeypatch):
+    # Meta lists the WABA's templates, Twilio answers per Content SID; an adapter with neither
+    # leaves the templates as they are.
+    monkeypatch.setattr(template_services, "get_adapter", SilentAdapter)
     template = MessageTemplateFactory(approval_status=TemplateApproval.PENDING)
 
     assert services.template_sync_statuses() is None

@@ -25,6 +25,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from subscribers.models import Subscriber
+from subscribers.services import subscriber_status_change
 from subscribers.states import SubscriberStatus, subscriber_transition_check
 from urp_portal.gateway.models import InboundMessage
 from urp_portal.gateway.services import outbound_message_create
@@ -87,8 +88,9 @@ def inbound_flood_control(
         ends_at=now + dt.timedelta(minutes=settings.URP_FLOOD_BLOCK_MINUTES),
         previous_status=subscriber.status,
     )
-    subscriber.status = SubscriberStatus.BLOCKED
-    subscriber.save(update_fields=["status", "updated_at"])
+    subscriber_status_change(
+        subscriber=subscriber, status=SubscriberStatus.BLOCKED, actor=None, reason=ActionKind.BLOCK
+    )
     flag, created = ScreeningFlag.objects.get_or_create(
         inbound=message,
         defaults={

@@ -6,11 +6,19 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
+from broadcasts.models import Delivery
+from broadcasts.services import campaign_start, fanout
+from broadcasts.states import CampaignState, DeliveryState
+from broadcasts.tests.factories import CampaignFactory
 from moderation.models import Block, ScreeningFlag
 from moderation.services import blocks_lapse
 from subscribers.models import Subscriber
 from subscribers.states import SubscriberStatus
 from tickets.models import Message
+from urp_portal.accounts.roles import Role
+from urp_portal.accounts.tests.factories import UserFactory
+from urp_portal.audit.models import AuditEvent
+from urp_portal.audit.states import AuditAction
 from urp_portal.gateway.models import InboundMessage, OutboundMessage
 
 NUMBER = "+393489990001"
@@ -117,3 +125,28 @@ def test_the_moderation_queue_shows_the_flood_flag(
 
     assert page.status_code == 200
     assert "invio massivo" in page.content.decode()
+
+
+def test_a_flood_block_goes_through_the_status_door_and_stops_the_citizens_broadcast(
+    whatsapp, municipality, office_hours, limits, monkeypatch
+):
+    # The campaign's batches are not run: its deliveries stay queued, as for a citizen whose
+    # turn has not come yet when the flood starts.
+    monkeypatch.setattr(fanout, "enqueue_send_batch", lambda campaign_id, **kwargs: None)
+    citizen = whatsapp.citizen(NUMBER, name="Ugo")
+    citizen.says("Iscrivimi")
+    campaign = CampaignFactory(state=CampaignState.APPROVED)
+    campaign_start(campaign_id=campaign.pk, actor=UserFactory(roles=[Role.COMMUNICATIONS]))
+    delivery = Delivery.objects.get(campaign=campaign)
+
+    for n in range(7):
+        citizen.says(f"messaggio numero {n}")
+
+    assert Subscriber.objects.get(number=NUMBER).status == SubscriberStatus.BLOCKED
+    blocked = AuditEvent.objects.get(
+        action=AuditAction.STATE_CHANGED, details__to=SubscriberStatus.BLOCKED
+    )
+    assert blocked.actor_label == "sistema"
+    assert blocked.details == {"from": "subscribed", "to": "blocked", "reason": "block"}
+    delivery.refresh_from_db()
+    assert delivery.state == DeliveryState.CANCELLED

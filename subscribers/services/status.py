@@ -1,5 +1,6 @@
-"""The one door for a citizen's status (STYLE.md): every service that moves it, in this app or in
-another (moderation's block and unblock, the erasure), goes through `subscriber_status_change`."""
+"""The one door for a citizen's status (STYLE.md): every service that moves it, in this app (the
+subscribe and unsubscribe, the erasure) or in another (moderation's block, unblock, lapse and
+flood block), goes through `subscriber_status_change`."""
 
 from __future__ import annotations
 

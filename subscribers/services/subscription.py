@@ -15,8 +15,8 @@ from urp_portal.municipality.selectors import render_text
 
 from ..models import ConsentRecord, PrivacyNotice, Subscriber
 from ..pseudonyms import number_pseudonym
-from ..signals import subscriber_unsubscribed
 from ..states import SUBSCRIBER_TRANSITIONS, ConsentChannel, ConsentKind, SubscriberStatus
+from .status import subscriber_status_change
 from .whatsapp_identity import subscriber_touch_identity
 
 # The outbox's `purpose` of the messages this app sends.
@@ -158,10 +158,15 @@ def subscriber_subscribe(
     if not _may_become(subscriber, SubscriberStatus.SUBSCRIBED):
         # Blocked by a moderator: no reply (moderation drops these messages before us anyway).
         return subscriber
-    subscriber.status = SubscriberStatus.SUBSCRIBED
     subscriber.subscribed_at = now
     subscriber.unsubscribed_at = None
-    subscriber.save(update_fields=["status", "subscribed_at", "unsubscribed_at", "updated_at"])
+    subscriber_status_change(
+        subscriber=subscriber,
+        status=SubscriberStatus.SUBSCRIBED,
+        actor=None,
+        reason=ConsentKind.BROADCAST_OPT_IN,
+        fields=["subscribed_at", "unsubscribed_at"],
+    )
 
     notice = privacy_notice_in_force(municipality=municipality, now=now)
     if notice is not None:
@@ -219,9 +224,15 @@ def subscriber_unsubscribe(
             or _("Non risulta iscritto alla lista broadcast: non riceverà i nostri messaggi."),
         )
         return subscriber
-    subscriber.status = SubscriberStatus.UNSUBSCRIBED
     subscriber.unsubscribed_at = now
-    subscriber.save(update_fields=["status", "unsubscribed_at", "updated_at"])
+    # The door also tells broadcasts (subscriber_unsubscribed) to stop what is still queued.
+    subscriber_status_change(
+        subscriber=subscriber,
+        status=SubscriberStatus.UNSUBSCRIBED,
+        actor=None,
+        reason=ConsentKind.BROADCAST_OPT_OUT,
+        fields=["unsubscribed_at"],
+    )
     consent_record_create(
         subscriber=subscriber,
         kind=ConsentKind.BROADCAST_OPT_OUT,
@@ -235,7 +246,6 @@ def subscriber_unsubscribe(
         text=municipality.unsubscribed_text
         or _("La sua cancellazione dalla lista broadcast è confermata."),
     )
-    subscriber_unsubscribed.send(sender=Subscriber, subscriber=subscriber)
     if municipality.unsubscribed_data_retention_days == 0:
         # The confirmation must still reach the number: its outbox row keeps the recipient until
         # it is sent, then it is scrubbed (OutboundScrub). Everything else goes now.

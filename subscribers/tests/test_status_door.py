@@ -68,3 +68,21 @@ def test_fields_the_caller_changed_are_saved_with_the_status():
 
     stored = Subscriber.objects.get(pk=subscriber.pk)
     assert (stored.status, stored.profile_name) == (SubscriberStatus.SUBSCRIBED, "")
+
+
+def test_joining_and_leaving_the_list_by_whatsapp_go_through_the_door(whatsapp, municipality):
+    municipality.unsubscribed_data_retention_days = 30
+    municipality.save()
+    citizen = whatsapp.citizen("+393471110001", name="Rita")
+
+    citizen.says("Iscrivimi")
+    citizen.says("Cancellami")
+
+    changes = AuditEvent.objects.filter(action=AuditAction.STATE_CHANGED).order_by("pk")
+    assert [event.details for event in changes] == [
+        {"from": "contact", "to": "subscribed", "reason": "opt_in"},
+        {"from": "subscribed", "to": "unsubscribed", "reason": "opt_out"},
+    ]
+    stored = Subscriber.objects.get(number="+393471110001")
+    assert stored.status == SubscriberStatus.UNSUBSCRIBED
+    assert stored.subscribed_at is not None and stored.unsubscribed_at is not None

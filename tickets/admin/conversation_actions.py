@@ -63,7 +63,7 @@ def _reply(posted: Posted, form: ReplyForm) -> str:
         )
     services.ticket_reply(
         ticket=posted.ticket,
-        author=posted.user,
+        actor=posted.user,
         text=text,
         template_name=data.get("template", ""),
         template_parameters=form.parameters(),
@@ -76,7 +76,7 @@ def _reply(posted: Posted, form: ReplyForm) -> str:
 
 def _note(posted: Posted, form: NoteForm) -> str:
     services.ticket_add_note(
-        ticket=posted.ticket, author=posted.user, text=form.cleaned_data["note"]
+        ticket=posted.ticket, actor=posted.user, text=form.cleaned_data["note"]
     )
     return _("Nota aggiunta.")
 
@@ -138,7 +138,7 @@ def _service_answer_form(posted: Posted) -> ServiceAnswerForm:
 def _service_answer(posted: Posted, form: ServiceAnswerForm) -> str:
     services.forward_answer(
         forward=posted.own_forward(),
-        author=posted.user,
+        actor=posted.user,
         text=form.cleaned_data["answer"],
         municipality=posted.municipality,
         send_to_citizen=form.cleaned_data.get("send_to_citizen", False),

@@ -15,6 +15,8 @@ from .. import services
 from ..live import (
     Cursor,
     console_changes_since,
+    console_cursor,
+    console_stamp,
     conversation_live_state,
     tickets_waiting_for,
 )
@@ -22,6 +24,7 @@ from ..models import Ticket
 from ..selectors import ticket_list_for, user_is_urp, user_service_ids
 from ..states import TicketState
 from .changelist import inbox_groups
+from .live_rows import MAX_ROWS, inbox_rows
 
 
 def _int(value: str | None) -> int:
@@ -31,10 +34,19 @@ def _int(value: str | None) -> int:
         return 0
 
 
+def _ids(value: str | None) -> set[int]:
+    return {int(part) for part in (value or "").split(",")[:MAX_ROWS] if part.isdigit()}
+
+
 class LiveView:
-    """GET ?m=<message id>&e=<event id>[&t=<open ticket>&typing=1] → JSON. A plain GET, cheap
-    enough to be asked every 2 s by every console: two primary-key range scans, a count on a
-    partial index and, with a conversation open, a presence heartbeat and its colleagues."""
+    """GET ?m=<message id>&e=<event id>&v=<stamp>[&inbox=<the inbox's query>&rows=<ids>]
+    [&t=<open ticket>&typing=1] → JSON. A plain GET, asked every 2 s by every console.
+
+    - Nothing changed (the stamp the console brings is the stamp now): the cursors back, one
+      read of the cache.
+    - Something changed: two primary-key range scans, a count on a partial index and, from an
+      inbox, its changed rows drawn (live_rows.py), so the page patches them in place.
+    - With a conversation open, always: a presence heartbeat and its colleagues."""
 
     def __init__(self, model_admin: Any) -> None:
         self.model_admin = model_admin
@@ -46,17 +58,15 @@ class LiveView:
         if not (user_is_urp(user) or user_service_ids(user)):
             raise Http404()
         cursor = Cursor(message=_int(request.GET.get("m")), event=_int(request.GET.get("e")))
-        changes, cursor = console_changes_since(user=user, cursor=cursor)
-        data: dict[str, Any] = {
-            "m": cursor.message,
-            "e": cursor.event,
-            # [key, ticket, 1 when a conversation opened, 1 when a message of mine]
-            "changes": [
-                [change.key, change.ticket, int(change.new_ticket), int(change.for_me)]
-                for change in changes
-            ],
-            "waiting": tickets_waiting_for(user=user),
-        }
+        # Read before the changes: a change committed after this read gives a new stamp, so
+        # the next poll looks again.
+        stamp = console_stamp()
+        asked_rows = _ids(request.GET.get("rows"))
+        data: dict[str, Any] = {"v": stamp}
+        if stamp and request.GET.get("v") == stamp and not asked_rows:
+            data.update(m=cursor.message, e=cursor.event, changes=[])
+        else:
+            data.update(self._changes(request, cursor, asked_rows))
         ticket_id = _int(request.GET.get("t"))
         # The URP sees every ticket: its poll needs no read of the ticket (the presence's row
         # says whether it exists); a service's staff only those forwarded to the service.
@@ -75,6 +85,47 @@ class LiveView:
         response = JsonResponse(data)
         response["Cache-Control"] = "no-store"
         return response
+
+    def _changes(self, request: HttpRequest, cursor: Cursor, asked_rows: set[int]) -> dict:
+        user = request.user
+        found = console_changes_since(user=user, cursor=cursor)
+        data: dict[str, Any] = {
+            "m": found.cursor.message,
+            "e": found.cursor.event,
+            # [key, ticket, 1 when a conversation opened, 1 when a message of mine]
+            "changes": [
+                [change.key, change.ticket, int(change.new_ticket), int(change.for_me)]
+                for change in found.changes
+            ],
+            "waiting": tickets_waiting_for(user=user),
+        }
+        if found.truncated:
+            # Too far behind (a laptop woken after an hour): the page is fetched whole and
+            # the console goes on from now.
+            top = console_cursor()
+            data.update(m=top.message, e=top.event, full=1)
+            return data
+        query = request.GET.get("inbox")
+        if query is None:
+            return data
+        # The rows of the changes past the console's cursor, and those it asks for again (a
+        # change committed late, found among the rows repeated under the cursor).
+        changed = {change.ticket for change in found.changes if change.fresh} | asked_rows
+        if changed:
+            # Each ticket's latest change, in the feed's order: what its drawn row stands for.
+            versions = {change.ticket: change.key for change in found.changes}
+            rows = inbox_rows(
+                model_admin=self.model_admin,
+                request=request,
+                query=query,
+                ticket_ids=changed,
+                versions=versions,
+            )
+            if rows is None:
+                data["full"] = 1
+            else:
+                data["rows"] = rows
+        return data
 
 
 def ticket_next_for(*, user: Any, after: int, backwards: bool = False) -> int | None:

@@ -125,7 +125,7 @@ def user_may_answer_forward(*, user: Any, forward: Forward) -> bool:
 def forward_answer(
     *,
     forward: Forward,
-    author: Any,
+    actor: Any,
     text: str,
     municipality: Municipality,
     send_to_citizen: bool = False,
@@ -136,13 +136,13 @@ def forward_answer(
     if not text:
         raise UserError(_("La risposta è vuota."))
     forward = Forward.objects.select_for_update().select_related("service").get(pk=forward.pk)
-    if not user_may_answer_forward(user=author, forward=forward):
+    if not user_may_answer_forward(user=actor, forward=forward):
         raise TicketNotAllowed()
     ticket = ticket_lock(ticket=forward.ticket_id)
     require_not_finished(ticket)
     now = timezone.now()
     forward.answer = text
-    forward.answered_by = actor_account(author)
+    forward.answered_by = actor_account(actor)
     forward.answered_at = now
     forward.save(update_fields=["answer", "answered_by", "answered_at"])
     outbound = None
@@ -167,8 +167,8 @@ def forward_answer(
         ticket=ticket,
         origin=MessageOrigin.SERVICE,
         text=text,
-        author=actor_account(author),
-        author_label=actor_label(author),
+        author=actor_account(actor),
+        author_label=actor_label(actor),
         outbound=outbound,
         at=now,
     )
@@ -180,7 +180,7 @@ def forward_answer(
         ticket_move(
             ticket=ticket,
             to_state=TicketState.ANSWERED_BY_SERVICE,
-            actor=author,
+            actor=actor,
             at=now,
             reason=reason,
             fields=fields,
@@ -190,7 +190,7 @@ def forward_answer(
             setattr(ticket, name, value)
         ticket.save(update_fields=list(fields))
         event_write(
-            ticket=ticket, kind=TicketEventKind.SERVICE_ANSWER, actor=author, at=now, reason=reason
+            ticket=ticket, kind=TicketEventKind.SERVICE_ANSWER, actor=actor, at=now, reason=reason
         )
     return forward
 
@@ -198,7 +198,7 @@ def forward_answer(
 def ticket_respond(
     *,
     ticket: Ticket,
-    author: Any,
+    actor: Any,
     text: str = "",
     template_name: str = "",
     template_parameters: Sequence[str] = (),
@@ -206,16 +206,16 @@ def ticket_respond(
     """An answer on a ticket, routed by who gives it: the URP's goes to the citizen
     (ticket_reply); a municipal service's goes back to the URP as the answer to the ticket's
     latest forward to that service (forward_answer), which the URP then reads and sends on."""
-    if user_is_urp(author):
+    if user_is_urp(actor):
         ticket_reply(
             ticket=ticket,
-            author=author,
+            actor=actor,
             text=text,
             template_name=template_name,
             template_parameters=template_parameters,
         )
         return
-    forward = forward_for_user(user=author, ticket=ticket)
+    forward = forward_for_user(user=actor, ticket=ticket)
     if forward is None:
         raise TicketNotAllowed()
     if template_name:
@@ -223,6 +223,4 @@ def ticket_respond(
             _("Un servizio comunale risponde all'URP con un testo, non con un modello."),
             code="service_answers_with_text",
         )
-    forward_answer(
-        forward=forward, author=author, text=text, municipality=municipality_get_active()
-    )
+    forward_answer(forward=forward, actor=actor, text=text, municipality=municipality_get_active())

@@ -15,7 +15,7 @@ from django.utils.translation import ngettext
 
 from urp_portal.municipality.errors import UserError
 
-from ..live import conversation_news_since
+from ..live import console_stamp_bump, conversation_news_since
 from ..models import ConversationPresence, Message, Ticket
 from ..states import MessageOrigin
 
@@ -49,6 +49,8 @@ def ticket_mark_seen(*, ticket: Ticket, seen_up_to: int) -> None:
         unread_count=Coalesce(Subquery(later), Value(0))
     )
     ticket.unread_count = 0
+    # An UPDATE sends no post_save: the inboxes still show the row as unread.
+    console_stamp_bump()
 
 
 def conversation_presence_touch(

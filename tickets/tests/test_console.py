@@ -70,7 +70,12 @@ def test_the_inbox_draws_its_rows_as_the_admin_would(urp):
     by_django = ["".join(items_for_result(cl, ticket, None)) for ticket in cl.result_list]
     assert drawn == by_django
     html = response.content.decode()
-    assert all(f"<tr>{row}</tr>" in html for row in drawn)
+    # Each row names its ticket and its place in the inbox's order (the live console's patches).
+    assert all(
+        f'<tr data-ticket="{row.ticket_id}" data-order="{row.order_key}">{"".join(row)}</tr>'
+        in html
+        for row in cl.result_rows()
+    )
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; la TARI?" in html
     assert "Tributi &lt;TARI&gt;" in html
 
@@ -169,8 +174,8 @@ def test_the_conversation_page_runs_the_same_queries_for_a_short_and_a_long_chat
                 kind=MessageKind.TEXT,
             )
             MessageFactory(ticket=ticket, inbound=inbound)
-            services.ticket_reply(ticket=ticket, author=urp.user, text=f"Risposta {n}")
-        services.ticket_add_note(ticket=ticket, author=urp.user, text="Nota")
+            services.ticket_reply(ticket=ticket, actor=urp.user, text=f"Risposta {n}")
+        services.ticket_add_note(ticket=ticket, actor=urp.user, text="Nota")
         return ticket
 
     CannedAnswerFactory.create_batch(3)
@@ -197,7 +202,7 @@ def test_the_conversation_shows_bubbles_ticks_media_and_the_window(urp, municipa
     )
     inbound.media_file.save("voce.ogg", ContentFile(b"OggS fake voice"), save=True)
     MessageFactory(ticket=ticket, text="", kind=MessageKind.VOICE, inbound=inbound)
-    reply = services.ticket_reply(ticket=ticket, author=urp.user, text="Ricevuto")
+    reply = services.ticket_reply(ticket=ticket, actor=urp.user, text="Ricevuto")
     OutboundMessage.objects.filter(pk=reply.outbound_id).update(state="read")
 
     response = urp.get(conversation_url(ticket))
@@ -390,13 +395,16 @@ def test_outside_the_window_the_reply_box_offers_only_approved_templates(urp):
     assert {"parameter_1", "parameter_2"} <= set(form.fields)
 
 
-def test_the_console_refuses_an_unapproved_or_half_filled_template_with_a_message(urp):
+def test_the_console_refuses_an_unknown_unapproved_or_half_filled_template_with_a_message(urp):
     from broadcasts.states import TemplateApproval
 
     _approved_template()
     _approved_template(name="in_revisione", approval_status=TemplateApproval.PENDING)
     ticket = TicketFactory(subscriber__last_inbound_at=timezone.now() - dt.timedelta(days=3))
 
+    unknown = urp.post(
+        conversation_url(ticket), {"op": "reply", "template": "non_esiste"}, follow=True
+    )
     unapproved = urp.post(
         conversation_url(ticket), {"op": "reply", "template": "in_revisione"}, follow=True
     )
@@ -406,6 +414,8 @@ def test_the_console_refuses_an_unapproved_or_half_filled_template_with_a_messag
         follow=True,
     )
 
+    # Not among the approved templates the reply box offers: the form says so.
+    assert "non_esiste non è tra quelle disponibili" in unknown.content.decode()
     assert "in_revisione" in unapproved.content.decode()
     assert "{{2}}" in half.content.decode()
     assert not OutboundMessage.objects.filter(purpose="reply").exists()

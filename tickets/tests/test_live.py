@@ -139,7 +139,7 @@ def test_a_reply_after_a_colleagues_reply_asks_before_sending(urp, receive):
     page = urp.get(_conversation(ticket))
     seen = page.context["reply_form"]["seen_message"].value()
     colleague = operator(first_name="Paola", last_name="Cocco")
-    services.ticket_reply(ticket=ticket, author=colleague, text="Il martedì.")
+    services.ticket_reply(ticket=ticket, actor=colleague, text="Il martedì.")
     post = {"op": "reply", "text": "Passa il martedì mattina.", "seen_message": seen}
 
     asked = urp.post(_conversation(ticket), post)
@@ -162,13 +162,13 @@ def test_a_reply_after_the_citizen_wrote_again_asks_too(urp, receive):
     receive("+393331110009", "Anzi, ho risolto da solo")
 
     with pytest.raises(services.ReplyCollision, match="Il cittadino ha scritto"):
-        services.ticket_reply(ticket=ticket, author=urp.user, text="Ecco", unseen_after=seen)
+        services.ticket_reply(ticket=ticket, actor=urp.user, text="Ecco", unseen_after=seen)
 
 
 def test_replying_to_an_unassigned_ticket_assigns_it_to_me(urp, receive):
     ticket = _ticket_of(receive("+393331110010", "Buongiorno"))
 
-    services.ticket_reply(ticket=ticket, author=urp.user, text="Buongiorno a lei")
+    services.ticket_reply(ticket=ticket, actor=urp.user, text="Buongiorno a lei")
 
     ticket.refresh_from_db()
     assert ticket.assignee == urp.user

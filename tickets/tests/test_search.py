@@ -37,8 +37,8 @@ def pks(*tickets: Ticket) -> list[tuple[int]]:
 def test_the_inbox_finds_a_ticket_by_a_word_of_any_of_its_messages(urp):
     wanted = TicketFactory()
     MessageFactory(ticket=wanted, text="Buongiorno, vi scrivo per la mensa scolastica")
-    services.ticket_reply(ticket=wanted, author=urp.user, text="Le serve il modulo ISEE")
-    services.ticket_add_note(ticket=wanted, author=urp.user, text="Sentire la dirigente")
+    services.ticket_reply(ticket=wanted, actor=urp.user, text="Le serve il modulo ISEE")
+    services.ticket_add_note(ticket=wanted, actor=urp.user, text="Sentire la dirigente")
     other = TicketFactory()
     MessageFactory(ticket=other, text="Orari della biblioteca")
     url = reverse(INBOX)

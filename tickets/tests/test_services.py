@@ -33,7 +33,7 @@ def urp_user(db):
 def test_free_text_goes_out_within_the_24_hour_window(municipality, urp_user):
     ticket = TicketFactory(subscriber__last_inbound_at=timezone.now() - dt.timedelta(hours=23))
 
-    message = services.ticket_reply(ticket=ticket, author=urp_user, text="Ecco gli orari")
+    message = services.ticket_reply(ticket=ticket, actor=urp_user, text="Ecco gli orari")
 
     assert (message.outbound.to, message.outbound.text) == (
         ticket.subscriber.number,
@@ -48,10 +48,10 @@ def test_free_text_is_refused_after_24_hours_but_a_template_goes(municipality, u
     ticket = TicketFactory(subscriber__last_inbound_at=timezone.now() - dt.timedelta(hours=25))
 
     with pytest.raises(UserError) as refused:
-        services.ticket_reply(ticket=ticket, author=urp_user, text="Ecco gli orari")
+        services.ticket_reply(ticket=ticket, actor=urp_user, text="Ecco gli orari")
     message = services.ticket_reply(
         ticket=ticket,
-        author=urp_user,
+        actor=urp_user,
         template_name="risposta_richiesta",
         template_parameters=["Anna", "#12"],
     )
@@ -65,11 +65,31 @@ def test_free_text_is_refused_after_24_hours_but_a_template_goes(municipality, u
     )
 
 
+def test_a_template_with_an_image_header_is_sent_with_its_image(
+    municipality, urp_user, settings, tmp_path
+):
+    from django.core.files.base import ContentFile
+
+    from broadcasts.tests.factories import MessageTemplateFactory
+
+    settings.MEDIA_ROOT = tmp_path
+    template = MessageTemplateFactory(name="avviso_mercato", body="Il mercato {{1}}.")
+    template.header_image.save("mercato.png", ContentFile(b"\x89PNG\r\n\x1a\n"), save=True)
+    ticket = TicketFactory(subscriber__last_inbound_at=timezone.now() - dt.timedelta(hours=25))
+
+    message = services.ticket_reply(
+        ticket=ticket, actor=urp_user, template_name="avviso_mercato", template_parameters=["oggi"]
+    )
+
+    # Meta refuses a template with an image header sent without the image.
+    assert message.outbound.media_file.name == template.header_image.name
+
+
 def test_every_state_change_is_in_the_history_with_who_and_why(municipality, urp_user):
     ticket = TicketFactory()
 
     services.ticket_reply(
-        ticket=ticket, author=urp_user, text="Ci servono i dati", wait_for_citizen=True
+        ticket=ticket, actor=urp_user, text="Ci servono i dati", wait_for_citizen=True
     )
     services.ticket_resolve(ticket=ticket, actor=urp_user, reason="Fatto")
 
@@ -92,7 +112,7 @@ def test_a_finished_ticket_does_not_move(municipality, urp_user):
     with pytest.raises(UserError):
         services.ticket_resolve(ticket=ticket, actor=urp_user)
     with pytest.raises(UserError):
-        services.ticket_reply(ticket=ticket, author=urp_user, text="Ancora?")
+        services.ticket_reply(ticket=ticket, actor=urp_user, text="Ancora?")
 
 
 def test_the_citizen_answering_reopens_a_ticket_waiting_for_them(
@@ -101,7 +121,7 @@ def test_the_citizen_answering_reopens_a_ticket_waiting_for_them(
     receive("+393330000001", "Domanda", at=rome(2026, 11, 23, 10, 0))
     ticket = Ticket.objects.get()
     with time_machine.travel(rome(2026, 11, 23, 10, 5), tick=False):
-        services.ticket_reply(ticket=ticket, author=urp_user, text="Nome?", wait_for_citizen=True)
+        services.ticket_reply(ticket=ticket, actor=urp_user, text="Nome?", wait_for_citizen=True)
 
     receive("+393330000001", "Mario Rossi", at=rome(2026, 11, 23, 10, 10))
 
@@ -115,7 +135,7 @@ def test_only_urp_staff_reply_assign_and_forward(municipality):
     service = MunicipalServiceFactory()
 
     with pytest.raises(services.TicketNotAllowed):
-        services.ticket_reply(ticket=ticket, author=outsider, text="Ciao")
+        services.ticket_reply(ticket=ticket, actor=outsider, text="Ciao")
     with pytest.raises(services.TicketNotAllowed):
         services.ticket_assign(ticket=ticket, assignee=outsider, actor=outsider)
     with pytest.raises(services.TicketNotAllowed):
@@ -168,7 +188,7 @@ def test_a_service_answers_the_citizen_directly_only_where_the_comune_allows_it(
     with pytest.raises(UserError):
         services.forward_answer(
             forward=forward,
-            author=staff,
+            actor=staff,
             text="Risolto",
             municipality=municipality,
             send_to_citizen=True,
@@ -176,7 +196,7 @@ def test_a_service_answers_the_citizen_directly_only_where_the_comune_allows_it(
     municipality.services_may_reply_directly = True
     services.forward_answer(
         forward=forward,
-        author=staff,
+        actor=staff,
         text="Risolto",
         municipality=municipality,
         send_to_citizen=True,
@@ -197,7 +217,7 @@ def test_another_services_staff_cannot_answer_a_forward(municipality, urp_user):
 
     with pytest.raises(services.TicketNotAllowed):
         services.forward_answer(
-            forward=forward, author=service_staff(taxes), text="No", municipality=municipality
+            forward=forward, actor=service_staff(taxes), text="No", municipality=municipality
         )
 
 
@@ -269,7 +289,7 @@ def test_erasure_empties_the_citizens_texts_and_media(municipality, urp_user):
     inbound.media_file.save("casa.jpg", ContentFile(b"\xff\xd8\xff"), save=True)
     path = inbound.media_file.name
     MessageFactory(ticket=ticket, inbound=inbound, text="Sono Mario Rossi, via Roma 3")
-    services.ticket_reply(ticket=ticket, author=urp_user, text="Gentile Mario, ...")
+    services.ticket_reply(ticket=ticket, actor=urp_user, text="Gentile Mario, ...")
 
     with _on_commit():
         erase_personal_data.send(sender=None, subscriber=ticket.subscriber)

@@ -59,7 +59,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
             return
         # ApiTokenCreateForm and the model's constraint checked the rules api_token_create keeps.
         token, key = api_token_create(
-            name=obj.name, role=obj.role, service_slug=obj.service_slug, created_by=request.user
+            name=obj.name, role=obj.role, service_slug=obj.service_slug, actor=request.user
         )
         obj.pk = token.pk
         obj.key_hash = token.key_hash

@@ -81,6 +81,8 @@ ROLE_PERMISSIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
         ("gateway", "outboundmessage"): ("view", "change"),
         ("broadcasts", "messagetemplate"): (*ALL, "approve"),
         ("broadcasts", "campaign"): (*WRITE, "approve"),
+        # Meta's rates for Italy, entered from Meta's rate card (README, "Prices").
+        ("broadcasts", "ratecard"): ALL,
         # Custom permission of Campaign, declared under its codename's own "model" part.
         ("broadcasts", "emergency_alert"): ("send",),
         ("broadcasts", "campaignevent"): READ,
@@ -113,6 +115,7 @@ ROLE_PERMISSIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
         ("broadcasts", "messagetemplate"): WRITE,
         ("broadcasts", "campaign"): (*WRITE, "approve"),
         ("broadcasts", "emergency_alert"): ("send",),
+        ("broadcasts", "ratecard"): READ,
         ("broadcasts", "campaignevent"): READ,
         ("broadcasts", "delivery"): READ,
         ("subscribers", "subscriber"): READ,

@@ -1,12 +1,14 @@
 import hashlib
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from django.apps import apps
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from urp_portal.core.actors import actor_account
 from urp_portal.municipality.errors import UserError
 from urp_portal.municipality.models import Municipality
 
@@ -46,7 +48,12 @@ def municipal_service_slug_resolve(*, slug: str) -> str:
 
 
 def api_token_create(
-    *, name: str, role: str, service_slug: str = "", comune_slug: str = "", created_by=None
+    *,
+    name: str,
+    role: str,
+    service_slug: str = "",
+    comune_slug: str = "",
+    actor: Any = None,
 ) -> tuple[ApiToken, str]:
     """A new token and its clear key, which is not stored and cannot be shown again. With
     `comune_slug`, the token acts for that comune of a deployment serving several."""
@@ -79,7 +86,7 @@ def api_token_create(
         service_slug=service_slug,
         key_hash=api_token_key_hash(key),
         prefix=key[:PREFIX_LENGTH],
-        created_by=created_by,
+        created_by=actor_account(actor),
         comune=comune,
     )
     return token, key

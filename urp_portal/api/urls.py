@@ -9,9 +9,8 @@ from drf_spectacular.views import (
     SpectacularSwaggerSplitView,
 )
 
-from broadcasts.api import (
-    AlertApi,
-    AlertConfirmApi,
+from broadcasts.api.alerts import AlertApi, AlertConfirmApi
+from broadcasts.api.campaigns import (
     CampaignApproveApi,
     CampaignCancelApi,
     CampaignCreateApi,
@@ -20,8 +19,8 @@ from broadcasts.api import (
     CampaignResumeApi,
     CampaignScheduleApi,
     CampaignSendApi,
-    MessageTemplateListApi,
 )
+from broadcasts.api.templates import MessageTemplateListApi
 from subscribers.api import SubscriberExportApi, SubscriberLookupApi
 from tickets.api import (
     MunicipalServiceListApi,

@@ -220,7 +220,7 @@ def seed_conversations() -> None:
         if conversation.reply:
             answer = CannedAnswer.objects.get(title=conversation.reply)
             ticket_reply_canned(
-                ticket=ticket, author=operator, answer=answer, municipality=municipality
+                ticket=ticket, actor=operator, answer=answer, municipality=municipality
             )
             ticket_resolve(ticket=ticket, actor=operator)
         if conversation.forward_to:
@@ -234,7 +234,7 @@ def seed_conversations() -> None:
             if conversation.service_answer:
                 forward_answer(
                     forward=forward,
-                    author=service_staff,
+                    actor=service_staff,
                     text=conversation.service_answer,
                     municipality=municipality,
                 )

@@ -36,6 +36,9 @@ class ResolvedTemplate:
     # The body with its parameters filled (empty when no parameters were given).
     text: str = ""
     examples: list[str] = field(default_factory=list)
+    # The header image as stored (a storage name), or "": a template with an image header is
+    # sent with the image, or Meta refuses it.
+    header_image: str = ""
 
 
 def _catalogue() -> ModuleType:

@@ -118,6 +118,14 @@ def check_gateway() -> list[Finding]:
                 "per la revisione né seguiti dal prodotto.",
             )
         )
+    if gateway == "meta" and not getattr(settings, "WHATSAPP_APP_ID", ""):
+        found.append(
+            _warn(
+                area,
+                "Manca WHATSAPP_APP_ID: un modello con immagine di intestazione non può essere "
+                "inviato a Meta (l'immagine si carica presso l'app di Meta).",
+            )
+        )
     if gateway == "meta":
         found.extend(check_graph_version(today=dt.date.today()))
     return found

@@ -77,6 +77,20 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
+# The middleware of `POST /webhooks/whatsapp/...` (urp_portal/webhook_wsgi.py): a signed,
+# anonymous, csrf-exempt request needs its request id, the HTTPS redirect and the URL's slash,
+# none of the site's sessions, logins or page headers. Off (the plain path): every request
+# takes MIDDLEWARE.
+URP_WEBHOOK_MIDDLEWARE = (
+    [
+        "urp_portal.observability.middleware.RequestIdMiddleware",
+        "django.middleware.security.SecurityMiddleware",
+        "django.middleware.common.CommonMiddleware",
+    ]
+    if env.bool("URP_WEBHOOK_LEAN_MIDDLEWARE", default=True)
+    else []
+)
+
 AUTHENTICATION_BACKENDS = [
     # First: refuses a locked-out client before the password is even checked.
     "axes.backends.AxesStandaloneBackend",

@@ -40,6 +40,52 @@ def simulated_template_create(*, payload: Any) -> SimulatedTemplate:
     return template
 
 
+# What the Resumable Upload API takes (graph-api/resumable-upload-api).
+UPLOAD_TYPES = {"image/jpeg", "image/jpg", "image/png", "application/pdf", "video/mp4"}
+
+
+def simulated_upload_session(*, file_length: str, file_type: str) -> str:
+    if file_type not in UPLOAD_TYPES or not file_length.isdigit():
+        raise GraphError("(#100) Invalid parameter", details="file_length and file_type")
+    return f"upload:{uuid.uuid4().hex}"
+
+
+def simulated_upload_handle(*, session: str, offset: str, content: bytes) -> str:
+    """The handle of an uploaded header sample; the simulator keeps no copy (its templates
+    are reviewed on their name, not their picture)."""
+    if offset != "0" or not content:
+        raise GraphError("(#100) Invalid parameter", details="file_offset must be 0")
+    return f"4::{session.removeprefix('upload:')}:{len(content)}"
+
+
+def simulated_template_edit(*, template_id: str, payload: Any) -> SimulatedTemplate:
+    """Meta's `POST /{template-id}`: new components for an approved, rejected or paused
+    template, reviewed again; an approved one keeps its category."""
+    with transaction.atomic():
+        template = (
+            SimulatedTemplate.objects.select_for_update().filter(template_id=template_id).first()
+        )
+        if template is None:
+            raise GraphError(
+                f"Unsupported post request. Object with ID '{template_id}' does not exist.",
+                code=100,
+                error_type="GraphMethodException",
+            )
+        if not isinstance(payload, dict) or not payload.get("components"):
+            raise GraphError("(#100) The parameter components is required.")
+        if template.status not in ("APPROVED", "REJECTED", "PAUSED"):
+            raise GraphError("(#100) Invalid parameter", details="This template cannot be edited.")
+        category = str(payload.get("category") or template.category).upper()
+        if template.status == "APPROVED" and category != template.category:
+            raise GraphError("(#100) Invalid parameter", details="Category of approved template.")
+        template.components = payload["components"]
+        template.category = category
+        template.status, template.rejected_reason = "PENDING", ""
+        template.save(update_fields=["components", "category", "status", "rejected_reason"])
+    transaction.on_commit(lambda: _review_later(template.pk))
+    return template
+
+
 def _review_later(template_pk: int) -> None:
     from django.conf import settings
 

@@ -27,5 +27,9 @@ urlpatterns = [
         name="message_templates",
     ),
     re_path(GRAPH + r"(?P<phone_number_id>[^/]+)/media$", views.graph_media_upload, name="upload"),
+    # Resumable Upload API (a template's header image): a session, then the file.
+    re_path(GRAPH + r"(?P<app_id>[^/]+)/uploads$", views.graph_upload_session, name="uploads"),
+    re_path(GRAPH + r"(?P<session>upload:[^/]+)$", views.graph_upload_file, name="upload_file"),
+    # GET: a media file's lookup; POST: an edit of a template (Meta's POST /{template-id}).
     re_path(GRAPH + r"(?P<media_id>[^/]+)$", views.graph_media, name="media"),
 ]

@@ -129,8 +129,49 @@ def graph_media_upload(request: HttpRequest, version: str, phone_number_id: str)
     return JsonResponse({"id": media.media_id})
 
 
-@require_GET
+@csrf_exempt
+@require_POST
+def graph_upload_session(request: HttpRequest, version: str, app_id: str) -> JsonResponse:
+    """Resumable Upload API, step 1: a session for one file (nothing is kept of it)."""
+    from .templates_review import simulated_upload_session
+
+    try:
+        _check_bearer(request)
+        session = simulated_upload_session(
+            file_length=request.GET.get("file_length", ""),
+            file_type=request.GET.get("file_type", ""),
+        )
+    except GraphError as error:
+        return _graph_error(error)
+    return JsonResponse({"id": session})
+
+
+@csrf_exempt
+@require_POST
+def graph_upload_file(request: HttpRequest, version: str, session: str) -> JsonResponse:
+    """Step 2: the file's bytes, with `Authorization: OAuth <token>` and `file_offset: 0`."""
+    from .templates_review import simulated_upload_handle
+
+    try:
+        expected = str(settings.WHATSAPP_ACCESS_TOKEN)
+        if expected and not hmac.compare_digest(
+            request.headers.get("Authorization", "").encode(), f"OAuth {expected}".encode()
+        ):
+            raise GraphError("Invalid OAuth access token", code=190, status=401)
+        handle = simulated_upload_handle(
+            session=session, offset=request.headers.get("file_offset", ""), content=request.body
+        )
+    except GraphError as error:
+        return _graph_error(error)
+    return JsonResponse({"h": handle})
+
+
+@csrf_exempt
 def graph_media(request: HttpRequest, version: str, media_id: str) -> JsonResponse:
+    if request.method == "POST":
+        return _graph_template_edit(request, template_id=media_id)
+    if request.method != "GET":
+        return _graph_error(GraphError("Unsupported request method", code=100, status=405))
     try:
         _check_bearer(request)
         media = selectors.simulated_media_get(media_id=media_id)
@@ -153,6 +194,23 @@ def graph_media(request: HttpRequest, version: str, media_id: str) -> JsonRespon
             "id": media.media_id,
             "messaging_product": "whatsapp",
         }
+    )
+
+
+def _graph_template_edit(request: HttpRequest, *, template_id: str) -> JsonResponse:
+    from .templates_review import simulated_template_edit
+
+    try:
+        _check_bearer(request)
+        try:
+            payload = json.loads(request.body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise GraphError("(#100) Invalid parameter", details=f"Invalid JSON: {exc}") from exc
+        template = simulated_template_edit(template_id=template_id, payload=payload)
+    except GraphError as error:
+        return _graph_error(error)
+    return JsonResponse(
+        {"success": True, "id": template.template_id, "category": template.category}
     )
 
 

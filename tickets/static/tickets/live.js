@@ -3,22 +3,31 @@
    conversation are shown, and the keyboard reaches the daily actions.
 
    How: every 2 s a GET of the live view (tickets/admin/live.py) with the cursors of the last
-   changes this page knows. When a change concerns what the page shows, the page's own URL is
-   fetched again and only its live parts are swapped (the reply being written is never touched).
-   After a network blip the next poll carries the old cursors, so the page catches up on
-   everything it missed. */
+   changes this page knows and the stamp it was last given: when nothing changed, the answer is
+   that stamp again. The inbox sends its own query: the answer then carries the changed rows,
+   drawn as the inbox draws them, each with its place in the inbox's order, and the page patches
+   them in place (moved up, taken out, the title's count). The open conversation, when its own
+   ticket changed, fetches its page again and swaps only its live parts (the reply being written
+   is never touched). After a network blip the next poll carries the old cursors, so the page
+   catches up on everything it missed; too far behind, it is fetched whole. */
 (function () {
   "use strict";
   var POLL_MS = 2000;
   // A hidden tab (another tab in front, a minimised window) asks less often; it catches up,
   // whole, as soon as it is shown again.
   var HIDDEN_POLL_MS = 15000;
+  // A patched inbox is fetched whole now and then: a ticket turns late with the clock, not with
+  // a change, and the counts above the list follow.
+  var FULL_REDRAW_MS = 60000;
   var BACKGROUND = "X-URP-Background";
   var backgroundHeaders = { "X-URP-Background": "1" };
   var configNode = document.getElementById("live-config");
   if (!configNode) { return; }
   var config = JSON.parse(configNode.textContent);
-  var cursor = { m: config.m, e: config.e };
+  var cursor = { m: config.m, e: config.e, v: "" };
+  var askRows = new Set();  // tickets whose row to ask for again (a change that committed late)
+  var lastFullDraw = Date.now();
+  var staleWhileSelecting = false;
   var seenKeys = new Set();
   var baseTitle = document.title;
   var signature = config.signature;
@@ -77,7 +86,12 @@
 
   function poll() {
     clearTimeout(timer);
-    var url = config.liveUrl + "?m=" + cursor.m + "&e=" + cursor.e;
+    var url = config.liveUrl + "?m=" + cursor.m + "&e=" + cursor.e + "&v=" + encodeURIComponent(cursor.v);
+    // The list to patch and its view (filters, search): the inbox, or the inbox beside the
+    // conversation on a wide screen.
+    if (!isConversation) { url += "&inbox=" + encodeURIComponent(location.search.replace(/^\?/, "")); }
+    else if (sideInbox) { url += "&inbox="; }
+    if (askRows.size) { url += "&rows=" + Array.from(askRows).join(","); askRows.clear(); }
     if (isConversation) {
       var typing = Date.now() - lastTyped < 4000;
       url += "&t=" + config.ticket + (typing ? "&typing=1" : "");
@@ -102,8 +116,12 @@
   document.addEventListener("visibilitychange", function () { if (!document.hidden) { poll(); } });
 
   function apply(data) {
-    cursor = { m: data.m, e: data.e };
-    document.title = (data.waiting ? "(" + data.waiting + ") " : "") + baseTitle;
+    var before = cursor;
+    cursor = { m: data.m, e: data.e, v: data.v || "" };
+    // Left out when nothing changed: the count stays what it was.
+    if (data.waiting !== undefined) {
+      document.title = (data.waiting ? "(" + data.waiting + ") " : "") + baseTitle;
+    }
     var relevant = false, anything = false;
     data.changes.forEach(function (change) {
       var key = change[0], ticket = change[1], isNew = change[2], forMe = change[3];
@@ -111,6 +129,10 @@
       seenKeys.add(key);
       anything = true;
       if (!isConversation || ticket === config.ticket) { relevant = true; }
+      // A change under the cursor this poll was sent with committed late: the answer drew no
+      // row for it, the next poll asks for that row.
+      var id = parseInt(key.slice(1), 10);
+      if (id <= (key[0] === "m" ? before.m : before.e)) { askRows.add(ticket); }
       if (isNew) { alertPerson(config.texts.newConversation, ticket); }
       else if (forMe && ticket !== config.ticket) { alertPerson(config.texts.newMessage, ticket); }
     });
@@ -118,9 +140,65 @@
     if (isConversation) {
       showColleagues(data.colleagues || []);
       if (data.signature !== undefined && data.signature !== signature) { relevant = true; }
+      if (data.full) { relevant = true; }
+      if (relevant) { refresh(); }
+      if (sideInbox && data.full) { refreshSideInbox(); }
+      else if (sideInbox && data.rows) { patchSideInbox(data.rows); }
+      return;
     }
-    if (relevant) { refresh(); }
-    if (anything && sideInbox) { refreshSideInbox(); }
+    var selecting = document.querySelector("#result_list .action-select:checked");
+    if (selecting) {
+      // A selection being made for a bulk action is not pulled from under the operator: the
+      // list is fetched whole once the selection is done.
+      if (relevant || data.rows) { staleWhileSelecting = true; }
+      return;
+    }
+    if (data.full || staleWhileSelecting || Date.now() - lastFullDraw > FULL_REDRAW_MS) {
+      staleWhileSelecting = false;
+      refresh();
+    } else if (data.rows) {
+      patchInbox(data.rows);
+    }
+  }
+
+  // --- patching rows in place -------------------------------------------------------------------
+  // Puts `node` (its data-order its place in the inbox's order) among `container`'s children
+  // matching `selector`; a list of `limit` rows that ends before it leaves it out (its place is
+  // on a later page).
+  function placeRow(container, selector, node, limit) {
+    var rows = container.querySelectorAll(selector);
+    for (var i = 0; i < rows.length; i++) {
+      if (rows[i].dataset.order > node.dataset.order) { container.insertBefore(node, rows[i]); return; }
+    }
+    if (!limit || rows.length < limit) { container.appendChild(node); }
+  }
+
+  function trimRows(container, selector, limit) {
+    var rows = container.querySelectorAll(selector);
+    for (var i = limit; limit && i < rows.length; i++) { rows[i].remove(); }
+  }
+
+  function rowFromCells(row) {
+    var tr = document.createElement("tr");
+    tr.dataset.ticket = row[0];
+    tr.dataset.order = row[2];
+    // Drawn by the server as the inbox page draws it, every value escaped there.
+    tr.innerHTML = row[1];
+    return tr;
+  }
+
+  function patchInbox(rows) {
+    var body = $("#result_list tbody");
+    if (!body || !body.querySelector("tr[data-order]")) { refresh(); return; }  // no list to patch yet
+    rows.forEach(function (row) {
+      var old = body.querySelector('tr[data-ticket="' + row[0] + '"]');
+      if (old) { old.remove(); }
+      if (row[1] === null) { return; }  // no longer in this view
+      var tr = rowFromCells(row);
+      tr.classList.add("live-changed");
+      placeRow(body, "tr[data-ticket]", tr, config.perPage);
+    });
+    trimRows(body, "tr[data-ticket]", config.perPage);
   }
 
   function showColleagues(colleagues) {
@@ -144,7 +222,7 @@
       .then(function (response) { return response.ok ? response.text() : Promise.reject(response.status); })
       .then(function (html) {
         var fresh = new DOMParser().parseFromString(html, "text/html");
-        if (isConversation) { swapConversation(fresh); } else { swapInbox(fresh); }
+        if (isConversation) { swapConversation(fresh); } else { swapInbox(fresh); lastFullDraw = Date.now(); }
       })
       .catch(function () { status(config.texts.offline); })
       .finally(function () {
@@ -174,7 +252,7 @@
 
   function swapInbox(fresh) {
     // A selection being made for a bulk action is not pulled from under the operator.
-    if (document.querySelector("#result_list .action-select:checked")) { pendingRefresh = true; return; }
+    if (document.querySelector("#result_list .action-select:checked")) { staleWhileSelecting = true; return; }
     [".inbox-summary", "#result_list", ".paginator", "#changelist-search .quiet", ".actions .action-counter"].forEach(function (selector) {
       var old = $(selector), replacement = $(selector, fresh);
       if (old && replacement) { old.replaceWith(document.importNode(replacement, true)); }
@@ -196,37 +274,60 @@
     conversation.append(sideInbox, main);
   }
 
+  var SIDE_LIMIT = 50;  // the inbox's page
+
   function fillSideInbox(fresh) {
     if (!sideInbox) { return; }
     var list = document.createElement("ul");
     fresh.querySelectorAll("#result_list tbody tr").forEach(function (row) {
-      var link = row.querySelector("a.ticket-number");
-      if (!link) { return; }
-      var item = document.createElement("li");
-      var anchor = document.createElement("a");
-      anchor.href = link.getAttribute("href");
-      if (anchor.pathname === location.pathname) { anchor.setAttribute("aria-current", "page"); }
-      var citizen = row.querySelector(".field-citizen a");
-      var state = row.querySelector(".field-state_badge .badge");
-      var unread = row.querySelector(".badge.unread");
-      var preview = row.querySelector(".field-preview");
-      anchor.innerHTML = "";
-      var head = document.createElement("span");
-      head.className = "head";
-      head.textContent = link.textContent + " · " + (citizen ? citizen.textContent : "");
-      anchor.appendChild(head);
-      if (state) { anchor.appendChild(document.importNode(state, true)); }
-      if (unread) { anchor.appendChild(document.importNode(unread, true)); }
-      if (preview) {
-        var words = document.createElement("span");
-        words.className = "words";
-        words.textContent = preview.textContent.trim();
-        anchor.appendChild(words);
-      }
-      item.appendChild(anchor);
-      list.appendChild(item);
+      var item = sideItem(row);
+      if (item) { list.appendChild(item); }
     });
     sideInbox.replaceChildren(list);
+  }
+
+  function patchSideInbox(rows) {
+    var list = sideInbox && sideInbox.querySelector("ul");
+    if (!list) { refreshSideInbox(); return; }
+    rows.forEach(function (row) {
+      var old = list.querySelector('li[data-ticket="' + row[0] + '"]');
+      if (old) { old.remove(); }
+      if (row[1] === null) { return; }
+      var item = sideItem(rowFromCells(row));
+      if (item) { placeRow(list, "li[data-ticket]", item, SIDE_LIMIT); }
+    });
+    trimRows(list, "li[data-ticket]", SIDE_LIMIT);
+  }
+
+  // One conversation of the side inbox, out of its row in the inbox.
+  function sideItem(row) {
+    var link = row.querySelector("a.ticket-number");
+    if (!link) { return null; }
+    var item = document.createElement("li");
+    item.dataset.ticket = row.dataset.ticket || "";
+    item.dataset.order = row.dataset.order || "";
+    var anchor = document.createElement("a");
+    anchor.href = link.getAttribute("href");
+    if (anchor.pathname === location.pathname) { anchor.setAttribute("aria-current", "page"); }
+    var citizen = row.querySelector(".field-citizen a");
+    var state = row.querySelector(".field-state_badge .badge");
+    var unread = row.querySelector(".badge.unread");
+    var preview = row.querySelector(".field-preview");
+    anchor.innerHTML = "";
+    var head = document.createElement("span");
+    head.className = "head";
+    head.textContent = link.textContent + " · " + (citizen ? citizen.textContent : "");
+    anchor.appendChild(head);
+    if (state) { anchor.appendChild(document.importNode(state, true)); }
+    if (unread) { anchor.appendChild(document.importNode(unread, true)); }
+    if (preview) {
+      var words = document.createElement("span");
+      words.className = "words";
+      words.textContent = preview.textContent.trim();
+      anchor.appendChild(words);
+    }
+    item.appendChild(anchor);
+    return item;
   }
 
   function refreshSideInbox() {

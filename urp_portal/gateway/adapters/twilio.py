@@ -32,6 +32,7 @@ from .base import (
     pooled_session,
 )
 from .media_download import download_capped, url_check
+from .twilio_content import TwilioContent
 
 TIMEOUT = (5, 20)
 
@@ -61,7 +62,7 @@ def twilio_signature(*, auth_token: str, url: str, params: list[tuple[str, str]]
     return base64.b64encode(digest).decode()
 
 
-class Adapter:
+class Adapter(TwilioContent):
     name = "twilio"
     signature_covers_url = True
     required_settings: tuple[str, ...] = (

@@ -35,7 +35,7 @@ from ..numbers import SendingNumber, sending_number_for
 from ..selectors import inbound_last_sent_at
 from ..states import OutboundState
 from .outbox_statements import RECORD_SENT_ATTEMPTS as RECORD_SENT_ATTEMPTS  # moved: old name kept
-from .outbox_statements import _claim, _record_sent
+from .outbox_statements import _claim_for_call, _record_sent
 from .outbox_statements import _send_statements as _send_statements  # moved: old name kept
 from .send_checks import outbound_message_cancel_claimed, outbound_message_veto
 from .statuses import outbound_message_apply_pending
@@ -69,6 +69,7 @@ def outbound_message_create(
     template_category: str = "",
     template_provider_id: str = "",
     media_url: str = "",
+    media_file: str = "",
     priority: int = 5,
     buttons: Sequence[dict[str, str]] = (),
     comune_id: int | None = None,
@@ -102,6 +103,7 @@ def outbound_message_create(
         template_language=template_language,
         template_parameters=list(template_parameters),
         media_url=media_url,
+        media_file=media_file,
         priority=priority,
         buttons=[{"id": b["id"], "title": b["title"][:20]} for b in buttons],
         comune_id=comune_id,
@@ -178,12 +180,10 @@ def outbound_message_send(
         wait = _recipient_wait(message, sender=sender)
         if wait:
             return wait
-    if not _claim(message):
+    claimed, checked = _claim_for_call(message, number=_number_key(sender))
+    if not claimed:
         return 0
-    # After the claim, right before the call: the token paces what reaches the provider, and
-    # the claim's own time (a database round trip, uneven) must not bunch sends together.
-    ratelimit.take_global_token(lanes.send_class(message.priority), number=_number_key(sender))
-    provider_id = _send_claimed(message, last_attempt=last_attempt, sender=sender)
+    provider_id = _send_claimed(message, last_attempt=last_attempt, checked=checked, sender=sender)
     # A status that came before the provider id was stored waits as a PendingStatus; looked for
     # only now, after our commit (see outbound_message_apply_pending), and applied only if any.
     if provider_id and PendingStatus.objects.filter(provider_id=provider_id).exists():
@@ -241,13 +241,18 @@ def _recipient_wait(message: OutboundMessage, *, sender: SendingNumber | None = 
 
 
 def _send_claimed(
-    message: OutboundMessage, *, last_attempt: bool, sender: SendingNumber | None = None
+    message: OutboundMessage,
+    *,
+    last_attempt: bool,
+    checked: bool = False,
+    sender: SendingNumber | None = None,
 ) -> str:
     """Call the provider for a claimed message and record the outcome: its provider id when it
     left, "" when it failed for good or went to review. A transient error puts the row back in
-    the queue (or fails it on the last attempt) and is raised again."""
+    the queue (or fails it on the last attempt) and is raised again. `checked`: the send
+    checks already ran in the claim, right before this."""
     # The last moment: after every wait, right before the call (send_checks.py says why).
-    reason = outbound_message_veto(message)
+    reason = "" if checked else outbound_message_veto(message)
     if reason:
         outbound_message_cancel_claimed(message_id=message.pk, reason=reason)
         return ""
@@ -296,11 +301,11 @@ def outbound_messages_send_batch(*, message_ids: Sequence[int], attempt: int = 0
         if wait:
             enqueue_send(message.pk, countdown=wait, paced=True, bulk=True)
             continue
-        if not _claim(message):
+        claimed, checked = _claim_for_call(message, number=_number_key(sender))
+        if not claimed:
             continue
-        ratelimit.take_global_token(lanes.send_class(message.priority), number=_number_key(sender))
         try:
-            provider_id = _send_claimed(message, last_attempt=False, sender=sender)
+            provider_id = _send_claimed(message, last_attempt=False, checked=checked, sender=sender)
         except TransientSendError as error:
             if error.recipient_cooldown:
                 enqueue_send(message.pk, countdown=error.recipient_cooldown, paced=True, bulk=True)

@@ -7,16 +7,19 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from functools import cache
+from typing import Any
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
 from django.db.models import F
 from django.utils import timezone
 
-from .. import worker_life
+from .. import lanes, ratelimit, worker_life
 from ..models import OutboundMessage
 from ..states import OutboundState
+from .send_checks import outbound_message_claim_conditions
 
 logger = logging.getLogger(__name__)
 
@@ -51,10 +54,13 @@ def _send_statements() -> tuple[str, str]:
     return claim, record
 
 
-def _claim(message: OutboundMessage) -> bool:
+def _claim(
+    message: OutboundMessage, *, conditions: Sequence[tuple[str, Sequence[object]]] = ()
+) -> bool:
     """queued → sending, committed before the provider is called. One conditional UPDATE (its
     own transaction): of two tasks for the same row only one matches `state = queued`, which is
-    what select_for_update and a re-read gave in three round trips more."""
+    what select_for_update and a re-read gave in three round trips more. `conditions`: the
+    send checks in SQL (send_checks.py), fast path only; False also when one of them refuses."""
     now = timezone.now()
     # Which worker run holds it, for the recovery if that run dies (recovery.py).
     held_by = worker_life.current_run()
@@ -68,17 +74,18 @@ def _claim(message: OutboundMessage) -> bool:
         )
     else:
         claim, _record = _send_statements()
+        params: list[Any] = [
+            OutboundState.SENDING,
+            connection.ops.adapt_datetimefield_value(now),
+            held_by,
+            message.pk,
+            OutboundState.QUEUED,
+        ]
+        for sql, condition_params in conditions:
+            claim += f" AND {sql}"
+            params.extend(condition_params)
         with connection.cursor() as cursor:
-            cursor.execute(
-                claim,
-                [
-                    OutboundState.SENDING,
-                    connection.ops.adapt_datetimefield_value(now),
-                    held_by,
-                    message.pk,
-                    OutboundState.QUEUED,
-                ],
-            )
+            cursor.execute(claim, params)
             claimed = cursor.rowcount
     if claimed:
         message.state = OutboundState.SENDING
@@ -134,3 +141,28 @@ def _record_sent(message_id: int, *, provider_id: str) -> None:
             connection.close()
             time.sleep(pause)
             pause *= 2
+
+
+def _claim_for_call(message: OutboundMessage, *, number: str = "") -> tuple[bool, bool]:
+    """Claim the message and take its rate token (of the business number it leaves from,
+    `number`; "": the deployment's own): (claimed, checked), `checked` when the send checks
+    rode on the claim (send_checks.py) and need not run again before the call."""
+    send_class = lanes.send_class(message.priority)
+    conditions = (
+        outbound_message_claim_conditions(message) if settings.URP_DATABASE_FAST_PATHS else None
+    )
+    if conditions is None:
+        if not _claim(message):
+            return False, False
+        # After the claim, right before the call: the token paces what reaches the provider,
+        # and the claim's own time (a database round trip, uneven) must not bunch sends.
+        ratelimit.take_global_token(send_class, number=number)
+        return True, False
+    # The checks ride on the claim, which must then be the last read before the call: the
+    # token first (a claim refused after it wastes one token, rarely).
+    ratelimit.take_global_token(send_class, number=number)
+    if _claim(message, conditions=conditions):
+        return True, True
+    # No longer queued, or a check refuses: the plain steps tell which, and cancel with the
+    # check's own reason.
+    return _claim(message), False

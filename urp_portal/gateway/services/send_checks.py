@@ -17,6 +17,14 @@ cannot overtake it.
 A check is `check(message) -> str`: "" lets it go, a text (for the operator, in Italian) stops
 it and becomes the cancelled row's reason. The gateway imports no app: the checks are loaded by
 name, like the inbound pipeline's steps.
+
+A check may also say the same thing in SQL, as `check.claim_condition(message) -> (sql, params)`:
+a boolean expression, true when the message may go ("" when the check has nothing to say about
+this message). With the database fast paths on and every check able to, the conditions join the
+claim's UPDATE (outbox_statements.py), and the send takes its rate token *before* the claim, so
+the claim is still the last read before the call: one statement per message instead of two (a
+broadcast's sends are the hot path). A claim the conditions refuse falls back to the plain steps
+(claim, check in Python, cancel with the check's reason), so both paths end in the same states.
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ from ..states import OutboundState
 logger = logging.getLogger(__name__)
 
 SendCheck = Callable[[OutboundMessage], str]
+ClaimCondition = tuple[str, list[object]]
 
 
 @cache
@@ -49,6 +58,20 @@ def outbound_message_veto(message: OutboundMessage) -> str:
         if reason:
             return reason
     return ""
+
+
+def outbound_message_claim_conditions(message: OutboundMessage) -> list[ClaimCondition] | None:
+    """The checks of this message as SQL conditions for its claim, or None when one of them
+    has no SQL form (then the claim is plain and the checks run in Python after it)."""
+    conditions: list[ClaimCondition] = []
+    for check in _checks(tuple(getattr(settings, "URP_OUTBOUND_SEND_CHECKS", ()))):
+        condition = getattr(check, "claim_condition", None)
+        if condition is None:
+            return None
+        sql, params = condition(message)
+        if sql:
+            conditions.append((sql, list(params)))
+    return conditions
 
 
 def outbound_message_cancel_claimed(*, message_id: int, reason: str) -> bool:

@@ -30,6 +30,7 @@ from django.db import transaction
 from ..adapters.base import ParsedStatus, StatusPricing
 from ..models import OutboundMessage, PendingStatus
 from ..states import OUTBOUND_PROGRESS, OutboundState
+from .status_statements import outbound_rows_write
 
 _PROGRESS: dict[str, int] = {str(state): rank for state, rank in OUTBOUND_PROGRESS.items()}
 _DELIVERED = OUTBOUND_PROGRESS[OutboundState.DELIVERED]
@@ -170,8 +171,7 @@ def _apply_locked(folded: dict[str, _Folded]) -> tuple[int, set[str], set[str]]:
         if changed:
             changed_rows.append(message)
             fields |= changed
-    if changed_rows:
-        OutboundMessage.objects.bulk_update(changed_rows, sorted(fields), batch_size=500)
+    outbound_rows_write(changed_rows, sorted(fields))
     erased = {m.provider_id for m in messages if not m.to}
     return len(changed_rows), {m.provider_id for m in messages}, erased
 

@@ -268,7 +268,7 @@ def test_an_operators_template_reply_on_twilio_carries_the_templates_content_sid
     with django_capture_on_commit_callbacks(execute=True):
         ticket_services.ticket_reply(
             ticket=ticket,
-            author=operator(),
+            actor=operator(),
             template_name="risposta_pratica",
             template_parameters=["Anna", "#12"],
         )

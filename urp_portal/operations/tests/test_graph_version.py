@@ -51,3 +51,22 @@ def test_the_meta_gateway_without_a_business_account_id_is_warned_about(settings
     findings = check_gateway()
 
     assert any(f.level == WARNING and "WHATSAPP_BUSINESS_ACCOUNT_ID" in f.message for f in findings)
+
+
+def test_the_meta_gateway_without_an_app_id_is_warned_about_for_image_templates(settings):
+    from urp_portal.operations.checks import check_gateway
+
+    settings.WHATSAPP_GATEWAY = "meta"
+    settings.WHATSAPP_GRAPH_URL = "https://graph.facebook.com/v25.0"
+    for name in ("WHATSAPP_PHONE_NUMBER_ID", "WHATSAPP_ACCESS_TOKEN", "WHATSAPP_APP_SECRET"):
+        setattr(settings, name, "x")
+    settings.WHATSAPP_VERIFY_TOKEN = "x"
+    settings.WHATSAPP_BUSINESS_ACCOUNT_ID = "x"
+    settings.WHATSAPP_APP_ID = ""
+
+    warned = [f for f in check_gateway() if f.level == WARNING and "WHATSAPP_APP_ID" in f.message]
+    settings.WHATSAPP_APP_ID = "5544332211009"
+    quiet = [f for f in check_gateway() if "WHATSAPP_APP_ID" in f.message]
+
+    assert len(warned) == 1 and "immagine" in warned[0].message
+    assert quiet == []

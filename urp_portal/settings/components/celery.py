@@ -49,6 +49,10 @@ if REDIS_URL:
             "KEY_PREFIX": "urp",
         }
     }
+    # Sessions read from Redis, written through to the database: every console's poll, every 2 s,
+    # reads its session (benchmarks/console_poll_cpu.py). Only with a cache every web process
+    # shares: one process's memory would keep a session another process has ended.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

@@ -9,6 +9,9 @@ WHATSAPP_GATEWAY = env.str("WHATSAPP_GATEWAY", default="simulator")
 WHATSAPP_GRAPH_URL = env.str("WHATSAPP_GRAPH_URL", default="https://graph.facebook.com/v25.0")
 # The WhatsApp Business Account that holds the templates (POST/GET /{WABA_ID}/message_templates).
 WHATSAPP_BUSINESS_ACCOUNT_ID = env.str("WHATSAPP_BUSINESS_ACCOUNT_ID", default="")
+# The Meta app's id: a template's header image is uploaded to it (Resumable Upload API,
+# POST /{app-id}/uploads) before the template is submitted. Only templates with an image need it.
+WHATSAPP_APP_ID = env.str("WHATSAPP_APP_ID", default="")
 WHATSAPP_PHONE_NUMBER_ID = env.str("WHATSAPP_PHONE_NUMBER_ID", default="")
 WHATSAPP_ACCESS_TOKEN = env.str("WHATSAPP_ACCESS_TOKEN", default="")
 WHATSAPP_APP_SECRET = env.str("WHATSAPP_APP_SECRET", default="")
@@ -20,6 +23,8 @@ TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
 TWILIO_WHATSAPP_FROM = env.str("TWILIO_WHATSAPP_FROM", default="")
 TWILIO_API_URL = env.str("TWILIO_API_URL", default="https://api.twilio.com")
+# Twilio's Content API (templates: POST /v1/Content, approval requests), another host.
+TWILIO_CONTENT_URL = env.str("TWILIO_CONTENT_URL", default="https://content.twilio.com")
 
 # --- Simulator (urp_portal/simulator): a fake Cloud API and the citizen's phone -----------------
 # For the demo, the tests and operators' training; never enabled with DEBUG off (production.py

@@ -92,3 +92,39 @@ def test_a_submission_without_components_is_refused_like_meta(client):
 
     assert response.status_code == 400
     assert response.json()["error"]["code"] == 100
+
+
+def test_a_header_image_uploads_and_an_approved_template_is_edited_and_reviewed_again(
+    client, webhook_receiver, eager_celery, django_capture_on_commit_callbacks
+):
+    session = client.post(
+        "/simulator/graph/v25.0/1234/uploads?file_name=a.png&file_length=3&file_type=image/png"
+    ).json()["id"]
+    handle = client.post(
+        f"/simulator/graph/v25.0/{session}",
+        data=b"PNG",
+        content_type="application/octet-stream",
+        headers={"file_offset": "0"},
+    ).json()["h"]
+    with django_capture_on_commit_callbacks(execute=True):
+        template_id = submit(client, "avviso_mercato").json()["id"]
+    header = {"type": "HEADER", "format": "IMAGE", "example": {"header_handle": [handle]}}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        edited = client.post(
+            f"/simulator/graph/v25.0/{template_id}",
+            data=json.dumps({"components": [header, {"type": "BODY", "text": "Mercato"}]}),
+            content_type="application/json",
+        )
+    refused = client.post(
+        f"/simulator/graph/v25.0/{template_id}",
+        data=json.dumps({"components": [header], "category": "MARKETING"}),
+        content_type="application/json",
+    )
+
+    assert session.startswith("upload:") and handle.startswith("4::")
+    assert edited.json() == {"success": True, "id": template_id, "category": "UTILITY"}
+    assert [c["value"]["event"] for c in verdicts(webhook_receiver)] == ["APPROVED", "APPROVED"]
+    assert refused.status_code == 400  # an approved template keeps its category
+    template = SimulatedTemplate.objects.get()
+    assert template.components[0] == header

@@ -9,10 +9,18 @@ message_template_status_update (updated 13 Apr 2026), webhooks/reference/templat
 (11 Nov 2025; "route on new_category of the completed notification, never on correct_category"),
 marketing-messages/route-template-messages (21 Sep 2026), messaging-limits
 (`whatsapp_business_manager_messaging_limit` replaces the deprecated `messaging_limit_tier`).
+
+A header image is uploaded first with the Graph API's Resumable Upload API (`POST /{app-id}/uploads`
+then `POST /upload:{session}` with the bytes; the answer's `h` is the handle), and the handle goes
+in the header's `example.header_handle` (templates/template-media, updated 21 May 2026;
+graph-api/resumable-upload-api). An approved, rejected or paused template is edited in place with
+`POST /{template-id}` and its components (templates/template-management, updated 21 May 2026:
+an approved template at most once in 24 hours and 10 times in 30 days, its category unchanged).
 """
 
 from __future__ import annotations
 
+import mimetypes
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -47,6 +55,8 @@ class TemplateDefinition:
     examples: tuple[str, ...] = ()
     footer: str = ""
     quick_replies: tuple[str, ...] = ()
+    # The header image as stored (a File: `name`, `size`, `open()`), or None.
+    header_image: Any = None
 
 
 @dataclass(frozen=True)
@@ -62,14 +72,21 @@ class RemoteTemplate:
     quality: str = ""
 
 
-def template_components(definition: TemplateDefinition) -> list[dict[str, Any]]:
-    """The `components` of a template creation request: the body with one example value per
-    numbered parameter (Meta refuses a body with parameters and no example), the footer, the
-    quick-reply buttons."""
+def template_components(
+    definition: TemplateDefinition, *, header_handle: str = ""
+) -> list[dict[str, Any]]:
+    """The `components` of a template creation request: the header image by the handle of its
+    upload, the body with one example value per numbered parameter (Meta refuses a body with
+    parameters and no example), the footer, the quick-reply buttons."""
+    components: list[dict[str, Any]] = []
+    if header_handle:
+        components.append(
+            {"type": "HEADER", "format": "IMAGE", "example": {"header_handle": [header_handle]}}
+        )
     body: dict[str, Any] = {"type": "BODY", "text": definition.body}
     if _PLACEHOLDER.search(definition.body):
         body["example"] = {"body_text": [list(definition.examples)]}
-    components = [body]
+    components.append(body)
     if definition.footer:
         components.append({"type": "FOOTER", "text": definition.footer})
     if definition.quick_replies:
@@ -107,6 +124,80 @@ class MetaTemplates:
             )
         return f"{self._client().graph_url}/{self.business_account_id}/message_templates"
 
+    @property
+    def app_id(self) -> str:
+        return str(getattr(settings, "WHATSAPP_APP_ID", "") or "")
+
+    def upload_header_sample(self, image: Any) -> str:
+        """Upload a template's header image with the Resumable Upload API; its handle."""
+        from .errors import classify_error
+
+        if not self.app_id:
+            raise PermanentSendError(
+                code="configuration",
+                message="WHATSAPP_APP_ID non è impostato: l'immagine di intestazione di un "
+                "modello si carica presso l'app di Meta, che va indicata.",
+            )
+        client = self._client()
+        name = str(image.name).rsplit("/", 1)[-1]
+        mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        with image.open("rb") as handle:
+            content = handle.read()
+        # The token travels in the Authorization header, never in the query string (logs).
+        session = client._post(
+            f"{client.graph_url}/{self.app_id}/uploads",
+            params={"file_name": name, "file_length": len(content), "file_type": mime},
+        )
+        if session.status_code >= 300:
+            raise classify_error(session)
+        session_id = str(session.json().get("id") or "")
+        if not session_id.startswith("upload:"):
+            raise PermanentSendError(code="response", message=f"upload session: {session.text}")
+        # This call wants "OAuth <token>" and the offset as a header (resumable-upload-api).
+        uploaded = client.session.post(
+            f"{client.graph_url}/{session_id}",
+            headers={
+                "Authorization": f"OAuth {settings.WHATSAPP_ACCESS_TOKEN}",
+                "file_offset": "0",
+            },
+            data=content,
+            timeout=(5, 60),
+        )
+        if uploaded.status_code >= 300:
+            raise classify_error(uploaded)
+        handle_value = str(uploaded.json().get("h") or "")
+        if not handle_value:
+            raise PermanentSendError(code="response", message=f"upload: {uploaded.text[:200]}")
+        return handle_value
+
+    def _components(self, definition: TemplateDefinition) -> list[dict[str, Any]]:
+        image = definition.header_image
+        handle = self.upload_header_sample(image) if image else ""
+        return template_components(definition, header_handle=handle)
+
+    def edit_template(
+        self, provider_id: str, definition: TemplateDefinition, *, with_category: bool
+    ) -> RemoteTemplate:
+        """Replace an approved, rejected or paused template's components (`POST /{id}`); it
+        goes back to review. An approved template keeps its category (Meta refuses a change)."""
+        from .errors import classify_error
+
+        payload: dict[str, Any] = {"components": self._components(definition)}
+        if with_category:
+            payload["category"] = definition.category.upper()
+        client = self._client()
+        response = client._post(f"{client.graph_url}/{provider_id}", json=payload)
+        if response.status_code >= 300:
+            raise classify_error(response)
+        data = response.json()
+        return RemoteTemplate(
+            provider_id=str(data.get("id") or provider_id),
+            name=definition.name,
+            language=definition.language,
+            status=str(data.get("status") or "PENDING").upper(),
+            category=str(data.get("category") or definition.category).upper(),
+        )
+
     def submit_template(self, definition: TemplateDefinition) -> RemoteTemplate:
         """Submit a template for review; Meta answers with its id, status and category."""
         from .errors import classify_error
@@ -115,7 +206,7 @@ class MetaTemplates:
             "name": definition.name,
             "language": definition.language,
             "category": definition.category.upper(),
-            "components": template_components(definition),
+            "components": self._components(definition),
         }
         response = self._client()._post(self._templates_url(), json=payload)
         if response.status_code >= 300:

@@ -1,4 +1,4 @@
-"""The chat: a citizen's message into a ticket, the URP's replies, notes and automatic answers."""
+"""The chat: a citizen's message into a ticket, the URP's replies and notes."""
 
 from __future__ import annotations
 
@@ -13,32 +13,23 @@ from django.utils.translation import gettext as _
 from urp_portal.gateway.models import InboundMessage
 from urp_portal.gateway.services import outbound_message_create
 from urp_portal.gateway.template_catalogue import template_resolve
-from urp_portal.municipality.calendar import ComuneCalendar
 from urp_portal.municipality.errors import UserError
 from urp_portal.municipality.models import Municipality
 from urp_portal.municipality.scope import current_comune_id
 from urp_portal.municipality.selectors import (
     municipality_calendar,
     municipality_channels_text,
-    municipality_get_active_or_none,
     render_text,
 )
 
-from ..models import CannedAnswer, Message, Ticket
-from ..selectors import reply_window_is_open
-from ..states import (
-    CATEGORY_OF_ELSEWHERE,
-    ClosingReason,
-    ElsewhereKind,
+from ...models import CannedAnswer, Message, Ticket
+from ...selectors import reply_window_is_open
+from ...states import (
     MessageOrigin,
     TicketEventKind,
     TicketState,
 )
-
-# Assigning and categorising lived here before they had a module of their own.
-from .assignment import ticket_assign as ticket_assign
-from .assignment import ticket_set_category as ticket_set_category
-from .core import (
+from ..core import (
     actor_account,
     actor_label,
     event_write,
@@ -47,8 +38,9 @@ from .core import (
     ticket_lock,
     ticket_move,
 )
-from .inbound_text import inbound_display_text
-from .presence import reply_check_collision, ticket_count_unread
+from ..inbound_text import inbound_display_text
+from ..presence import reply_check_collision, ticket_count_unread
+from .automatic import ticket_inform_with_first_reply
 
 
 def _inbound_text(message: InboundMessage) -> str:
@@ -122,86 +114,6 @@ def ticket_receive(
     return ticket, created
 
 
-def ticket_inform_with_first_reply(*, ticket: Ticket, now: dt.datetime) -> None:
-    """Where the comune sends the privacy notice with its first answer (Ancona), it goes just
-    before that answer, whichever it is (automatic or an operator's)."""
-    from subscribers.services import subscriber_inform_with_first_reply
-
-    municipality = municipality_get_active_or_none()
-    if municipality is not None:
-        subscriber_inform_with_first_reply(
-            subscriber=ticket.subscriber, municipality=municipality, now=now
-        )
-
-
-def ticket_send_automatic(
-    *,
-    ticket: Ticket,
-    text: str,
-    purpose: str,
-    now: dt.datetime,
-    buttons: Sequence[dict[str, str]] = (),
-) -> Message:
-    number = ticket.subscriber.number
-    if not number:
-        raise UserError(
-            _("I dati di questo cittadino sono stati cancellati: non si può scrivergli.")
-        )
-    ticket_inform_with_first_reply(ticket=ticket, now=now)
-    outbound = outbound_message_create(to=number, purpose=purpose, text=text, buttons=buttons)
-    ticket.last_message_at = max(ticket.last_message_at, now)
-    ticket.save(update_fields=["last_message_at"])
-    return Message.objects.create(
-        ticket=ticket, origin=MessageOrigin.AUTOMATIC, text=text, outbound=outbound, at=now
-    )
-
-
-def ticket_send_out_of_hours_reply(
-    *,
-    ticket: Ticket,
-    municipality: Municipality,
-    now: dt.datetime,
-    calendar: ComuneCalendar | None = None,
-) -> Message | None:
-    """While the URP is closed, tell the citizen when it reopens: once per closed period per
-    ticket. The period is named by its next opening, which every instant of it shares."""
-    calendar = calendar or municipality_calendar(municipality)
-    if not municipality.out_of_hours_text or calendar.is_open(now):
-        return None
-    opening = calendar.next_opening(now)
-    if ticket.out_of_hours_replied_for == opening:
-        return None
-    text = render_text(
-        municipality.out_of_hours_text,
-        orari=calendar.describe_hours(),
-        prossima_apertura=calendar.describe_opening(opening, now),
-    )
-    ticket.out_of_hours_replied_for = opening
-    ticket.save(update_fields=["out_of_hours_replied_for"])
-    return ticket_send_automatic(ticket=ticket, text=text, purpose="out_of_hours", now=now)
-
-
-def ticket_send_first_contact_reply(
-    *, ticket: Ticket, municipality: Municipality, now: dt.datetime
-) -> Message | None:
-    """The comune's first-contact text (e.g. Assemini's invitation to the broadcast list), on a
-    citizen's first ticket only."""
-    if not municipality.first_contact_text:
-        return None
-    if Ticket.objects.filter(subscriber_id=ticket.subscriber_id).exclude(pk=ticket.pk).exists():
-        return None
-    if (
-        Message.objects.filter(ticket=ticket, origin=MessageOrigin.AUTOMATIC)
-        .filter(outbound__purpose="first_contact")
-        .exists()
-    ):
-        return None
-    text = render_text(
-        municipality.first_contact_text, canali=municipality_channels_text(municipality)
-    )
-    return ticket_send_automatic(ticket=ticket, text=text, purpose="first_contact", now=now)
-
-
 def _citizen_name(ticket: Ticket) -> str:
     subscriber = ticket.subscriber
     return subscriber.first_name or subscriber.profile_name or ""
@@ -224,7 +136,7 @@ def canned_answer_render(
 def ticket_reply(
     *,
     ticket: Ticket,
-    author: Any,
+    actor: Any,
     text: str = "",
     template_name: str = "",
     template_parameters: Sequence[str] = (),
@@ -235,7 +147,7 @@ def ticket_reply(
     (DESIGN.md). The message goes to the outbox and shows in the chat with its delivery ticks.
     With `unseen_after` (the last message on the console's screen), a reply written while a
     colleague answered or the citizen wrote is refused with ReplyCollision."""
-    require_urp(author)
+    require_urp(actor)
     ticket = ticket_lock(ticket=ticket)
     require_not_finished(ticket)
     now = timezone.now()
@@ -274,6 +186,9 @@ def ticket_reply(
         template_parameters=list(template_parameters),
         template_category=template.category if template else "",
         template_provider_id=template.provider_id if template else "",
+        # A template with an image header goes with its image (sent once per file: uploads
+        # are reused by the adapter).
+        media_file=template.header_image if template else "",
     )
     message = Message.objects.create(
         ticket=ticket,
@@ -281,8 +196,8 @@ def ticket_reply(
         text=text or (template.text if template else ""),
         template_name=template_name,
         outbound=outbound,
-        author=actor_account(author),
-        author_label=actor_label(author),
+        author=actor_account(actor),
+        author_label=actor_label(actor),
         at=now,
     )
     fields: dict[str, Any] = {"last_message_at": now}
@@ -290,12 +205,12 @@ def ticket_reply(
         fields["first_response_at"] = now
     # One of the comune's systems (an API token) answers without taking the ticket: it has no
     # account to be the assignee.
-    if ticket.assignee_id is None and actor_account(author) is not None:
-        fields["assignee"] = author
+    if ticket.assignee_id is None and actor_account(actor) is not None:
+        fields["assignee"] = actor
         event_write(
             ticket=ticket,
             kind=TicketEventKind.ASSIGNED,
-            actor=author,
+            actor=actor,
             at=now,
             reason=_("Presa in carico con la prima risposta."),
         )
@@ -310,7 +225,7 @@ def ticket_reply(
         ticket_move(
             ticket=ticket,
             to_state=target,
-            actor=author,
+            actor=actor,
             at=now,
             fields=fields,
             reason=_("Risposta al cittadino."),
@@ -323,14 +238,14 @@ def ticket_reply(
 
 
 def ticket_reply_canned(
-    *, ticket: Ticket, author: Any, answer: CannedAnswer, municipality: Municipality | None
+    *, ticket: Ticket, actor: Any, answer: CannedAnswer, municipality: Municipality | None
 ) -> Message:
     text = canned_answer_render(answer=answer, ticket=ticket, municipality=municipality)
-    return ticket_reply(ticket=ticket, author=author, text=text)
+    return ticket_reply(ticket=ticket, actor=actor, text=text)
 
 
 @transaction.atomic
-def ticket_add_note(*, ticket: Ticket, author: Any, text: str) -> Message:
+def ticket_add_note(*, ticket: Ticket, actor: Any, text: str) -> Message:
     """A note for colleagues and the services: stored in the chat, never sent."""
     text = text.strip()
     if not text:
@@ -340,68 +255,7 @@ def ticket_add_note(*, ticket: Ticket, author: Any, text: str) -> Message:
         ticket=ticket,
         origin=MessageOrigin.NOTE,
         text=text,
-        author=actor_account(author),
-        author_label=actor_label(author),
+        author=actor_account(actor),
+        author_label=actor_label(actor),
         at=timezone.now(),
-    )
-
-
-@transaction.atomic
-def ticket_resolve(*, ticket: Ticket, actor: Any, reason: str = "") -> Ticket:
-    from .survey import survey_send_after_resolution
-
-    require_urp(actor)
-    ticket = ticket_lock(ticket=ticket)
-    ticket = ticket_move(
-        ticket=ticket,
-        to_state=TicketState.RESOLVED,
-        actor=actor,
-        reason=reason or _("Risolta."),
-    )
-    survey_send_after_resolution(ticket=ticket)
-    return ticket
-
-
-@transaction.atomic
-def ticket_close(*, ticket: Ticket, actor: Any, closing_reason: str, reason: str = "") -> Ticket:
-    require_urp(actor)
-    ticket = ticket_lock(ticket=ticket)
-    return ticket_move(
-        ticket=ticket,
-        to_state=TicketState.CLOSED,
-        actor=actor,
-        reason=reason,
-        fields={"closing_reason": closing_reason},
-    )
-
-
-@transaction.atomic
-def ticket_close_official_channel(
-    *, ticket: Ticket, actor: Any, municipality: Municipality
-) -> Ticket:
-    """Close a request WhatsApp does not take here (Ancona's reports, Assemini's access to
-    records), sending the comune's redirect to its official channels."""
-    require_urp(actor)
-    ticket = ticket_lock(ticket=ticket)
-    require_not_finished(ticket)
-    now = timezone.now()
-    if municipality.official_channel_text and ticket.subscriber.number:
-        text = render_text(
-            municipality.official_channel_text, canali=municipality_channels_text(municipality)
-        )
-        ticket_send_automatic(ticket=ticket, text=text, purpose="official_channel", now=now)
-    fields: dict[str, Any] = {"closing_reason": ClosingReason.OFFICIAL_CHANNEL}
-    if ticket.suggested_elsewhere and not ticket.category:
-        # The operator followed the rules' suggestion: the figures count it in its category.
-        fields["category"] = CATEGORY_OF_ELSEWHERE[ElsewhereKind(ticket.suggested_elsewhere)]
-    if ticket.first_response_at is None:
-        # The redirect is the comune's answer: it counts as the first response.
-        fields["first_response_at"] = now
-    return ticket_move(
-        ticket=ticket,
-        to_state=TicketState.CLOSED,
-        actor=actor,
-        at=now,
-        reason=_("Va presentata sui canali ufficiali del Comune."),
-        fields=fields,
     )
