@@ -66,3 +66,13 @@ def _default_language_after_each_test():
     from django.utils import translation
 
     translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_sending_numbers():
+    """The comuni's sending numbers are cached per process (gateway/numbers.py) by comune id,
+    which the next test's database gives to another comune."""
+    yield
+    from urp_portal.gateway.numbers import forget_sending_numbers
+
+    forget_sending_numbers()

@@ -19,6 +19,7 @@ from urp_portal.gateway.models import OutboundMessage
 from urp_portal.gateway.provider_errors import provider_error_explain
 from urp_portal.gateway.states import OutboundState
 from urp_portal.municipality.calendar import ROME
+from urp_portal.municipality.scope import owned_by_current
 
 from .models import Campaign, CampaignStateCount, Delivery, MessageTemplate
 from .states import Audience, CampaignState, TemplateCategory
@@ -58,10 +59,12 @@ def campaign_is_marketing(campaign: Campaign) -> bool:
 
 
 def campaign_recipients(*, campaign: Campaign) -> QuerySet[Subscriber]:
-    """Who receives this campaign, now (its `audience`, and its template's category)."""
+    """Who receives this campaign, now (its `audience`, and its template's category): the
+    citizens of the running comune only; on a deployment serving several, none without a
+    comune's scope (municipality/scope.py: a campaign never reaches another comune's)."""
     return audience_recipients(
         audience=campaign.audience, marketing=campaign_is_marketing(campaign)
-    )
+    ).filter(owned_by_current())
 
 
 def message_template_get(*, ref: int | str) -> MessageTemplate | None:

@@ -19,12 +19,23 @@ from .states import (
 
 
 class Subscriber(models.Model):
-    """One per WhatsApp number: a citizen who wrote, subscribed, or both."""
+    """One per WhatsApp number and comune: a citizen who wrote, subscribed, or both. The same
+    phone writing to two comuni of one deployment is two citizens, each comune's own."""
 
+    # The comune whose number the citizen wrote to. Empty: the active comune's (rows from
+    # before the tenancy; municipality/scope.py owned_by).
+    comune = models.ForeignKey(
+        Municipality,
+        verbose_name=_("comune"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     # E.164 ("+39..."), or WhatsApp's username-based user id where it gives no number. NULL once
-    # anonymised: unique numbers, but any count of erased ones.
+    # anonymised: unique numbers within a comune, but any count of erased ones.
     number = models.CharField(  # noqa: DJ001
-        _("numero WhatsApp"), max_length=100, unique=True, null=True
+        _("numero WhatsApp"), max_length=100, null=True
     )
     # HMAC of the number (pseudonyms.py): survives anonymisation, so the consent ledger still
     # shows who opted in and out, and a number that comes back is linked to its past.
@@ -98,6 +109,18 @@ class Subscriber(models.Model):
                 | (~Q(status=SubscriberStatus.ANONYMISED) & Q(number__isnull=False)),
                 name="subscriber_number_until_anonymised",
             ),
+            # One citizen per number in each comune; the rows with no comune (the active
+            # comune's, from before the tenancy) among themselves, as the old unique number.
+            models.UniqueConstraint(fields=["comune", "number"], name="subscriber_number_once"),
+            models.UniqueConstraint(
+                fields=["number"],
+                condition=Q(comune__isnull=True),
+                name="subscriber_number_once_unassigned",
+            ),
+        ]
+        indexes = [
+            # Lookups by number alone (the API's ?number=, erasure, the outbox's recipient).
+            models.Index(fields=["number"], name="subscriber_number"),
         ]
 
     def __str__(self) -> str:

@@ -22,6 +22,7 @@ from urp_portal.audit.services import audit_record
 from urp_portal.audit.states import AuditAction, AuditChannel
 from urp_portal.gateway.adapters.base import is_business_scoped_user_id
 from urp_portal.gateway.models import InboundMessage, OutboundMessage
+from urp_portal.municipality.scope import current_comune, owned_by
 
 from ..models import Subscriber
 from ..pseudonyms import number_pseudonym
@@ -38,8 +39,14 @@ def _identifiers(*, sender: str, user_id: str) -> tuple[str, str]:
 
 
 def subscriber_find(*, phone: str = "", user_id: str = "") -> Subscriber | None:
-    """The living citizen with this number or this BSUID (the number wins), locked."""
-    live = Subscriber.objects.select_for_update().exclude(status=SubscriberStatus.ANONYMISED)
+    """The living citizen with this number or this BSUID (the number wins), locked: of the
+    comune of the running scope, when there is one (another comune's citizen with the same
+    phone is someone else's)."""
+    live = (
+        Subscriber.objects.select_for_update()
+        .exclude(status=SubscriberStatus.ANONYMISED)
+        .filter(owned_by(current_comune()))
+    )
     if phone:
         found = live.filter(number=phone).first()
         if found is not None:
@@ -62,13 +69,15 @@ def subscriber_touch_identity(*, message: InboundMessage) -> tuple[Subscriber, b
         key = phone or user_id
         pseudonym = number_pseudonym(key)
         now = timezone.now()
+        comune = current_comune()
         subscriber, created = Subscriber.objects.select_for_update().get_or_create(
             number=key,
+            comune=comune,
             defaults={
                 "pseudonym": pseudonym,
                 "previous": lambda: (
                     Subscriber.objects.filter(
-                        pseudonym=pseudonym, status=SubscriberStatus.ANONYMISED
+                        owned_by(comune), pseudonym=pseudonym, status=SubscriberStatus.ANONYMISED
                     )
                     .order_by("-anonymised_at", "-pk")
                     .first()
@@ -114,7 +123,7 @@ def subscriber_identity_change(*, message: InboundMessage) -> Subscriber | None:
     new_number = str(system.get("new_number") or "")
     new_user_id = str(system.get("new_user_id") or "")
     taken = (
-        Subscriber.objects.filter(number=new_number)
+        Subscriber.objects.filter(owned_by(current_comune()), number=new_number)
         .exclude(pk=subscriber.pk)
         .exclude(status=SubscriberStatus.ANONYMISED)
         .first()

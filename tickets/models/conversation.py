@@ -46,6 +46,17 @@ class MunicipalService(models.Model):
 class Ticket(models.Model):
     """One conversation with a citizen about one request, from the first message to its close."""
 
+    # The comune it belongs to, its citizen's (what hangs off the ticket, its messages, events
+    # and forwards, is the comune's through it). Empty: the active comune's (rows from before
+    # the tenancy; municipality/scope.py owned_by).
+    comune = models.ForeignKey(
+        "municipality.Municipality",
+        verbose_name=_("comune"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     subscriber = models.ForeignKey(
         "subscribers.Subscriber",
         on_delete=models.PROTECT,

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from urp_portal.accounts.roles import GROUP_NAMES, Role
 from urp_portal.municipality.models import Municipality
+from urp_portal.municipality.scope import owned_by
 from urp_portal.municipality.selectors import municipality_calendar
 
 from ..models import Ticket
@@ -57,6 +58,9 @@ def tickets_escalate_late(*, now: dt.datetime | None = None) -> int:
             Ticket.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("assignee")
             .filter(state__in=TicketState.pending(), due_at__lt=now)
+            # The active comune's only: another comune's late tickets are never reported to
+            # this one's staff (per comune, with its own calendar, in the tenancy's next phase).
+            .filter(owned_by(municipality))
             .exclude(escalated_at__gte=start_of_today)
             .order_by("due_at")[:BATCH]
         )

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from subscribers.states import SubscriberStatus
 from urp_portal.gateway.models import InboundMessage
 from urp_portal.municipality.models import Municipality
+from urp_portal.municipality.selectors import municipality_get_active_or_none
 
 from ..models import Message, SatisfactionSurvey, Ticket
 from ..selectors import reply_window_is_open
@@ -46,7 +47,7 @@ def survey_send_after_resolution(
     """Ask the citizen of a just-resolved (locked) ticket how satisfied they are, when the
     comune asks and the rules allow it. Call in the resolution's transaction."""
     now = now or timezone.now()
-    municipality = Municipality.objects.filter(is_active=True).first()
+    municipality = municipality_get_active_or_none()
     if municipality is None or not municipality.satisfaction_survey_enabled:
         return None
     if not municipality.satisfaction_question_text or not ticket.subscriber.number:

@@ -14,6 +14,16 @@ class ApiToken(models.Model):
     role = models.CharField(_("ruolo"), max_length=20, choices=Role.choices)
     # The municipal service a service token acts for; its slug, as the API names services.
     service_slug = models.SlugField(_("servizio comunale"), max_length=100, blank=True)
+    # The comune it acts for, on a deployment serving several (create_api_token --comune).
+    # Empty: the deployment's active comune, as with one comune.
+    comune = models.ForeignKey(
+        "municipality.Municipality",
+        verbose_name=_("comune"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     # The first characters of the key, so a person can tell which token a system holds.
     prefix = models.CharField(_("prefisso"), max_length=16, editable=False)

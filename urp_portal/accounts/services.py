@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from urp_portal.core.actors import actor_account
 from urp_portal.municipality.errors import UserError
+from urp_portal.municipality.models import Municipality
 
 from .models import ApiToken
 from .roles import Role
@@ -47,9 +48,23 @@ def municipal_service_slug_resolve(*, slug: str) -> str:
 
 
 def api_token_create(
-    *, name: str, role: str, service_slug: str = "", actor: Any = None
+    *,
+    name: str,
+    role: str,
+    service_slug: str = "",
+    comune_slug: str = "",
+    actor: Any = None,
 ) -> tuple[ApiToken, str]:
-    """A new token and its clear key, which is not stored and cannot be shown again."""
+    """A new token and its clear key, which is not stored and cannot be shown again. With
+    `comune_slug`, the token acts for that comune of a deployment serving several."""
+    comune = None
+    if comune_slug:
+        comune = Municipality.objects.filter(slug=comune_slug.strip()).first()
+        if comune is None:
+            raise UserError(
+                _("Comune sconosciuto: %(slug)s.") % {"slug": comune_slug},
+                code="unknown_comune",
+            )
     if role not in Role.values:
         raise UserError(_("Ruolo sconosciuto: %(role)s.") % {"role": role}, code="unknown_role")
     if role == Role.SERVICE and not service_slug:
@@ -72,6 +87,7 @@ def api_token_create(
         key_hash=api_token_key_hash(key),
         prefix=key[:PREFIX_LENGTH],
         created_by=actor_account(actor),
+        comune=comune,
     )
     return token, key
 

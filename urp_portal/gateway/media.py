@@ -13,7 +13,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from importlib import import_module
-from typing import Protocol, cast
+from typing import Any, Protocol, cast
 
 import puremagic
 import requests
@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from .adapters import get_adapter
 from .adapters.base import MediaHostRefused, MediaTooLarge
 from .models import InboundMessage
+from .numbers import sending_number_for
 
 logger = logging.getLogger(__name__)
 
@@ -165,6 +166,16 @@ def _needs_download(message: InboundMessage) -> bool:
     return bool(message.media_id) and not message.media_file and "media_error" not in message.extra
 
 
+def _fetch(message: InboundMessage) -> tuple[bytes, str, str]:
+    """The media through the adapter, with the token of the comune whose number the citizen
+    wrote to where it has its own (gateway/numbers.py)."""
+    fetcher = cast(MediaFetcher, get_adapter())
+    sender = sending_number_for(message.comune_id)
+    if sender is not None and sender.access_token:
+        return cast(Any, fetcher).fetch_media(message.media_id, token=sender.access_token)
+    return fetcher.fetch_media(message.media_id)
+
+
 def inbound_media_download(*, message_id: int) -> InboundMessage:
     """Fetch, check and keep the media of one inbound message; a message whose media is already
     kept or refused is left alone. Transient fetch errors propagate (the task retries)."""
@@ -173,9 +184,7 @@ def inbound_media_download(*, message_id: int) -> InboundMessage:
         return message
     # The network call happens outside any transaction and lock.
     try:
-        content, declared_mime_type, _filename = cast(MediaFetcher, get_adapter()).fetch_media(
-            message.media_id
-        )
+        content, declared_mime_type, _filename = _fetch(message)
         media_type = media_check(content=content)
     except MediaRefused as refusal:
         return _media_refusal_record(message_id=message_id, code=refusal.code, text=refusal.message)

@@ -76,6 +76,18 @@ class InboundMessage(models.Model):
     )
     handled_by = models.CharField(_("gestito da"), max_length=120, blank=True)
     received_at = models.DateTimeField(_("ricevuto il"), auto_now_add=True)
+    # The comune whose number it was written to (routed by phone number id). Empty: the active
+    # comune's (rows from before the tenancy). No index of its own yet: the per-comune reads
+    # come with the staff's scoping, with the composite indexes they need.
+    comune = models.ForeignKey(
+        "municipality.Municipality",
+        verbose_name=_("comune"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
 
     class Meta:
         verbose_name = _("messaggio ricevuto")
@@ -128,6 +140,17 @@ class OutboundMessage(models.Model):
     window_closes_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Higher goes first: emergency alerts overtake a broadcast being sent.
     priority = models.PositiveSmallIntegerField(default=5)
+    # The comune that writes: the message leaves from its number with its token. Empty: the
+    # deployment's own number (WHATSAPP_*). Not indexed: a broadcast inserts 100,000 rows.
+    comune = models.ForeignKey(
+        "municipality.Municipality",
+        verbose_name=_("comune"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
 
     state = models.CharField(
         _("stato"), max_length=12, choices=OutboundState.choices, default=OutboundState.QUEUED

@@ -56,18 +56,23 @@ def pipeline_steps() -> list[tuple[str, StepFunction]]:
 def inbound_message_run_pipeline(*, message_id: int) -> str:
     """Run the pipeline once for a stored message; a processed message is left alone.
     Returns the name of the step that handled it ("" if every step went on)."""
-    from urp_portal.municipality.selectors import municipality_get_active
+    from urp_portal.municipality.scope import comune_scope
+    from urp_portal.municipality.selectors import municipality_for_scope, municipality_get_active
 
     with transaction.atomic():
         message = InboundMessage.objects.select_for_update().get(pk=message_id)
         if message.state == InboundState.PROCESSED:
             return message.handled_by
-        context = PipelineContext(municipality=municipality_get_active(), now=timezone.now())
-        handled_by = ""
-        for name, step in pipeline_steps():
-            if step(message, context) is Step.HANDLED:
-                handled_by = name
-                break
+        # The comune of the number the citizen wrote to: every step, every reply and every
+        # row the steps make are that comune's (municipality/scope.py).
+        comune = municipality_for_scope(comune_id=message.comune_id) if message.comune_id else None
+        with comune_scope(comune):
+            context = PipelineContext(municipality=municipality_get_active(), now=timezone.now())
+            handled_by = ""
+            for name, step in pipeline_steps():
+                if step(message, context) is Step.HANDLED:
+                    handled_by = name
+                    break
         message.state = InboundState.PROCESSED
         message.handled_by = handled_by
         message.save(update_fields=["state", "handled_by"])

@@ -6,7 +6,9 @@ select_for_update (the embedded default, where all processes share one SQLite fi
 *reserves* the next free slot of a bucket and is told how long to wait for it; since slots are
 `interval` apart, no window of one second ever holds more than `rate` sends.
 
-The number's global bucket is shared by three classes (lanes.SendClass), with priority rather
+Each business number has its own buckets, as Meta counts throughput per number (a deployment
+serving several comuni: `number`; "" is the deployment's own number). A number's global bucket
+is shared by three classes (lanes.SendClass), with priority rather
 than reserved shares: a share kept for citizens would be lost to the broadcast whenever nobody
 writes (most of the time), and a broadcast must use the whole rate then. So:
 - a message to a citizen reserves the next free slot at once, however far ahead the slots are
@@ -116,9 +118,18 @@ def _mark_ttl(interval: float) -> float:
     return max(ALERT_MARK_MIN, ALERT_MARK_INTERVALS * interval)
 
 
-def _take_in_redis(interval: float, send_class: SendClass) -> float:
+def _number_keys(number: str) -> tuple[str, str]:
+    """The global bucket and the alert mark of one business number ("": the deployment's own,
+    under the names they had before numbers were told apart)."""
+    if not number:
+        return GLOBAL_KEY, ALERT_WAITING_KEY
+    return f"{GLOBAL_KEY}:{number}", f"{ALERT_WAITING_KEY}:{number}"
+
+
+def _take_in_redis(interval: float, send_class: SendClass, number: str = "") -> float:
+    global_key, alert_key = _number_keys(number)
     result = _take_script()(
-        keys=[KEY_PREFIX + GLOBAL_KEY, KEY_PREFIX + ALERT_WAITING_KEY],
+        keys=[KEY_PREFIX + global_key, KEY_PREFIX + alert_key],
         args=[
             int(interval * 1_000_000),
             int(send_class),
@@ -129,19 +140,20 @@ def _take_in_redis(interval: float, send_class: SendClass) -> float:
     return int(result) / 1_000_000
 
 
-def _take_in_database(interval: float, send_class: SendClass) -> float:
+def _take_in_database(interval: float, send_class: SendClass, number: str = "") -> float:
     """The Lua script's rule on RateSlot rows (the alert mark's next_at is its expiry)."""
+    global_key, alert_key = _number_keys(number)
     with transaction.atomic():
         RateSlot.objects.bulk_create(
-            [RateSlot(key=GLOBAL_KEY), RateSlot(key=ALERT_WAITING_KEY)], ignore_conflicts=True
+            [RateSlot(key=global_key), RateSlot(key=alert_key)], ignore_conflicts=True
         )
         slots = {
             slot.key: slot
             for slot in RateSlot.objects.select_for_update()
-            .filter(key__in=[GLOBAL_KEY, ALERT_WAITING_KEY])
+            .filter(key__in=[global_key, alert_key])
             .order_by("key")
         }
-        bucket, mark = slots[GLOBAL_KEY], slots[ALERT_WAITING_KEY]
+        bucket, mark = slots[global_key], slots[alert_key]
         now = time.time()
         slot_at = max(bucket.next_at, now)
         if send_class != SendClass.INTERACTIVE:
@@ -158,12 +170,12 @@ def _take_in_database(interval: float, send_class: SendClass) -> float:
     return slot_at - now
 
 
-def take_slot(interval: float, send_class: SendClass) -> float:
-    """One try at a slot of the global bucket for this class: the seconds to wait for the slot
-    taken (>= 0), or minus the seconds after which to try again (< 0, nothing taken)."""
+def take_slot(interval: float, send_class: SendClass, number: str = "") -> float:
+    """One try at a slot of the number's global bucket for this class: the seconds to wait for
+    the slot taken (>= 0), or minus the seconds after which to try again (< 0, nothing taken)."""
     if settings.REDIS_URL:
-        return _take_in_redis(interval, send_class)
-    return _take_in_database(interval, send_class)
+        return _take_in_redis(interval, send_class, number)
+    return _take_in_database(interval, send_class, number)
 
 
 def _reserve_in_redis(key: str, interval: float) -> float:
@@ -192,7 +204,7 @@ def reserve(key: str, interval: float) -> float:
     return _reserve_in_database(key, interval)
 
 
-def take_global_token(send_class: SendClass = SendClass.INTERACTIVE) -> None:
+def take_global_token(send_class: SendClass = SendClass.INTERACTIVE, *, number: str = "") -> None:
     """Block until this process may send one message under WHATSAPP_RATE_PER_SECOND (0 = off),
     citizens first (see the module's docstring). Each worker holds at most one reservation, so
     a citizen's wait is bounded by workers / rate."""
@@ -204,7 +216,7 @@ def take_global_token(send_class: SendClass = SendClass.INTERACTIVE) -> None:
     while True:
         if send_class != SendClass.INTERACTIVE and time.monotonic() > give_up_at:
             send_class = SendClass.INTERACTIVE
-        wait = take_slot(interval, send_class)
+        wait = take_slot(interval, send_class, number)
         if wait >= 0:
             if wait > 0:
                 time.sleep(wait)
@@ -212,14 +224,19 @@ def take_global_token(send_class: SendClass = SendClass.INTERACTIVE) -> None:
         time.sleep(-wait)
 
 
-def reserve_recipient_slot(recipient: str) -> float:
+def _pair_key(recipient: str, number: str) -> str:
+    # Meta's pair rate limit is per business number and citizen.
+    return f"to:{number}:{recipient}" if number else f"to:{recipient}"
+
+
+def reserve_recipient_slot(recipient: str, *, number: str = "") -> float:
     """Seconds until a message to this recipient keeps clear of the pair rate limit (131056)."""
-    return reserve(f"to:{recipient}", settings.WHATSAPP_RECIPIENT_INTERVAL_SECONDS)
+    return reserve(_pair_key(recipient, number), settings.WHATSAPP_RECIPIENT_INTERVAL_SECONDS)
 
 
-def push_back_recipient(recipient: str, seconds: float) -> None:
+def push_back_recipient(recipient: str, seconds: float, *, number: str = "") -> None:
     """After a pair-rate error, keep the next message to this recipient `seconds` away."""
-    reserve(f"to:{recipient}", seconds)
+    reserve(_pair_key(recipient, number), seconds)
 
 
 def reset_redis() -> None:

@@ -324,3 +324,37 @@ class BroadcastSlot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_weekday_display()} {self.at:%H:%M}"
+
+
+class WhatsAppNumber(models.Model):
+    """A WhatsApp business number bound to one comune: the one webhook URL routes each event
+    by its `metadata.phone_number_id` to the comune of this row, and the comune's messages
+    leave from it. The access token and the app secret are sealed at rest (sealed.py): empty
+    means the deployment's own WHATSAPP_ACCESS_TOKEN / WHATSAPP_APP_SECRET (a provider's one
+    system user and one app serve all its comuni)."""
+
+    comune = models.ForeignKey(
+        Municipality,
+        verbose_name=_("comune"),
+        on_delete=models.PROTECT,
+        related_name="whatsapp_numbers",
+    )
+    phone_number_id = models.CharField(_("id del numero (phone number id)"), max_length=64)
+    business_account_id = models.CharField(
+        _("id dell'account WhatsApp Business (WABA)"), max_length=64, blank=True
+    )
+    access_token_sealed = models.TextField(editable=False, blank=True)
+    app_secret_sealed = models.TextField(editable=False, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("numero WhatsApp")
+        verbose_name_plural = _("numeri WhatsApp")
+        constraints = [
+            # One number, one comune: the routing must never have to choose.
+            models.UniqueConstraint(fields=["phone_number_id"], name="whatsapp_number_once"),
+        ]
+
+    def __str__(self) -> str:
+        return self.phone_number_id

@@ -1,3 +1,4 @@
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from itertools import pairwise
@@ -7,9 +8,14 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from .keywords import normalize_keyword
-from .models import BroadcastSlot, Keyword, Municipality, OfficeHoursSlot
+from .models import BroadcastSlot, Keyword, Municipality, OfficeHoursSlot, WhatsAppNumber
 from .presets import PRESETS
+from .sealed import reseal, seal
 from .states import KeywordKind, Weekday
+
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+# Meta's phone number ids are numeric (e.g. 106540352242922); the simulator's is a word.
+PHONE_NUMBER_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
 
 
 def validate_office_slots(slots: Iterable[tuple[int, object, object]]) -> None:
@@ -87,17 +93,107 @@ def municipality_set_keywords(
 @transaction.atomic
 def municipality_load_preset(*, slug: str) -> Municipality:
     """Make a seed comune's preset the active configuration; loading it again changes nothing."""
+    municipality = _preset_apply(preset_slug=slug, comune_slug=slug)
+    return municipality_activate(municipality=municipality)
+
+
+@transaction.atomic
+def municipality_load_preset_for_number(
+    *,
+    preset: str,
+    comune_slug: str,
+    phone_number_id: str,
+    business_account_id: str = "",
+    access_token: str = "",
+    app_secret: str = "",
+) -> Municipality:
+    """Add or update the comune `comune_slug` from a preset, bound to a WhatsApp number, on a
+    deployment serving several comuni: the other comuni, and which one is active, are left as
+    they are. Loading it again changes nothing."""
+    comune_slug = comune_slug.strip()
+    if not SLUG.fullmatch(comune_slug):
+        raise ValidationError(
+            _('Il codice del comune "%(slug)s" non è valido: lettere minuscole, cifre e trattini.')
+            % {"slug": comune_slug},
+            code="invalid_comune_slug",
+        )
+    municipality = _preset_apply(preset_slug=preset, comune_slug=comune_slug)
+    whatsapp_number_bind(
+        comune=municipality,
+        phone_number_id=phone_number_id,
+        business_account_id=business_account_id,
+        access_token=access_token,
+        app_secret=app_secret,
+    )
+    return municipality
+
+
+def whatsapp_number_bind(
+    *,
+    comune: Municipality,
+    phone_number_id: str,
+    business_account_id: str = "",
+    access_token: str = "",
+    app_secret: str = "",
+) -> WhatsAppNumber:
+    """Bind a WhatsApp number to a comune (or update its account id and secrets; an empty one
+    keeps what is stored). A number already bound to another comune is refused: moving it
+    would hand that comune's citizens to this one."""
+    phone_number_id = phone_number_id.strip()
+    if not PHONE_NUMBER_ID.fullmatch(phone_number_id):
+        raise ValidationError(
+            _('"%(value)s" non è un id di numero WhatsApp (solo cifre, come lo mostra Meta).')
+            % {"value": phone_number_id},
+            code="invalid_phone_number_id",
+        )
+    with transaction.atomic():
+        number = (
+            WhatsAppNumber.objects.select_for_update()
+            .filter(phone_number_id=phone_number_id)
+            .first()
+        )
+        if number is not None and number.comune_id != comune.pk:
+            raise ValidationError(
+                _("Il numero %(number)s è già del comune «%(other)s».")
+                % {"number": phone_number_id, "other": number.comune},
+                code="number_of_another_comune",
+            )
+        if number is None:
+            number = WhatsAppNumber(comune=comune, phone_number_id=phone_number_id)
+        if business_account_id:
+            number.business_account_id = business_account_id.strip()
+        if access_token:
+            number.access_token_sealed = seal(access_token)
+        if app_secret:
+            number.app_secret_sealed = seal(app_secret)
+        number.save()
+    return number
+
+
+@transaction.atomic
+def whatsapp_numbers_reseal() -> int:
+    """Seal every stored secret again with the first key of URP_SECRETS_KEY (after putting a
+    new key first; the old one can be removed once this ran). Returns the numbers resealed."""
+    numbers = list(WhatsAppNumber.objects.select_for_update())
+    for number in numbers:
+        number.access_token_sealed = reseal(number.access_token_sealed)
+        number.app_secret_sealed = reseal(number.app_secret_sealed)
+        number.save(update_fields=["access_token_sealed", "app_secret_sealed", "updated_at"])
+    return len(numbers)
+
+
+def _preset_apply(*, preset_slug: str, comune_slug: str) -> Municipality:
     try:
-        preset = PRESETS[slug]
+        preset = PRESETS[preset_slug]
     except KeyError as exc:
         raise ValidationError(
             _('Comune sconosciuto "%(slug)s". Scegli tra: %(choices)s.')
-            % {"slug": slug, "choices": ", ".join(PRESETS)},
+            % {"slug": preset_slug, "choices": ", ".join(PRESETS)},
             code="unknown_preset",
         ) from exc
     validate_office_slots(preset.office_slots)
     municipality, _created = Municipality.objects.update_or_create(
-        slug=slug, defaults=preset.values
+        slug=comune_slug, defaults=preset.values
     )
     municipality.full_clean()
     municipality.office_slots.all().delete()
@@ -114,4 +210,4 @@ def municipality_load_preset(*, slug: str) -> Municipality:
         subscribe=preset.subscribe_words,
         unsubscribe=preset.unsubscribe_words,
     )
-    return municipality_activate(municipality=municipality)
+    return municipality

@@ -15,6 +15,7 @@ from urp_portal.municipality.models import Municipality
 from urp_portal.municipality.selectors import (
     municipality_calendar,
     municipality_channels_text,
+    municipality_get_active_or_none,
     render_text,
 )
 
@@ -29,7 +30,7 @@ def ticket_inform_with_first_reply(*, ticket: Ticket, now: dt.datetime) -> None:
     before that answer, whichever it is (automatic or an operator's)."""
     from subscribers.services import subscriber_inform_with_first_reply
 
-    municipality = Municipality.objects.filter(is_active=True).first()
+    municipality = municipality_get_active_or_none()
     if municipality is not None:
         subscriber_inform_with_first_reply(
             subscriber=ticket.subscriber, municipality=municipality, now=now

@@ -15,6 +15,7 @@ from urp_portal.gateway.services import outbound_message_create
 from urp_portal.gateway.template_catalogue import template_resolve
 from urp_portal.municipality.errors import UserError
 from urp_portal.municipality.models import Municipality
+from urp_portal.municipality.scope import current_comune_id
 from urp_portal.municipality.selectors import (
     municipality_calendar,
     municipality_channels_text,
@@ -64,6 +65,8 @@ def ticket_receive(
     if ticket is None:
         ticket = Ticket.objects.create(
             subscriber=subscriber,
+            # The citizen's comune: the ticket and all that hangs off it are that comune's.
+            comune_id=subscriber.comune_id or current_comune_id(),
             state=TicketState.NEW,
             opened_at=received,
             due_at=calendar.add_working_days(received, municipality.answer_deadline_working_days),

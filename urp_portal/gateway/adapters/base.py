@@ -45,10 +45,14 @@ class Outgoing:
     # provider's own id of it (Twilio's Content SID).
     template_category: str = ""
     template_provider_id: str = ""
+    # The comune's own number and token (gateway.numbers.SendingNumber) when the deployment
+    # serves several; None: the deployment's own WHATSAPP_* number.
+    sender: Any = None
 
     @classmethod
-    def of(cls, message: OutboundMessage) -> Outgoing:
+    def of(cls, message: OutboundMessage, *, sender: Any = None) -> Outgoing:
         return cls(
+            sender=sender,
             to=message.to,
             text=message.text,
             template_name=message.template_name,
@@ -89,6 +93,8 @@ class ParsedInbound:
     media_filename: str = ""
     reply_to_provider_id: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    # The business number it was written to (Meta's metadata.phone_number_id): its comune.
+    phone_number_id: str = ""
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Collection
+from dataclasses import replace
 from typing import Any
 
 from ..adapters.base import (
@@ -96,7 +97,7 @@ def _read_change(
         for raw in value.get("messages") or []:
             if shared_errors and not raw.get("errors"):
                 raw = {**raw, "errors": shared_errors}
-            event.messages.append(_inbound(raw, contacts))
+            event.messages.append(replace(_inbound(raw, contacts), phone_number_id=phone_number_id))
         for raw in value.get("statuses") or []:
             status = _status(raw, event)
             if status is not None:
@@ -104,7 +105,9 @@ def _read_change(
     elif field == "user_preferences":
         contacts = value.get("contacts") or []
         for raw in value.get("user_preferences") or []:
-            event.messages.append(_preference(raw, contacts))
+            event.messages.append(
+                replace(_preference(raw, contacts), phone_number_id=phone_number_id)
+            )
     elif field in TEMPLATE_FIELDS:
         # A template's review, category or quality: applied by the template catalogue.
         update = parse_template_change(str(field), value)

@@ -19,6 +19,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from urp_portal.municipality.scope import current_comune_id
+
 from .. import lanes, ratelimit
 from ..adapters import get_adapter
 from ..adapters.base import (
@@ -29,6 +31,7 @@ from ..adapters.base import (
     TransientSendError,
 )
 from ..models import OutboundMessage, PendingStatus
+from ..numbers import SendingNumber, sending_number_for
 from ..selectors import inbound_last_sent_at
 from ..states import OutboundState
 from .outbox_statements import RECORD_SENT_ATTEMPTS as RECORD_SENT_ATTEMPTS  # moved: old name kept
@@ -69,12 +72,17 @@ def outbound_message_create(
     media_file: str = "",
     priority: int = 5,
     buttons: Sequence[dict[str, str]] = (),
+    comune_id: int | None = None,
 ) -> OutboundMessage:
     """Put a message in the outbox, in the caller's transaction; it is sent after commit.
-    `buttons` ([{"id", "title"}], at most three) make it an interactive reply-buttons message."""
+    `buttons` ([{"id", "title"}], at most three) make it an interactive reply-buttons message.
+    It leaves from the number of `comune_id`, by default the comune of the running scope
+    (municipality/scope.py); none: the deployment's own number."""
     if len(buttons) > MAX_REPLY_BUTTONS:
         raise ValueError(f"WhatsApp takes at most {MAX_REPLY_BUTTONS} reply buttons")
-    last_inbound = inbound_last_sent_at(sender=to)
+    if comune_id is None:
+        comune_id = current_comune_id()
+    last_inbound = inbound_last_sent_at(sender=to, comune_id=comune_id)
     now = timezone.now()
     # A template to a citizen outside their window counts against Meta's messaging limit
     # (reach.py), from now: the send follows at once.
@@ -98,6 +106,7 @@ def outbound_message_create(
         media_file=media_file,
         priority=priority,
         buttons=[{"id": b["id"], "title": b["title"][:20]} for b in buttons],
+        comune_id=comune_id,
     )
     # robust: with the broker down the row waits for the sweep, and the callbacks after this
     # one (another message, the rest of the pipeline's) still run.
@@ -149,7 +158,7 @@ def _fail(message_id: int, *, error: SendError) -> None:
 def _window_closed(message: OutboundMessage, now: dt.datetime) -> bool:
     if message.template_name:
         return False
-    last = inbound_last_sent_at(sender=message.to)
+    last = inbound_last_sent_at(sender=message.to, comune_id=message.comune_id)
     closes_at = last + SERVICE_WINDOW if last else None
     if message.window_closes_at and (closes_at is None or message.window_closes_at > closes_at):
         closes_at = message.window_closes_at
@@ -166,14 +175,15 @@ def outbound_message_send(
     message = OutboundMessage.objects.filter(pk=message_id).first()
     if message is None or not _ready_to_send(message):
         return 0
+    sender = sending_number_for(message.comune_id)
     if not paced:
-        wait = _recipient_wait(message)
+        wait = _recipient_wait(message, sender=sender)
         if wait:
             return wait
-    claimed, checked = _claim_for_call(message)
+    claimed, checked = _claim_for_call(message, number=_number_key(sender))
     if not claimed:
         return 0
-    provider_id = _send_claimed(message, last_attempt=last_attempt, checked=checked)
+    provider_id = _send_claimed(message, last_attempt=last_attempt, checked=checked, sender=sender)
     # A status that came before the provider id was stored waits as a PendingStatus; looked for
     # only now, after our commit (see outbound_message_apply_pending), and applied only if any.
     if provider_id and PendingStatus.objects.filter(provider_id=provider_id).exists():
@@ -211,12 +221,18 @@ def _ready_to_send(message: OutboundMessage) -> bool:
     return True
 
 
-def _recipient_wait(message: OutboundMessage) -> float:
+def _number_key(sender: SendingNumber | None) -> str:
+    """The rate limiter's buckets are per business number, as Meta counts them ("": the
+    deployment's own number, the single comune's buckets as before)."""
+    return sender.phone_number_id if sender is not None else ""
+
+
+def _recipient_wait(message: OutboundMessage, *, sender: SendingNumber | None = None) -> float:
     """Keep to the recipient's pace: a short wait is slept here; a longer one is returned (the
     message deferred, its slot reserved) for the caller to send it later with paced=True."""
     if message.priority >= URGENT_PRIORITY:
         return 0
-    wait = ratelimit.reserve_recipient_slot(message.to)
+    wait = ratelimit.reserve_recipient_slot(message.to, number=_number_key(sender))
     if wait > MAX_INLINE_WAIT:
         _defer(message.pk, seconds=wait)
         return wait
@@ -224,7 +240,13 @@ def _recipient_wait(message: OutboundMessage) -> float:
     return 0
 
 
-def _send_claimed(message: OutboundMessage, *, last_attempt: bool, checked: bool = False) -> str:
+def _send_claimed(
+    message: OutboundMessage,
+    *,
+    last_attempt: bool,
+    checked: bool = False,
+    sender: SendingNumber | None = None,
+) -> str:
     """Call the provider for a claimed message and record the outcome: its provider id when it
     left, "" when it failed for good or went to review. A transient error puts the row back in
     the queue (or fails it on the last attempt) and is raised again. `checked`: the send
@@ -235,11 +257,13 @@ def _send_claimed(message: OutboundMessage, *, last_attempt: bool, checked: bool
         outbound_message_cancel_claimed(message_id=message.pk, reason=reason)
         return ""
     try:
-        provider_id = get_adapter().send(Outgoing.of(message))
+        provider_id = get_adapter().send(Outgoing.of(message, sender=sender))
     except TransientSendError as error:
         _requeue_or_fail(message.pk, error=error, last_attempt=last_attempt)
         if error.recipient_cooldown:
-            ratelimit.push_back_recipient(message.to, error.recipient_cooldown)
+            ratelimit.push_back_recipient(
+                message.to, error.recipient_cooldown, number=_number_key(sender)
+            )
         raise
     except PermanentSendError as error:
         _fail(message.pk, error=error)
@@ -272,15 +296,16 @@ def outbound_messages_send_batch(*, message_ids: Sequence[int], attempt: int = 0
             break
         if not _ready_to_send(message):
             continue
-        wait = _recipient_wait(message)
+        sender = sending_number_for(message.comune_id)
+        wait = _recipient_wait(message, sender=sender)
         if wait:
             enqueue_send(message.pk, countdown=wait, paced=True, bulk=True)
             continue
-        claimed, checked = _claim_for_call(message)
+        claimed, checked = _claim_for_call(message, number=_number_key(sender))
         if not claimed:
             continue
         try:
-            provider_id = _send_claimed(message, last_attempt=False, checked=checked)
+            provider_id = _send_claimed(message, last_attempt=False, checked=checked, sender=sender)
         except TransientSendError as error:
             if error.recipient_cooldown:
                 enqueue_send(message.pk, countdown=error.recipient_cooldown, paced=True, bulk=True)

@@ -143,9 +143,10 @@ def _record_sent(message_id: int, *, provider_id: str) -> None:
             pause *= 2
 
 
-def _claim_for_call(message: OutboundMessage) -> tuple[bool, bool]:
-    """Claim the message and take its rate token: (claimed, checked), `checked` when the send
-    checks rode on the claim (send_checks.py) and need not run again before the call."""
+def _claim_for_call(message: OutboundMessage, *, number: str = "") -> tuple[bool, bool]:
+    """Claim the message and take its rate token (of the business number it leaves from,
+    `number`; "": the deployment's own): (claimed, checked), `checked` when the send checks
+    rode on the claim (send_checks.py) and need not run again before the call."""
     send_class = lanes.send_class(message.priority)
     conditions = (
         outbound_message_claim_conditions(message) if settings.URP_DATABASE_FAST_PATHS else None
@@ -155,11 +156,11 @@ def _claim_for_call(message: OutboundMessage) -> tuple[bool, bool]:
             return False, False
         # After the claim, right before the call: the token paces what reaches the provider,
         # and the claim's own time (a database round trip, uneven) must not bunch sends.
-        ratelimit.take_global_token(send_class)
+        ratelimit.take_global_token(send_class, number=number)
         return True, False
     # The checks ride on the claim, which must then be the last read before the call: the
     # token first (a claim refused after it wastes one token, rarely).
-    ratelimit.take_global_token(send_class)
+    ratelimit.take_global_token(send_class, number=number)
     if _claim(message, conditions=conditions):
         return True, True
     # No longer queued, or a check refuses: the plain steps tell which, and cancel with the

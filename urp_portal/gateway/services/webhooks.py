@@ -18,6 +18,8 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import RedisError
 
+from urp_portal.municipality.selectors import municipality_route_phone_number_id
+
 from .. import event_queue
 from ..adapters import get_adapter
 from ..adapters.base import ParsedEvent, ParsedInbound, WebhookFormatError
@@ -155,6 +157,12 @@ def webhook_event_store(
 
 def _store_inbound(event: WebhookEvent, parsed: list[ParsedInbound]) -> list[int]:
     parsed = [inbound_made_safe(m) for m in parsed]
+    # Each message belongs to the comune of the number it was written to (one lookup per
+    # number in the event, usually one).
+    comune_of = {
+        number: municipality_route_phone_number_id(number)
+        for number in {m.phone_number_id for m in parsed}
+    }
     # Insert-or-ignore on the unique provider id: a message delivered in two events is one row.
     InboundMessage.objects.bulk_create(
         [
@@ -172,6 +180,7 @@ def _store_inbound(event: WebhookEvent, parsed: list[ParsedInbound]) -> list[int
                 media_filename=m.media_filename[:255],
                 reply_to_provider_id=m.reply_to_provider_id,
                 extra=m.extra,
+                comune_id=comune_of[m.phone_number_id],
             )
             for m in parsed
         ],

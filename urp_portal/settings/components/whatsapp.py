@@ -16,6 +16,8 @@ WHATSAPP_PHONE_NUMBER_ID = env.str("WHATSAPP_PHONE_NUMBER_ID", default="")
 WHATSAPP_ACCESS_TOKEN = env.str("WHATSAPP_ACCESS_TOKEN", default="")
 WHATSAPP_APP_SECRET = env.str("WHATSAPP_APP_SECRET", default="")
 WHATSAPP_VERIFY_TOKEN = env.str("WHATSAPP_VERIFY_TOKEN", default="")
+# Keys sealing the comuni's own tokens and app secrets in the database (municipality/sealed.py).
+URP_SECRETS_KEY = env.list("URP_SECRETS_KEY", default=[])
 WHATSAPP_RATE_PER_SECOND = env.int("WHATSAPP_RATE_PER_SECOND", default=80)
 TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")

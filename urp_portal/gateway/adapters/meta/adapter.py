@@ -8,7 +8,7 @@ import logging
 import mimetypes
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 from urllib.parse import urlparse
 
@@ -62,6 +62,13 @@ _timestamp = cloud_api_timestamp
 _e164 = e164
 
 
+def _signed_with(secret: str, body: bytes, given: str) -> bool:
+    if not secret:
+        return False
+    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected.encode(), given.encode())
+
+
 class Adapter(MetaTemplates):
     """The Cloud API over HTTP with one pooled session per process."""
 
@@ -109,17 +116,29 @@ class Adapter(MetaTemplates):
             self._local.session = session
         return session
 
-    def _headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {settings.WHATSAPP_ACCESS_TOKEN}"}
+    def _headers(self, token: str = "") -> dict[str, str]:
+        return {"Authorization": f"Bearer {token or settings.WHATSAPP_ACCESS_TOKEN}"}
+
+    def _from_number(self, message: Outgoing) -> tuple[str, str]:
+        """(phone number id, token) the message leaves with: its comune's own number where the
+        deployment serves several (message.sender), else the deployment's."""
+        sender = message.sender
+        if sender is not None and sender.phone_number_id:
+            return str(sender.phone_number_id), str(sender.access_token or "")
+        return self.phone_number_id, ""
 
     # --- webhooks ------------------------------------------------------------------------------
     def verify_signature(self, *, body: bytes, headers: Mapping[str, str], url: str) -> bool:
-        secret = str(settings.WHATSAPP_APP_SECRET).encode()
         given = headers.get("X-Hub-Signature-256", "")
-        if not secret or not given.startswith("sha256="):
+        if not given.startswith("sha256="):
             return False
-        expected = "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
-        return hmac.compare_digest(expected.encode(), given.encode())
+        if _signed_with(str(settings.WHATSAPP_APP_SECRET), body, given):
+            return True
+        # A comune whose number sits on another Meta app signs with that app's secret; read
+        # only when the deployment's own secret did not match (the common case costs nothing).
+        from ...numbers import other_app_secrets
+
+        return any(_signed_with(secret, body, given) for secret in other_app_secrets())
 
     def answer_handshake(self, query: Mapping[str, str]) -> str | None:
         """The challenge to echo when Meta's subscription handshake carries our verify token."""
@@ -133,10 +152,13 @@ class Adapter(MetaTemplates):
             return query.get("hub.challenge", "")
         return None
 
-    def our_phone_number_ids(self) -> set[str]:
-        """The numbers whose webhooks we process (none configured: every one, for a number
-        being set up); another business's number on the same app is stored, not processed."""
-        return {self.phone_number_id} if settings.WHATSAPP_PHONE_NUMBER_ID else set()
+    def our_phone_number_ids(self) -> Collection[str]:
+        """The numbers whose webhooks we process: the deployment's own and those bound to its
+        comuni (none configured: every one, for a number being set up); another business's
+        number on the same app is stored, not processed."""
+        from ...numbers import OurPhoneNumberIds
+
+        return OurPhoneNumberIds()
 
     def parse_webhook(self, *, body: bytes, content_type: str = "") -> ParsedEvent:
         return parse_cloud_api_body(body, our_phone_number_ids=self.our_phone_number_ids())
@@ -211,9 +233,9 @@ class Adapter(MetaTemplates):
             payload.update(type="text", text={"body": message.text, "preview_url": False})
         return payload
 
-    def _post(self, url: str, **kwargs: Any) -> requests.Response:
+    def _post(self, url: str, *, token: str = "", **kwargs: Any) -> requests.Response:
         try:
-            return self.session.post(url, headers=self._headers(), timeout=TIMEOUT, **kwargs)
+            return self.session.post(url, headers=self._headers(token), timeout=TIMEOUT, **kwargs)
         except (requests.ConnectTimeout, requests.exceptions.SSLError) as exc:
             raise TransientSendError(code="network", message=str(exc)) from exc
         except requests.ConnectionError as exc:
@@ -233,8 +255,10 @@ class Adapter(MetaTemplates):
         return "messages"
 
     def send(self, message: Outgoing) -> str:
+        phone_number_id, token = self._from_number(message)
         response = self._post(
-            f"{self.graph_url}/{self.phone_number_id}/{self.send_path(message)}",
+            f"{self.graph_url}/{phone_number_id}/{self.send_path(message)}",
+            token=token,
             json=self.build_payload(message),
         )
         if response.status_code >= 300:
@@ -249,7 +273,7 @@ class Adapter(MetaTemplates):
     def _upload_once(self, message: Outgoing) -> str:
         """A broadcast sends the same picture to every recipient: upload it once per process
         and reuse its media id (Meta keeps uploads for 30 days; ours are reused for a day)."""
-        key = (self.phone_number_id, message.media_file.name)
+        key = (self._from_number(message)[0], message.media_file.name)
         cached = self._uploads.get(key)
         if cached and cached[1] > time.monotonic():
             return cached[0]
@@ -260,9 +284,11 @@ class Adapter(MetaTemplates):
     def _upload(self, message: Outgoing) -> str:
         name = message.media_file.name
         mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        phone_number_id, token = self._from_number(message)
         with message.media_file.open("rb") as handle:
             response = self._post(
-                f"{self.graph_url}/{self.phone_number_id}/media",
+                f"{self.graph_url}/{phone_number_id}/media",
+                token=token,
                 data={"messaging_product": "whatsapp", "type": mime},
                 files={"file": (name.rsplit("/", 1)[-1], handle, mime)},
             )
@@ -279,12 +305,14 @@ class Adapter(MetaTemplates):
         parts = urlparse(self.graph_url)
         return f"{parts.scheme}://{parts.netloc}".lower()
 
-    def fetch_media(self, media_id: str) -> tuple[bytes, str, str]:
+    def fetch_media(self, media_id: str, *, token: str = "") -> tuple[bytes, str, str]:
+        """`token`: the comune's own, for a citizen who wrote to its number (empty: the
+        deployment's WHATSAPP_ACCESS_TOKEN)."""
         limit = int(settings.URP_MEDIA_MAX_BYTES)
         try:
             lookup = self.session.get(
                 f"{self.graph_url}/{media_id}",
-                headers=self._headers(),
+                headers=self._headers(token),
                 timeout=TIMEOUT,
                 allow_redirects=False,
             )
@@ -308,7 +336,7 @@ class Adapter(MetaTemplates):
         declared_size_check(info.get("file_size"), limit=limit)
         # The URL is valid for five minutes and wants the same bearer token.
         download = download_capped(
-            self.session, url, headers=self._headers(), limit=limit, timeout=(5, 60)
+            self.session, url, headers=self._headers(token), limit=limit, timeout=(5, 60)
         )
         if download.status_code >= 300:
             raise classify_error(download)

@@ -1,0 +1,94 @@
+"""Which comune the code running now works for (many comuni on one deployment, issue #24).
+
+A context variable, set around one unit of work by whoever knows the comune: the inbound
+pipeline for a message (the comune its number belongs to), the send of an outbox row (the
+comune that wrote it), and, next, a staff member's request and the comune's periodic tasks.
+Inside a scope, `municipality_get_active()` is that comune, so every step and service that
+already asks for "the comune" gets the right one without being told; new rows take their
+`comune` from it.
+
+Outside any scope the deployment's active comune answers, exactly as with one comune, unless
+numbers are bound to other comuni too: then an unscoped lookup fails closed
+(ComuneScopeMissing) instead of answering with one comune's configuration for another's
+citizen. Rows whose `comune` is empty (made before the tenancy, or by a path not scoped yet)
+belong to the active comune, and to no other (`owned_by`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import TYPE_CHECKING
+
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .errors import NoActiveMunicipality
+
+if TYPE_CHECKING:
+    from .models import Municipality
+
+_current: ContextVar[Municipality | None] = ContextVar("urp_comune", default=None)
+
+
+class ComuneScopeMissing(NoActiveMunicipality):
+    """Code that needs a comune ran outside any scope on a deployment serving several: it
+    must say which (a bug of ours, never answered with another comune's data)."""
+
+    default_message = _(
+        "Questo servizio serve più comuni: l'operazione deve indicare per quale comune si "
+        "svolge, e non l'ha fatto. Nulla è stato fatto."
+    )
+    code = "comune_scope_missing"
+
+
+@contextmanager
+def comune_scope(comune: Municipality | None) -> Iterator[Municipality | None]:
+    """Run the block for `comune` (None: unscoped, as a single-comune deployment runs)."""
+    token = _current.set(comune)
+    try:
+        yield comune
+    finally:
+        _current.reset(token)
+
+
+def current_comune() -> Municipality | None:
+    return _current.get()
+
+
+def current_comune_id() -> int | None:
+    comune = _current.get()
+    return comune.pk if comune is not None else None
+
+
+def owned_by(comune: Municipality | None, field: str = "comune") -> Q:
+    """The rows of `comune`: its own, and the unassigned ones when it is the active comune
+    (they were made before the tenancy, when it was the only one). None: no filter (unscoped,
+    single comune)."""
+    if comune is None:
+        return Q()
+    mine = Q(**{field: comune})
+    if comune.is_active:
+        return mine | Q(**{f"{field}__isnull": True})
+    return mine
+
+
+def serves_other_comuni() -> bool:
+    """Numbers are bound to comuni other than the active one: the deployment serves several,
+    and code outside a scope cannot tell whose rows it reads."""
+    from .models import WhatsAppNumber
+
+    return WhatsAppNumber.objects.exclude(comune__is_active=True).exists()
+
+
+def owned_by_current(field: str = "comune") -> Q:
+    """The rows of the running scope's comune (owned_by); outside any scope, every row on a
+    deployment of one comune, as before the tenancy, and ComuneScopeMissing on one serving
+    several: a read that forgot its comune fails instead of reading another's rows."""
+    scoped = _current.get()
+    if scoped is not None:
+        return owned_by(scoped, field)
+    if serves_other_comuni():
+        raise ComuneScopeMissing()
+    return Q()
