@@ -16,7 +16,10 @@ two "something changed" requests is not counted):
   bring at 5 messages/s);
 - what a change then costs the page: the inbox's changed rows, or the whole inbox redrawn (before
   issue 20's second round), and the open conversation's live parts.
-Writes benchmarks/results/console_poll_cpu.txt.
+Writes benchmarks/results/console_poll_cpu.txt. BENCH_REUSE=1 BENCH_QUIET_ONLY=1 measures the
+two "nothing changed" polls alone on the database of the run before (a minute, not five: the
+fixed cost of a console's request, to compare two versions of the code) and writes nothing;
+BENCH_QUIET_ONLY=changed the conversation's poll after WRITES_PER_POLL citizens wrote.
 """
 
 from __future__ import annotations
@@ -193,9 +196,19 @@ def main() -> None:
                 n = next(writes)
             citizen_writes(n)
 
+    if os.environ.get("BENCH_QUIET_ONLY") == "changed":
+        ms = cpu_ms(conversation_live.poll, between=another_citizen_writes)
+        print(f"conversation poll, {WRITES_PER_POLL} citizens wrote elsewhere  {ms:7.2f} ms")
+        return
     figures = {
         "inbox poll, nothing changed": cpu_ms(inbox_live.poll),
         "conversation poll, nothing changed": cpu_ms(conversation_live.poll),
+    }
+    if os.environ.get("BENCH_QUIET_ONLY") == "1":
+        for name, ms in figures.items():
+            print(f"{name:<40}  {ms:7.2f} ms")
+        return
+    figures |= {
         f"inbox poll, {WRITES_PER_POLL} citizens wrote": cpu_ms(
             inbox_live.poll, between=another_citizen_writes
         ),

@@ -101,6 +101,8 @@ class ChangesSince(NamedTuple):
     cursor: Cursor
     # More changes than one answer carries: the console redraws whole rather than crawl.
     truncated: bool
+    # The count in the console's title (tickets_waiting_for), read with the changes.
+    waiting: int
 
 
 def console_cursor() -> Cursor:
@@ -130,7 +132,9 @@ def _rows(sql: str, params: list[Any]) -> list[tuple]:
 
 
 # Both range scans in one round trip: asked by every console every 2 s, each statement saved is
-# a round trip and a query's compiling saved on each poll (benchmarks/console_live.py).
+# a round trip and a query's compiling saved on each poll (benchmarks/console_live.py). For the
+# URP the title's count comes in the same round trip (tickets_waiting_for, on the partial index
+# ticket_unread_due); a service's count depends on its forwards and stays a query of its own.
 _CHANGES_SQL = (
     "SELECT * FROM (SELECT 'm', m.id, m.ticket_id, m.origin = %s AND t.assignee_id = %s"
     " FROM {message} m JOIN {ticket} t ON t.id = m.ticket_id"
@@ -138,28 +142,39 @@ _CHANGES_SQL = (
     " UNION ALL SELECT * FROM (SELECT 'e', e.id, e.ticket_id, e.to_state = %s"
     " FROM {event} e WHERE e.id > %s ORDER BY e.id LIMIT %s) AS events"
 )
+_WAITING_SQL = (
+    " UNION ALL SELECT 'w', COUNT(*), 0, 1 = 0 FROM {ticket} w"
+    " WHERE w.unread_count > 0 AND w.state IN ({states})"
+    " AND (w.assignee_id IS NULL OR w.assignee_id = %s)"
+)
 
 
 def console_changes_since(*, user: Any, cursor: Cursor) -> ChangesSince:
-    """The changes to tickets `user` may see after `cursor` (less WINDOW rows), and the new
-    cursor; at most WINDOW * 4 of each kind per call, the next call going on from there."""
-    sql = _CHANGES_SQL.format(
+    """The changes to tickets `user` may see after `cursor` (less WINDOW rows), the new cursor
+    and the count for the title (tickets_waiting_for); at most WINDOW * 4 of each kind per
+    call, the next call going on from there."""
+    urp = user_is_urp(user)
+    unfinished = TicketState.unfinished()
+    sql = (_CHANGES_SQL + (_WAITING_SQL if urp else "")).format(
         message=Message._meta.db_table,
         ticket=Ticket._meta.db_table,
         event=TicketEvent._meta.db_table,
+        states=", ".join(["%s"] * len(unfinished)),
     )
-    rows = _rows(
-        sql,
-        [
-            MessageOrigin.CITIZEN,
-            user.pk,
-            max(cursor.message - WINDOW, 0),
-            WINDOW * 4,
-            TicketState.NEW,
-            max(cursor.event - WINDOW, 0),
-            WINDOW * 4,
-        ],
-    )
+    params: list[Any] = [
+        MessageOrigin.CITIZEN,
+        user.pk,
+        max(cursor.message - WINDOW, 0),
+        WINDOW * 4,
+        TicketState.NEW,
+        max(cursor.event - WINDOW, 0),
+        WINDOW * 4,
+    ]
+    if urp:
+        params += [*unfinished, user.pk]
+    found = _rows(sql, params)
+    waiting = next((row[1] for row in found if row[0] == "w"), None)
+    rows = [row for row in found if row[0] != "w"]
     changes = [
         Change(
             key=f"{kind}{pk}",
@@ -175,14 +190,16 @@ def console_changes_since(*, user: Any, cursor: Cursor) -> ChangesSince:
         message=max([cursor.message, *(row[1] for row in rows if row[0] == "m")]),
         event=max([cursor.event, *(row[1] for row in rows if row[0] == "e")]),
     )
-    if changes and not user_is_urp(user):
+    if changes and not urp:
         visible = set(
             ticket_list_for(user=user)
             .filter(pk__in={change.ticket for change in changes})
             .values_list("pk", flat=True)
         )
         changes = [change for change in changes if change.ticket in visible]
-    return ChangesSince(changes, new_cursor, truncated)
+    if waiting is None:
+        waiting = tickets_waiting_for(user=user)
+    return ChangesSince(changes, new_cursor, truncated, waiting)
 
 
 def tickets_waiting_for(*, user: Any) -> int:
@@ -243,21 +260,44 @@ def conversation_colleagues(
     ]
 
 
-# The open conversation's colleagues and its ticks' signature in one round trip (the poll's).
+# The open conversation's presences (the viewer's own row too, whatever its age: whether the
+# heartbeat is due) and its ticks' signature, in one round trip (the poll's).
 _CONVERSATION_SQL = (
-    "SELECT 'c', u.first_name, u.last_name, u.username, p.typing_at, 0"
+    "SELECT 'c', u.first_name, u.last_name, u.username, p.typing_at, 0, p.user_id, p.seen_at"
     " FROM {presence} p JOIN {user} u ON u.id = p.user_id"
-    " WHERE p.ticket_id = %s AND p.seen_at >= %s AND p.user_id <> %s"
-    " UNION ALL SELECT 's', o.state, '', '', NULL, COUNT(*)"
+    " WHERE p.ticket_id = %s AND (p.seen_at >= %s OR p.user_id = %s)"
+    " UNION ALL SELECT 's', o.state, '', '', NULL, COUNT(*), NULL, NULL"
     " FROM {message} m JOIN {outbound} o ON o.id = m.outbound_id"
     " WHERE m.ticket_id = %s GROUP BY o.state"
 )
 
 
+class OwnPresence(NamedTuple):
+    seen_at: dt.datetime
+    typing_at: dt.datetime | None
+
+
+class ConversationLiveState(NamedTuple):
+    colleagues: list[Colleague]
+    signature: str
+    # The viewer's own presence row as it stands (None before their first heartbeat).
+    mine: OwnPresence | None
+
+
+def _aware(value: Any) -> dt.datetime | None:
+    # In a UNION, SQLite gives the column back as text in UTC; PostgreSQL as a datetime.
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if value is not None and timezone.is_naive(value):
+        value = timezone.make_aware(value, dt.UTC)
+    return value
+
+
 def conversation_live_state(
     *, ticket_id: int, user: Any, now: dt.datetime
-) -> tuple[list[Colleague], str]:
-    """conversation_colleagues and conversation_signature of a ticket, read together."""
+) -> ConversationLiveState:
+    """conversation_colleagues and conversation_signature of a ticket, and the viewer's own
+    presence, read together."""
     sql = _CONVERSATION_SQL.format(
         presence=ConversationPresence._meta.db_table,
         user=get_user_model()._meta.db_table,
@@ -265,18 +305,19 @@ def conversation_live_state(
         outbound=OutboundMessage._meta.db_table,
     )
     operations = connections[Message.objects.db].ops
-    since = operations.adapt_datetimefield_value(now - dt.timedelta(seconds=PRESENCE_SECONDS))
+    since_at = now - dt.timedelta(seconds=PRESENCE_SECONDS)
+    since = operations.adapt_datetimefield_value(since_at)
     rows = _rows(sql, [ticket_id, since, user.pk, ticket_id])
     typing_since = now - dt.timedelta(seconds=TYPING_SECONDS)
     colleagues = []
-    for kind, first, last, username, typing_at, _n in rows:
+    mine = None
+    for kind, first, last, username, typing_value, _n, user_id, seen_value in rows:
         if kind != "c":
             continue
-        # In a UNION, SQLite gives the column back as text in UTC; PostgreSQL as a datetime.
-        if isinstance(typing_at, str):
-            typing_at = parse_datetime(typing_at)
-        if typing_at is not None and timezone.is_naive(typing_at):
-            typing_at = timezone.make_aware(typing_at, dt.UTC)
+        typing_at, seen_at = _aware(typing_value), _aware(seen_value)
+        if user_id == user.pk:
+            mine = OwnPresence(seen_at=seen_at, typing_at=typing_at) if seen_at else None
+            continue
         colleagues.append(
             Colleague(
                 name=f"{first} {last}".strip() or username,
@@ -284,7 +325,8 @@ def conversation_live_state(
             )
         )
     colleagues.sort(key=lambda colleague: colleague.name)
-    return colleagues, _signature((row[1], row[5]) for row in rows if row[0] == "s")
+    signature = _signature((row[1], row[5]) for row in rows if row[0] == "s")
+    return ConversationLiveState(colleagues, signature, mine)
 
 
 def conversation_news_since(*, ticket: Ticket, after_message: int) -> Message | None:

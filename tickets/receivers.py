@@ -1,11 +1,14 @@
 """Tickets' part in the hooks other apps declare."""
 
-from django.db.models.signals import post_save
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from subscribers.signals import erase_personal_data
 
+from .access import access_changed
 from .live import console_stamp_bump
-from .models import Message, Ticket, TicketEvent
+from .models import Message, MunicipalService, Ticket, TicketEvent
 from .services import tickets_erase_personal_data
 
 
@@ -18,7 +21,45 @@ def console_changed(sender, **kwargs) -> None:
     console_stamp_bump()
 
 
+def access_membership_changed(sender, action, **kwargs) -> None:
+    # Both directions (user.groups.add, group.user_set.add) send this with the same `sender`.
+    if action in ("post_add", "post_remove", "post_clear"):
+        access_changed()
+
+
+def access_account_saved(sender, update_fields=None, **kwargs) -> None:
+    # A sign-in saves last_login alone: not a change of access (and it is frequent).
+    if update_fields is not None and set(update_fields) <= {"last_login"}:
+        return
+    access_changed()
+
+
+def access_object_changed(sender, **kwargs) -> None:
+    access_changed()
+
+
 def connect() -> None:
+    # Who may see tickets, remembered across requests (access.py): any change to a role, a
+    # group, an account's superuser flag or a service's staff makes every entry old.
+    user_model = get_user_model()
+    m2m_changed.connect(
+        access_membership_changed,
+        sender=user_model.groups.through,
+        dispatch_uid="tickets.access.groups",
+    )
+    m2m_changed.connect(
+        access_membership_changed,
+        sender=MunicipalService.staff.through,
+        dispatch_uid="tickets.access.staff",
+    )
+    post_save.connect(access_account_saved, sender=user_model, dispatch_uid="tickets.access.user")
+    for deleted in (user_model, Group, MunicipalService):
+        post_delete.connect(
+            access_object_changed,
+            sender=deleted,
+            dispatch_uid=f"tickets.access.deleted.{deleted.__name__}",
+        )
+    post_save.connect(access_object_changed, sender=Group, dispatch_uid="tickets.access.group")
     for model in (Message, TicketEvent, Ticket):
         post_save.connect(
             console_changed, sender=model, dispatch_uid=f"tickets.live.{model.__name__}"

@@ -29,6 +29,7 @@ from subscribers.models import Subscriber
 from urp_portal.accounts.principals import ApiTokenUser, principal_for_token
 from urp_portal.accounts.roles import Role, user_has_role
 
+from .access import Access, access_cache_shared, access_remember, access_remembered
 from .models import Forward, Message, MunicipalService, Ticket, TicketSearch
 from .states import MessageOrigin, TicketState
 
@@ -44,7 +45,8 @@ FEW_MATCHES = 5_000
 
 def user_is_urp(user: Any) -> bool:
     """Operators and administrators of the URP see every ticket; the answer is kept on the user
-    object for the request, so a page asks the database once."""
+    object for the request, so a page asks the database once, and across requests in the
+    shared cache until a role changes (access.py)."""
     if not getattr(user, "is_authenticated", False):
         return False
     cached = getattr(user, "_urp_is_urp", None)
@@ -52,12 +54,10 @@ def user_is_urp(user: Any) -> bool:
         if isinstance(user, ApiTokenUser):
             # One of the comune's systems: its token's role stands for an account's groups.
             cached = principal_for_token(user.token).has_any_role(Role.OPERATOR)
+        elif access_cache_shared():
+            cached = _account_access(user).is_urp
         else:
-            cached = (
-                user.is_superuser
-                or user_has_role(user, Role.OPERATOR)
-                or user_has_role(user, Role.ADMINISTRATOR)
-            )
+            cached = _account_is_urp(user)
         user._urp_is_urp = cached
     return cached
 
@@ -69,11 +69,41 @@ def user_service_ids(user: Any) -> list[int]:
             # A service's token names its service by slug; a token of another role acts for none.
             slug = user.token.service_slug if user.token.role == Role.SERVICE else ""
             services = MunicipalService.objects.filter(slug=slug) if slug else None
+            cached = [] if services is None else list(services.values_list("pk", flat=True))
+        elif not getattr(user, "is_authenticated", False):
+            cached = []
+        elif access_cache_shared():
+            cached = _account_access(user).service_ids
         else:
-            services = MunicipalService.objects.filter(staff=user)
-        cached = [] if services is None else list(services.values_list("pk", flat=True))
+            cached = _account_service_ids(user)
         user._urp_service_ids = cached
     return cached
+
+
+def _account_is_urp(user: Any) -> bool:
+    return (
+        user.is_superuser
+        or user_has_role(user, Role.OPERATOR)
+        or user_has_role(user, Role.ADMINISTRATOR)
+    )
+
+
+def _account_service_ids(user: Any) -> list[int]:
+    return list(MunicipalService.objects.filter(staff=user).values_list("pk", flat=True))
+
+
+def _account_access(user: Any) -> Access:
+    """A signed-in account's access from the shared cache; read whole (both halves) when the
+    cache has no current entry, so the next requests need neither query (access.py)."""
+    remembered, generation = access_remembered(user_pk=user.pk)
+    if remembered is not None:
+        user._urp_is_urp, user._urp_service_ids = remembered.is_urp, remembered.service_ids
+        return remembered
+    found = Access(is_urp=_account_is_urp(user), service_ids=_account_service_ids(user))
+    access_remember(user_pk=user.pk, access=found, generation=generation)
+    # Both halves are known now: the request's other question needs no cache read.
+    user._urp_is_urp, user._urp_service_ids = found.is_urp, found.service_ids
+    return found
 
 
 def ticket_list_for(*, user: Any) -> QuerySet[Ticket]:

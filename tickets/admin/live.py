@@ -18,7 +18,6 @@ from ..live import (
     console_cursor,
     console_stamp,
     conversation_live_state,
-    tickets_waiting_for,
 )
 from ..models import Ticket
 from ..selectors import ticket_list_for, user_is_urp, user_service_ids
@@ -44,9 +43,11 @@ class LiveView:
 
     - Nothing changed (the stamp the console brings is the stamp now): the cursors back, one
       read of the cache.
-    - Something changed: two primary-key range scans, a count on a partial index and, from an
-      inbox, its changed rows drawn (live_rows.py), so the page patches them in place.
-    - With a conversation open, always: a presence heartbeat and its colleagues."""
+    - Something changed: two primary-key range scans and a count on a partial index, in one
+      round trip, and, from an inbox, its changed rows drawn (live_rows.py), so the page
+      patches them in place.
+    - With a conversation open, always: its colleagues and ticks; every other poll a presence
+      heartbeat."""
 
     def __init__(self, model_admin: Any) -> None:
         self.model_admin = model_admin
@@ -74,14 +75,21 @@ class LiveView:
             user_is_urp(user) or ticket_list_for(user=user).filter(pk=ticket_id).exists()
         ):
             now = timezone.now()
-            if services.conversation_presence_touch(
-                ticket=ticket_id, user=user, typing=request.GET.get("typing") == "1", now=now
-            ):
-                colleagues, signature = conversation_live_state(
-                    ticket_id=ticket_id, user=user, now=now
+            typing = request.GET.get("typing") == "1"
+            state = conversation_live_state(ticket_id=ticket_id, user=user, now=now)
+            # The heartbeat is written when due (every other poll), after the read: the read
+            # never counted the viewer's own row among the colleagues. No row and no ticket:
+            # the touch finds no ticket and the poll says nothing about it.
+            present = state.mine is not None
+            if services.conversation_presence_due(mine=state.mine, typing=typing, now=now):
+                present = services.conversation_presence_touch(
+                    ticket=ticket_id, user=user, typing=typing, now=now
                 )
-                data["colleagues"] = [{"name": c.name, "typing": c.typing} for c in colleagues]
-                data["signature"] = signature
+            if present:
+                data["colleagues"] = [
+                    {"name": c.name, "typing": c.typing} for c in state.colleagues
+                ]
+                data["signature"] = state.signature
         response = JsonResponse(data)
         response["Cache-Control"] = "no-store"
         return response
@@ -97,7 +105,7 @@ class LiveView:
                 [change.key, change.ticket, int(change.new_ticket), int(change.for_me)]
                 for change in found.changes
             ],
-            "waiting": tickets_waiting_for(user=user),
+            "waiting": found.waiting,
         }
         if found.truncated:
             # Too far behind (a laptop woken after an hour): the page is fetched whole and

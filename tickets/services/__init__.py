@@ -25,6 +25,7 @@ from .forwarding import (
 )
 from .presence import (
     ReplyCollision,
+    conversation_presence_due,
     conversation_presence_leave,
     conversation_presence_touch,
     presences_purge,
@@ -37,6 +38,7 @@ __all__ = [
     "Suggestion",
     "TicketNotAllowed",
     "canned_answer_render",
+    "conversation_presence_due",
     "conversation_presence_leave",
     "conversation_presence_touch",
     "forward_answer",

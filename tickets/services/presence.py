@@ -15,7 +15,7 @@ from django.utils.translation import ngettext
 
 from urp_portal.municipality.errors import UserError
 
-from ..live import console_stamp_bump, conversation_news_since
+from ..live import OwnPresence, console_stamp_bump, conversation_news_since
 from ..models import ConversationPresence, Message, Ticket
 from ..states import MessageOrigin
 
@@ -70,6 +70,24 @@ def conversation_presence_touch(
         return False
     ConversationPresence.objects.get_or_create(ticket_id=ticket_id, user=user, defaults=defaults)
     return True
+
+
+# A presence lasts PRESENCE_SECONDS (8) and a console polls every 2 s: a row refreshed once it is
+# this old is written every other poll, never looks gone to a colleague (at most ~4 s old), and
+# the typing mark (TYPING_SECONDS, 5) stays on while someone types. Half the polls of an open
+# conversation then write nothing (benchmarks/console_poll_cpu.py).
+HEARTBEAT_SECONDS = 3
+
+
+def conversation_presence_due(*, mine: OwnPresence | None, typing: bool, now: dt.datetime) -> bool:
+    """Whether the poll of someone with the conversation open must write their presence: none
+    yet, or it (or their typing, when they type) would soon look old to a colleague."""
+    if mine is None:
+        return True
+    heartbeat = dt.timedelta(seconds=HEARTBEAT_SECONDS)
+    if now - mine.seen_at >= heartbeat:
+        return True
+    return typing and (mine.typing_at is None or now - mine.typing_at >= heartbeat)
 
 
 def conversation_presence_leave(*, ticket: Ticket, user: Any) -> None:
