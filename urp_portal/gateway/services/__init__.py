@@ -4,11 +4,10 @@ the rest serve the webhooks, the tasks and the admin."""
 from .cancelling import outbound_messages_cancel
 from .outbox import (
     outbound_message_create,
-    outbound_message_retry,
     outbound_message_send,
     outbound_messages_send_batch,
-    outbox_sweep,
 )
+from .recovery import outbound_message_retry, outbox_sweep
 from .statuses import outbound_message_apply_pending, outbound_message_apply_status
 from .webhooks import (
     inbound_sweep,

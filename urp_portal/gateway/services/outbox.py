@@ -43,7 +43,6 @@ from .statuses import outbound_message_apply_pending
 logger = logging.getLogger(__name__)
 
 # Emergency alerts and the like skip the per-recipient pace.
-URGENT_PRIORITY = 9
 # Free text only within this long of the citizen's last message (WhatsApp's customer window).
 SERVICE_WINDOW = dt.timedelta(hours=24)
 WINDOW_CLOSED_CODE = "131047"
@@ -230,7 +229,7 @@ def _number_key(sender: SendingNumber | None) -> str:
 def _recipient_wait(message: OutboundMessage, *, sender: SendingNumber | None = None) -> float:
     """Keep to the recipient's pace: a short wait is slept here; a longer one is returned (the
     message deferred, its slot reserved) for the caller to send it later with paced=True."""
-    if message.priority >= URGENT_PRIORITY:
+    if message.priority >= lanes.ALERT_PRIORITY:
         return 0
     wait = ratelimit.reserve_recipient_slot(message.to, number=_number_key(sender))
     if wait > MAX_INLINE_WAIT:
@@ -361,64 +360,3 @@ def _requeue_or_fail(message_id: int, *, error: TransientSendError, last_attempt
         )
         message.save(update_fields=["state", "error_code", "error_message", "not_before"])
     logger.info("outbound %s will be retried: [%s] %s", message_id, error.code, error.message)
-
-
-def outbound_message_retry(*, message_id: int) -> OutboundMessage:
-    """Send again a failed message, or one in review that an operator checked did not leave."""
-    with transaction.atomic():
-        message = _lock(message_id)
-        if not (message.state == OutboundState.FAILED or message.needs_review):
-            from urp_portal.municipality.errors import UserError
-
-            raise UserError(_("Si può ritentare solo un messaggio non consegnato o da verificare."))
-        message.state = OutboundState.QUEUED
-        message.needs_review = False
-        message.error_code = ""
-        message.error_message = ""
-        message.failed_at = None
-        message.not_before = None
-        message.save(
-            update_fields=[
-                "state",
-                "needs_review",
-                "error_code",
-                "error_message",
-                "failed_at",
-                "not_before",
-            ]
-        )
-        bulk = lanes.is_bulk(message.priority)
-        transaction.on_commit(lambda: enqueue_send(message_id, bulk=bulk), robust=True)
-    return message
-
-
-def outbox_sweep(*, sending_started_before: dt.datetime, queued_before: dt.datetime) -> dict:
-    """The periodic safety net. Rows left in `sending` by a dead worker are marked for review
-    (never resent); queued rows whose task was lost (a broker that forgot an unacknowledged
-    message, an enqueue that failed after commit) are enqueued again: sending checks the state
-    under a lock, so an extra task does nothing."""
-    stale = list(
-        OutboundMessage.objects.filter(
-            state=OutboundState.SENDING,
-            needs_review=False,
-            sending_started_at__lt=sending_started_before,
-        ).values_list("pk", flat=True)
-    )
-    for message_id in stale:
-        _mark_for_review(
-            message_id,
-            reason=_(
-                "Invio interrotto: il messaggio potrebbe essere partito. Verificare prima di "
-                "inviarlo di nuovo."
-            ),
-        )
-    now = timezone.now()
-    lost = list(
-        OutboundMessage.objects.filter(state=OutboundState.QUEUED, created_at__lt=queued_before)
-        .exclude(not_before__gt=now)
-        .order_by("-priority", "created_at")
-        .values_list("pk", "priority")
-    )
-    for message_id, priority in lost:
-        enqueue_send(message_id, bulk=lanes.is_bulk(priority))
-    return {"marked_for_review": len(stale), "requeued": len(lost)}

@@ -29,17 +29,20 @@ import logging
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from urp_portal.core.errors import UserError
+
+from .. import lanes
 from ..models import OutboundMessage, WorkerLife
 from ..states import OutboundState
-from .outbox import _mark_for_review, enqueue_send
+from .outbox import _lock, _mark_for_review, enqueue_send
 
 logger = logging.getLogger(__name__)
 
-URGENT_PRIORITY = 9
 BATCH = 200
 
 
@@ -119,12 +122,14 @@ def _lost_queued(now: dt.datetime) -> tuple[list[int], list[int]]:
         return Q(not_before__lt=limit) | Q(not_before__isnull=True, created_at__lt=limit)
 
     broadcast_purposes = list(settings.URP_RESEND_IN_FLIGHT_PURPOSES)
-    urgent = Q(priority__gte=URGENT_PRIORITY) & due_before(settings.URP_LOST_URGENT_AFTER_SECONDS)
-    broadcast = Q(priority__lt=URGENT_PRIORITY, purpose__in=broadcast_purposes) & due_before(
+    urgent = Q(priority__gte=lanes.ALERT_PRIORITY) & due_before(
+        settings.URP_LOST_URGENT_AFTER_SECONDS
+    )
+    broadcast = Q(priority__lt=lanes.ALERT_PRIORITY, purpose__in=broadcast_purposes) & due_before(
         settings.URP_LOST_BROADCAST_AFTER_SECONDS
     )
     single = (
-        Q(priority__lt=URGENT_PRIORITY)
+        Q(priority__lt=lanes.ALERT_PRIORITY)
         & ~Q(purpose__in=broadcast_purposes)
         & due_before(settings.URP_LOST_SINGLE_AFTER_SECONDS)
     )
@@ -166,3 +171,62 @@ def outbox_recover(
             result.handed_again,
         )
     return result
+
+
+def outbound_message_retry(*, message_id: int) -> OutboundMessage:
+    """Send again a failed message, or one in review that an operator checked did not leave."""
+    with transaction.atomic():
+        message = _lock(message_id)
+        if not (message.state == OutboundState.FAILED or message.needs_review):
+            raise UserError(_("Si può ritentare solo un messaggio non consegnato o da verificare."))
+        message.state = OutboundState.QUEUED
+        message.needs_review = False
+        message.error_code = ""
+        message.error_message = ""
+        message.failed_at = None
+        message.not_before = None
+        message.save(
+            update_fields=[
+                "state",
+                "needs_review",
+                "error_code",
+                "error_message",
+                "failed_at",
+                "not_before",
+            ]
+        )
+        bulk = lanes.is_bulk(message.priority)
+        transaction.on_commit(lambda: enqueue_send(message_id, bulk=bulk), robust=True)
+    return message
+
+
+def outbox_sweep(*, sending_started_before: dt.datetime, queued_before: dt.datetime) -> dict:
+    """The periodic safety net. Rows left in `sending` by a dead worker are marked for review
+    (never resent); queued rows whose task was lost (a broker that forgot an unacknowledged
+    message, an enqueue that failed after commit) are enqueued again: sending checks the state
+    under a lock, so an extra task does nothing."""
+    stale = list(
+        OutboundMessage.objects.filter(
+            state=OutboundState.SENDING,
+            needs_review=False,
+            sending_started_at__lt=sending_started_before,
+        ).values_list("pk", flat=True)
+    )
+    for message_id in stale:
+        _mark_for_review(
+            message_id,
+            reason=_(
+                "Invio interrotto: il messaggio potrebbe essere partito. Verificare prima di "
+                "inviarlo di nuovo."
+            ),
+        )
+    now = timezone.now()
+    lost = list(
+        OutboundMessage.objects.filter(state=OutboundState.QUEUED, created_at__lt=queued_before)
+        .exclude(not_before__gt=now)
+        .order_by("-priority", "created_at")
+        .values_list("pk", "priority")
+    )
+    for message_id, priority in lost:
+        enqueue_send(message_id, bulk=lanes.is_bulk(priority))
+    return {"marked_for_review": len(stale), "requeued": len(lost)}
