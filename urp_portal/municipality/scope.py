@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
+from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -92,3 +93,19 @@ def owned_by_current(field: str = "comune") -> Q:
     if serves_other_comuni():
         raise ComuneScopeMissing()
     return Q()
+
+
+def comune_owner_field(*, db_index: bool = True) -> models.ForeignKey:
+    """The `comune` column of every row a comune owns, declared once: empty means the active
+    comune's (rows from before the tenancy, and a single-comune deployment's own; `owned_by`),
+    and a comune with rows cannot be deleted (PROTECT: its citizens' history is not dropped by
+    removing a configuration). `db_index=False` where a composite index starts with it."""
+    return models.ForeignKey(
+        "municipality.Municipality",
+        verbose_name=_("comune"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=db_index,
+    )
