@@ -148,3 +148,24 @@ class ComuneScopedManager(models.Manager):
 
     def get_queryset(self) -> models.QuerySet:
         return super().get_queryset().filter(owned_by_current(self.owner_field))
+
+
+def comuni_served() -> list[Municipality]:
+    """The comuni this deployment works for: the active one and every one with a number."""
+    from .models import Municipality
+    from .selectors import CONFIGURATION_RELATIONS
+
+    return list(
+        Municipality.objects.filter(Q(is_active=True) | Q(whatsapp_numbers__isnull=False))
+        .distinct()
+        .order_by("pk")
+        .prefetch_related(*CONFIGURATION_RELATIONS)
+    )
+
+
+def in_each_comune_scope() -> Iterator[Municipality]:
+    """For the periodic tasks: run the loop's body once per comune served, in its scope, so
+    each comune's deadlines, hours and rows are its own. With one comune: one turn, for it."""
+    for comune in comuni_served():
+        with comune_scope(comune):
+            yield comune

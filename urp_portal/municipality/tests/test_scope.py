@@ -59,3 +59,17 @@ def test_once_another_comune_has_a_number_an_unscoped_read_fails_closed(cagliari
         scoped_subscribers().count()
     with comune_scope(assemini):
         assert scoped_subscribers().count() == 1
+
+
+def test_a_periodic_task_runs_once_in_each_served_comunes_scope(cagliari_and_assemini):
+    from urp_portal.municipality.scope import current_comune, in_each_comune_scope
+    from urp_portal.municipality.selectors import municipality_get_active
+
+    cagliari, assemini = cagliari_and_assemini
+    Municipality.objects.create(slug="ancona", name="Ancona")  # no number: not served
+    WhatsAppNumber.objects.create(comune=assemini, phone_number_id="100000000000002")
+
+    seen = [(comune, municipality_get_active()) for comune in in_each_comune_scope()]
+
+    assert seen == [(cagliari, cagliari), (assemini, assemini)]
+    assert current_comune() is None
