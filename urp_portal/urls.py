@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tickets.admin.landing import login_landing_on_inbox
 from urp_portal import health
+from urp_portal.provider.access import index_with_provider_link, login_landing_on_health
 from urp_portal.simulator.checks import simulator_enabled
 
 admin.site.site_header = _("URP Portal")
@@ -15,12 +16,17 @@ admin.site.index_title = _("Console dell'Ufficio Relazioni con il Pubblico")
 admin.site.index_template = "admin/urp_index.html"
 # Operators and services' staff open on the inbox after signing in.
 admin.site.login = login_landing_on_inbox(admin.site.login)  # type: ignore[method-assign]
+# The provider's administrators open on the comuni's health, linked from the home page too.
+admin.site.login = login_landing_on_health(admin.site.login)  # type: ignore[method-assign]
+admin.site.index = index_with_provider_link(admin.site.index)  # type: ignore[method-assign]
 
 urlpatterns = [
     # The second step of signing in, before the admin's own catch-all.
     path("admin/2fa/", include("urp_portal.accounts.urls")),
     # The comune's yearly and monthly figures (page, CSV, spreadsheet), in the console.
     path("admin/relazione/", include("urp_portal.reports.urls")),
+    # The provider's administrators: the comuni, their numbers, their health.
+    path("admin/fornitore/", include("urp_portal.provider.urls")),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

@@ -26,6 +26,11 @@ GROUP_NAMES: dict[str, str] = {
     Role.SERVICE: "Servizi comunali",
 }
 
+# The provider's administrators (the province, in-house company or vendor running a deployment
+# for many comuni): a group beside the five roles, not a role of API tokens (urp_portal/provider/
+# access.py says why). It holds no model permission: its pages check the group.
+PROVIDER_GROUP_NAME = "Amministratori del fornitore"
+
 ALL = ("view", "add", "change", "delete")
 READ = ("view",)
 WRITE = ("view", "add", "change")
@@ -158,6 +163,8 @@ def sync_role_permissions(**kwargs) -> None:
         for app_label, codename in wanted:
             match |= Q(content_type__app_label=app_label, codename=codename)
         group.permissions.set(Permission.objects.filter(match))
+    provider, _created = Group.objects.get_or_create(name=PROVIDER_GROUP_NAME)
+    provider.permissions.clear()
 
 
 def user_has_role(user, role: str) -> bool:

@@ -19,9 +19,15 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .principals import ApiTokenUser
-from .roles import GROUP_NAMES, Role
+from .roles import GROUP_NAMES, PROVIDER_GROUP_NAME, Role
 
 ROLES_THAT_MUST_ENROL = (Role.ADMINISTRATOR, Role.MODERATOR)
+# The provider's administrators bind numbers and their secrets, and create every comune's first
+# administrator: at least as much to guard as a comune's administrator.
+GROUPS_THAT_MUST_ENROL = (
+    *(GROUP_NAMES[role] for role in ROLES_THAT_MUST_ENROL),
+    PROVIDER_GROUP_NAME,
+)
 DEVICE_NAME = "Console"
 
 
@@ -35,10 +41,7 @@ def user_needs_second_factor(user: Any) -> bool:
         cached = user.is_superuser or (
             get_user_model()
             .objects.filter(pk=user.pk)
-            .filter(
-                Q(groups__name__in=[GROUP_NAMES[role] for role in ROLES_THAT_MUST_ENROL])
-                | Q(totpdevice__confirmed=True)
-            )
+            .filter(Q(groups__name__in=GROUPS_THAT_MUST_ENROL) | Q(totpdevice__confirmed=True))
             .exists()
         )
         user._urp_needs_second_factor = cached

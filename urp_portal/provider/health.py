@@ -1,0 +1,160 @@
+"""The comuni's health for the provider: per comune, counts and times only (never a citizen's
+message, name or number), each figure one aggregate query across comuni grouped by comune,
+so the page costs the same handful of queries for 4 comuni or 300.
+
+It reads across comuni on purpose, through each model's `all_comuni` manager where the model
+has one (the scoped default manager would read one comune's rows, or refuse outside a scope),
+and only ever returns counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db import models
+from django.db.models import Count, IntegerField, Max, Min, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from broadcasts.models import MessageTemplate
+from broadcasts.states import TemplateApproval
+from tickets.models import Ticket
+from tickets.states import TicketState
+from urp_portal.gateway.backlog import Backlog, gateway_backlog
+from urp_portal.gateway.models import InboundMessage, OutboundMessage
+from urp_portal.gateway.reach import ROLLING
+from urp_portal.gateway.states import InboundState, OutboundState
+from urp_portal.municipality.models import Municipality
+
+
+@dataclass
+class ComuneHealth:
+    comune: Municipality
+    phone_number_ids: list[str]
+    late_tickets: int = 0
+    inbound_waiting: int = 0
+    oldest_inbound_waiting_seconds: float | None = None
+    outbound_waiting: int = 0
+    reach_used: int = 0
+    last_inbound_at: dt.datetime | None = None
+    templates: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def reach_limit(self) -> int | None:
+        return self.comune.messaging_limit
+
+    @property
+    def reach_share(self) -> int | None:
+        """Percent of the messaging limit used in the last 24 hours (None: no limit)."""
+        if not self.reach_limit:
+            return None
+        return round(100 * self.reach_used / self.reach_limit)
+
+
+@dataclass
+class ProviderHealth:
+    backlog: Backlog
+    comuni: list[ComuneHealth]
+    # Templates are counted per comune once they belong to one (their WABA); until then, for
+    # the deployment as a whole.
+    templates_per_comune: bool
+    templates: dict[str, int]
+
+
+def _across(model: type[models.Model]) -> models.Manager:
+    return getattr(model, "all_comuni", model._default_manager)
+
+
+def _per_comune(queryset: models.QuerySet, active_id: int | None, **aggregates) -> dict:
+    """{comune id: {name: value}}, rows with no comune counted as the active comune's."""
+    rows = (
+        queryset.order_by()
+        .annotate(owner=Coalesce("comune", Value(active_id, output_field=IntegerField())))
+        .values("owner")
+        .annotate(**aggregates)
+    )
+    return {row.pop("owner"): row for row in rows}
+
+
+def provider_health(*, now: dt.datetime | None = None) -> ProviderHealth:
+    now = now or timezone.now()
+    comuni = list(Municipality.objects.order_by("name").prefetch_related("whatsapp_numbers"))
+    active_id = next((c.pk for c in comuni if c.is_active), None)
+    late = _per_comune(
+        _across(Ticket).filter(state__in=TicketState.unfinished(), due_at__lt=now),
+        active_id,
+        n=Count("pk"),
+    )
+    inbound = _per_comune(
+        _across(InboundMessage).filter(state=InboundState.RECEIVED),
+        active_id,
+        n=Count("pk"),
+        oldest=Min("received_at"),
+    )
+    # The last message each comune's number received: a recent day's rows only, so the
+    # query reads the recent end of the table, not its years.
+    last = _per_comune(
+        _across(InboundMessage).filter(received_at__gte=now - dt.timedelta(days=7)),
+        active_id,
+        last=Max("received_at"),
+    )
+    outbound = _per_comune(
+        _across(OutboundMessage).filter(state__in=[OutboundState.QUEUED, OutboundState.SENDING]),
+        active_id,
+        n=Count("pk"),
+    )
+    reach = _per_comune(
+        _across(OutboundMessage)
+        .filter(reach_counted_at__gt=now - ROLLING)
+        .exclude(state__in=[OutboundState.FAILED, OutboundState.CANCELLED]),
+        active_id,
+        n=Count("to", distinct=True),
+    )
+    per_comune_templates = any(f.name == "comune" for f in MessageTemplate._meta.concrete_fields)
+    templates: dict = {}
+    deployment_templates: dict[str, int] = {}
+    if per_comune_templates:
+        for row in (
+            _across(MessageTemplate)
+            .order_by()
+            .annotate(owner=Coalesce("comune", Value(active_id, output_field=IntegerField())))
+            .values("owner", "approval_status")
+            .annotate(n=Count("pk"))
+        ):
+            templates.setdefault(row["owner"], {})[row["approval_status"]] = row["n"]
+    else:
+        for row in (
+            _across(MessageTemplate).order_by().values("approval_status").annotate(n=Count("pk"))
+        ):
+            deployment_templates[row["approval_status"]] = row["n"]
+
+    health = []
+    for comune in comuni:
+        waiting = inbound.get(comune.pk, {})
+        oldest = waiting.get("oldest")
+        health.append(
+            ComuneHealth(
+                comune=comune,
+                phone_number_ids=[n.phone_number_id for n in comune.whatsapp_numbers.all()],
+                late_tickets=late.get(comune.pk, {}).get("n", 0),
+                inbound_waiting=waiting.get("n", 0),
+                oldest_inbound_waiting_seconds=(
+                    round((now - oldest).total_seconds()) if oldest else None
+                ),
+                outbound_waiting=outbound.get(comune.pk, {}).get("n", 0),
+                reach_used=reach.get(comune.pk, {}).get("n", 0),
+                last_inbound_at=last.get(comune.pk, {}).get("last"),
+                templates=_ordered(templates.get(comune.pk, {})),
+            )
+        )
+    return ProviderHealth(
+        backlog=gateway_backlog(now=now),
+        comuni=health,
+        templates_per_comune=per_comune_templates,
+        templates=_ordered(deployment_templates),
+    )
+
+
+def _ordered(counts: dict[str, int]) -> dict[str, int]:
+    """Every approval state, in the states' order, with its label as key."""
+    return {str(label): counts.get(value, 0) for value, label in TemplateApproval.choices}
