@@ -13,6 +13,8 @@ class CitizenMessageForm(forms.Form):
     text = forms.CharField(
         label=_("Messaggio"), max_length=WHATSAPP_TEXT_LIMIT, required=False, strip=True
     )
+    # The comune's number written to: empty, the deployment's own; else a bound number's id.
+    business_number = forms.CharField(max_length=64, required=False)
     sample = forms.ChoiceField(
         label=_("Allegato"),
         required=False,
@@ -31,6 +33,14 @@ class CitizenMessageForm(forms.Form):
                 _("Questo numero non esiste nel piano di numerazione."), code="invalid_phone"
             )
         return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+    def clean_business_number(self) -> str:
+        from .selectors import simulated_business_numbers
+
+        key = self.cleaned_data.get("business_number", "")
+        if key not in {b.key for b in simulated_business_numbers()}:
+            raise forms.ValidationError(_("Questo numero non è di nessun comune del servizio."))
+        return key
 
     def clean(self) -> dict:
         cleaned = super().clean() or {}

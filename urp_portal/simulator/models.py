@@ -33,6 +33,10 @@ class SimulatedMessage(models.Model):
     # E.164 with "+"; the wire format (wa_id) is the same digits without it.
     number = models.CharField(_("numero del cittadino"), max_length=20)
     profile_name = models.CharField(_("nome del profilo"), max_length=200, blank=True)
+    # The business number of the chat (its phone number id): written to (IN), sent from (OUT).
+    # Empty: the deployment's own (WHATSAPP_PHONE_NUMBER_ID); another: a comune's bound number,
+    # so the demo's several comuni each have their own chats with the same citizen.
+    business_number = models.CharField(_("numero del comune (id)"), max_length=64, blank=True)
     # Meta's message type: text, template, image, audio, video, document, sticker.
     kind = models.CharField(_("tipo"), max_length=12)
     body = models.TextField(_("testo"), blank=True)

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from .demo import SAMPLES
 from .graph import SendRequest, invalid_parameter
 from .models import SimulatedMedia, SimulatedMessage
+from .selectors import business_number_key, own_phone_number_id
 from .states import OUTBOUND_STATUS_SEQUENCE, Direction, MediaOrigin, SimulatedStatus
 from .webhooks import base64_sha256, inbound_webhook_body, status_webhook_body, webhook_post
 
@@ -53,13 +54,23 @@ def simulated_media_store(
 
 # --- the citizen's side ---------------------------------------------------------------------------
 def citizen_message_create(
-    *, number: str, profile_name: str, text: str = "", sample_key: str = ""
+    *,
+    number: str,
+    profile_name: str,
+    text: str = "",
+    sample_key: str = "",
+    business_number: str = "",
 ) -> list[SimulatedMessage]:
     """What the citizen writes, stored (not yet posted). A photo carries the text as its caption;
     a voice note cannot, so the text follows it as a second message, as on a phone."""
     if not text.strip() and not sample_key:
         raise ValueError("a citizen's message needs a text or a sample")
-    common = {"direction": Direction.IN, "number": number, "profile_name": profile_name}
+    common = {
+        "direction": Direction.IN,
+        "number": number,
+        "profile_name": profile_name,
+        "business_number": business_number,
+    }
     messages: list[SimulatedMessage] = []
     with transaction.atomic():
         if sample_key:
@@ -93,14 +104,23 @@ def citizen_message_create(
 
 
 def citizen_message_send(
-    *, number: str, profile_name: str, text: str = "", sample_key: str = ""
+    *,
+    number: str,
+    profile_name: str,
+    text: str = "",
+    sample_key: str = "",
+    business_number: str = "",
 ) -> list[SimulatedMessage]:
     """Store what the citizen writes and post it to the product's webhook after commit."""
     from .tasks import citizen_message_post
 
     with transaction.atomic():
         messages = citizen_message_create(
-            number=number, profile_name=profile_name, text=text, sample_key=sample_key
+            number=number,
+            profile_name=profile_name,
+            text=text,
+            sample_key=sample_key,
+            business_number=business_number,
         )
         for message in messages:
             transaction.on_commit(partial(citizen_message_post.delay, message.pk))
@@ -142,8 +162,11 @@ def _set_status(message: SimulatedMessage, *, status: str, error: str = "") -> N
 
 
 # --- the fake Graph API's side --------------------------------------------------------------------
-def graph_message_accept(*, request: SendRequest, payload: dict[str, Any]) -> SimulatedMessage:
-    """Keep a message the product sent, and post its statuses back after commit."""
+def graph_message_accept(
+    *, request: SendRequest, payload: dict[str, Any], phone_number_id: str = ""
+) -> SimulatedMessage:
+    """Keep a message the product sent from the business number `phone_number_id`, and post
+    its statuses back after commit."""
     from .tasks import simulated_status_post
 
     media = None
@@ -152,7 +175,11 @@ def graph_message_accept(*, request: SendRequest, payload: dict[str, Any]) -> Si
         if media is None:
             raise invalid_parameter(f"Media id {request.media_id} does not exist.")
     last_in = (
-        SimulatedMessage.objects.filter(number=request.to, direction=Direction.IN)
+        SimulatedMessage.objects.filter(
+            number=request.to,
+            direction=Direction.IN,
+            business_number=business_number_key(phone_number_id or own_phone_number_id()),
+        )
         .exclude(profile_name="")
         .order_by("-created_at", "-id")
         .values_list("profile_name", flat=True)
@@ -162,6 +189,7 @@ def graph_message_accept(*, request: SendRequest, payload: dict[str, Any]) -> Si
         message = SimulatedMessage.objects.create(
             direction=Direction.OUT,
             number=request.to,
+            business_number=business_number_key(phone_number_id or own_phone_number_id()),
             profile_name=last_in or "",
             kind=request.kind,
             body=request.body,

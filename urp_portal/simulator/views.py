@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import json
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
@@ -36,13 +37,31 @@ def _graph_error(error: GraphError) -> JsonResponse:
     return JsonResponse(error.body(), status=error.status)
 
 
-def _check_bearer(request: HttpRequest) -> None:
-    expected = str(settings.WHATSAPP_ACCESS_TOKEN)
+def _number_token(phone_number_id: str) -> str:
+    """A bound number's own token (sealed at rest), if it has one."""
+    from urp_portal.municipality.models import WhatsAppNumber
+    from urp_portal.municipality.sealed import unseal
+
+    sealed = (
+        WhatsAppNumber.objects.filter(phone_number_id=phone_number_id)
+        .values_list("access_token_sealed", flat=True)
+        .first()
+    )
+    return unseal(sealed) if sealed else ""
+
+
+def _check_bearer(request: HttpRequest, phone_number_id: str = "") -> None:
+    """The deployment's token, or the number's own one (a comune on another system user)."""
+    expected = [str(settings.WHATSAPP_ACCESS_TOKEN)]
+    if phone_number_id:
+        expected.append(_number_token(phone_number_id))
+    expected = [token for token in expected if token]
     if not expected:
         return
     given = request.headers.get("Authorization", "")
-    if not given.startswith("Bearer ") or not hmac.compare_digest(
-        given.removeprefix("Bearer ").encode(), expected.encode()
+    if not given.startswith("Bearer ") or not any(
+        hmac.compare_digest(given.removeprefix("Bearer ").encode(), token.encode())
+        for token in expected
     ):
         raise GraphError(
             "Invalid OAuth access token - Cannot parse access token", code=190, status=401
@@ -50,8 +69,15 @@ def _check_bearer(request: HttpRequest) -> None:
 
 
 def _check_phone_number_id(phone_number_id: str) -> None:
+    """Ours: the deployment's own number or one bound to a comune (many comuni, one app)."""
+    from urp_portal.municipality.models import WhatsAppNumber
+
     configured = str(settings.WHATSAPP_PHONE_NUMBER_ID or "")
-    if configured and phone_number_id != configured:
+    if (
+        configured
+        and phone_number_id != configured
+        and not WhatsAppNumber.objects.filter(phone_number_id=phone_number_id).exists()
+    ):
         raise GraphError(
             f"Unsupported post request. Object with ID '{phone_number_id}' does not exist, "
             "cannot be loaded due to missing permissions, or does not support this operation.",
@@ -65,14 +91,16 @@ def _check_phone_number_id(phone_number_id: str) -> None:
 @require_POST
 def graph_messages(request: HttpRequest, version: str, phone_number_id: str) -> JsonResponse:
     try:
-        _check_bearer(request)
+        _check_bearer(request, phone_number_id)
         _check_phone_number_id(phone_number_id)
         try:
             payload = json.loads(request.body)
         except (ValueError, UnicodeDecodeError) as exc:
             raise GraphError("(#100) Invalid parameter", details=f"Invalid JSON: {exc}") from exc
         send = send_request_parse(payload)
-        message = services.graph_message_accept(request=send, payload=payload)
+        message = services.graph_message_accept(
+            request=send, payload=payload, phone_number_id=phone_number_id
+        )
     except GraphError as error:
         return _graph_error(error)
     return JsonResponse(
@@ -270,7 +298,13 @@ def phone(request: HttpRequest) -> HttpResponse:
     citizens = selectors.simulated_citizens()
     number = request.GET.get("number") or citizens[0].number
     name = request.GET.get("name") or next((c.name for c in citizens if c.number == number), "")
-    conversation = selectors.simulated_conversation(number=number)
+    # Which comune's number the citizen writes to (the demo serves several).
+    business_numbers = selectors.simulated_business_numbers()
+    business = next(
+        (b for b in business_numbers if b.key == request.GET.get("business_number", "")),
+        business_numbers[0],
+    )
+    conversation = selectors.simulated_conversation(number=number, business_number=business.key)
     return render(
         request,
         "simulator/phone.html",
@@ -280,7 +314,9 @@ def phone(request: HttpRequest) -> HttpResponse:
             "profile_name": name,
             "samples": SAMPLES.values(),
             "messages_json": [_message_json(m) for m in conversation],
-            "comune_name": _comune_name(),
+            "comune_name": business.comune_name if len(business_numbers) > 1 else _comune_name(),
+            "business_numbers": business_numbers,
+            "business_number": business.key,
             "webhook_url": settings.SIMULATOR_WEBHOOK_URL,
         },
     )
@@ -301,17 +337,22 @@ def phone_send(request: HttpRequest) -> HttpResponse:
         profile_name=data["profile_name"],
         text=data["text"],
         sample_key=data["sample"],
+        business_number=data["business_number"],
     )
     if wants_json:
         return JsonResponse({"messages": [_message_json(m) for m in messages]}, status=201)
-    return redirect(f"{reverse('simulator:phone')}?number={data['number']}")
+    query = urlencode({"number": data["number"], "business_number": data["business_number"]})
+    return redirect(f"{reverse('simulator:phone')}?{query}")
 
 
 @staff_member_required
 @require_GET
 def phone_conversation(request: HttpRequest) -> JsonResponse:
     number = request.GET.get("number", "")
-    conversation = selectors.simulated_conversation(number=number) if number else []
+    business = request.GET.get("business_number", "")
+    conversation = (
+        selectors.simulated_conversation(number=number, business_number=business) if number else []
+    )
     return JsonResponse({"number": number, "messages": [_message_json(m) for m in conversation]})
 
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 from urp_portal.municipality.errors import NoActiveMunicipality
 
 from .models import SimulatedMessage
+from .selectors import business_phone_number_id, own_phone_number_id
 
 # The WhatsApp Business Account id in `entry[].id`; any stable number does.
 SIMULATED_WABA_ID = "100000000000001"
@@ -32,13 +33,22 @@ def wa_id(number: str) -> str:
 
 
 def phone_number_id() -> str:
-    # The same default as the gateway's simulator adapter, so both speak of the same number.
-    return str(settings.WHATSAPP_PHONE_NUMBER_ID or "simulator")
+    return own_phone_number_id()
 
 
-def display_phone_number() -> str:
+def display_phone_number(business_number: str = "") -> str:
+    """The number citizens see: the bound comune's, or the active comune's for our own."""
+    from urp_portal.municipality.models import WhatsAppNumber
     from urp_portal.municipality.selectors import municipality_get_active
 
+    if business_number:
+        bound = (
+            WhatsAppNumber.objects.filter(phone_number_id=business_number)
+            .values_list("comune__whatsapp_number", flat=True)
+            .first()
+        )
+        if bound:
+            return wa_id(bound)
     try:
         return wa_id(municipality_get_active().whatsapp_number)
     except NoActiveMunicipality:
@@ -49,7 +59,7 @@ def base64_sha256(content: bytes) -> str:
     return base64.b64encode(hashlib.sha256(content).digest()).decode()
 
 
-def _envelope(value: dict[str, Any]) -> dict[str, Any]:
+def _envelope(value: dict[str, Any], business_number: str = "") -> dict[str, Any]:
     return {
         "object": "whatsapp_business_account",
         "entry": [
@@ -60,8 +70,8 @@ def _envelope(value: dict[str, Any]) -> dict[str, Any]:
                         "value": {
                             "messaging_product": "whatsapp",
                             "metadata": {
-                                "display_phone_number": display_phone_number(),
-                                "phone_number_id": phone_number_id(),
+                                "display_phone_number": display_phone_number(business_number),
+                                "phone_number_id": business_phone_number_id(business_number),
                             },
                             **value,
                         },
@@ -102,7 +112,7 @@ def inbound_webhook_body(message: SimulatedMessage) -> dict[str, Any]:
         if message.kind == "document" and media.filename:
             content["filename"] = media.filename
         raw[message.kind] = content
-    return _envelope({"contacts": [_contact(message)], "messages": [raw]})
+    return _envelope({"contacts": [_contact(message)], "messages": [raw]}, message.business_number)
 
 
 def status_webhook_body(message: SimulatedMessage, status: str) -> dict[str, Any]:
@@ -122,7 +132,7 @@ def status_webhook_body(message: SimulatedMessage, status: str) -> dict[str, Any
             "category": "marketing" if message.kind == "template" else "service",
         },
     }
-    return _envelope({"contacts": [_contact(message)], "statuses": [raw]})
+    return _envelope({"contacts": [_contact(message)], "statuses": [raw]}, message.business_number)
 
 
 def signature(body: bytes) -> str:

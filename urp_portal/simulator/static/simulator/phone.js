@@ -57,7 +57,8 @@
   }
 
   function poll() {
-    fetch(config.conversationUrl + "?number=" + encodeURIComponent(config.number), {
+    fetch(config.conversationUrl + "?number=" + encodeURIComponent(config.number) +
+      "&business_number=" + encodeURIComponent(config.businessNumber || ""), {
       headers: { Accept: "application/json" }, credentials: "same-origin"
     }).then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
       .then(function (data) { render(data.messages); })
@@ -85,6 +86,13 @@
       poll();
     }).catch(function () { showError("Invio non riuscito: il server non risponde."); });
   });
+
+  var business = document.getElementById("sim-business");
+  if (business) {
+    business.addEventListener("change", function () {
+      document.getElementById("sim-who-form").submit();
+    });
+  }
 
   citizen.addEventListener("change", function () {
     var option = citizen.options[citizen.selectedIndex];
