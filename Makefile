@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The four seed comuni side by side; `make demo DEMO_ARGS=--one-comune` for the active one only.
 # The simulator signs its webhooks and checks the bearer token like Meta: demo-only values.
 demo: $(STAMP)
 	DEBUG=true \
@@ -21,7 +22,7 @@ demo: $(STAMP)
 	WHATSAPP_VERIFY_TOKEN=$${WHATSAPP_VERIFY_TOKEN:-demo-verify-token} \
 	WHATSAPP_ACCESS_TOKEN=$${WHATSAPP_ACCESS_TOKEN:-demo-access-token} \
 	WHATSAPP_PHONE_NUMBER_ID=$${WHATSAPP_PHONE_NUMBER_ID:-100000000000001} \
-	$(BIN)/python manage.py run_demo
+	$(BIN)/python manage.py run_demo $(DEMO_ARGS)
 
 test: $(STAMP)
 	$(BIN)/pytest

@@ -18,7 +18,10 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 class Command(BaseCommand):
-    help = "Migrate, load the Cagliari preset, seed demo data, then run web + worker + beat."
+    help = (
+        "Migrate, load the Cagliari preset, seed demo data and the three other seed comuni on "
+        "their own simulated numbers, then run web + worker + beat."
+    )
 
     def add_arguments(self, parser):
         # DEMO_PORT, not --port: the settings of the web server, the worker and this command
@@ -28,8 +31,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--prepare-only", action="store_true", help="Prepare the data and exit."
         )
+        parser.add_argument(
+            "--one-comune",
+            action="store_true",
+            help="Only the active comune, as before the four comuni side by side.",
+        )
 
-    def handle(self, *args, port: str, preset: str, prepare_only: bool, **options):
+    def handle(
+        self, *args, port: str, preset: str, prepare_only: bool, one_comune: bool, **options
+    ):
         if not settings.DEBUG:
             raise CommandError("La demo gira solo con DEBUG=true (`make demo` lo imposta).")
         if port != str(settings.DEMO_PORT):
@@ -41,6 +51,8 @@ class Command(BaseCommand):
         if not Municipality.objects.filter(is_active=True).exists():
             call_command("load_preset", preset)
         call_command("seed_demo")
+        if not one_comune:
+            call_command("seed_demo_comuni")
         if prepare_only:
             return
         self.stdout.write(
