@@ -347,6 +347,14 @@ def test_the_provider_pages_pass_axe_on_a_laptop_and_a_tablet(
     client = Client()
     client.force_login(user)
     _create_sestu(client)
+    for preset, slug, name, number in (
+        ("ancona", "monserrato", "Monserrato", "200000000000078"),
+        ("san_giuliano", "quartu", "Quartu Sant'Elena", "200000000000079"),
+    ):
+        client.post(
+            "/admin/fornitore/comuni/nuovo/",
+            {"preset": preset, "slug": slug, "name": name, "phone_number_id": number},
+        )
     sestu = Municipality.objects.get(slug="sestu")
     _citizen_of(sestu, late=True)
     host = urlsplit(live_server.url).hostname
