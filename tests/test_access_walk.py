@@ -114,7 +114,16 @@ ARGS: dict[str, Callable[[Any], list]] = {
     "api:campaign-resume": lambda w: [w.campaign.pk],
     "api:campaign-cancel": lambda w: [w.campaign.pk],
     "gateway:whatsapp_webhook": lambda w: ["meta"],
+    "provider:number_bind": lambda w: [_active_comune_id()],
+    "provider:administrator_create": lambda w: [_active_comune_id()],
+    "provider:invitation": lambda w: ["MQ", "no-such-token"],
 }
+
+
+def _active_comune_id() -> int:
+    from urp_portal.municipality.models import Municipality
+
+    return Municipality.objects.get(is_active=True).pk
 
 # Reviewed row by row: see the module's docstring. Roles: administrator, operator,
 # communications, moderator, service (staff of service A), anonymous.
@@ -171,6 +180,13 @@ EXPECTED: dict[str, dict[str, int]] = {
     "reports:report": every(403, administrator=200, operator=200),
     "reports:report_csv": every(403, administrator=200, operator=200),
     "reports:report_xlsx": every(403, administrator=200, operator=200),
+    # The provider's administrators' pages (issue #24): their group only, none of these roles.
+    "provider:health": every(403),
+    "provider:comune_create": every(403),
+    "provider:number_bind": every(403),
+    "provider:administrator_create": every(403),
+    # The invitation link is opened before signing in; a wrong token says so (200).
+    "provider:invitation": dict.fromkeys(ROLES, 200),
     # The accessibility statement is public, as AgID asks; the guide is for the staff.
     "conventions:accessibility": dict.fromkeys(ROLES, 200),
     "conventions:operator_guide": every(200),

@@ -35,9 +35,10 @@ class CitizenMessageForm(forms.Form):
         return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
     def clean_business_number(self) -> str:
-        from .selectors import simulated_business_numbers
+        from .selectors import business_number_key, simulated_business_numbers
 
-        key = self.cleaned_data.get("business_number", "")
+        # The deployment's own number by its id or by nothing: the same chat.
+        key = business_number_key(self.cleaned_data.get("business_number", ""))
         if key not in {b.key for b in simulated_business_numbers()}:
             raise forms.ValidationError(_("Questo numero non è di nessun comune del servizio."))
         return key

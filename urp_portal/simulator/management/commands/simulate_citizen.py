@@ -20,6 +20,11 @@ class Command(BaseCommand):
         parser.add_argument("--number", required=True, help="Numero del cittadino, es. +39...")
         parser.add_argument("--name", default="", help="Nome del profilo WhatsApp")
         parser.add_argument("--text", default="", help="Testo del messaggio")
+        parser.add_argument(
+            "--to",
+            default="",
+            help="Id del numero del comune a cui scrivere (vuoto: quello del servizio).",
+        )
         media = parser.add_mutually_exclusive_group()
         media.add_argument("--image", action="store_true", help="Allega la foto di esempio")
         media.add_argument("--voice", action="store_true", help="Allega il vocale di esempio")
@@ -36,6 +41,7 @@ class Command(BaseCommand):
                 "profile_name": options["name"],
                 "text": options["text"],
                 "sample": sample,
+                "business_number": options["to"],
             }
         )
         if not form.is_valid():
@@ -46,6 +52,7 @@ class Command(BaseCommand):
             profile_name=data["profile_name"],
             text=data["text"],
             sample_key=data["sample"],
+            business_number=data["business_number"],
         )
         url = settings.SIMULATOR_WEBHOOK_URL
         for message in messages:
