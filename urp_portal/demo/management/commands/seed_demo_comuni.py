@@ -22,6 +22,7 @@ class Command(BaseCommand):
                 f"  {account.username:<24} {DEMO_PASSWORD:<16} {account.label}, {where}"
             )
         self.stdout.write(
+            "admin.<comune> e fornitore chiedono anche il codice di verifica, come admin. "
             "Il telefono del cittadino (/simulator/) sceglie a quale comune scrivere; "
             "«fornitore» apre la salute dei comuni (/admin/fornitore/)."
         )
