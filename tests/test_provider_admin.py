@@ -149,6 +149,25 @@ def test_a_number_of_another_comune_is_refused(municipality, provider_client):
     assert WhatsAppNumber.objects.get(phone_number_id="200000000000077").comune.slug == "sestu"
 
 
+def test_a_new_comune_on_a_taken_number_is_not_created_at_all(municipality, provider_client):
+    _create_sestu(provider_client)
+
+    response = provider_client.post(
+        "/admin/fornitore/comuni/nuovo/",
+        {
+            "preset": "ancona",
+            "slug": "quartu",
+            "name": "Quartu",
+            "phone_number_id": "200000000000077",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "è già del comune" in response.content.decode()
+    # The preset's configuration went with the refused number: no half-made comune is left.
+    assert not Municipality.objects.filter(slug="quartu").exists()
+
+
 def test_the_first_administrator_sets_a_password_from_the_invitation(municipality, provider_client):
     _create_sestu(provider_client)
     sestu = Municipality.objects.get(slug="sestu")
