@@ -18,7 +18,7 @@ admin.site.index_template = "admin/urp_index.html"
 admin.site.login = login_landing_on_inbox(admin.site.login)  # type: ignore[method-assign]
 # The provider's administrators open on the comuni's health, linked from the home page too.
 admin.site.login = login_landing_on_health(admin.site.login)  # type: ignore[method-assign]
-admin.site.index = index_with_provider_link(admin.site.index)  # type: ignore[method-assign]
+admin.site.index = index_with_provider_link(admin.site.index)  # type: ignore[method-assign,assignment]
 
 urlpatterns = [
     # The second step of signing in, before the admin's own catch-all.
