@@ -125,6 +125,7 @@ def _active_comune_id() -> int:
 
     return Municipality.objects.get(is_active=True).pk
 
+
 # Reviewed row by row: see the module's docstring. Roles: administrator, operator,
 # communications, moderator, service (staff of service A), anonymous.
 _MODERATION = every(403, administrator=200, moderator=200)
