@@ -204,3 +204,23 @@ def test_the_phone_refuses_a_number_of_no_comune(demo):
 
     assert response.status_code == 400
     assert not SimulatedMessage.objects.exists()
+
+
+def test_the_demo_provider_sees_the_four_comuni_with_their_numbers(demo):
+    from django.contrib.auth import get_user_model
+
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="fornitore"))
+
+    page = client.get("/admin/fornitore/")
+
+    rows = {row.comune.slug: row.phone_number_ids for row in page.context["health"].comuni}
+    assert rows == {
+        "cagliari": [],
+        "assemini": ["100000000000002"],
+        "ancona": ["100000000000003"],
+        "san-giuliano": ["100000000000004"],
+    }
+    # Counts only: the demo's citizens are nowhere on the page.
+    assert "Maria Rossi" not in page.content.decode()
+    assert "+393401234501" not in page.content.decode()
