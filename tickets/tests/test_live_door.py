@@ -157,3 +157,47 @@ def test_a_post_to_the_poll_takes_the_ordinary_door_and_its_csrf_check(municipal
     refused = client.post(reverse(LIVE))
 
     assert refused.status_code == 403
+
+
+def test_the_live_refresh_draws_the_live_parts_alone_and_marks_them_seen(urp, receive):
+    from tickets.models import Ticket
+    from urp_portal.audit.models import AuditEvent
+
+    message = receive("+393331110001", "Buongiorno, una buca in via Roma")
+    ticket = Ticket.objects.get(messages__inbound=message)
+    url = reverse("admin:tickets_ticket_conversation", args=[ticket.pk])
+    audited = AuditEvent.objects.count()
+
+    live = urp.get(url, {"live": "1"}, headers={"X-URP-Background": "1"})
+    page = urp.get(url)
+
+    html = live.content.decode()
+    for part in ("head", "chat", "forwards", "history"):
+        assert f'data-live-part="{part}"' in html
+        assert f'data-live-part="{part}"' in page.content.decode()
+    assert "una buca in via Roma" in html and ticket.number in html
+    assert '"signature": "' in html
+    # The page around the parts is not drawn: no form, no token, no admin frame.
+    assert "csrfmiddlewaretoken" not in html and "<form" not in html
+    assert 'id="form-reply"' in page.content.decode()
+    ticket.refresh_from_db()
+    assert ticket.unread_count == 0
+    # Only the page's own opening is a new reading of the conversation.
+    assert AuditEvent.objects.count() == audited + 1
+
+
+def test_the_live_refresh_is_refused_for_a_ticket_the_user_may_not_see(
+    client, municipality, receive
+):
+    from tickets.models import Ticket
+    from tickets.tests.factories import MunicipalServiceFactory, service_staff
+
+    message = receive("+393331110002", "Buongiorno")
+    ticket = Ticket.objects.get(messages__inbound=message)
+    client.force_login(service_staff(MunicipalServiceFactory()))
+
+    refused = client.get(
+        reverse("admin:tickets_ticket_conversation", args=[ticket.pk]), {"live": "1"}
+    )
+
+    assert refused.status_code == 404
