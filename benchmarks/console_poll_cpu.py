@@ -19,7 +19,9 @@ two "something changed" requests is not counted):
 Writes benchmarks/results/console_poll_cpu.txt. BENCH_REUSE=1 BENCH_QUIET_ONLY=1 measures the
 two "nothing changed" polls alone on the database of the run before (a minute, not five: the
 fixed cost of a console's request, to compare two versions of the code) and writes nothing;
-BENCH_QUIET_ONLY=changed the conversation's poll after WRITES_PER_POLL citizens wrote.
+BENCH_QUIET_ONLY=changed the conversation's poll after WRITES_PER_POLL citizens wrote;
+BENCH_QUIET_ONLY=doors the quiet conversation poll through the live poll's short door and the
+whole way, interleaved in one process (compare_doors).
 """
 
 from __future__ import annotations
@@ -152,7 +154,8 @@ def profile(kind: str) -> None:
     )
     live.open()
     live.poll()
-    profiler = cProfile.Profile()
+    # CPU time, not wall clock: waits for PostgreSQL and Redis are not the web process's work.
+    profiler = cProfile.Profile(time.process_time)
     for n in range(ROUNDS):
         if kind.endswith("-changed"):
             for k in range(WRITES_PER_POLL):
@@ -161,6 +164,44 @@ def profile(kind: str) -> None:
         live.poll()
         profiler.disable()
     pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(40)
+
+
+def compare_doors(ticket: int, conversation_url: str) -> None:
+    """The quiet conversation poll three ways, interleaved round by round in this one process
+    (a busy machine's drift falls on each alike): the short door (tickets/live_door.py), the
+    site's whole middleware and URL list with the JSON's CSP skipped, and the whole way with the
+    CSP built as before. Each way is a test client whose handler is built under its settings."""
+    from django.conf import settings
+    from live_console_client import LiveClient
+
+    site, door = list(settings.MIDDLEWARE), list(settings.URP_LIVE_MIDDLEWARE)
+    ways = {}
+    for name, middleware, live_middleware in (
+        ("short door", site, door),
+        ("whole way, no CSP on the JSON", site, []),
+        (
+            "whole way, CSP built (before)",
+            [
+                "csp.middleware.CSPMiddleware" if m.endswith("SkipJsonCspMiddleware") else m
+                for m in site
+            ],
+            [],
+        ),
+    ):
+        settings.MIDDLEWARE, settings.URP_LIVE_MIDDLEWARE = middleware, live_middleware
+        live = LiveClient(signed_in("operatore_b"), page_url=conversation_url, ticket=ticket)
+        live.open()
+        live.poll()  # the handler is built at the first request, under these settings
+        ways[name] = live
+    settings.MIDDLEWARE, settings.URP_LIVE_MIDDLEWARE = site, door
+    used = dict.fromkeys(ways, 0.0)
+    for _n in range(ROUNDS):
+        for name, live in ways.items():
+            began = time.process_time()
+            live.poll()
+            used[name] += time.process_time() - began
+    for name, seconds in used.items():
+        print(f"conversation poll, nothing changed: {name:<32}  {seconds / ROUNDS * 1000:6.2f} ms")
 
 
 def main() -> None:
@@ -196,6 +237,9 @@ def main() -> None:
                 n = next(writes)
             citizen_writes(n)
 
+    if os.environ.get("BENCH_QUIET_ONLY") == "doors":
+        compare_doors(ticket, conversation_url)
+        return
     if os.environ.get("BENCH_QUIET_ONLY") == "changed":
         ms = cpu_ms(conversation_live.poll, between=another_citizen_writes)
         print(f"conversation poll, {WRITES_PER_POLL} citizens wrote elsewhere  {ms:7.2f} ms")

@@ -44,17 +44,27 @@ def _user_key(user_pk: Any) -> str:
 def access_remembered(*, user_pk: Any) -> tuple[Access | None, str]:
     """The access remembered for the user if it is of the current generation, and the current
     generation (one round trip for both). Read the generation before the roles it stands for."""
+    remembered, generation, _also = access_remembered_with(user_pk=user_pk, also=())
+    return remembered, generation
+
+
+def access_remembered_with(
+    *, user_pk: Any, also: tuple[str, ...]
+) -> tuple[Access | None, str, dict[str, Any]]:
+    """access_remembered, and the cache's keys `also` read in the same round trip ({key: value
+    or None}): the live poll's change stamp comes with the access, one round trip, not two."""
     key = _user_key(user_pk)
-    found = cache.get_many([GENERATION_KEY, key])
+    found = cache.get_many([GENERATION_KEY, key, *also])
+    extra = {name: found.get(name) for name in also}
     generation = found.get(GENERATION_KEY)
     if generation is None:
         # Evicted or never set: a new value, so that no entry of before counts as current.
         cache.add(GENERATION_KEY, _new_generation(), timeout=None)
-        return None, cache.get(GENERATION_KEY) or ""
+        return None, cache.get(GENERATION_KEY) or "", extra
     entry = found.get(key)
     if entry is not None and entry[0] == generation:
-        return Access(is_urp=entry[1], service_ids=list(entry[2])), generation
-    return None, generation
+        return Access(is_urp=entry[1], service_ids=list(entry[2])), generation, extra
+    return None, generation, extra
 
 
 def access_remember(*, user_pk: Any, access: Access, generation: str) -> None:

@@ -58,11 +58,12 @@ def console_stamp_shared() -> bool:
     return not backend.endswith(("LocMemCache", "DummyCache"))
 
 
-def console_stamp() -> str:
-    """The stamp now ("" without a shared cache). Read before the changes it stands for."""
+def console_stamp(*, read: dict[str, Any] | None = None) -> str:
+    """The stamp now ("" without a shared cache). Read before the changes it stands for; `read`:
+    the cache's answer already at hand, when the stamp came with another read (the access)."""
     if not console_stamp_shared():
         return ""
-    stamp = cache.get(STAMP_KEY)
+    stamp = read[STAMP_KEY] if read and STAMP_KEY in read else cache.get(STAMP_KEY)
     if stamp is None:
         # Evicted or never set: a new value, so that no console takes "unknown" for "the same".
         cache.add(STAMP_KEY, _new_stamp(), timeout=None)

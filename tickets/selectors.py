@@ -29,7 +29,7 @@ from subscribers.models import Subscriber
 from urp_portal.accounts.principals import ApiTokenUser, principal_for_token
 from urp_portal.accounts.roles import Role, user_has_role
 
-from .access import Access, access_cache_shared, access_remember, access_remembered
+from .access import Access, access_cache_shared, access_remember, access_remembered_with
 from .models import Forward, Message, MunicipalService, Ticket, TicketSearch
 from .states import MessageOrigin, TicketState
 
@@ -92,10 +92,13 @@ def _account_service_ids(user: Any) -> list[int]:
     return list(MunicipalService.objects.filter(staff=user).values_list("pk", flat=True))
 
 
-def _account_access(user: Any) -> Access:
+def _account_access(user: Any, also: tuple[str, ...] = ()) -> Access:
     """A signed-in account's access from the shared cache; read whole (both halves) when the
-    cache has no current entry, so the next requests need neither query (access.py)."""
-    remembered, generation = access_remembered(user_pk=user.pk)
+    cache has no current entry, so the next requests need neither query (access.py). The
+    cache's keys `also`, read in the same round trip, are kept on the user for the request."""
+    remembered, generation, user._urp_cache_also = access_remembered_with(
+        user_pk=user.pk, also=also
+    )
     if remembered is not None:
         user._urp_is_urp, user._urp_service_ids = remembered.is_urp, remembered.service_ids
         return remembered
@@ -104,6 +107,22 @@ def _account_access(user: Any) -> Access:
     # Both halves are known now: the request's other question needs no cache read.
     user._urp_is_urp, user._urp_service_ids = found.is_urp, found.service_ids
     return found
+
+
+def user_access_with(user: Any, *, also: tuple[str, ...]) -> dict[str, Any]:
+    """Whether the user may see tickets, as user_is_urp and user_service_ids answer it, found
+    now, with the shared cache's keys `also` read in the same round trip ({key: value or
+    None}; the live poll's change stamp). {} when no cache read is shared (no shared cache, an
+    API token, the access already known for this request): the caller reads its keys itself."""
+    if (
+        isinstance(user, ApiTokenUser)
+        or not getattr(user, "is_authenticated", False)
+        or not access_cache_shared()
+        or getattr(user, "_urp_is_urp", None) is not None
+    ):
+        return {}
+    _account_access(user, also)
+    return user._urp_cache_also
 
 
 def ticket_list_for(*, user: Any) -> QuerySet[Ticket]:

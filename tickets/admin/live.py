@@ -13,14 +13,16 @@ from django.utils import timezone
 
 from .. import services
 from ..live import (
+    STAMP_KEY,
     Cursor,
     console_changes_since,
     console_cursor,
     console_stamp,
     conversation_live_state,
 )
+from ..live_door import NO_CSP
 from ..models import Ticket
-from ..selectors import ticket_list_for, user_is_urp, user_service_ids
+from ..selectors import ticket_list_for, user_access_with, user_is_urp, user_service_ids
 from ..states import TicketState
 from .changelist import inbox_groups
 from .live_rows import MAX_ROWS, inbox_rows
@@ -54,14 +56,16 @@ class LiveView:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
+        # The stamp comes in the same round trip as the user's access (access.py). Read before
+        # the changes: a change committed after this read gives a new stamp, so the next poll
+        # looks again.
+        read = user_access_with(user, also=(STAMP_KEY,))
         # Who may see tickets at all, as ticket_list_for decides it: the admin's permission check
         # would load every permission of the user on each poll.
         if not (user_is_urp(user) or user_service_ids(user)):
             raise Http404()
         cursor = Cursor(message=_int(request.GET.get("m")), event=_int(request.GET.get("e")))
-        # Read before the changes: a change committed after this read gives a new stamp, so
-        # the next poll looks again.
-        stamp = console_stamp()
+        stamp = console_stamp(read=read)
         asked_rows = _ids(request.GET.get("rows"))
         data: dict[str, Any] = {"v": stamp}
         if stamp and request.GET.get("v") == stamp and not asked_rows:
@@ -92,6 +96,8 @@ class LiveView:
                 data["signature"] = state.signature
         response = JsonResponse(data)
         response["Cache-Control"] = "no-store"
+        # JSON renders nothing: no Content-Security-Policy is built for it (live_door.py).
+        setattr(response, NO_CSP, True)
         return response
 
     def _changes(self, request: HttpRequest, cursor: Cursor, asked_rows: set[int]) -> dict:

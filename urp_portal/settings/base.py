@@ -58,8 +58,11 @@ MIDDLEWARE = [
     # First: every later middleware's log lines, and the tasks they enqueue, carry the request id.
     "urp_portal.observability.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    # Every page's Content-Security-Policy, with the nonce its scripts carry.
-    "csp.middleware.CSPMiddleware",
+    # Every page's Content-Security-Policy, with the nonce its scripts carry (django-csp's, not
+    # built for the live poll's JSON).
+    "tickets.live_door.SkipJsonCspMiddleware",
+    # The live poll's GET goes from here through URP_LIVE_MIDDLEWARE alone (tickets/live_door.py).
+    "tickets.live_door.LiveDoorMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -88,6 +91,23 @@ URP_WEBHOOK_MIDDLEWARE = (
         "django.middleware.common.CommonMiddleware",
     ]
     if env.bool("URP_WEBHOOK_LEAN_MIDDLEWARE", default=True)
+    else []
+)
+
+# The middleware of the live console's poll, `GET /admin/tickets/ticket/live/` every 2 s from
+# every open console (tickets/live_door.py): every guard of a console page (session, language,
+# user, timeouts, second factor), none of the page-only ones, no walk of the admin's URLs. Off
+# (the plain path): the poll takes MIDDLEWARE like any request.
+URP_LIVE_MIDDLEWARE = (
+    [
+        "django.contrib.sessions.middleware.SessionMiddleware",
+        "django.middleware.locale.LocaleMiddleware",
+        "django.contrib.auth.middleware.AuthenticationMiddleware",
+        "urp_portal.accounts.middleware.SessionTimeoutMiddleware",
+        "django_otp.middleware.OTPMiddleware",
+        "urp_portal.accounts.middleware.SecondFactorMiddleware",
+    ]
+    if env.bool("URP_LIVE_LEAN_MIDDLEWARE", default=True)
     else []
 )
 
