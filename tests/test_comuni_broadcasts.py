@@ -1,0 +1,567 @@
+"""Broadcasts per comune (issue #24, phase 2): two comuni on one deployment, each with its own
+number, WABA and token. A campaign reaches its own comune's subscribers only and leaves from its
+number with its token; templates live in each comune's WABA; a template webhook touches only
+its WABA's template; Meta's messaging limit is counted per portfolio; quiet hours are each
+comune's; another comune's campaign, alert or template is 404 through the API.
+
+Through the real doors where the flow needs them: a real worker process and the fake Graph
+API's log for the campaign; signed webhooks into the view for the template verdicts."""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+from io import StringIO
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.utils import timezone
+
+from broadcasts import services
+from broadcasts.models import Campaign, Delivery, MessageTemplate
+from broadcasts.selectors import campaign_recipients
+from broadcasts.services.reach import deliveries_within_reach
+from broadcasts.states import CampaignState, TemplateApproval, TemplateCategory
+from broadcasts.tasks import campaigns_start_due_task, message_templates_sync_task
+from subscribers.models import Subscriber
+from subscribers.states import SubscriberStatus
+from tests.fixtures.celery_worker import wait_until
+from tests.fixtures.fake_graph import template_webhook_body
+from tests.fixtures.webhooks import post_signed_webhook
+from urp_portal.accounts.roles import Role
+from urp_portal.accounts.tests.factories import UserFactory, make_api_token
+from urp_portal.gateway import reach
+from urp_portal.gateway.models import OutboundMessage
+from urp_portal.gateway.numbers import forget_sending_numbers
+from urp_portal.municipality.models import Municipality, WhatsAppNumber
+from urp_portal.municipality.scope import (
+    ComuneScopeMissing,
+    comune_scope,
+    forget_serves_other_comuni,
+)
+
+CAGLIARI_NUMBER = "100000000000001"
+ASSEMINI_NUMBER = "100000000000002"
+CAGLIARI_TOKEN = "token-of-cagliari"
+ASSEMINI_TOKEN = "token-of-assemini"
+CAGLIARI_WABA = "waba-cagliari"
+ASSEMINI_WABA = "waba-assemini"
+SECRETS_KEY = "a-test-only-key-of-at-least-32-characters"
+# One phone on both lists: two citizens, one per comune.
+PHONE = "+393471112233"
+ROME = ZoneInfo("Europe/Rome")
+# A Tuesday morning: outside every comune's quiet hours unless a test sets its own.
+TUESDAY_MORNING = dt.datetime(2026, 11, 24, 10, 30, tzinfo=ROME)
+WORKER_ENV = {
+    "URP_SECRETS_KEY": SECRETS_KEY,
+    "WHATSAPP_RATE_PER_SECOND": "0",
+    "WHATSAPP_RECIPIENT_INTERVAL_SECONDS": "0",
+}
+
+
+@pytest.fixture
+def two_comuni(db, settings, monkeypatch, fake_graph):
+    """Cagliari and Assemini, each on its own number in its own WABA with its own token, loaded
+    by the contract's command (the fixture of tests/test_many_comuni.py, with the WABAs the fake
+    Graph API answers for); no quiet hours, no limit, unless a test sets them."""
+    settings.URP_SECRETS_KEY = [SECRETS_KEY]
+    settings.WHATSAPP_RATE_PER_SECOND = 0
+    settings.WHATSAPP_RECIPIENT_INTERVAL_SECONDS = 0
+    monkeypatch.setenv("URP_TEST_TOKEN_CAGLIARI", CAGLIARI_TOKEN)
+    monkeypatch.setenv("URP_TEST_TOKEN_ASSEMINI", ASSEMINI_TOKEN)
+    fake_graph.other_business_account_ids = {CAGLIARI_WABA, ASSEMINI_WABA}
+    for preset, number, variable in (
+        ("cagliari", CAGLIARI_NUMBER, "URP_TEST_TOKEN_CAGLIARI"),
+        ("assemini", ASSEMINI_NUMBER, "URP_TEST_TOKEN_ASSEMINI"),
+    ):
+        call_command(
+            "load_preset",
+            preset,
+            "--comune",
+            preset,
+            "--phone-number-id",
+            number,
+            "--business-account-id",
+            f"waba-{preset}",
+            "--access-token-env",
+            variable,
+            stdout=StringIO(),
+        )
+    Municipality.objects.update(quiet_hours_start="00:00", quiet_hours_end="00:00")
+    forget_sending_numbers()
+    forget_serves_other_comuni()
+    yield Municipality.objects.get(slug="cagliari"), Municipality.objects.get(slug="assemini")
+    forget_sending_numbers()
+    forget_serves_other_comuni()
+
+
+def subscribe(comune: Municipality, numbers: list[str]) -> list[Subscriber]:
+    now = timezone.now()
+    with comune_scope(comune):
+        return [
+            Subscriber.objects.create(
+                comune=comune, number=n, status=SubscriberStatus.SUBSCRIBED, subscribed_at=now
+            )
+            for n in numbers
+        ]
+
+
+def approved_template(comune: Municipality, name: str = "avviso_comune") -> MessageTemplate:
+    with comune_scope(comune):
+        return MessageTemplate.objects.create(
+            name=name,
+            language="it",
+            body="Dal Comune: {{1}}.",
+            approval_status=TemplateApproval.APPROVED,
+        )
+
+
+def approved_campaign(comune: Municipality, *, title: str = "Mercato") -> Campaign:
+    template = approved_template(comune)
+    with comune_scope(comune):
+        return Campaign.objects.create(
+            title=title,
+            template=template,
+            parameters=[f"notizia di {comune.name}"],
+            state=CampaignState.APPROVED,
+        )
+
+
+def _sent_from(graph, phone_number_id: str) -> list:
+    return [r for r in graph.sent_messages() if r.path.split("/")[-2] == phone_number_id]
+
+
+# --- campaigns: own subscribers, own number, own token ------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.worker
+def test_a_campaign_reaches_only_its_comunes_subscribers_from_its_number_with_its_token(
+    two_comuni, fake_graph, celery_worker_process
+):
+    cagliari, assemini = two_comuni
+    ours = [PHONE, "+393470000001", "+393470000002"]
+    subscribe(cagliari, ours)
+    subscribe(assemini, [PHONE, "+393480000001"])
+    campaign = approved_campaign(cagliari)
+    worker = celery_worker_process.start(graph=fake_graph, env=WORKER_ENV)
+
+    with comune_scope(cagliari):
+        services.campaign_start(campaign_id=campaign.pk)
+
+    def state() -> str:
+        return Campaign.all_comuni.values_list("state", flat=True).get(pk=campaign.pk)
+
+    wait_until(
+        lambda: state() == CampaignState.SENT,
+        timeout=180,
+        message=lambda: (
+            f"campaign {state()}; outbox "
+            f"{collections.Counter(OutboundMessage.objects.values_list('state', flat=True))}"
+            f"\n{worker.log()}"
+        ),
+    )
+
+    sends = fake_graph.sent_messages()
+    # Cagliari's three citizens, each once; the same phone on Assemini's list is Assemini's.
+    assert sorted(r.to for r in sends) == sorted(ours)
+    assert _sent_from(fake_graph, CAGLIARI_NUMBER) == sends
+    assert {r.headers.get("Authorization") for r in sends} == {f"Bearer {CAGLIARI_TOKEN}"}
+    assert {r.json["template"]["components"][0]["parameters"][0]["text"] for r in sends} == {
+        f"notizia di {cagliari.name}"
+    }
+    # The fan-out's outbox rows carry the campaign's comune (its number, its reach count).
+    assert set(OutboundMessage.objects.values_list("comune_id", flat=True)) == {cagliari.pk}
+    assert Delivery.all_comuni.filter(subscriber__comune=assemini).count() == 0
+
+
+def test_the_recipients_are_read_in_the_campaigns_comune_and_never_unscoped(two_comuni):
+    cagliari, assemini = two_comuni
+    (ours,) = subscribe(cagliari, [PHONE])
+    subscribe(assemini, [PHONE])
+    campaign = approved_campaign(cagliari)
+
+    with comune_scope(cagliari):
+        assert list(campaign_recipients(campaign=campaign)) == [ours]
+    with comune_scope(assemini):
+        # Another comune's campaign is not even found in its scope.
+        assert not Campaign.objects.filter(pk=campaign.pk).exists()
+    with pytest.raises(ComuneScopeMissing):
+        list(campaign_recipients(campaign=campaign))
+    with pytest.raises(ComuneScopeMissing):
+        Campaign.objects.count()
+
+
+# --- templates: each comune's WABA -------------------------------------------------------------
+
+
+def draft(comune: Municipality, name: str = "raccolta_rifiuti") -> MessageTemplate:
+    with comune_scope(comune):
+        return MessageTemplate.objects.create(
+            name=name,
+            language="it",
+            body="Gentile cittadino, {{1}}.",
+            examples=["la raccolta è sospesa"],
+            category=TemplateCategory.UTILITY,
+            approval_status=TemplateApproval.DRAFT,
+        )
+
+
+def submit(template: MessageTemplate, comune: Municipality, actor) -> MessageTemplate:
+    with comune_scope(comune):
+        return services.message_template_submit(template_id=template.pk, actor=actor)
+
+
+def test_templates_of_the_same_name_go_to_each_comunes_waba_with_its_token(two_comuni, fake_graph):
+    cagliari, assemini = two_comuni
+    admin = UserFactory(roles=[Role.ADMINISTRATOR])
+    in_cagliari = submit(draft(cagliari), cagliari, admin)
+    in_assemini = submit(draft(assemini), assemini, admin)
+
+    posted = {
+        r.path.split("?")[0].split("/")[-2]: r.headers.get("Authorization")
+        for r in fake_graph.template_submissions()
+    }
+    assert posted == {
+        CAGLIARI_WABA: f"Bearer {CAGLIARI_TOKEN}",
+        ASSEMINI_WABA: f"Bearer {ASSEMINI_TOKEN}",
+    }
+    assert in_cagliari.comune == cagliari and in_assemini.comune == assemini
+    assert {t["waba"] for t in fake_graph.templates} == {CAGLIARI_WABA, ASSEMINI_WABA}
+    assert in_cagliari.provider_id != in_assemini.provider_id
+    assert (in_cagliari.approval_status, in_assemini.approval_status) == ("pending", "pending")
+
+
+def test_a_template_webhook_of_one_waba_leaves_the_other_comunes_same_template_alone(
+    two_comuni, fake_graph, client, settings, eager_tasks, django_capture_on_commit_callbacks
+):
+    cagliari, assemini = two_comuni
+    settings.WHATSAPP_APP_SECRET = "test-app-secret"
+    admin = UserFactory(roles=[Role.ADMINISTRATOR])
+    in_cagliari = submit(draft(cagliari), cagliari, admin)
+    in_assemini = submit(draft(assemini), assemini, admin)
+
+    # Named only by name and language (no id): the WABA alone says whose it is.
+    verdict = {
+        "event": "APPROVED",
+        "message_template_name": "raccolta_rifiuti",
+        "message_template_language": "it",
+        "reason": "NONE",
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = post_signed_webhook(
+            client,
+            template_webhook_body(
+                "message_template_status_update", verdict, business_account_id=ASSEMINI_WABA
+            ),
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        post_signed_webhook(
+            client,
+            template_webhook_body(
+                "message_template_quality_update",
+                {
+                    "message_template_name": "raccolta_rifiuti",
+                    "message_template_language": "it",
+                    "new_quality_score": "RED",
+                },
+                business_account_id=CAGLIARI_WABA,
+            ),
+        )
+
+    assert answer.status_code == 200
+    in_cagliari.refresh_from_db()
+    in_assemini.refresh_from_db()
+    assert in_assemini.approval_status == TemplateApproval.APPROVED
+    assert in_cagliari.approval_status == TemplateApproval.PENDING
+    assert (in_cagliari.quality, in_assemini.quality) == ("RED", "")
+
+
+def test_the_hourly_sync_reads_each_comunes_waba_into_its_own_templates(
+    two_comuni, fake_graph, eager_tasks
+):
+    cagliari, assemini = two_comuni
+    admin = UserFactory(roles=[Role.ADMINISTRATOR])
+    in_cagliari = submit(draft(cagliari), cagliari, admin)
+    in_assemini = submit(draft(assemini), assemini, admin)
+    # Meta approved Assemini's only.
+    next(t for t in fake_graph.templates if t["waba"] == ASSEMINI_WABA)["status"] = "APPROVED"
+    fake_graph.messaging_limits_of = {CAGLIARI_NUMBER: "TIER_250", ASSEMINI_NUMBER: "TIER_2K"}
+
+    message_templates_sync_task()
+
+    in_cagliari.refresh_from_db()
+    in_assemini.refresh_from_db()
+    assert (in_cagliari.approval_status, in_assemini.approval_status) == ("pending", "approved")
+    listed = {
+        r.path.split("?")[0].split("/")[-2]: r.headers.get("Authorization")
+        for r in fake_graph.requests
+        if r.method == "GET" and "/message_templates" in r.path
+    }
+    assert listed == {
+        CAGLIARI_WABA: f"Bearer {CAGLIARI_TOKEN}",
+        ASSEMINI_WABA: f"Bearer {ASSEMINI_TOKEN}",
+    }
+    # Each portfolio's limit, read for its own number.
+    limits = dict(Municipality.objects.values_list("slug", "messaging_limit"))
+    assert (limits["cagliari"], limits["assemini"]) == (250, 2000)
+
+
+# --- Meta's messaging limit, per portfolio -----------------------------------------------------
+
+
+def _reached(comune: Municipality, numbers: list[str], now: dt.datetime) -> None:
+    """Templates already delivered for `comune` outside the window, counted at `now`."""
+    for number in numbers:
+        OutboundMessage.objects.create(
+            comune=comune,
+            to=number,
+            purpose="broadcast",
+            template_name="avviso_comune",
+            state="delivered",
+            reach_counted_at=now,
+        )
+
+
+def test_one_comunes_campaign_does_not_eat_the_other_portfolios_limit(two_comuni):
+    cagliari, assemini = two_comuni
+    Municipality.objects.update(messaging_limit=2)
+    cagliari.refresh_from_db()
+    assemini.refresh_from_db()
+    now = timezone.now()
+    _reached(cagliari, ["+393470000001", "+393470000002"], now)
+    subscribe(assemini, ["+393480000001", "+393480000002", "+393480000003"])
+    campaign = approved_campaign(assemini)
+    with comune_scope(assemini):
+        services.campaign_start(campaign_id=campaign.pk)
+        deliveries = list(Delivery.objects.select_related("subscriber").order_by("id"))
+        within = deliveries_within_reach(deliveries, now=now)
+        assemini_left = reach.reach_left(now=now)
+    with comune_scope(cagliari):
+        cagliari_left = reach.reach_left(now=now)
+
+    # Cagliari used its two; Assemini, in another portfolio, still has its own two.
+    assert (cagliari_left, assemini_left) == (0, 2)
+    assert len(within.go) == 2
+    assert within.next_free_at is not None
+
+
+def test_comuni_whose_numbers_share_a_waba_share_its_limit(two_comuni):
+    cagliari, assemini = two_comuni
+    Municipality.objects.update(messaging_limit=3)
+    assemini.refresh_from_db()
+    # Assemini's number moved into Cagliari's WABA (so into its business portfolio).
+    WhatsAppNumber.objects.filter(comune=assemini).update(business_account_id=CAGLIARI_WABA)
+    now = timezone.now()
+    _reached(cagliari, ["+393470000001", "+393470000002"], now)
+    # The same citizen reached by both comuni counts once in the portfolio.
+    _reached(assemini, ["+393470000002"], now)
+
+    with comune_scope(assemini):
+        assert reach.reach_left(now=now) == 1
+        assert reach.numbers_reached(["+393470000001"], now=now) == {"+393470000001"}
+
+
+# --- quiet hours and slots, each comune's own ---------------------------------------------------
+
+
+def test_quiet_hours_are_each_comunes_own(two_comuni):
+    cagliari, assemini = two_comuni
+    # Cagliari is quiet 21:00-08:00; Assemini sends at any hour.
+    Municipality.objects.filter(pk=cagliari.pk).update(
+        quiet_hours_start="21:00", quiet_hours_end="08:00"
+    )
+    subscribe(cagliari, ["+393470000001"])
+    subscribe(assemini, ["+393480000001"])
+    in_cagliari = approved_campaign(cagliari)
+    in_assemini = approved_campaign(assemini)
+    night = dt.datetime(2026, 11, 24, 23, 0, tzinfo=ROME)
+
+    with time_machine.travel(night, tick=False):
+        for comune, campaign in ((cagliari, in_cagliari), (assemini, in_assemini)):
+            with comune_scope(Municipality.objects.get(pk=comune.pk)):
+                services.campaign_start(campaign_id=campaign.pk)
+
+    in_cagliari = Campaign.all_comuni.get(pk=in_cagliari.pk)
+    in_assemini = Campaign.all_comuni.get(pk=in_assemini.pk)
+    assert in_cagliari.state == CampaignState.SCHEDULED
+    assert in_cagliari.scheduled_at == dt.datetime(2026, 11, 25, 8, 0, tzinfo=ROME)
+    assert in_assemini.state == CampaignState.SENDING
+
+
+def test_the_scheduler_starts_each_comunes_due_campaigns_in_its_own_scope(
+    two_comuni, eager_tasks, fake_graph, django_capture_on_commit_callbacks
+):
+    cagliari, assemini = two_comuni
+    Municipality.objects.filter(pk=cagliari.pk).update(
+        quiet_hours_start="21:00", quiet_hours_end="08:00"
+    )
+    subscribe(cagliari, ["+393470000001"])
+    subscribe(assemini, ["+393480000001"])
+    due = dt.datetime(2026, 11, 24, 22, 0, tzinfo=ROME)
+    campaigns = {}
+    for comune in (cagliari, assemini):
+        campaign = approved_campaign(comune)
+        Campaign.all_comuni.filter(pk=campaign.pk).update(
+            state=CampaignState.SCHEDULED, scheduled_at=due
+        )
+        campaigns[comune.slug] = campaign.pk
+
+    with (
+        time_machine.travel(due + dt.timedelta(minutes=1), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        # Outside any scope, as the beat runs it: one turn per comune, each in its scope; the
+        # batches then run in their campaign's comune's scope.
+        campaigns_start_due_task()
+
+    states = dict(Campaign.all_comuni.values_list("pk", "state"))
+    # Cagliari's waits for the end of its quiet hours; Assemini's has none and went.
+    assert states[campaigns["cagliari"]] == CampaignState.SCHEDULED
+    assert states[campaigns["assemini"]] in (CampaignState.SENDING, CampaignState.SENT)
+    assert [r.to for r in _sent_from(fake_graph, ASSEMINI_NUMBER)] == ["+393480000001"]
+    assert _sent_from(fake_graph, CAGLIARI_NUMBER) == []
+
+
+def test_the_next_free_slot_is_the_comunes_own(two_comuni):
+    cagliari, assemini = two_comuni
+    cagliari.broadcast_slots.all().delete()
+    assemini.broadcast_slots.all().delete()
+    cagliari.broadcast_slots.create(weekday=2, at="10:00")  # Wednesday
+    assemini.broadcast_slots.create(weekday=4, at="17:00")  # Friday
+    communications = UserFactory(roles=[Role.COMMUNICATIONS])
+    scheduled = {}
+    with time_machine.travel(TUESDAY_MORNING, tick=False):
+        for comune in (cagliari, assemini):
+            campaign = approved_campaign(comune)
+            with comune_scope(Municipality.objects.get(pk=comune.pk)):
+                done = services.campaign_schedule(campaign_id=campaign.pk, actor=communications)
+            scheduled[comune.slug] = done.scheduled_at.astimezone(ROME)
+
+    assert scheduled["cagliari"] == dt.datetime(2026, 11, 25, 10, 0, tzinfo=ROME)
+    assert scheduled["assemini"] == dt.datetime(2026, 11, 27, 17, 0, tzinfo=ROME)
+
+
+# --- the API: another comune's is 404 -----------------------------------------------------------
+
+
+def _api_client(comune: Municipality, role: str):
+    from urp_portal.accounts.tests.factories import client_with_key
+
+    with comune_scope(comune):
+        _token, key = make_api_token(role)
+    return client_with_key(key)
+
+
+def test_another_comunes_campaign_alert_and_template_are_not_found_through_the_api(two_comuni):
+    cagliari, assemini = two_comuni
+    ours = approved_campaign(cagliari)
+    theirs = approved_campaign(assemini)
+    with comune_scope(assemini):
+        alert = Campaign.objects.create(
+            title="Allerta", text="Allerta meteo", is_emergency=True, state=CampaignState.DRAFT
+        )
+    api = _api_client(cagliari, Role.COMMUNICATIONS)
+
+    # Until the per-request scope binds the token's comune, the test binds it.
+    with comune_scope(cagliari):
+        own = api.get(f"/api/v1/campaigns/{ours.pk}/")
+        other = api.get(f"/api/v1/campaigns/{theirs.pk}/")
+        send_other = api.post(f"/api/v1/campaigns/{theirs.pk}/send/", {})
+        confirm_other = api.post(f"/api/v1/alerts/{alert.pk}/confirm/", {})
+        templates = api.get("/api/v1/templates/")
+
+    assert own.status_code == 200
+    assert (other.status_code, send_other.status_code, confirm_other.status_code) == (
+        404,
+        404,
+        404,
+    )
+    assert [t["id"] for t in templates.json()["results"]] == [ours.template_id]
+    assert Campaign.all_comuni.get(pk=theirs.pk).state == CampaignState.APPROVED
+    assert Campaign.all_comuni.get(pk=alert.pk).state == CampaignState.DRAFT
+
+
+def test_another_comunes_campaign_and_template_are_not_found_in_the_console(two_comuni, client):
+    from django.urls import reverse
+
+    from urp_portal.accounts.tests.factories import pass_second_factor
+
+    cagliari, assemini = two_comuni
+    ours = approved_campaign(cagliari)
+    theirs = approved_campaign(assemini)
+    staff = UserFactory(roles=[Role.COMMUNICATIONS])
+    client.force_login(staff)
+    pass_second_factor(client, staff)
+
+    # Until the staff's scope middleware binds the account's comune, the test binds it.
+    with comune_scope(cagliari):
+        pages = {
+            name: client.get(reverse(f"admin:broadcasts_{name}", args=[obj.pk])).status_code
+            for name, obj in (
+                ("campaign_change", theirs),
+                ("campaign_report", theirs),
+                ("campaign_report_csv", theirs),
+                ("messagetemplate_change", theirs.template),
+            )
+        }
+        own = client.get(reverse("admin:broadcasts_campaign_change", args=[ours.pk]))
+        cancel = client.post(
+            reverse("admin:broadcasts_campaign_action", args=[theirs.pk, "cancel"]), {}
+        )
+        listed = client.get(reverse("admin:broadcasts_campaign_changelist"))
+
+    assert own.status_code == 200
+    assert pages == dict.fromkeys(pages, 404)
+    assert cancel.status_code == 404
+    assert ours.title in listed.content.decode()
+    assert Campaign.all_comuni.get(pk=theirs.pk).state == CampaignState.APPROVED
+    assert list(listed.context["cl"].result_list) == [ours]
+
+
+def test_a_marketing_campaign_takes_the_marketing_route_of_its_own_number(
+    two_comuni, fake_graph, eager_tasks, django_capture_on_commit_callbacks
+):
+    cagliari, assemini = two_comuni
+    subscribe(assemini, ["+393480000001", "+393480000002"])
+    (stopped,) = subscribe(assemini, ["+393480000003"])
+    Subscriber.objects.filter(pk=stopped.pk).update(marketing_stopped_at=timezone.now())
+    subscribe(cagliari, ["+393470000001"])
+    campaign = approved_campaign(assemini)
+    MessageTemplate.all_comuni.filter(pk=campaign.template_id).update(
+        category=TemplateCategory.MARKETING
+    )
+
+    with django_capture_on_commit_callbacks(execute=True), comune_scope(assemini):
+        services.campaign_start(campaign_id=campaign.pk)
+
+    routed = fake_graph.marketing_requests()
+    # Assemini's two who still take marketing messages, from its number with its token.
+    assert sorted(r.to for r in routed) == ["+393480000001", "+393480000002"]
+    assert {r.path.split("/")[-2] for r in routed} == {ASSEMINI_NUMBER}
+    assert {r.headers.get("Authorization") for r in routed} == {f"Bearer {ASSEMINI_TOKEN}"}
+    assert fake_graph.sent_messages() == routed
+
+
+def test_the_reach_figures_are_each_comunes_own(
+    two_comuni, fake_graph, eager_tasks, django_capture_on_commit_callbacks
+):
+    from urp_portal.api.stats import reach_per_period
+
+    cagliari, assemini = two_comuni
+    subscribe(cagliari, ["+393470000001", "+393470000002"])
+    subscribe(assemini, ["+393480000001"])
+    for comune in (cagliari, assemini):
+        campaign = approved_campaign(comune)
+        with django_capture_on_commit_callbacks(execute=True), comune_scope(comune):
+            services.campaign_start(campaign_id=campaign.pk)
+
+    figures = {}
+    for comune in (cagliari, assemini):
+        with comune_scope(comune):
+            figures[comune.slug] = reach_per_period(now=timezone.now())["today"]
+
+    assert (figures["cagliari"]["campaigns"], figures["cagliari"]["recipients"]) == (1, 2)
+    assert (figures["assemini"]["campaigns"], figures["assemini"]["recipients"]) == (1, 1)
