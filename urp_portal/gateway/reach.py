@@ -23,7 +23,6 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db.models import Min, Q
 
 from urp_portal.municipality.scope import current_comune, owned_by, serves_other_comuni
@@ -35,40 +34,16 @@ ROLLING = dt.timedelta(hours=24)
 SERVICE_WINDOW = dt.timedelta(hours=24)
 
 
-def _waba_of(comune) -> str:
-    from urp_portal.municipality.selectors import whatsapp_number_of
-
-    number = whatsapp_number_of(comune_id=comune.pk)
-    if number is not None and number.business_account_id:
-        return str(number.business_account_id)
-    if number is None and comune.is_active:
-        return str(settings.WHATSAPP_BUSINESS_ACCOUNT_ID or "")
-    return ""
-
-
-def portfolio_comune_ids() -> tuple[list[int], bool]:
+def portfolio_comune_ids() -> tuple[tuple[int, ...], bool]:
     """(the comuni sharing the running comune's messaging limit, whether the active comune is
-    among them): those whose numbers are in its WABA (module docstring). ([], True) outside a
-    scope or with one comune: everything, as before."""
-    from urp_portal.municipality.models import Municipality, WhatsAppNumber
+    among them): numbers.portfolio_of. ((), True) outside a scope or with one comune:
+    everything, as before."""
+    from .numbers import portfolio_of
 
     comune = current_comune()
     if comune is None or not serves_other_comuni():
-        return [], True
-    waba = _waba_of(comune)
-    ids = {comune.pk}
-    active = Municipality.objects.filter(is_active=True).first()
-    if waba:
-        ids |= set(
-            WhatsAppNumber.objects.filter(business_account_id=waba).values_list(
-                "comune_id", flat=True
-            )
-        )
-        own = str(settings.WHATSAPP_BUSINESS_ACCOUNT_ID or "")
-        if active is not None and waba == own and not active.whatsapp_numbers.exists():
-            ids.add(active.pk)  # the active comune sends from the deployment's own number
-    with_active = active is not None and active.pk in ids
-    return sorted(ids), with_active
+        return (), True
+    return portfolio_of(comune)
 
 
 def _portfolio() -> Q:
