@@ -24,14 +24,12 @@ from broadcasts.models import Campaign, Delivery, MessageTemplate
 from broadcasts.selectors import campaign_recipients
 from broadcasts.services.reach import deliveries_within_reach
 from broadcasts.states import CampaignState, TemplateApproval, TemplateCategory
-from broadcasts.tasks import campaigns_start_due_task, message_templates_sync_task
+from broadcasts.tasks import campaigns_start_due_task
 from subscribers.models import Subscriber
 from subscribers.states import SubscriberStatus
 from tests.fixtures.celery_worker import wait_until
-from tests.fixtures.fake_graph import template_webhook_body
-from tests.fixtures.webhooks import post_signed_webhook
 from urp_portal.accounts.roles import Role
-from urp_portal.accounts.tests.factories import UserFactory, make_api_token
+from urp_portal.accounts.tests.factories import UserFactory
 from urp_portal.gateway import reach
 from urp_portal.gateway.models import OutboundMessage
 from urp_portal.gateway.numbers import forget_sending_numbers
@@ -194,121 +192,6 @@ def test_the_recipients_are_read_in_the_campaigns_comune_and_never_unscoped(two_
         Campaign.objects.count()
 
 
-# --- templates: each comune's WABA -------------------------------------------------------------
-
-
-def draft(comune: Municipality, name: str = "raccolta_rifiuti") -> MessageTemplate:
-    with comune_scope(comune):
-        return MessageTemplate.objects.create(
-            name=name,
-            language="it",
-            body="Gentile cittadino, {{1}}.",
-            examples=["la raccolta è sospesa"],
-            category=TemplateCategory.UTILITY,
-            approval_status=TemplateApproval.DRAFT,
-        )
-
-
-def submit(template: MessageTemplate, comune: Municipality, actor) -> MessageTemplate:
-    with comune_scope(comune):
-        return services.message_template_submit(template_id=template.pk, actor=actor)
-
-
-def test_templates_of_the_same_name_go_to_each_comunes_waba_with_its_token(two_comuni, fake_graph):
-    cagliari, assemini = two_comuni
-    admin = UserFactory(roles=[Role.ADMINISTRATOR])
-    in_cagliari = submit(draft(cagliari), cagliari, admin)
-    in_assemini = submit(draft(assemini), assemini, admin)
-
-    posted = {
-        r.path.split("?")[0].split("/")[-2]: r.headers.get("Authorization")
-        for r in fake_graph.template_submissions()
-    }
-    assert posted == {
-        CAGLIARI_WABA: f"Bearer {CAGLIARI_TOKEN}",
-        ASSEMINI_WABA: f"Bearer {ASSEMINI_TOKEN}",
-    }
-    assert in_cagliari.comune == cagliari and in_assemini.comune == assemini
-    assert {t["waba"] for t in fake_graph.templates} == {CAGLIARI_WABA, ASSEMINI_WABA}
-    assert in_cagliari.provider_id != in_assemini.provider_id
-    assert (in_cagliari.approval_status, in_assemini.approval_status) == ("pending", "pending")
-
-
-def test_a_template_webhook_of_one_waba_leaves_the_other_comunes_same_template_alone(
-    two_comuni, fake_graph, client, settings, eager_tasks, django_capture_on_commit_callbacks
-):
-    cagliari, assemini = two_comuni
-    settings.WHATSAPP_APP_SECRET = "test-app-secret"
-    admin = UserFactory(roles=[Role.ADMINISTRATOR])
-    in_cagliari = submit(draft(cagliari), cagliari, admin)
-    in_assemini = submit(draft(assemini), assemini, admin)
-
-    # Named only by name and language (no id): the WABA alone says whose it is.
-    verdict = {
-        "event": "APPROVED",
-        "message_template_name": "raccolta_rifiuti",
-        "message_template_language": "it",
-        "reason": "NONE",
-    }
-    with django_capture_on_commit_callbacks(execute=True):
-        answer = post_signed_webhook(
-            client,
-            template_webhook_body(
-                "message_template_status_update", verdict, business_account_id=ASSEMINI_WABA
-            ),
-        )
-    with django_capture_on_commit_callbacks(execute=True):
-        post_signed_webhook(
-            client,
-            template_webhook_body(
-                "message_template_quality_update",
-                {
-                    "message_template_name": "raccolta_rifiuti",
-                    "message_template_language": "it",
-                    "new_quality_score": "RED",
-                },
-                business_account_id=CAGLIARI_WABA,
-            ),
-        )
-
-    assert answer.status_code == 200
-    in_cagliari.refresh_from_db()
-    in_assemini.refresh_from_db()
-    assert in_assemini.approval_status == TemplateApproval.APPROVED
-    assert in_cagliari.approval_status == TemplateApproval.PENDING
-    assert (in_cagliari.quality, in_assemini.quality) == ("RED", "")
-
-
-def test_the_hourly_sync_reads_each_comunes_waba_into_its_own_templates(
-    two_comuni, fake_graph, eager_tasks
-):
-    cagliari, assemini = two_comuni
-    admin = UserFactory(roles=[Role.ADMINISTRATOR])
-    in_cagliari = submit(draft(cagliari), cagliari, admin)
-    in_assemini = submit(draft(assemini), assemini, admin)
-    # Meta approved Assemini's only.
-    next(t for t in fake_graph.templates if t["waba"] == ASSEMINI_WABA)["status"] = "APPROVED"
-    fake_graph.messaging_limits_of = {CAGLIARI_NUMBER: "TIER_250", ASSEMINI_NUMBER: "TIER_2K"}
-
-    message_templates_sync_task()
-
-    in_cagliari.refresh_from_db()
-    in_assemini.refresh_from_db()
-    assert (in_cagliari.approval_status, in_assemini.approval_status) == ("pending", "approved")
-    listed = {
-        r.path.split("?")[0].split("/")[-2]: r.headers.get("Authorization")
-        for r in fake_graph.requests
-        if r.method == "GET" and "/message_templates" in r.path
-    }
-    assert listed == {
-        CAGLIARI_WABA: f"Bearer {CAGLIARI_TOKEN}",
-        ASSEMINI_WABA: f"Bearer {ASSEMINI_TOKEN}",
-    }
-    # Each portfolio's limit, read for its own number.
-    limits = dict(Municipality.objects.values_list("slug", "messaging_limit"))
-    assert (limits["cagliari"], limits["assemini"]) == (250, 2000)
-
-
 # --- Meta's messaging limit, per portfolio -----------------------------------------------------
 
 
@@ -444,83 +327,6 @@ def test_the_next_free_slot_is_the_comunes_own(two_comuni):
     assert scheduled["assemini"] == dt.datetime(2026, 11, 27, 17, 0, tzinfo=ROME)
 
 
-# --- the API: another comune's is 404 -----------------------------------------------------------
-
-
-def _api_client(comune: Municipality, role: str):
-    from urp_portal.accounts.tests.factories import client_with_key
-
-    with comune_scope(comune):
-        _token, key = make_api_token(role)
-    return client_with_key(key)
-
-
-def test_another_comunes_campaign_alert_and_template_are_not_found_through_the_api(two_comuni):
-    cagliari, assemini = two_comuni
-    ours = approved_campaign(cagliari)
-    theirs = approved_campaign(assemini)
-    with comune_scope(assemini):
-        alert = Campaign.objects.create(
-            title="Allerta", text="Allerta meteo", is_emergency=True, state=CampaignState.DRAFT
-        )
-    api = _api_client(cagliari, Role.COMMUNICATIONS)
-
-    # Until the per-request scope binds the token's comune, the test binds it.
-    with comune_scope(cagliari):
-        own = api.get(f"/api/v1/campaigns/{ours.pk}/")
-        other = api.get(f"/api/v1/campaigns/{theirs.pk}/")
-        send_other = api.post(f"/api/v1/campaigns/{theirs.pk}/send/", {})
-        confirm_other = api.post(f"/api/v1/alerts/{alert.pk}/confirm/", {})
-        templates = api.get("/api/v1/templates/")
-
-    assert own.status_code == 200
-    assert (other.status_code, send_other.status_code, confirm_other.status_code) == (
-        404,
-        404,
-        404,
-    )
-    assert [t["id"] for t in templates.json()["results"]] == [ours.template_id]
-    assert Campaign.all_comuni.get(pk=theirs.pk).state == CampaignState.APPROVED
-    assert Campaign.all_comuni.get(pk=alert.pk).state == CampaignState.DRAFT
-
-
-def test_another_comunes_campaign_and_template_are_not_found_in_the_console(two_comuni, client):
-    from django.urls import reverse
-
-    from urp_portal.accounts.tests.factories import pass_second_factor
-
-    cagliari, assemini = two_comuni
-    ours = approved_campaign(cagliari)
-    theirs = approved_campaign(assemini)
-    staff = UserFactory(roles=[Role.COMMUNICATIONS])
-    client.force_login(staff)
-    pass_second_factor(client, staff)
-
-    # Until the staff's scope middleware binds the account's comune, the test binds it.
-    with comune_scope(cagliari):
-        pages = {
-            name: client.get(reverse(f"admin:broadcasts_{name}", args=[obj.pk])).status_code
-            for name, obj in (
-                ("campaign_change", theirs),
-                ("campaign_report", theirs),
-                ("campaign_report_csv", theirs),
-                ("messagetemplate_change", theirs.template),
-            )
-        }
-        own = client.get(reverse("admin:broadcasts_campaign_change", args=[ours.pk]))
-        cancel = client.post(
-            reverse("admin:broadcasts_campaign_action", args=[theirs.pk, "cancel"]), {}
-        )
-        listed = client.get(reverse("admin:broadcasts_campaign_changelist"))
-
-    assert own.status_code == 200
-    assert pages == dict.fromkeys(pages, 404)
-    assert cancel.status_code == 404
-    assert ours.title in listed.content.decode()
-    assert Campaign.all_comuni.get(pk=theirs.pk).state == CampaignState.APPROVED
-    assert list(listed.context["cl"].result_list) == [ours]
-
-
 def test_a_marketing_campaign_takes_the_marketing_route_of_its_own_number(
     two_comuni, fake_graph, eager_tasks, django_capture_on_commit_callbacks
 ):
@@ -565,3 +371,53 @@ def test_the_reach_figures_are_each_comunes_own(
 
     assert (figures["cagliari"]["campaigns"], figures["cagliari"]["recipients"]) == (1, 2)
     assert (figures["assemini"]["campaigns"], figures["assemini"]["recipients"]) == (1, 1)
+
+
+def test_a_campaign_from_before_the_tenancy_is_the_active_comunes(
+    municipality, fake_graph, monkeypatch, settings, eager_tasks, django_capture_on_commit_callbacks
+):
+    """Rows without a comune are the active comune's: once another comune is served, such a
+    campaign still goes to the active comune's citizens only, from the deployment's number."""
+    from broadcasts.tasks import campaign_start_task
+    from tests.fixtures.fake_graph import ACCESS_TOKEN, PHONE_NUMBER_ID
+
+    settings.URP_SECRETS_KEY = [SECRETS_KEY]
+    settings.WHATSAPP_RATE_PER_SECOND = 0
+    settings.WHATSAPP_RECIPIENT_INTERVAL_SECONDS = 0
+    Municipality.objects.update(quiet_hours_start="00:00", quiet_hours_end="00:00")
+    monkeypatch.setenv("URP_TEST_TOKEN_ASSEMINI", ASSEMINI_TOKEN)
+    now = timezone.now()
+    old = Subscriber.objects.create(
+        number="+393470000001", status=SubscriberStatus.SUBSCRIBED, subscribed_at=now
+    )
+    template = MessageTemplate.all_comuni.create(
+        name="avviso_comune", body="Dal Comune: {{1}}.", approval_status=TemplateApproval.APPROVED
+    )
+    campaign = Campaign.all_comuni.create(
+        title="Prima", template=template, parameters=["mercato"], state=CampaignState.APPROVED
+    )
+    call_command(
+        "load_preset",
+        "assemini",
+        "--comune",
+        "assemini",
+        "--phone-number-id",
+        ASSEMINI_NUMBER,
+        "--business-account-id",
+        ASSEMINI_WABA,
+        "--access-token-env",
+        "URP_TEST_TOKEN_ASSEMINI",
+        stdout=StringIO(),
+    )
+    forget_serves_other_comuni()
+    subscribe(Municipality.objects.get(slug="assemini"), ["+393480000001"])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        # As a worker runs it: outside any scope.
+        campaign_start_task(campaign.pk)
+
+    sends = fake_graph.sent_messages()
+    assert campaign.comune_id is None
+    assert [r.to for r in sends] == [old.number]
+    assert {r.path.split("/")[-2] for r in sends} == {PHONE_NUMBER_ID}
+    assert {r.headers.get("Authorization") for r in sends} == {f"Bearer {ACCESS_TOKEN}"}
