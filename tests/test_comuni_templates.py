@@ -139,3 +139,41 @@ def test_the_hourly_sync_reads_each_comunes_waba_into_its_own_templates(
     # Each portfolio's limit, read for its own number.
     limits = dict(Municipality.objects.values_list("slug", "messaging_limit"))
     assert (limits["cagliari"], limits["assemini"]) == (250, 2000)
+
+
+def test_a_template_created_through_the_api_is_its_comunes_and_goes_to_its_waba(
+    two_comuni, fake_graph, eager_tasks, django_capture_on_commit_callbacks
+):
+    from urp_portal.accounts.tests.factories import client_with_key, make_api_token
+
+    cagliari, assemini = two_comuni
+    existing = draft(cagliari, name="avviso_rifiuti")
+    with comune_scope(assemini):
+        _token, key = make_api_token(Role.COMMUNICATIONS)
+    api = client_with_key(key)
+
+    # Until the per-request scope binds the token's comune, the test binds it; the submission
+    # runs after commit, outside it, in the template's own comune's scope.
+    with comune_scope(assemini), django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = api.post(
+            "/api/v1/templates/",
+            {
+                "name": "avviso_rifiuti",
+                "language": "it",
+                "category": "utility",
+                "body": "Oggi {{1}}.",
+                "examples": ["la raccolta è sospesa"],
+            },
+            format="json",
+        )
+    for callback in callbacks:
+        callback()
+
+    # The same name as Cagliari's: another comune's, another WABA's.
+    assert response.status_code == 201
+    created = MessageTemplate.all_comuni.get(pk=response.json()["id"])
+    assert created.comune == assemini and created.pk != existing.pk
+    [submitted] = fake_graph.template_submissions()
+    assert submitted.path.split("?")[0].split("/")[-2] == ASSEMINI_WABA
+    assert submitted.headers.get("Authorization") == f"Bearer {ASSEMINI_TOKEN}"
+    assert created.provider_id == fake_graph.templates[0]["id"]
