@@ -57,11 +57,17 @@ def row_comune_scope(model: type[models.Model], pk: int) -> Iterator[Municipalit
 
 def template_account(template: Any) -> SendingNumber | None:
     """The WhatsApp Business Account a template lives in, as the adapter takes it: its comune's
-    number (WABA id and token); None for the active comune's rows without a comune and for a
-    comune without a number: the deployment's own WHATSAPP_BUSINESS_ACCOUNT_ID, as before."""
+    number (WABA id and token); None for the active comune's (with no comune, or no number of
+    its own): the deployment's WHATSAPP_BUSINESS_ACCOUNT_ID, as before. Another comune with no
+    number gets an account without a WABA, which the adapter refuses: never the deployment's."""
     if template.comune_id is None:
         return None
-    return sending_number_for(template.comune_id)
+    account = sending_number_for(template.comune_id)
+    if account is not None:
+        return account
+    if Municipality.objects.filter(pk=template.comune_id, is_active=True).exists():
+        return None
+    return SendingNumber(phone_number_id="")
 
 
 def account_kwargs(call: Any, account: SendingNumber | None) -> dict[str, Any]:

@@ -5,6 +5,8 @@ fixture and helpers are tests/test_comuni_broadcasts.py's."""
 
 from __future__ import annotations
 
+import pytest
+
 from broadcasts import services
 from broadcasts.models import MessageTemplate
 from broadcasts.states import TemplateApproval, TemplateCategory
@@ -177,3 +179,23 @@ def test_a_template_created_through_the_api_is_its_comunes_and_goes_to_its_waba(
     assert submitted.path.split("?")[0].split("/")[-2] == ASSEMINI_WABA
     assert submitted.headers.get("Authorization") == f"Bearer {ASSEMINI_TOKEN}"
     assert created.provider_id == fake_graph.templates[0]["id"]
+
+
+def test_a_comune_without_a_number_never_submits_to_the_deployments_waba(two_comuni, fake_graph):
+    from urp_portal.gateway.numbers import forget_sending_numbers
+    from urp_portal.municipality.errors import UserError
+    from urp_portal.municipality.models import WhatsAppNumber
+
+    _cagliari, assemini = two_comuni
+    template = draft(assemini)
+    WhatsAppNumber.objects.filter(comune=assemini).delete()
+    forget_sending_numbers()
+    admin = UserFactory(roles=[Role.ADMINISTRATOR])
+
+    with pytest.raises(UserError) as refused:
+        submit(template, assemini, admin)
+
+    assert refused.value.code == "template_submit_refused"
+    assert fake_graph.template_submissions() == []
+    template.refresh_from_db()
+    assert template.approval_status == TemplateApproval.DRAFT
