@@ -66,6 +66,9 @@ def _outbound_prototype(campaign: Campaign) -> OutboundMessage:
         priority=EMERGENCY_PRIORITY if campaign.is_emergency else BROADCAST_PRIORITY,
         state=OutboundState.QUEUED,
         not_before=HELD_UNTIL_HANDED_OFF,
+        # The campaign's comune: each message leaves from its number, with its token, and
+        # counts against its portfolio's messaging limit (empty: the active comune's).
+        comune_id=campaign.comune_id,
     )
 
 
@@ -317,7 +320,9 @@ def _queued_left(campaign: Campaign) -> bool:
 def deliveries_cancel_pending(*, campaign_id: int | None = None, subscriber_id: int | None = None):
     """Cancel what has not left yet, of a campaign or of a subscriber: queued deliveries, and
     the outbox messages of any delivery the gateway has not sent yet."""
-    deliveries = Delivery.objects.all()
+    # By id across comuni: a citizen's deliveries are their comune's campaigns', whoever asks
+    # (the citizen's own "Cancellami", the erasure, a staff member's cancel).
+    deliveries = Delivery.all_comuni.all()
     if campaign_id is not None:
         deliveries = deliveries.filter(campaign_id=campaign_id)
     if subscriber_id is not None:
