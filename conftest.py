@@ -76,3 +76,14 @@ def _fresh_sending_numbers():
     from urp_portal.gateway.numbers import forget_sending_numbers
 
     forget_sending_numbers()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_comune_scope_check():
+    """Whether the deployment serves several comuni is cached per process
+    (municipality/scope.py); a rolled-back test's numbers must not answer for the next."""
+    from urp_portal.municipality.scope import forget_serves_other_comuni
+
+    forget_serves_other_comuni()
+    yield
+    forget_serves_other_comuni()

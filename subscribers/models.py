@@ -7,6 +7,7 @@ from urp_portal.core.models import AppendOnlyModel as AppendOnlyModel  # moved: 
 from urp_portal.core.models import AppendOnlyQuerySet as AppendOnlyQuerySet
 from urp_portal.gateway.models import InboundMessage, OutboundMessage
 from urp_portal.municipality.models import Municipality
+from urp_portal.municipality.scope import comune_owner_field
 
 from .states import (
     ConsentChannel,
@@ -24,14 +25,7 @@ class Subscriber(models.Model):
 
     # The comune whose number the citizen wrote to. Empty: the active comune's (rows from
     # before the tenancy; municipality/scope.py owned_by).
-    comune = models.ForeignKey(
-        Municipality,
-        verbose_name=_("comune"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    comune = comune_owner_field()
     # E.164 ("+39..."), or WhatsApp's username-based user id where it gives no number. NULL once
     # anonymised: unique numbers within a comune, but any count of erased ones.
     number = models.CharField(  # noqa: DJ001

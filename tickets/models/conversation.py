@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from urp_portal.gateway.models import InboundMessage, OutboundMessage
 from urp_portal.gateway.states import MessageKind
+from urp_portal.municipality.scope import comune_owner_field
 
 from ..states import (
     ClosingReason,
@@ -49,14 +50,7 @@ class Ticket(models.Model):
     # The comune it belongs to, its citizen's (what hangs off the ticket, its messages, events
     # and forwards, is the comune's through it). Empty: the active comune's (rows from before
     # the tenancy; municipality/scope.py owned_by).
-    comune = models.ForeignKey(
-        "municipality.Municipality",
-        verbose_name=_("comune"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    comune = comune_owner_field()
     subscriber = models.ForeignKey(
         "subscribers.Subscriber",
         on_delete=models.PROTECT,

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from urp_portal.municipality.scope import comune_owner_field
+
 from .roles import Role
 
 
@@ -16,14 +18,7 @@ class ApiToken(models.Model):
     service_slug = models.SlugField(_("servizio comunale"), max_length=100, blank=True)
     # The comune it acts for, on a deployment serving several (create_api_token --comune).
     # Empty: the deployment's active comune, as with one comune.
-    comune = models.ForeignKey(
-        "municipality.Municipality",
-        verbose_name=_("comune"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    comune = comune_owner_field()
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     # The first characters of the key, so a person can tell which token a system holds.
     prefix = models.CharField(_("prefisso"), max_length=16, editable=False)
@@ -66,3 +61,34 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class StaffMembership(models.Model):
+    """A console account's comune, on a deployment serving several: the staff of a comune belong
+    to it alone; a provider's help desk belongs to several and picks one per session. An account
+    with no membership works for the deployment's active comune, as with one comune. Its roles
+    stay its groups: what it may do is the same in each of its comuni."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account"),
+        on_delete=models.CASCADE,
+        related_name="comune_memberships",
+    )
+    comune = models.ForeignKey(
+        "municipality.Municipality",
+        verbose_name=_("comune"),
+        on_delete=models.CASCADE,
+        related_name="staff_memberships",
+    )
+    created_at = models.DateTimeField(_("dal"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("appartenenza a un comune")
+        verbose_name_plural = _("appartenenze ai comuni")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "comune"], name="staff_membership_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.comune}"

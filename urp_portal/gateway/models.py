@@ -2,6 +2,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from urp_portal.municipality.scope import comune_owner_field
+
 from .states import InboundState, MessageKind, OutboundState
 
 
@@ -79,15 +81,7 @@ class InboundMessage(models.Model):
     # The comune whose number it was written to (routed by phone number id). Empty: the active
     # comune's (rows from before the tenancy). No index of its own yet: the per-comune reads
     # come with the staff's scoping, with the composite indexes they need.
-    comune = models.ForeignKey(
-        "municipality.Municipality",
-        verbose_name=_("comune"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        db_index=False,
-    )
+    comune = comune_owner_field(db_index=False)
 
     class Meta:
         verbose_name = _("messaggio ricevuto")
@@ -142,15 +136,7 @@ class OutboundMessage(models.Model):
     priority = models.PositiveSmallIntegerField(default=5)
     # The comune that writes: the message leaves from its number with its token. Empty: the
     # deployment's own number (WHATSAPP_*). Not indexed: a broadcast inserts 100,000 rows.
-    comune = models.ForeignKey(
-        "municipality.Municipality",
-        verbose_name=_("comune"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        db_index=False,
-    )
+    comune = comune_owner_field(db_index=False)
 
     state = models.CharField(
         _("stato"), max_length=12, choices=OutboundState.choices, default=OutboundState.QUEUED

@@ -6,3 +6,6 @@ class MunicipalityConfig(AppConfig):
     name = "urp_portal.municipality"
     label = "municipality"
     verbose_name = _("Configurazione del comune")
+
+    def ready(self) -> None:
+        from . import receivers  # noqa: F401

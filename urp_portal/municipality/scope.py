@@ -16,11 +16,13 @@ belong to the active comune, and to no other (`owned_by`).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
+from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -74,12 +76,30 @@ def owned_by(comune: Municipality | None, field: str = "comune") -> Q:
     return mine
 
 
+# serves_other_comuni() per process: (answer, until when, monotonic seconds). Asked by every
+# scoped queryset, so not a query each time; forgotten at once in this process when a number
+# or the active comune changes (receivers.py), within SERVES_OTHERS_TTL in the others.
+_serves_others: tuple[bool, float] | None = None
+SERVES_OTHERS_TTL = 5.0
+
+
 def serves_other_comuni() -> bool:
     """Numbers are bound to comuni other than the active one: the deployment serves several,
     and code outside a scope cannot tell whose rows it reads."""
+    global _serves_others
+    now = time.monotonic()
+    if _serves_others is not None and _serves_others[1] > now:
+        return _serves_others[0]
     from .models import WhatsAppNumber
 
-    return WhatsAppNumber.objects.exclude(comune__is_active=True).exists()
+    answer = WhatsAppNumber.objects.exclude(comune__is_active=True).exists()
+    _serves_others = (answer, now + SERVES_OTHERS_TTL)
+    return answer
+
+
+def forget_serves_other_comuni() -> None:
+    global _serves_others
+    _serves_others = None
 
 
 def owned_by_current(field: str = "comune") -> Q:
@@ -92,3 +112,60 @@ def owned_by_current(field: str = "comune") -> Q:
     if serves_other_comuni():
         raise ComuneScopeMissing()
     return Q()
+
+
+def comune_owner_field(*, db_index: bool = True) -> models.ForeignKey:
+    """The `comune` column of every row a comune owns, declared once: empty means the active
+    comune's (rows from before the tenancy, and a single-comune deployment's own; `owned_by`),
+    and a comune with rows cannot be deleted (PROTECT: its citizens' history is not dropped by
+    removing a configuration). `db_index=False` where a composite index starts with it."""
+    return models.ForeignKey(
+        "municipality.Municipality",
+        verbose_name=_("comune"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=db_index,
+    )
+
+
+class ComuneScopedManager(models.Manager):
+    """The default manager of a model a comune owns: it reads the running scope's rows only
+    (owned_by_current), so a view, a selector, the admin or the API that forgets its comune
+    reads nothing of another's and, outside any scope on a deployment serving several, fails
+    with ComuneScopeMissing: the rule of django-scopes (README, many comuni), in our scope.
+
+    Declare it first, so it is the default manager (the admin, DRF and reverse relations use
+    it), and beside it `all_comuni = models.Manager()` for the product's own work across comuni
+    (status updates found by provider id, sweeps, the provider's health page); Django's forward
+    relations (`message.ticket`) use the base manager and are never filtered. With one comune
+    the filter is empty: nothing changes but a cached check."""
+
+    def __init__(self, field: str = "comune") -> None:
+        super().__init__()
+        self.owner_field = field
+
+    def get_queryset(self) -> models.QuerySet:
+        return super().get_queryset().filter(owned_by_current(self.owner_field))
+
+
+def comuni_served() -> list[Municipality]:
+    """The comuni this deployment works for: the active one and every one with a number."""
+    from .models import Municipality
+    from .selectors import CONFIGURATION_RELATIONS
+
+    return list(
+        Municipality.objects.filter(Q(is_active=True) | Q(whatsapp_numbers__isnull=False))
+        .distinct()
+        .order_by("pk")
+        .prefetch_related(*CONFIGURATION_RELATIONS)
+    )
+
+
+def in_each_comune_scope() -> Iterator[Municipality]:
+    """For the periodic tasks: run the loop's body once per comune served, in its scope, so
+    each comune's deadlines, hours and rows are its own. With one comune: one turn, for it."""
+    for comune in comuni_served():
+        with comune_scope(comune):
+            yield comune

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from .keywords import normalize_keyword
 from .models import BroadcastSlot, Keyword, Municipality, OfficeHoursSlot, WhatsAppNumber
 from .presets import PRESETS
+from .scope import forget_serves_other_comuni
 from .sealed import reseal, seal
 from .states import KeywordKind, Weekday
 
@@ -73,6 +74,9 @@ def municipality_activate(*, municipality: Municipality) -> Municipality:
     ).update(is_active=False)
     Municipality.objects.filter(pk=municipality.pk).update(is_active=True)
     municipality.is_active = True
+    # Bulk updates send no signal: which comuni are "others" may just have changed.
+    transaction.on_commit(forget_serves_other_comuni)
+    forget_serves_other_comuni()
     return municipality
 
 
