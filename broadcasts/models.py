@@ -251,6 +251,9 @@ class Campaign(OwnedByTheScopesComune):
     recipients_count = models.PositiveIntegerField(_("destinatari"), default=0)
     # Each batch stamps this: a sending campaign whose stamp grows old lost its worker.
     last_batch_at = models.DateTimeField(null=True, blank=True)
+    # No delivery below this id is in flight at the gateway, nor will be: the batches count
+    # what they hold from here (fanout._in_flight), not over every delivery handed off so far.
+    in_flight_from = models.PositiveBigIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(_("creata il"), auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
