@@ -224,3 +224,16 @@ def test_the_demo_provider_sees_the_four_comuni_with_their_numbers(demo):
     # Counts only: the demo's citizens are nowhere on the page.
     assert "Maria Rossi" not in page.content.decode()
     assert "+393401234501" not in page.content.decode()
+
+
+def test_make_demo_runs_again_over_the_four_comuni(demo):
+    # A second `make demo` seeds the active comune again, in its scope, once the other comuni
+    # are served (unscoped reads would fail closed): nothing is added, nothing raises.
+    from broadcasts.models import MessageTemplate
+
+    before = MessageTemplate.all_comuni.count()
+
+    call_command("run_demo", "--prepare-only", stdout=StringIO())
+
+    assert MessageTemplate.all_comuni.count() == before
+    assert WhatsAppNumber.objects.count() == 3

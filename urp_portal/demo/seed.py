@@ -284,8 +284,14 @@ def seed_templates() -> None:
 
 @transaction.atomic
 def seed_demo() -> list[DemoUser]:
-    users = seed_users()
-    seed_citizens()
-    seed_templates()
-    seed_conversations()
+    # The active comune's data, in its scope: once the other demo comuni are bound to their
+    # numbers (demo/comuni.py), a second `make demo` must not read or write unscoped.
+    from urp_portal.municipality.models import Municipality
+    from urp_portal.municipality.scope import comune_scope
+
+    with comune_scope(Municipality.objects.filter(is_active=True).first()):
+        users = seed_users()
+        seed_citizens()
+        seed_templates()
+        seed_conversations()
     return users
