@@ -18,6 +18,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from broadcasts.tests.factories import MessageTemplateFactory
 from subscribers.tests.factories import SubscriberFactory
 from tickets.models import Ticket
 from tickets.states import TicketState
@@ -29,6 +30,7 @@ from urp_portal.accounts.tests.factories import UserFactory
 from urp_portal.audit.models import AuditEvent
 from urp_portal.gateway.models import InboundMessage
 from urp_portal.municipality.models import Municipality, WhatsAppNumber
+from urp_portal.municipality.scope import comune_scope
 from urp_portal.municipality.sealed import unseal
 from urp_portal.provider.health import provider_health
 
@@ -248,6 +250,10 @@ def test_the_health_page_counts_per_comune_and_shows_no_citizen(
         state="received",
     )
 
+    with comune_scope(sestu):
+        MessageTemplateFactory(approval_status="approved")
+        MessageTemplateFactory(approval_status="rejected")
+
     with django_assert_max_num_queries(20):
         page = provider_client.get("/admin/fornitore/")
 
@@ -258,6 +264,9 @@ def test_the_health_page_counts_per_comune_and_shows_no_citizen(
     assert rows["sestu"].inbound_waiting == 1 and rows[municipality.slug].inbound_waiting == 0
     assert rows["sestu"].last_inbound_at is not None
     assert rows["sestu"].phone_number_ids == ["200000000000077"]
+    # Templates by state, per comune (each comune's WABA).
+    assert (rows["sestu"].templates["approvato"], rows["sestu"].templates["rifiutato"]) == (1, 1)
+    assert rows[municipality.slug].templates_total == 0
     assert "Salute dei comuni" in html and "Sestu" in html
     for secret in (CITIZEN_TEXT, CITIZEN_NAME, "Riservato", CITIZEN_NUMBER, "3479998877", TOKEN):
         assert secret not in html

@@ -40,6 +40,10 @@ class ComuneHealth:
     templates: dict[str, int] = field(default_factory=dict)
 
     @property
+    def templates_total(self) -> int:
+        return sum(self.templates.values())
+
+    @property
     def reach_limit(self) -> int | None:
         return self.comune.messaging_limit
 
