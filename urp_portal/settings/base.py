@@ -71,6 +71,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     # Administrators, moderators and everyone who enrolled pass the second factor first.
     "urp_portal.accounts.middleware.SecondFactorMiddleware",
+    # The comune the request works for, on a deployment serving several (issue #24).
+    "urp_portal.accounts.request_scope.ComuneScopeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a lockout into its answer.
