@@ -63,11 +63,11 @@ def _assert_sent_by_its_own_comune(graph, cagliari, assemini):
 
 def _assert_owned_by_its_comune(cagliari, assemini, sent_at):
     # The same phone is two citizens, one per comune.
-    by_comune = dict(Subscriber.objects.filter(number=PHONE).values_list("comune__slug", "pk"))
+    by_comune = dict(Subscriber.all_comuni.filter(number=PHONE).values_list("comune__slug", "pk"))
     assert set(by_comune) == {"cagliari", "assemini"}
     # Cagliari opened a ticket with its own deadline; Assemini holds the message until it
     # knows who writes (its identity questions), so it has none yet.
-    ticket = Ticket.objects.get()
+    ticket = Ticket.all_comuni.get()
     assert ticket.comune == cagliari
     assert ticket.subscriber_id == by_comune["cagliari"]
     calendar = municipality_calendar(cagliari)
@@ -157,8 +157,8 @@ def test_a_webhook_for_a_number_of_no_comune_is_stored_and_opens_nothing(
     assert event.state == WebhookEvent.State.IGNORED
     assert "999999999999999" in event.error
     assert not InboundMessage.objects.exists()
-    assert not Subscriber.objects.exists()
-    assert not Ticket.objects.exists()
+    assert not Subscriber.all_comuni.exists()
+    assert not Ticket.all_comuni.exists()
     assert whatsapp.graph.sent_messages() == []
 
 
@@ -171,10 +171,11 @@ def test_the_second_citizen_of_a_comune_is_found_again_not_the_other_comunes(
             lambda n=number: post_signed_webhook(client, text_to(n, sender=PHONE, text="Ancora io"))
         )
 
-    assert Subscriber.objects.filter(number=PHONE).count() == 2
-    ticket = Ticket.objects.get()
+    assert Subscriber.all_comuni.filter(number=PHONE).count() == 2
+    ticket = Ticket.all_comuni.get()
     assert ticket.comune == cagliari
-    assert ticket.messages.filter(origin="citizen").count() == 2
+    with comune_scope(cagliari):
+        assert ticket.messages.filter(origin="citizen").count() == 2
 
 
 def test_load_preset_with_a_comune_adds_it_bound_to_its_number_and_leaves_the_others(
@@ -255,7 +256,7 @@ def test_create_api_token_binds_the_token_to_its_comune(two_comuni):
     )  # fmt: skip
 
     key = out.getvalue().strip().splitlines()[-1]
-    token = ApiToken.objects.get()
+    token = ApiToken.all_comuni.get()
     assert key.startswith(token.prefix)
     assert token.comune == cagliari
     with pytest.raises(CommandError, match="Comune sconosciuto"):
