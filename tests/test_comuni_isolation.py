@@ -271,3 +271,41 @@ def test_unscoped_code_cannot_read_either_comunes_rows(sides):
     with pytest.raises(ComuneScopeMissing):
         list(AuditEvent.objects.all())
     assert Ticket.all_comuni.count() == 2
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_comune_picker_is_accessible_and_pictured(browser, live_server, two_comuni):
+    """The help desk's first page after signing in: "Scegli il comune", at a laptop's and a
+    tablet's size (docs/screenshots), with no serious axe-core violation (WCAG 2.1 AA)."""
+    from tests.fixtures.browser import LAPTOP, PASSWORD, TIMEOUT_MS, screenshot
+    from tests.test_console_accessibility import _violations
+
+    desk = UserFactory(
+        username="sportello", first_name="Sara", roles=[Role.OPERATOR], is_staff=True
+    )
+    desk.set_password(PASSWORD)
+    desk.save()
+    for comune in two_comuni:
+        StaffMembership.objects.create(user=desk, comune=comune)
+    found = {}
+    for name, viewport in (
+        ("comune-picker.png", LAPTOP),
+        ("comune-picker-tablet.png", {"width": 820, "height": 1180}),
+    ):
+        context = browser.new_context(viewport=viewport, locale="it-IT", timezone_id="Europe/Rome")
+        context.set_default_timeout(TIMEOUT_MS)
+        page = context.new_page()
+        page.goto(f"{live_server.url}/admin/login/?next=/admin/")
+        page.fill("#id_username", "sportello")
+        page.fill("#id_password", PASSWORD)
+        page.click("input[type=submit]")
+        page.wait_for_url("**/admin/comune/**")
+        screenshot(page, name)
+        found[name] = (_violations(page), page.locator(".comune-pick-list button").count())
+        context.close()
+
+    assert found == {
+        "comune-picker.png": ([], 2),
+        "comune-picker-tablet.png": ([], 2),
+    }
