@@ -10,6 +10,12 @@ from urp_portal.municipality.scope import AllComuniManager, ComuneScopedManager
 from .states import ActionKind, BlockEnd, CaseState, LexiconKind
 
 
+class ScopedAppendOnlyManager(ComuneScopedManager):
+    """The append-only rows of a comune: its scope's only, and never rewritten in bulk."""
+
+    _queryset_class = AppendOnlyQuerySet
+
+
 class PolicyCategory(models.Model):
     """One rule of the published moderation policy; every moderation action names one or more."""
 
@@ -303,7 +309,7 @@ class ModerationAction(AppendOnlyModel):
         verbose_name=_("annulla"),
     )
 
-    objects = ComuneScopedManager.from_queryset(AppendOnlyQuerySet)("case__subscriber__comune")
+    objects = ScopedAppendOnlyManager("case__subscriber__comune")  # type: ignore[misc,assignment]
     all_comuni = AppendOnlyQuerySet.as_manager()
 
     class Meta:
@@ -335,7 +341,7 @@ class EvidencePackage(AppendOnlyModel):
         verbose_name=_("creato da"),
     )
 
-    objects = ComuneScopedManager.from_queryset(AppendOnlyQuerySet)("case__subscriber__comune")
+    objects = ScopedAppendOnlyManager("case__subscriber__comune")  # type: ignore[misc,assignment]
     all_comuni = AppendOnlyQuerySet.as_manager()
 
     class Meta:

@@ -23,6 +23,12 @@ from .states import (
 )
 
 
+class ScopedAppendOnlyManager(ComuneScopedManager):
+    """The append-only rows of a comune: its scope's only, and never rewritten in bulk."""
+
+    _queryset_class = AppendOnlyQuerySet
+
+
 class Subscriber(models.Model):
     """One per WhatsApp number and comune: a citizen who wrote, subscribed, or both. The same
     phone writing to two comuni of one deployment is two citizens, each comune's own."""
@@ -177,7 +183,7 @@ class ConsentRecord(AppendOnlyModel):
     actor = models.CharField(_("eseguito da"), max_length=150, blank=True)
 
     # The comune's through its citizen.
-    objects = ComuneScopedManager.from_queryset(AppendOnlyQuerySet)("subscriber__comune")
+    objects = ScopedAppendOnlyManager("subscriber__comune")  # type: ignore[misc,assignment]
     all_comuni = AppendOnlyQuerySet.as_manager()
 
     class Meta:
@@ -220,7 +226,7 @@ class DataSubjectRequest(AppendOnlyModel):
     actor = models.CharField(_("eseguito da"), max_length=150)
     at = models.DateTimeField(_("quando"), db_index=True)
 
-    objects = ComuneScopedManager.from_queryset(AppendOnlyQuerySet)("subscriber__comune")
+    objects = ScopedAppendOnlyManager("subscriber__comune")  # type: ignore[misc,assignment]
     all_comuni = AppendOnlyQuerySet.as_manager()
 
     class Meta:

@@ -15,12 +15,12 @@ from .models import CannedAnswer, MunicipalService, ServiceKeywordRule
 from .states import TicketCategory
 
 
-def _choices_of_the_comune(form: forms.Form) -> None:
+def _choices_of_the_comune(form: forms.BaseForm) -> None:
     """The choices of a comune-owned model narrowed to the running scope's rows: a class-level
     queryset is built at import, outside any scope (and must not query then), so the fields
     declare `all_comuni` and each form, made inside its request, is narrowed here."""
     for field in form.fields.values():
-        if isinstance(field, forms.ModelChoiceField):
+        if isinstance(field, forms.ModelChoiceField) and field.queryset is not None:
             manager = field.queryset.model._default_manager
             if isinstance(manager, ComuneScopedManager):
                 field.queryset = field.queryset.filter(owned_by_current(manager.owner_field))
