@@ -45,6 +45,7 @@ from urp_portal.accounts.tests.factories import UserFactory, client_with_key, pa
 from urp_portal.audit.services import audit_record
 from urp_portal.gateway.models import InboundMessage
 from urp_portal.gateway.states import MessageKind
+from urp_portal.municipality.models import Municipality
 from urp_portal.municipality.scope import ComuneScopedManager, comune_scope
 
 # Not about a comune's object, or another part of the issue (campaigns).
@@ -181,6 +182,8 @@ EXTRA_ARGS = {
 
 
 def _assemini_object(model, walk):
+    if model is Municipality:
+        return walk.assemini
     with comune_scope(walk.assemini):
         return model._default_manager.order_by("pk").first()
 
@@ -197,7 +200,10 @@ def _pairs(walk, *, api_only: bool = False):
         standard = _standard(name)
         if standard:
             model, action = standard
-            scoped = isinstance(model._default_manager, ComuneScopedManager)
+            # The comuni's own configuration is scoped by its admin (one comune per session).
+            scoped = model is Municipality or isinstance(
+                model._default_manager, ComuneScopedManager
+            )
             if action not in ("change", "delete", "history") or not scoped:
                 continue
             obj = _assemini_object(model, walk)

@@ -213,6 +213,23 @@ def test_a_help_desk_account_picks_a_comune_and_sees_that_ones_only(client, side
     assert client.get(f"/admin/tickets/ticket/{ours.ticket.pk}/conversation/").status_code == 404
 
 
+def test_a_superuser_picks_among_every_comune_served(client, sides):
+    ours, theirs = sides
+    root = UserFactory(username="root", is_staff=True, is_superuser=True)
+    _signed_in(client, root)
+
+    before = client.get("/admin/tickets/ticket/")
+    client.post("/admin/comune/", {"comune": ours.comune.pk})
+    listed = client.get("/api/v1/tickets/").json()["results"]
+    configuration = client.get(f"/admin/municipality/municipality/{theirs.comune.pk}/change/")
+
+    assert before.status_code == 302 and before["Location"].startswith("/admin/comune/")
+    assert [t["id"] for t in listed] == [ours.ticket.pk]
+    # Another comune's configuration answers as a missing object (the admin's redirect).
+    assert configuration.status_code == 302
+    assert configuration["Location"] == "/admin/"
+
+
 def test_a_help_desk_cannot_pick_a_comune_it_does_not_belong_to(client, sides):
     ours, theirs = sides
     _signed_in(client, ours.operator)
