@@ -43,7 +43,7 @@ from urp_portal.accounts.models import StaffMembership
 from urp_portal.accounts.services import api_token_create
 from urp_portal.accounts.tests.factories import UserFactory, client_with_key, pass_second_factor
 from urp_portal.audit.services import audit_record
-from urp_portal.gateway.models import InboundMessage
+from urp_portal.gateway.models import InboundMessage, OutboundMessage
 from urp_portal.gateway.states import MessageKind
 from urp_portal.municipality.models import Municipality
 from urp_portal.municipality.scope import ComuneScopedManager, comune_scope
@@ -138,6 +138,9 @@ def walk(two_comuni):
             )
             api_token_create(name="assemini", role="operator", comune_slug="assemini")
             audit_record(actor=None, action="viewed", target_repr="traccia di assemini")
+            OutboundMessage.objects.create(
+                to=subscriber.number, text="Risposta", comune=assemini, purpose="reply"
+            )
             objects = SimpleNamespace(
                 other_ticket=ticket,
                 other_media=media,
@@ -184,6 +187,8 @@ EXTRA_ARGS = {
 def _assemini_object(model, walk):
     if model is Municipality:
         return walk.assemini
+    if model in (InboundMessage, OutboundMessage):
+        return model.objects.filter(comune=walk.assemini).order_by("pk").first()
     with comune_scope(walk.assemini):
         return model._default_manager.order_by("pk").first()
 
@@ -201,7 +206,7 @@ def _pairs(walk, *, api_only: bool = False):
         if standard:
             model, action = standard
             # The comuni's own configuration is scoped by its admin (one comune per session).
-            scoped = model is Municipality or isinstance(
+            scoped = model in (Municipality, InboundMessage, OutboundMessage) or isinstance(
                 model._default_manager, ComuneScopedManager
             )
             if action not in ("change", "delete", "history") or not scoped:
