@@ -326,3 +326,18 @@ def test_the_comune_picker_is_accessible_and_pictured(browser, live_server, two_
         "comune-picker.png": ([], 2),
         "comune-picker-tablet.png": ([], 2),
     }
+
+
+def test_a_service_token_names_its_service_within_its_comune(sides):
+    ours, theirs = sides
+    _token, key = api_token_create(
+        name="anagrafe", role="service", service_slug="anagrafe", comune_slug="assemini"
+    )
+    api = client_with_key(key)
+
+    listed = api.get("/api/v1/tickets/").json()["results"]
+    other = api.get(f"/api/v1/tickets/{ours.ticket.pk}/")
+
+    # Both comuni have an "anagrafe"; Assemini's sees the ticket forwarded to it, not Cagliari's.
+    assert [t["id"] for t in listed] == [theirs.ticket.pk]
+    assert other.status_code == 404

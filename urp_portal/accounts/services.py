@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from urp_portal.core.actors import actor_account
 from urp_portal.municipality.errors import UserError
 from urp_portal.municipality.models import Municipality
-from urp_portal.municipality.scope import current_comune, owned_by
+from urp_portal.municipality.scope import current_comune, owned_by, serves_other_comuni
 
 from .models import ApiToken
 from .roles import Role
@@ -86,8 +86,13 @@ def api_token_create(
         )
     # Made in the console of a deployment serving several: the comune the session works for.
     comune = comune or current_comune()
+    services_of = comune
+    if services_of is None and serves_other_comuni():
+        # A command without --comune on a deployment serving several: the token is the active
+        # comune's (empty), and so is the service it names.
+        services_of = Municipality.objects.filter(is_active=True).first()
     if service_slug:
-        service_slug = municipal_service_slug_resolve(slug=service_slug, comune=comune)
+        service_slug = municipal_service_slug_resolve(slug=service_slug, comune=services_of)
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         name=name.strip(),
