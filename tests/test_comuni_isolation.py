@@ -341,3 +341,26 @@ def test_a_service_token_names_its_service_within_its_comune(sides):
     # Both comuni have an "anagrafe"; Assemini's sees the ticket forwarded to it, not Cagliari's.
     assert [t["id"] for t in listed] == [theirs.ticket.pk]
     assert other.status_code == 404
+
+
+def test_the_deadline_warnings_run_per_comune_to_each_comunes_own_operators(
+    sides, mailoutbox, django_capture_on_commit_callbacks
+):
+    from tickets.tasks import tickets_deadline_warnings_task
+
+    ours, theirs = sides
+    for side in sides:
+        side.operator.email = f"{side.operator.username}@example.org"
+        side.operator.save(update_fields=["email"])
+        Ticket.all_comuni.filter(pk=side.ticket.pk).update(due_at=timezone.now())
+
+    with django_capture_on_commit_callbacks(execute=True):
+        tickets_deadline_warnings_task()
+
+    warned = dict(Ticket.all_comuni.values_list("comune__slug", "deadline_warned_at"))
+    assert all(warned.values()) and set(warned) == {"cagliari", "assemini"}
+    sent = {tuple(mail.to): mail.subject for mail in mailoutbox}
+    assert sent == {
+        ("op-cagliari@example.org",): f"Richiesta {ours.ticket.number} in ritardo",
+        ("op-assemini@example.org",): f"Richiesta {theirs.ticket.number} in ritardo",
+    }
