@@ -364,3 +364,16 @@ def test_the_deadline_warnings_run_per_comune_to_each_comunes_own_operators(
         ("op-cagliari@example.org",): f"Richiesta {ours.ticket.number} in ritardo",
         ("op-assemini@example.org",): f"Richiesta {theirs.ticket.number} in ritardo",
     }
+
+
+def test_the_live_console_tells_a_comunes_staff_of_its_own_changes_only(sides):
+    from tickets.live import Cursor, console_changes_since
+
+    ours, _theirs = sides
+    Ticket.all_comuni.update(unread_count=1, state="new")
+
+    with comune_scope(ours.comune):
+        found = console_changes_since(user=ours.operator, cursor=Cursor(message=0, event=0))
+
+    assert {change.ticket for change in found.changes} == {ours.ticket.pk}
+    assert found.waiting == 1
