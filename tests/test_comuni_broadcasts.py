@@ -249,7 +249,7 @@ def test_a_marketing_campaign_takes_the_marketing_route_of_its_own_number(
     cagliari, assemini = two_comuni
     subscribe(assemini, ["+393480000001", "+393480000002"])
     (stopped,) = subscribe(assemini, ["+393480000003"])
-    Subscriber.objects.filter(pk=stopped.pk).update(marketing_stopped_at=timezone.now())
+    Subscriber.all_comuni.filter(pk=stopped.pk).update(marketing_stopped_at=timezone.now())
     subscribe(cagliari, ["+393470000001"])
     campaign = approved_campaign(assemini)
     MessageTemplate.all_comuni.filter(pk=campaign.template_id).update(

@@ -10,6 +10,7 @@ from broadcasts.models import Campaign
 from broadcasts.states import CampaignState
 from tests import test_comuni_broadcasts as _broadcasts
 from tests.test_comuni_broadcasts import approved_campaign
+from urp_portal.accounts.models import StaffMembership
 from urp_portal.accounts.roles import Role
 from urp_portal.accounts.tests.factories import (
     UserFactory,
@@ -63,25 +64,25 @@ def test_another_comunes_campaign_and_template_are_not_found_in_the_console(two_
     ours = approved_campaign(cagliari)
     theirs = approved_campaign(assemini)
     staff = UserFactory(roles=[Role.COMMUNICATIONS])
+    StaffMembership.objects.create(user=staff, comune=cagliari)
     client.force_login(staff)
     pass_second_factor(client, staff)
 
-    # Until the staff's scope middleware binds the account's comune, the test binds it.
-    with comune_scope(cagliari):
-        pages = {
-            name: client.get(reverse(f"admin:broadcasts_{name}", args=[obj.pk])).status_code
-            for name, obj in (
-                ("campaign_change", theirs),
-                ("campaign_report", theirs),
-                ("campaign_report_csv", theirs),
-                ("messagetemplate_change", theirs.template),
-            )
-        }
-        own = client.get(reverse("admin:broadcasts_campaign_change", args=[ours.pk]))
-        cancel = client.post(
-            reverse("admin:broadcasts_campaign_action", args=[theirs.pk, "cancel"]), {}
+    # The staff's scope middleware binds the account's only comune to each request.
+    pages = {
+        name: client.get(reverse(f"admin:broadcasts_{name}", args=[obj.pk])).status_code
+        for name, obj in (
+            ("campaign_change", theirs),
+            ("campaign_report", theirs),
+            ("campaign_report_csv", theirs),
+            ("messagetemplate_change", theirs.template),
         )
-        listed = client.get(reverse("admin:broadcasts_campaign_changelist"))
+    }
+    own = client.get(reverse("admin:broadcasts_campaign_change", args=[ours.pk]))
+    cancel = client.post(
+        reverse("admin:broadcasts_campaign_action", args=[theirs.pk, "cancel"]), {}
+    )
+    listed = client.get(reverse("admin:broadcasts_campaign_changelist"))
 
     assert own.status_code == 200
     assert pages == dict.fromkeys(pages, 404)

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tickets.admin.landing import login_landing_on_inbox
 from urp_portal import health
+from urp_portal.accounts import comune_views
 from urp_portal.provider.access import index_with_provider_link, login_landing_on_health
 from urp_portal.simulator.checks import simulator_enabled
 
@@ -23,6 +24,7 @@ admin.site.index = index_with_provider_link(admin.site.index)  # type: ignore[me
 urlpatterns = [
     # The second step of signing in, before the admin's own catch-all.
     path("admin/2fa/", include("urp_portal.accounts.urls")),
+    path("admin/comune/", comune_views.comune_pick, name="comune_pick"),
     # The comune's yearly and monthly figures (page, CSV, spreadsheet), in the console.
     path("admin/relazione/", include("urp_portal.reports.urls")),
     # The provider's administrators: the comuni, their numbers, their health.

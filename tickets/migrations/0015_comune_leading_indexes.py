@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tickets", "0013_assign_comune"),
+        ("tickets", "0014_services_and_canned_answers_per_comune"),
     ]
 
     operations = [
