@@ -103,10 +103,8 @@ def _default_view_rows(
     if _columns(model_admin, request)[:1] != [CHECKBOX]:
         return rows
     # The role's own first cell, as the page draws it (an unsaved ticket has its number).
-    return {
-        pk: (inbox_cells(model_admin, [CHECKBOX], [Ticket(pk=pk)])[0][1] + cells, order)
-        for pk, (cells, order) in rows.items()
-    }
+    boxes = inbox_cells(model_admin, [CHECKBOX], [Ticket(pk=pk) for pk in rows])
+    return {ticket.pk: (box + rows[ticket.pk][0], rows[ticket.pk][1]) for ticket, box in boxes}
 
 
 def _columns(model_admin: Any, request: HttpRequest) -> list[str]:
