@@ -81,7 +81,9 @@ def _default_view_rows(
     # cells carry nothing of the user (the checkbox is added below), and which rows a user
     # gets is decided by the user's own scope, in the one query below, whatever the cache holds.
     shared = console_stamp_shared()
-    keys = {pk: f"tickets:live:row:{pk}:{versions[pk]}" for pk in ticket_ids if versions.get(pk)}
+    # "cells", not the "row" of before (which held the URP's checkbox): during a deploy, a
+    # process of this version never reads an entry drawn by one of the previous.
+    keys = {pk: f"tickets:live:cells:{pk}:{versions[pk]}" for pk in ticket_ids if versions.get(pk)}
     found = cache.get_many(list(keys.values())) if shared and keys else {}
     cached = {pk: tuple(found[key]) for pk, key in keys.items() if key in found}
     missing = ticket_ids - cached.keys()
