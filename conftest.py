@@ -13,6 +13,8 @@ pytest_plugins = [
     "tests.fixtures.second_factor",
     "tests.fixtures.browser",
     "tests.fixtures.check_config",
+    # `two_comuni`: two comuni on one deployment, each on its own number (issue #24).
+    "tests.fixtures.comuni",
 ]
 
 

@@ -559,6 +559,56 @@ def run_phase(
             name: (cpu_sending[name] - cpu_before[name]) / sending_seconds for name in cpu_sending
         },
         "waiting_statuses": seen["due"],
+        "send_times": broadcast,
+        "all_send_times": sorted(at for at, _to in seen["sends"]),
+    }
+
+
+def number_share(result: dict[str, Any]) -> str:
+    """The number's rate is shared: citizens' replies take their slots first (the limiter's
+    lanes), so the broadcast's span cannot be shorter than all the sends between its first and
+    last over the limiter's rate (80 x ratelimit.HEADROOM), whatever the workers do."""
+    from urp_portal.gateway.ratelimit import HEADROOM
+
+    times, rate, count = result["send_times"], result["rate"], result["count"]
+    first, last = times[0], times[-1]
+    others = sum(1 for at in result["all_send_times"] if first <= at <= last) - len(times)
+    capacity = rate * HEADROOM
+    used = (len(times) + others) / max(last - first, 1e-9)
+    floor = (len(times) + others - 1) / capacity / (count / rate)
+    window = 0
+    every = result["all_send_times"]
+    for start, at in enumerate(every):
+        end = start
+        while end < len(every) and every[end] < at + 1.0:
+            end += 1
+        window = max(window, end - start)
+    return (
+        f"the number's sends in that span: {len(times)} + {others} citizens' replies, "
+        f"{used:.1f}/s of the limiter's {capacity:.1f}/s ({100 * used / capacity:.1f}%); "
+        f"lowest ratio these replies allow {floor:.3f}; most sends in a sliding second "
+        f"{window} (cap {rate})"
+    )
+
+
+def pace(times: list[float], rate: int) -> dict[str, float]:
+    """Where a broadcast's time goes beyond N / rate: the pauses between two sends longer than
+    two of the limiter's intervals (a chain of slots broken: nobody asked for the next one when
+    it was due), what they add up to, the longest, and the sends per whole second."""
+    interval = 1.0 / rate
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    pauses = [gap for gap in gaps if gap > 2 * interval]
+    per_second: dict[int, int] = {}
+    for at in times:
+        per_second[int(at - times[0])] = per_second.get(int(at - times[0]), 0) + 1
+    full = [per_second.get(second, 0) for second in range(int(times[-1] - times[0]))] or [0]
+    return {
+        "pauses": len(pauses),
+        "paused": sum(gap - interval for gap in pauses),
+        "longest": max(gaps, default=0.0),
+        "second_p5": percentile(full, 0.05),
+        "second_p50": percentile(full, 0.50),
+        "second_max": max(full),
     }
 
 
@@ -586,6 +636,16 @@ def report(result: dict[str, Any]) -> list[str]:
         "CPU seconds per second while sending (2.0 = both CPUs): "
         + ", ".join(f"{k} {v:.2f}" for k, v in sorted(result["cpu_per_second"].items())),
     ]
+    if len(result["send_times"]) > 1:
+        gaps = pace(result["send_times"], rate)
+        lines.append(
+            f"pace: sends per whole second p5 {gaps['second_p5']:.0f}, "
+            f"p50 {gaps['second_p50']:.0f}, max {gaps['second_max']:.0f}; "
+            f"{gaps['pauses']} pauses longer than two intervals, "
+            f"{gaps['paused']:.1f} s in all, longest {1000 * gaps['longest']:.0f} ms"
+        )
+        lines.append(number_share(result))
+    return lines
     return lines
 
 
@@ -594,6 +654,12 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, default=10_000)
     parser.add_argument("--rate", type=int, default=80)
     parser.add_argument("--fast-rate", type=int, default=400, help="0 skips the second run")
+    parser.add_argument(
+        "--results", type=Path, default=RESULTS, help="where to write the results (a reduced run)"
+    )
+    parser.add_argument(
+        "--timeline", type=Path, help="also write each broadcast send's time, one per line"
+    )
     arguments = parser.parse_args()
 
     load_before = os.getloadavg()
@@ -701,8 +767,14 @@ def main() -> None:
     for result in results:
         lines += ["", *report(result)]
     lines.append("")
-    RESULTS.write_text("\n".join(lines))
-    print(f"\nwritten to {RESULTS} (logs in {logs})")
+    arguments.results.write_text("\n".join(lines))
+    if arguments.timeline:
+        arguments.timeline.write_text(
+            "".join(
+                f"{result['rate']} {at:.6f}\n" for result in results for at in result["send_times"]
+            )
+        )
+    print(f"\nwritten to {arguments.results} (logs in {logs})")
 
 
 if __name__ == "__main__":

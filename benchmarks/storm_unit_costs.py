@@ -148,6 +148,10 @@ def main() -> None:
     environment = storm.environment(1_000_000)
     environment["WHATSAPP_GRAPH_URL"] = f"http://127.0.0.1:{graph_port}/v25.0"
     environment["URP_DATABASE_FAST_PATHS"] = "false" if arguments.plain else "true"
+    # Each batch's sends one after another, in this thread: the meter reads the CPU of this
+    # process's one backend, and sender threads would each have their own (the CPU of the
+    # threaded batches: broadcast_storm.py's broadcasts worker, by process).
+    environment["BROADCAST_SEND_THREADS"] = "1"
     # One backend for the whole run, whose CPU is read from /proc (a request closes a
     # connection older than this).
     environment["DATABASE_CONN_MAX_AGE"] = "86400"
@@ -166,7 +170,7 @@ def main() -> None:
     from broadcasts.selectors import campaign_counts
     from broadcasts.services import fanout
     from urp_portal.gateway.models import OutboundMessage
-    from urp_portal.gateway.services import outbox
+    from urp_portal.gateway.services import outbox_batch
     from urp_portal.gateway.services.status_events import webhook_statuses_drain
     from urp_portal.municipality.models import Municipality
     from urp_portal.wsgi import application
@@ -195,7 +199,7 @@ def main() -> None:
             with sends:
                 outcome = fanout.campaign_send_next_batch(campaign_id=campaign_id)
                 while handed:
-                    outbox.outbound_messages_send_batch(message_ids=handed.pop())
+                    outbox_batch.outbound_messages_send_batch(message_ids=handed.pop())
             if outcome.finished:
                 break
         sent = list(

@@ -10,6 +10,11 @@ from django.utils.translation import gettext_lazy as _
 from subscribers.models import Subscriber
 from urp_portal.gateway.models import OutboundMessage
 from urp_portal.municipality.models import BroadcastSlot
+from urp_portal.municipality.scope import (
+    ComuneScopedManager,
+    comune_owner_field,
+    current_comune_id,
+)
 
 from .states import (
     Audience,
@@ -25,8 +30,26 @@ PARAMETER_PATTERN = re.compile(r"\{\{\s*(\d+)\s*\}\}")
 _image = FileExtensionValidator(allowed_extensions=["jpg", "jpeg", "png"])
 
 
-class MessageTemplate(models.Model):
-    """A WhatsApp message template: the only way to start a conversation with a subscriber."""
+class OwnedByTheScopesComune(models.Model):
+    """A row a comune owns (issue #24): its `comune` is taken from the scope it is made in,
+    whichever door makes it (a service, the admin's form, the API); empty outside any scope
+    (a single comune: the active one's)."""
+
+    comune = comune_owner_field()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        if self._state.adding and self.comune_id is None:
+            self.comune_id = current_comune_id()
+        super().save(*args, **kwargs)
+
+
+class MessageTemplate(OwnedByTheScopesComune):
+    """A WhatsApp message template: the only way to start a conversation with a subscriber.
+    It lives in its comune's WhatsApp Business Account (its number's WABA): the same name may
+    exist in two comuni."""
 
     name = models.CharField(
         _("nome"),
@@ -113,13 +136,26 @@ class MessageTemplate(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = ComuneScopedManager()
+    # A manager (the cross-comune one), declared after the default: ruff takes it for a field.
+    all_comuni = models.Manager()  # noqa: DJ012
+
     class Meta:
         verbose_name = _("modello di messaggio")
         verbose_name_plural = _("modelli di messaggio")
         ordering = ["name", "language"]
         permissions = [("approve_messagetemplate", _("Può approvare i modelli di messaggio"))]
         constraints = [
-            models.UniqueConstraint(fields=["name", "language"], name="template_name_language"),
+            # One per name and language in a comune (its WABA's rule); the rows without a
+            # comune are the active comune's, one per name and language among them too.
+            models.UniqueConstraint(
+                fields=["comune", "name", "language"], name="template_name_language_comune"
+            ),
+            models.UniqueConstraint(
+                fields=["name", "language"],
+                condition=Q(comune__isnull=True),
+                name="template_name_language",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -138,8 +174,9 @@ class MessageTemplate(models.Model):
         return self.approval_status == TemplateApproval.APPROVED
 
 
-class Campaign(models.Model):
-    """One message to every subscriber, written, approved, scheduled and sent."""
+class Campaign(OwnedByTheScopesComune):
+    """One message to every subscriber of its comune, written, approved, scheduled and sent
+    from the comune's number. Emergency alerts are campaigns too (`is_emergency`)."""
 
     title = models.CharField(_("titolo"), max_length=200)
     template = models.ForeignKey(
@@ -214,8 +251,15 @@ class Campaign(models.Model):
     recipients_count = models.PositiveIntegerField(_("destinatari"), default=0)
     # Each batch stamps this: a sending campaign whose stamp grows old lost its worker.
     last_batch_at = models.DateTimeField(null=True, blank=True)
+    # No delivery below this id is in flight at the gateway, nor will be: the batches count
+    # what they hold from here (fanout._in_flight), not over every delivery handed off so far.
+    in_flight_from = models.PositiveBigIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(_("creata il"), auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ComuneScopedManager()
+    # A manager (the cross-comune one), declared after the default: ruff takes it for a field.
+    all_comuni = models.Manager()  # noqa: DJ012
 
     class Meta:
         verbose_name = _("campagna")
@@ -254,6 +298,10 @@ class CampaignEvent(models.Model):
     at = models.DateTimeField(_("quando"), auto_now_add=True)
     reason = models.CharField(_("perché"), max_length=300, blank=True)
 
+    objects = ComuneScopedManager("campaign__comune")
+    # A manager (the cross-comune one), declared after the default: ruff takes it for a field.
+    all_comuni = models.Manager()  # noqa: DJ012
+
     class Meta:
         verbose_name = _("evento della campagna")
         verbose_name_plural = _("eventi della campagna")
@@ -284,6 +332,10 @@ class Delivery(models.Model):
     )
     handed_off_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ComuneScopedManager("campaign__comune")
+    # A manager (the cross-comune one), declared after the default: ruff takes it for a field.
+    all_comuni = models.Manager()  # noqa: DJ012
 
     class Meta:
         verbose_name = _("consegna")

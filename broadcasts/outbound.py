@@ -21,8 +21,9 @@ def recipient_still_listed(message: OutboundMessage) -> str:
     if message.purpose != PURPOSE:
         return ""
     # Erasure keeps the subscriber's row (anonymised, no number), so its delivery is still here.
+    # By the message's id, whichever comune's (the send is the gateway's, across comuni).
     left = (
-        Delivery.objects.filter(message_id=message.pk)
+        Delivery.all_comuni.filter(message_id=message.pk)
         .filter(~Q(subscriber__status=SubscriberStatus.SUBSCRIBED) | Q(subscriber__number=None))
         .exists()
     )

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from urp_portal.gateway import reach
 from urp_portal.gateway.models import InboundMessage
+from urp_portal.municipality.scope import current_comune, owned_by
 
 from .models import Campaign, RateCard
 from .selectors import campaign_recipients
@@ -83,6 +84,8 @@ def campaign_outlook(*, campaign: Campaign, now: dt.datetime | None = None) -> C
     recipients = campaign_recipients(campaign=campaign).count()
     inside = (
         InboundMessage.objects.filter(sender__in=numbers, sent_at__gt=now - reach.SERVICE_WINDOW)
+        # Written to this comune's number: the window is the business number's.
+        .filter(owned_by(current_comune()))
         .values("sender")
         .distinct()
         .count()

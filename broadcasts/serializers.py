@@ -55,6 +55,9 @@ class TemplateRefField(serializers.Field):
             self.fail("invalid")
         if isinstance(data, int) and not 0 < data <= ROW_ID_MAX:
             self.fail("does_not_exist", value=data)
+        if isinstance(data, str) and "\x00" in data:
+            # No template's name holds a NUL (PostgreSQL refuses one in a query's text).
+            self.fail("does_not_exist", value=data.replace("\x00", ""))
         template = message_template_get(ref=data)
         if template is None:
             self.fail("does_not_exist", value=data)

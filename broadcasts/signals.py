@@ -5,6 +5,7 @@ from django.dispatch import receiver
 from subscribers.models import Subscriber
 from subscribers.signals import erase_personal_data, subscriber_unsubscribed
 from urp_portal.gateway.worker_life import worker_runs_recovered
+from urp_portal.municipality.scope import in_each_comune_scope
 
 from .models import Campaign
 from .services import campaigns_resume_stuck, deliveries_cancel_pending
@@ -30,9 +31,11 @@ def campaigns_resume_after_recovery(sender, dead_runs: list[str], starting: bool
     a dead run was found, every sending campaign gets a batch now (a second chain is harmless:
     batches lock the campaign and keep to the in-flight limit); otherwise the usual check."""
     if starting or dead_runs:
-        for campaign_id in Campaign.objects.filter(state=CampaignState.SENDING).values_list(
+        # Every comune's: each batch then runs in its campaign's comune's scope.
+        for campaign_id in Campaign.all_comuni.filter(state=CampaignState.SENDING).values_list(
             "pk", flat=True
         ):
             enqueue_send_batch(campaign_id)
         return
-    campaigns_resume_stuck()
+    for _comune in in_each_comune_scope():
+        campaigns_resume_stuck()

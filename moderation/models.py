@@ -3,10 +3,17 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from urp_portal.core.models import AppendOnlyModel
+from urp_portal.core.models import AppendOnlyModel, AppendOnlyQuerySet
 from urp_portal.gateway.models import InboundMessage, OutboundMessage
+from urp_portal.municipality.scope import AllComuniManager, ComuneScopedManager
 
 from .states import ActionKind, BlockEnd, CaseState, LexiconKind
+
+
+class ScopedAppendOnlyManager(ComuneScopedManager):
+    """The append-only rows of a comune: its scope's only, and never rewritten in bulk."""
+
+    _queryset_class = AppendOnlyQuerySet
 
 
 class PolicyCategory(models.Model):
@@ -131,6 +138,10 @@ class ModerationCase(models.Model):
         InboundMessage, blank=True, related_name="moderation_cases", verbose_name=_("messaggi")
     )
 
+    # The comune's through its citizen (the policy and the lexicon are the deployment's).
+    objects = ComuneScopedManager("subscriber__comune")
+    all_comuni = AllComuniManager()
+
     class Meta:
         verbose_name = _("caso di moderazione")
         verbose_name_plural = _("casi di moderazione")
@@ -173,6 +184,9 @@ class ScreeningFlag(models.Model):
         related_name="+",
         verbose_name=_("esaminato da"),
     )
+
+    objects = ComuneScopedManager("case__subscriber__comune")
+    all_comuni = AllComuniManager()
 
     class Meta:
         verbose_name = _("messaggio segnalato")
@@ -217,6 +231,9 @@ class Block(models.Model):
         verbose_name=_("sbloccato da"),
     )
     end_reason = models.CharField(_("fine"), max_length=10, choices=BlockEnd.choices, blank=True)
+
+    objects = ComuneScopedManager("subscriber__comune")
+    all_comuni = AllComuniManager()
 
     class Meta:
         verbose_name = _("blocco")
@@ -292,6 +309,9 @@ class ModerationAction(AppendOnlyModel):
         verbose_name=_("annulla"),
     )
 
+    objects = ScopedAppendOnlyManager("case__subscriber__comune")  # type: ignore[misc,assignment]
+    all_comuni = AppendOnlyQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("azione di moderazione")
         verbose_name_plural = _("azioni di moderazione")
@@ -320,6 +340,9 @@ class EvidencePackage(AppendOnlyModel):
         related_name="+",
         verbose_name=_("creato da"),
     )
+
+    objects = ScopedAppendOnlyManager("case__subscriber__comune")  # type: ignore[misc,assignment]
+    all_comuni = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("pacchetto di prove")

@@ -7,7 +7,11 @@ from urp_portal.core.models import AppendOnlyModel as AppendOnlyModel  # moved: 
 from urp_portal.core.models import AppendOnlyQuerySet as AppendOnlyQuerySet
 from urp_portal.gateway.models import InboundMessage, OutboundMessage
 from urp_portal.municipality.models import Municipality
-from urp_portal.municipality.scope import comune_owner_field
+from urp_portal.municipality.scope import (
+    AllComuniManager,
+    ComuneScopedManager,
+    comune_owner_field,
+)
 
 from .states import (
     ConsentChannel,
@@ -17,6 +21,12 @@ from .states import (
     IdentityStep,
     SubscriberStatus,
 )
+
+
+class ScopedAppendOnlyManager(ComuneScopedManager):
+    """The append-only rows of a comune: its scope's only, and never rewritten in bulk."""
+
+    _queryset_class = AppendOnlyQuerySet
 
 
 class Subscriber(models.Model):
@@ -88,6 +98,9 @@ class Subscriber(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ComuneScopedManager()
+    all_comuni = AllComuniManager()
 
     class Meta:
         verbose_name = _("cittadino")
@@ -169,6 +182,10 @@ class ConsentRecord(AppendOnlyModel):
     inbound_text = models.TextField(_("testo del messaggio"), blank=True)
     actor = models.CharField(_("eseguito da"), max_length=150, blank=True)
 
+    # The comune's through its citizen.
+    objects = ScopedAppendOnlyManager("subscriber__comune")  # type: ignore[misc,assignment]
+    all_comuni = AppendOnlyQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("registrazione del consenso")
         verbose_name_plural = _("registro dei consensi")
@@ -208,6 +225,9 @@ class DataSubjectRequest(AppendOnlyModel):
     )
     actor = models.CharField(_("eseguito da"), max_length=150)
     at = models.DateTimeField(_("quando"), db_index=True)
+
+    objects = ScopedAppendOnlyManager("subscriber__comune")  # type: ignore[misc,assignment]
+    all_comuni = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("richiesta dell'interessato")

@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from urp_portal.gateway.models import InboundMessage, OutboundMessage
 from urp_portal.municipality.models import Municipality
+from urp_portal.municipality.scope import owned_by, serves_other_comuni
 
 from .errors import SubscriberNotFound
 from .models import Subscriber
@@ -88,9 +89,9 @@ def subscriber_personal_data(*, subscriber: Subscriber) -> dict:
                 "text": message.text,
                 "attachment": message.media_filename or message.media_file.name or "",
             }
-            for message in InboundMessage.objects.filter(sender=subscriber.number).order_by(
-                "sent_at", "pk"
-            )
+            for message in InboundMessage.objects.filter(
+                subscriber_gateway_rows(subscriber), sender=subscriber.number
+            ).order_by("sent_at", "pk")
         ]
         data["sent_messages"] = [
             {
@@ -100,11 +101,23 @@ def subscriber_personal_data(*, subscriber: Subscriber) -> dict:
                 "parameters": message.template_parameters,
                 "state": message.get_state_display(),
             }
-            for message in OutboundMessage.objects.filter(to=subscriber.number).order_by(
-                "created_at", "pk"
-            )
+            for message in OutboundMessage.objects.filter(
+                subscriber_gateway_rows(subscriber), to=subscriber.number
+            ).order_by("created_at", "pk")
         ]
     for _receiver, answer in collect_personal_data.send(sender=Subscriber, subscriber=subscriber):
         if answer:
             data[str(answer[0])] = answer[1]
     return data
+
+
+def subscriber_gateway_rows(subscriber: Subscriber) -> Q:
+    """The gateway's messages (received and sent) of the citizen's own comune: the same phone
+    writing to two comuni of one deployment is two citizens, and the export or the erasure of
+    one reads or touches nothing of the other's. Unscoped on a deployment of one comune."""
+    if subscriber.comune_id is not None:
+        return owned_by(Municipality.objects.get(pk=subscriber.comune_id))
+    if not serves_other_comuni():
+        return Q()
+    active = Municipality.objects.filter(is_active=True).first()
+    return owned_by(active) if active is not None else Q(comune__isnull=True)

@@ -128,6 +128,8 @@ EXPECTED: dict[str, dict[str, int]] = {
     # others have none and are sent to enrol, which anyone may.
     "accounts:second_factor_verify": every(302, administrator=200, moderator=200),
     "accounts:second_factor_enrol": every(200),
+    # Scegli il comune: on one comune the page lists the one comune (issue #24).
+    "comune_pick": every(200),
     "admin:index": every(200),
     "admin:login": every(302, anonymous=200),
     # Signing out takes a POST.

@@ -22,7 +22,7 @@ class TokenRowSerializer(serializers.ModelSerializer):
 
 
 class GrowingListView(ListAPIView):
-    queryset = ApiToken.objects.all()
+    queryset = ApiToken.all_comuni.all()  # built at import: no scope then
     serializer_class = TokenRowSerializer
 
 

@@ -36,7 +36,7 @@ class ServiceObjectView(ServiceScopedMixin, RetrieveAPIView):
     """Stands for a ticket forwarded to a service: tokens carry a service slug too."""
 
     permission_classes = [HasRole(Role.OPERATOR, Role.SERVICE)]
-    queryset = ApiToken.objects.all()
+    queryset = ApiToken.all_comuni.all()  # built at import: no scope then
     serializer_class = ServiceObjectSerializer
     service_lookup = "service_slug"
 

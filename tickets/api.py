@@ -305,7 +305,10 @@ class MunicipalServiceListApi(ListAPIView):
     permission_classes = [HasRole(Role.OPERATOR, Role.SERVICE, Role.COMMUNICATIONS)]
     serializer_class = MunicipalServiceSerializer
     pagination_class = ApiPageNumberPagination
-    queryset = MunicipalService.objects.filter(is_active=True).order_by("name", "pk")
+
+    def get_queryset(self):
+        # Per request, in its comune's scope (a class attribute is built at import).
+        return MunicipalService.objects.filter(is_active=True).order_by("name", "pk")
 
     @extend_schema(
         operation_id="services_list",

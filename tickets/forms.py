@@ -4,13 +4,26 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from urp_portal.accounts.roles import GROUP_NAMES, Role
 from urp_portal.gateway.template_catalogue import ResolvedTemplate, templates_usable
+from urp_portal.municipality.scope import ComuneScopedManager, owned_by_current
 
 from .models import CannedAnswer, MunicipalService, ServiceKeywordRule
 from .states import TicketCategory
+
+
+def _choices_of_the_comune(form: forms.BaseForm) -> None:
+    """The choices of a comune-owned model narrowed to the running scope's rows: a class-level
+    queryset is built at import, outside any scope (and must not query then), so the fields
+    declare `all_comuni` and each form, made inside its request, is narrowed here."""
+    for field in form.fields.values():
+        if isinstance(field, forms.ModelChoiceField) and field.queryset is not None:
+            manager = field.queryset.model._default_manager
+            if isinstance(manager, ComuneScopedManager):
+                field.queryset = field.queryset.filter(owned_by_current(manager.owner_field))
 
 
 class ConsoleForm(forms.Form):
@@ -27,6 +40,7 @@ class ConsoleForm(forms.Form):
         kwargs.setdefault("auto_id", f"id_{self.action_name}_%s")
         super().__init__(*args, **kwargs)
         self.fields["op"].initial = self.action_name
+        _choices_of_the_comune(self)
         self.helper = FormHelper()
         self.helper.form_method = "post"
         self.helper.form_class = f"console-form console-form-{self.action_name}"
@@ -43,7 +57,7 @@ class ReplyForm(ConsoleForm):
 
     canned_answer = forms.ModelChoiceField(
         label=_("Risposta predefinita"),
-        queryset=CannedAnswer.objects.filter(is_active=True),
+        queryset=CannedAnswer.all_comuni.filter(is_active=True),
         required=False,
         empty_label=_("— scrivi liberamente —"),
     )
@@ -160,7 +174,7 @@ class ForwardForm(ConsoleForm):
     button_css = "btn btn-warning"
 
     service = forms.ModelChoiceField(
-        label=_("Servizio competente"), queryset=MunicipalService.objects.filter(is_active=True)
+        label=_("Servizio competente"), queryset=MunicipalService.all_comuni.filter(is_active=True)
     )
     note = forms.CharField(
         label=_("Nota per il servizio"),
@@ -179,7 +193,7 @@ class CategoryForm(ConsoleForm):
     )
     service = forms.ModelChoiceField(
         label=_("Servizio"),
-        queryset=MunicipalService.objects.filter(is_active=True),
+        queryset=MunicipalService.all_comuni.filter(is_active=True),
         required=False,
     )
 
@@ -199,10 +213,31 @@ class ServiceAnswerForm(ConsoleForm):
             del self.fields["send_to_citizen"]
 
 
+def _formfield_across_comuni(db_field, **kwargs):
+    """A ModelForm's fields are made at import, outside any scope: a relation to a comune-owned
+    model lists `all_comuni` there (no query at import), narrowed per form by
+    _choices_of_the_comune."""
+    manager = getattr(db_field.related_model, "all_comuni", None) if db_field.is_relation else None
+    if manager is None or not db_field.many_to_one:
+        return db_field.formfield(**kwargs)
+    # Not db_field.formfield(): it builds its default queryset from the scoped manager first.
+    return forms.ModelChoiceField(
+        queryset=manager.all(),
+        label=capfirst(db_field.verbose_name),
+        required=not db_field.blank,
+        help_text=db_field.help_text,
+    )
+
+
 class ServiceKeywordRuleForm(forms.ModelForm):
     class Meta:
         model = ServiceKeywordRule
         fields = ["service", "keyword", "weight"]
+        formfield_callback = _formfield_across_comuni
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        _choices_of_the_comune(self)
 
     def clean_keyword(self) -> str:
         # Matched against lower-case words of the citizen's text.

@@ -32,6 +32,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from urp_portal.gateway.models import OutboundMessage
+from urp_portal.municipality.scope import current_comune
 
 from .models import ConversationPresence, Message, Ticket, TicketEvent
 from .selectors import message_list_visible, ticket_list_for, user_is_urp
@@ -139,15 +140,26 @@ def _rows(sql: str, params: list[Any]) -> list[tuple]:
 _CHANGES_SQL = (
     "SELECT * FROM (SELECT 'm', m.id, m.ticket_id, m.origin = %s AND t.assignee_id = %s"
     " FROM {message} m JOIN {ticket} t ON t.id = m.ticket_id"
-    " WHERE m.id > %s ORDER BY m.id LIMIT %s) AS messages"
+    " WHERE m.id > %s{m_scope} ORDER BY m.id LIMIT %s) AS messages"
     " UNION ALL SELECT * FROM (SELECT 'e', e.id, e.ticket_id, e.to_state = %s"
-    " FROM {event} e WHERE e.id > %s ORDER BY e.id LIMIT %s) AS events"
+    " FROM {event} e{e_join} WHERE e.id > %s{e_scope} ORDER BY e.id LIMIT %s) AS events"
 )
 _WAITING_SQL = (
     " UNION ALL SELECT 'w', COUNT(*), 0, 1 = 0 FROM {ticket} w"
     " WHERE w.unread_count > 0 AND w.state IN ({states})"
-    " AND (w.assignee_id IS NULL OR w.assignee_id = %s)"
+    " AND (w.assignee_id IS NULL OR w.assignee_id = %s){w_scope}"
 )
+
+
+def _comune_condition(alias: str) -> tuple[str, list[Any]]:
+    """The raw statements' own `owned_by` of the running scope's comune (the ORM's scoped
+    managers do not reach hand-written SQL): nothing unscoped, as with one comune."""
+    comune = current_comune()
+    if comune is None:
+        return "", []
+    if comune.is_active:
+        return f" AND ({alias}.comune_id = %s OR {alias}.comune_id IS NULL)", [comune.pk]
+    return f" AND {alias}.comune_id = %s", [comune.pk]
 
 
 def console_changes_since(*, user: Any, cursor: Cursor) -> ChangesSince:
@@ -156,23 +168,34 @@ def console_changes_since(*, user: Any, cursor: Cursor) -> ChangesSince:
     call, the next call going on from there."""
     urp = user_is_urp(user)
     unfinished = TicketState.unfinished()
+    # On a deployment serving several comuni, the scope's tickets only (events join theirs).
+    m_scope, m_params = _comune_condition("t")
+    e_scope, e_params = _comune_condition("et")
+    w_scope, w_params = _comune_condition("w")
+    ticket_table = Ticket._meta.db_table
     sql = (_CHANGES_SQL + (_WAITING_SQL if urp else "")).format(
         message=Message._meta.db_table,
-        ticket=Ticket._meta.db_table,
+        ticket=ticket_table,
         event=TicketEvent._meta.db_table,
         states=", ".join(["%s"] * len(unfinished)),
+        m_scope=m_scope,
+        e_join=f" JOIN {ticket_table} et ON et.id = e.ticket_id" if e_scope else "",
+        e_scope=e_scope,
+        w_scope=w_scope,
     )
     params: list[Any] = [
         MessageOrigin.CITIZEN,
         user.pk,
         max(cursor.message - WINDOW, 0),
+        *m_params,
         WINDOW * 4,
         TicketState.NEW,
         max(cursor.event - WINDOW, 0),
+        *e_params,
         WINDOW * 4,
     ]
     if urp:
-        params += [*unfinished, user.pk]
+        params += [*unfinished, user.pk, *w_params]
     found = _rows(sql, params)
     waiting = next((row[1] for row in found if row[0] == "w"), None)
     rows = [row for row in found if row[0] != "w"]

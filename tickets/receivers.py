@@ -2,14 +2,32 @@
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 
 from subscribers.signals import erase_personal_data
+from urp_portal.municipality.scope import current_comune
+from urp_portal.municipality.signals import comune_loaded
 
 from .access import access_changed
 from .live import console_stamp_bump
-from .models import Message, MunicipalService, Ticket, TicketEvent
+from .models import CannedAnswer, Message, MunicipalService, Ticket, TicketEvent
 from .services import tickets_erase_personal_data
+from .services.catalogue import municipal_services_copy_to
+
+
+def owned_by_the_scope(sender, instance, **kwargs) -> None:
+    """A service or canned answer made in a comune's console is that comune's (unscoped, on a
+    deployment of one comune: empty, the active comune's, as before)."""
+    if instance._state.adding and instance.comune_id is None:
+        instance.comune = current_comune()
+
+
+pre_save.connect(owned_by_the_scope, sender=MunicipalService, dispatch_uid="service_comune")
+pre_save.connect(owned_by_the_scope, sender=CannedAnswer, dispatch_uid="canned_comune")
+
+
+def give_the_comune_its_services(sender, comune, **kwargs) -> None:
+    municipal_services_copy_to(comune=comune)
 
 
 def erase_ticket_texts(sender, subscriber, **kwargs) -> None:
@@ -77,3 +95,4 @@ def connect() -> None:
             console_changed, sender=model, dispatch_uid=f"tickets.live.{model.__name__}"
         )
     erase_personal_data.connect(erase_ticket_texts, dispatch_uid="tickets.erase_ticket_texts")
+    comune_loaded.connect(give_the_comune_its_services, dispatch_uid="tickets.comune_services")

@@ -203,10 +203,18 @@ class TicketReplyInputSerializer(serializers.Serializer):
         return {"text": text, "template": template, "parameters": attrs.get("parameters", [])}
 
 
+class _ServiceOfTheComune(serializers.SlugRelatedField):
+    """A service slug, resolved among the request's comune's services (codes are unique within
+    a comune only); the queryset is built per request, in its scope, never at import."""
+
+    def get_queryset(self):
+        return MunicipalService.objects.filter(is_active=True)
+
+
 class TicketForwardInputSerializer(serializers.Serializer):
-    service = serializers.SlugRelatedField(
+    service = _ServiceOfTheComune(
         slug_field="slug",
-        queryset=MunicipalService.objects.filter(is_active=True),
+        queryset=MunicipalService.all_comuni.filter(is_active=True),
         help_text=_("Slug del servizio comunale (GET /api/v1/services/)."),
         error_messages={
             "does_not_exist": _("Nessun servizio comunale attivo ha lo slug «{value}»."),

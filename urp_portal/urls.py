@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tickets.admin.landing import login_landing_on_inbox
 from urp_portal import health
+from urp_portal.accounts import comune_views
 from urp_portal.simulator.checks import simulator_enabled
 
 admin.site.site_header = _("URP Portal")
@@ -19,6 +20,7 @@ admin.site.login = login_landing_on_inbox(admin.site.login)  # type: ignore[meth
 urlpatterns = [
     # The second step of signing in, before the admin's own catch-all.
     path("admin/2fa/", include("urp_portal.accounts.urls")),
+    path("admin/comune/", comune_views.comune_pick, name="comune_pick"),
     # The comune's yearly and monthly figures (page, CSV, spreadsheet), in the console.
     path("admin/relazione/", include("urp_portal.reports.urls")),
     path("admin/", admin.site.urls),

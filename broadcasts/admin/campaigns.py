@@ -15,6 +15,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -28,6 +29,7 @@ from ..outlook import campaign_outlook
 from ..preview import whatsapp_to_html
 from ..states import CAMPAIGN_LOCKED_STATES, CampaignState, TemplateApproval, campaign_verbs
 from .message_templates import PREVIEW_CSS, PREVIEW_JS
+from .not_found import OtherComunesRowsNotFound
 from .reports import _chart, _csv_lines
 
 
@@ -49,6 +51,21 @@ class ParametersField(forms.CharField):
         return [line.strip() for line in lines]
 
 
+def _formfield_at_import(field, **kwargs):
+    # The form class is built at import, outside any comune's scope, where the templates'
+    # default manager would refuse to say whose rows (scope.py): no rows then; __init__ gives
+    # each form the scope's templates, and the admin builds its form per request anyway.
+    # (ForeignKey.formfield asks the default manager even when given a queryset.)
+    if field.name == "template":
+        return forms.ModelChoiceField(
+            queryset=MessageTemplate.all_comuni.none(),
+            required=False,
+            label=capfirst(field.verbose_name),
+            **kwargs,
+        )
+    return field.formfield(**kwargs)
+
+
 class CampaignForm(forms.ModelForm):
     parameters = ParametersField(
         label=_("valori dei parametri"),
@@ -60,6 +77,7 @@ class CampaignForm(forms.ModelForm):
         model = Campaign
         fields = ["title", "is_emergency", "template", "parameters", "text", "image"]
         widgets = {"text": forms.Textarea(attrs={"rows": 6, "data-wa-text": "1"})}
+        formfield_callback = _formfield_at_import
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -114,7 +132,7 @@ CAMPAIGN_ACTIONS = {
 
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
+class CampaignAdmin(OtherComunesRowsNotFound, admin.ModelAdmin):
     form = CampaignForm
     change_form_template = "admin/broadcasts/campaign/change_form.html"
     list_display = [

@@ -14,6 +14,7 @@ from urp_portal.municipality.errors import UserError
 from .. import services
 from ..models import MessageTemplate
 from ..states import PROVIDER_TEMPLATE_STATUSES, TemplateApproval
+from .not_found import OtherComunesRowsNotFound
 
 PREVIEW_JS = "broadcasts/preview.js"
 PREVIEW_CSS = "broadcasts/preview.css"
@@ -96,7 +97,7 @@ CONTENT_FIELDS = {"body", "examples", "footer", "quick_replies", "header_image",
 
 
 @admin.register(MessageTemplate)
-class MessageTemplateAdmin(admin.ModelAdmin):
+class MessageTemplateAdmin(OtherComunesRowsNotFound, admin.ModelAdmin):
     form = MessageTemplateForm
     change_form_template = "admin/broadcasts/messagetemplate/change_form.html"
     list_display = ["name", "language", "category", "approval_status", "quality", "synced_at"]

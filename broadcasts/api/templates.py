@@ -35,7 +35,10 @@ class MessageTemplateListApi(ListAPIView):
 
     serializer_class = MessageTemplateSerializer
     pagination_class = ApiPageNumberPagination
-    queryset = MessageTemplate.objects.order_by("name", "language", "pk")
+
+    def get_queryset(self):
+        # Per request, not at import: the default manager reads the request's comune's only.
+        return MessageTemplate.objects.order_by("name", "language", "pk")
 
     def get_permissions(self):
         # Operators read them (a reply outside the 24 hours needs one); communications write.

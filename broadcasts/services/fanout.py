@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from urp_portal.gateway.models import OutboundMessage
@@ -66,6 +66,9 @@ def _outbound_prototype(campaign: Campaign) -> OutboundMessage:
         priority=EMERGENCY_PRIORITY if campaign.is_emergency else BROADCAST_PRIORITY,
         state=OutboundState.QUEUED,
         not_before=HELD_UNTIL_HANDED_OFF,
+        # The campaign's comune: each message leaves from its number, with its token, and
+        # counts against its portfolio's messaging limit (empty: the active comune's).
+        comune_id=campaign.comune_id,
     )
 
 
@@ -184,22 +187,41 @@ class BatchOutcome:
     next_in: float | None = None
 
 
-def _in_flight(campaign: Campaign, now: dt.datetime) -> int:
+def _in_flight_messages(campaign: Campaign, now: dt.datetime):
     """Messages handed to the gateway and not yet out of the outbox."""
-    return (
-        OutboundMessage.objects.filter(
-            delivery__campaign=campaign, delivery__state=DeliveryState.HANDED_OFF
+    return OutboundMessage.objects.filter(
+        delivery__campaign=campaign, delivery__state=DeliveryState.HANDED_OFF
+    ).filter(
+        Q(state=OutboundState.QUEUED)
+        | Q(
+            state=OutboundState.SENDING,
+            needs_review=False,
+            sending_started_at__gt=now - _SENDING_STALE,
         )
-        .filter(
-            Q(state=OutboundState.QUEUED)
-            | Q(
-                state=OutboundState.SENDING,
-                needs_review=False,
-                sending_started_at__gt=now - _SENDING_STALE,
-            )
-        )
-        .count()
     )
+
+
+def _in_flight(campaign: Campaign, now: dt.datetime) -> int:
+    """How many messages the gateway holds, read from the campaign's mark on: the handed-off
+    deliveries of the last few batches, not all of them (a count over every delivery handed
+    off so far made a 300,000-list's batches cost more the further it went). Moves the mark up
+    to the lowest delivery still in flight or still to be handed off (ids only grow from there:
+    batches take the lowest queued first), saved with the caller's update of the campaign."""
+    found = (
+        _in_flight_messages(campaign, now)
+        .filter(delivery__id__gte=campaign.in_flight_from)
+        .aggregate(count=Count("pk"), lowest=Min("delivery__id"))
+    )
+    lowest_queued = (
+        Delivery.objects.filter(campaign=campaign, state=DeliveryState.QUEUED)
+        .order_by("id")
+        .values_list("id", flat=True)
+        .first()
+    )
+    lows = [low for low in (found["lowest"], lowest_queued) if low is not None]
+    if lows:
+        campaign.in_flight_from = min(lows)
+    return found["count"]
 
 
 def _emergency_sending(*, besides: int) -> bool:
@@ -224,11 +246,12 @@ def campaign_send_next_batch(*, campaign_id: int, batch_size: int | None = None)
             return BatchOutcome()
         now = timezone.now()
         campaign.last_batch_at = now
-        campaign.save(update_fields=["last_batch_at"])
         if not campaign.is_emergency and _emergency_sending(besides=campaign.pk):
+            campaign.save(update_fields=["last_batch_at"])
             return BatchOutcome(next_in=settings.BROADCAST_EMERGENCY_YIELD_SECONDS)
 
         in_flight = _in_flight(campaign, now)
+        campaign.save(update_fields=["last_batch_at", "in_flight_from"])
         room = settings.BROADCAST_MAX_IN_FLIGHT - in_flight
         deliveries: list[Delivery] = []
         if room > 0:
@@ -286,7 +309,13 @@ def campaign_send_next_batch(*, campaign_id: int, batch_size: int | None = None)
                 cancelled=len(stop),
                 next_in=max(0.0, (holding - batch_size) / rate) if rate > 0 else 0.0,
             )
-        elif room > 0 and not _queued_left(campaign) and _in_flight(campaign, now) == 0:
+        elif (
+            room > 0
+            and not _queued_left(campaign)
+            # All of them, not from the mark: the few times the last batches are waited for,
+            # and a message an operator put back in the queue (recovery.py) is counted too.
+            and not _in_flight_messages(campaign, now).exists()
+        ):
             campaign.finished_at = now
             campaign_transition(
                 campaign=campaign,
@@ -317,7 +346,9 @@ def _queued_left(campaign: Campaign) -> bool:
 def deliveries_cancel_pending(*, campaign_id: int | None = None, subscriber_id: int | None = None):
     """Cancel what has not left yet, of a campaign or of a subscriber: queued deliveries, and
     the outbox messages of any delivery the gateway has not sent yet."""
-    deliveries = Delivery.objects.all()
+    # By id across comuni: a citizen's deliveries are their comune's campaigns', whoever asks
+    # (the citizen's own "Cancellami", the erasure, a staff member's cancel).
+    deliveries = Delivery.all_comuni.all()
     if campaign_id is not None:
         deliveries = deliveries.filter(campaign_id=campaign_id)
     if subscriber_id is not None:

@@ -7,12 +7,14 @@ from functools import partial
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from urp_portal.accounts.roles import GROUP_NAMES, Role
 from urp_portal.municipality.errors import NoActiveMunicipality, UserError
+from urp_portal.municipality.models import Municipality
 from urp_portal.municipality.selectors import municipality_get_active
 
 from ..models import Campaign, SlotWarning
@@ -35,13 +37,18 @@ def campaigns_due(*, now: dt.datetime | None = None) -> list[int]:
     )
 
 
-def communications_staff_emails() -> list[str]:
-    return list(
-        get_user_model()
-        .objects.filter(is_active=True, groups__name=GROUP_NAMES[Role.COMMUNICATIONS], email__gt="")
-        .values_list("email", flat=True)
-        .distinct()
+def communications_staff_emails(municipality: Municipality | None = None) -> list[str]:
+    """The communications staff of `municipality` (its members; for the active comune also
+    those who belong to no comune: StaffMembership); all of them without a comune."""
+    staff = get_user_model().objects.filter(
+        is_active=True, groups__name=GROUP_NAMES[Role.COMMUNICATIONS], email__gt=""
     )
+    if municipality is not None:
+        of_comune = Q(comune_memberships__comune=municipality)
+        if municipality.is_active:
+            of_comune |= Q(comune_memberships__isnull=True)
+        staff = staff.filter(of_comune)
+    return list(staff.values_list("email", flat=True).distinct())
 
 
 def broadcast_slots_warn_empty(*, now: dt.datetime | None = None) -> int:
@@ -68,7 +75,7 @@ def broadcast_slots_warn_empty(*, now: dt.datetime | None = None) -> int:
                 transaction.on_commit(
                     partial(
                         _send_slot_warning,
-                        municipality_name=municipality.name,
+                        municipality=municipality,
                         when=when,
                         waiting=waiting,
                     )
@@ -79,8 +86,9 @@ def broadcast_slots_warn_empty(*, now: dt.datetime | None = None) -> int:
     return warned
 
 
-def _send_slot_warning(*, municipality_name: str, when: str, waiting: int) -> None:
-    recipients = communications_staff_emails()
+def _send_slot_warning(*, municipality: Municipality, when: str, waiting: int) -> None:
+    municipality_name = municipality.name
+    recipients = communications_staff_emails(municipality)
     if not recipients:
         logger.warning("Broadcast slot %s is empty and nobody in communications has an email", when)
         return

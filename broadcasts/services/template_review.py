@@ -23,8 +23,10 @@ from urp_portal.gateway.adapters import get_adapter
 from urp_portal.gateway.adapters.base import ParsedTemplateUpdate, SendError
 from urp_portal.gateway.adapters.meta.templates import TemplateDefinition
 from urp_portal.municipality.errors import UserError
+from urp_portal.municipality.scope import current_comune
 
 from ..models import MessageTemplate
+from ..scoping import account_kwargs, template_account, waba_templates
 from ..states import PROVIDER_TEMPLATE_STATUSES, TemplateApproval, TemplateCategory
 from .templates import template_body_validate
 
@@ -134,11 +136,18 @@ def message_template_submit(*, template_id: int, actor: Any) -> MessageTemplate:
         was_approved = template.provider_status == "APPROVED"
         if editing:
             template_edit_check(template=template)
+        # Its comune's WABA, with its token (the deployment's for the active comune's).
+        account = template_account(template)
         try:
             if edit is not None and editing:
-                remote = edit(template.provider_id, definition, with_category=not was_approved)
+                remote = edit(
+                    template.provider_id,
+                    definition,
+                    with_category=not was_approved,
+                    **account_kwargs(edit, account),
+                )
             else:
-                remote = submit(definition)
+                remote = submit(definition, **account_kwargs(submit, account))
         except SendError as error:
             raise UserError(
                 _("Il fornitore non ha accettato il modello: %(reason)s")
@@ -191,7 +200,14 @@ def message_template_submit(*, template_id: int, actor: Any) -> MessageTemplate:
 
 
 def _find(update: ParsedTemplateUpdate) -> MessageTemplate | None:
-    templates = MessageTemplate.objects.select_for_update()
+    # In a comune's scope (its periodic sync): its templates. A webhook (no scope): the
+    # templates of the WABA it came from, so the same name in another comune is left alone.
+    if current_comune() is not None:
+        templates = MessageTemplate.objects.select_for_update()
+    else:
+        templates = MessageTemplate.all_comuni.select_for_update().filter(
+            waba_templates(update.business_account_id)
+        )
     if update.provider_id:
         found = templates.filter(provider_id=update.provider_id).first()
         if found is not None:

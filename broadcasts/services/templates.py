@@ -10,9 +10,12 @@ from django.utils.translation import gettext as _
 
 from urp_portal.accounts.principals import actor_account
 from urp_portal.gateway.adapters import get_adapter
+from urp_portal.gateway.numbers import sending_number_for
 from urp_portal.municipality.errors import UserError
+from urp_portal.municipality.scope import current_comune, current_comune_id
 
 from ..models import PARAMETER_PATTERN, MessageTemplate
+from ..scoping import account_kwargs
 from ..states import TEMPLATE_TRANSITIONS, TemplateApproval, TemplateCategory
 
 logger = logging.getLogger(__name__)
@@ -96,6 +99,8 @@ def message_template_create(
         examples=[str(value) for value in examples],
         footer=footer,
         quick_replies=[str(value) for value in quick_replies],
+        # The scope's comune before full_clean, so its name is checked among its templates.
+        comune_id=current_comune_id(),
     )
     if approval_status != TemplateApproval.DRAFT:
         template.status_changed_at = timezone.now()
@@ -178,7 +183,10 @@ def _provider_templates() -> list[Any] | None:
     adapter = get_adapter()
     list_templates = getattr(adapter, "list_templates", None)
     if list_templates is not None:
-        return list(list_templates())
+        # The running comune's WABA, with its token (outside a scope: the deployment's).
+        comune = current_comune()
+        account = sending_number_for(comune.pk) if comune is not None else None
+        return list(list_templates(**account_kwargs(list_templates, account)))
     template_statuses = getattr(adapter, "template_statuses", None)
     if template_statuses is None:
         return None

@@ -10,7 +10,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from broadcasts import services
-from broadcasts.models import Delivery
+from broadcasts.models import Campaign, Delivery
 from broadcasts.services import fanout
 from broadcasts.states import CampaignState, DeliveryState
 from subscribers.models import Subscriber
@@ -375,3 +375,34 @@ def test_one_failed_send_does_not_stop_the_others(
 
     assert outcome.handed_off == 10
     assert OutboundMessage.objects.filter(state=OutboundState.SENT).count() == 9
+
+
+def test_the_in_flight_count_starts_at_the_lowest_delivery_still_at_the_gateway(
+    municipality, communications, monkeypatch, settings
+):
+    settings.BROADCAST_MAX_IN_FLIGHT = 10_000
+    outcomes = three_batches_of_100_nothing_sent(communications, monkeypatch)
+    campaign = Campaign.objects.get()
+    ids = list(
+        Delivery.objects.filter(campaign=campaign).order_by("id").values_list("id", "message_id")
+    )
+    assert [o.handed_off for o in outcomes] == [100, 100, 100]
+    assert campaign.in_flight_from == ids[0][0]
+
+    # The first batch's messages left: the next count starts at the second batch, and the
+    # fourth batch goes.
+    OutboundMessage.objects.filter(pk__in=[m for _d, m in ids[:100]]).update(state="sent")
+    outcome = services.campaign_send_next_batch(campaign_id=campaign.pk, batch_size=100)
+
+    campaign.refresh_from_db()
+    assert campaign.in_flight_from == ids[100][0]
+    assert outcome.handed_off == 100
+    assert fanout._in_flight(campaign, timezone.now()) == 300
+
+    # A message below the mark put back in the queue (an operator's retry) still holds the
+    # campaign open: the last check counts them all.
+    OutboundMessage.objects.filter(pk__in=[m for _d, m in ids[100:]]).update(state="sent")
+    OutboundMessage.objects.filter(pk=ids[0][1]).update(state="queued")
+    assert not services.campaign_send_next_batch(campaign_id=campaign.pk).finished
+    OutboundMessage.objects.filter(pk=ids[0][1]).update(state="sent")
+    assert services.campaign_send_next_batch(campaign_id=campaign.pk).finished

@@ -13,7 +13,7 @@ from broadcasts.services import fanout
 from broadcasts.states import CampaignState
 from subscribers.models import Subscriber
 from subscribers.states import SubscriberStatus
-from urp_portal.gateway.services import outbox
+from urp_portal.gateway.services import outbox_batch
 from urp_portal.gateway.states import OutboundState
 
 from .factories import CampaignFactory, subscribers_bulk
@@ -57,7 +57,7 @@ def test_a_recipient_who_left_after_the_hand_off_is_stopped_at_the_claim_on_eith
         status=SubscriberStatus.ANONYMISED, number=None
     )
 
-    outbox.outbound_messages_send_batch(message_ids=handed)
+    outbox_batch.outbound_messages_send_batch(message_ids=handed)
 
     ends = {
         d.subscriber_id: (d.message.state, d.message.error_message)
@@ -83,7 +83,7 @@ def test_the_fast_path_sends_with_one_statement_less_per_message(
         Delivery.objects.all().delete()
         handed = handed_batch(monkeypatch, django_capture_on_commit_callbacks, communications)
         with CaptureQueriesContext(connection) as queries:
-            outbox.outbound_messages_send_batch(message_ids=handed)
+            outbox_batch.outbound_messages_send_batch(message_ids=handed)
         statements[fast] = len(queries)
 
     assert statements[True] == statements[False] - 6

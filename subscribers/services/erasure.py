@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,8 +21,11 @@ from urp_portal.gateway.models import InboundMessage, OutboundMessage, WebhookEv
 from urp_portal.gateway.services import outbound_messages_cancel
 from urp_portal.gateway.states import OutboundState
 from urp_portal.municipality.models import Municipality
+from urp_portal.municipality.scope import comune_scope
+from urp_portal.municipality.selectors import municipality_scope_of_row
 
 from ..models import DataSubjectRequest, OutboundScrub, Subscriber
+from ..selectors import subscriber_gateway_rows
 from ..signals import erase_personal_data, erasure_blockers
 from ..states import (
     ConsentChannel,
@@ -98,14 +102,15 @@ def _scrubbed_outbound(message: OutboundMessage) -> list[str]:
 
 
 def _erase_gateway_data(
-    *, number: str, since: dt.datetime | None, keep_outbound_ids: Iterable[int]
+    *, number: str, since: dt.datetime | None, keep_outbound_ids: Iterable[int], rows: Q
 ) -> None:
     """Everything the WhatsApp port holds about the number: received messages (text, profile,
     media), sent messages (recipient, text) and the raw webhook bodies that name it."""
     keep = set(keep_outbound_ids)
     files = []
     event_ids: set[int] = set()
-    inbound = list(InboundMessage.objects.select_for_update().filter(sender=number))
+    # `rows`: the citizen's comune's only (subscriber_gateway_rows).
+    inbound = list(InboundMessage.objects.select_for_update().filter(rows, sender=number))
     for message in inbound:
         if message.media_file:
             files.append(message.media_file.name)
@@ -139,7 +144,7 @@ def _erase_gateway_data(
     )
 
     outbound_scrubbed = []
-    for sent in OutboundMessage.objects.select_for_update().filter(to=number):
+    for sent in OutboundMessage.objects.select_for_update().filter(rows, to=number):
         if sent.media_file:
             files.append(sent.media_file.name)
         if sent.state == OutboundState.QUEUED and sent.pk not in keep:
@@ -195,8 +200,20 @@ def _delete_files(names: list[str]) -> None:
         storage.delete(name)
 
 
+def subscriber_erase(*, subscriber: Subscriber, **kwargs) -> ErasureResult:
+    """Destroy or anonymise the citizen's personal data (below), in the scope of the citizen's
+    own comune: every app's part reads and touches that comune's rows only, whoever asked (a
+    console request already runs there; a command or the retention task may not)."""
+    with comune_scope(municipality_scope_of_row(comune_id=_comune_id_of(subscriber))):
+        return _subscriber_erase_in_scope(subscriber=subscriber, **kwargs)
+
+
+def _comune_id_of(subscriber: Subscriber) -> int | None:
+    return Subscriber.all_comuni.values_list("comune_id", flat=True).get(pk=subscriber.pk)
+
+
 @transaction.atomic
-def subscriber_erase(
+def _subscriber_erase_in_scope(
     *,
     subscriber: Subscriber,
     reason: str,
@@ -236,8 +253,10 @@ def subscriber_erase(
     _erase_admin_log(subscriber=subscriber)
     # The citizen's messages are filed under their number, or under their WhatsApp user id
     # when they wrote before sharing a number (username-only citizens): both go.
+    rows = subscriber_gateway_rows(subscriber)
     for identifier in dict.fromkeys(filter(None, [subscriber.number, subscriber.wa_user_id])):
         _erase_gateway_data(
+            rows=rows,
             number=identifier,
             since=subscriber.first_contact_at,
             keep_outbound_ids=keep_outbound_ids,

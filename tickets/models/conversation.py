@@ -8,7 +8,11 @@ from django.utils.translation import gettext_lazy as _
 
 from urp_portal.gateway.models import InboundMessage, OutboundMessage
 from urp_portal.gateway.states import MessageKind
-from urp_portal.municipality.scope import comune_owner_field
+from urp_portal.municipality.scope import (
+    AllComuniManager,
+    ComuneScopedManager,
+    comune_owner_field,
+)
 
 from ..states import (
     ClosingReason,
@@ -23,7 +27,10 @@ from ..states import (
 class MunicipalService(models.Model):
     """A competent office of the comune (Anagrafe, Tributi, ...) that the URP forwards to."""
 
-    slug = models.SlugField(_("codice"), unique=True)
+    # Each comune has its own offices; their codes are unique within the comune (two comuni
+    # both have an "anagrafe"). Empty: the active comune's.
+    comune = comune_owner_field(db_index=False)
+    slug = models.SlugField(_("codice"))
     name = models.CharField(_("nome"), max_length=120)
     email = models.EmailField(_("email"), blank=True)
     staff = models.ManyToManyField(
@@ -35,10 +42,20 @@ class MunicipalService(models.Model):
     )
     is_active = models.BooleanField(_("attivo"), default=True)
 
+    objects = ComuneScopedManager()
+    all_comuni = AllComuniManager()
+
     class Meta:
         verbose_name = _("servizio comunale")
         verbose_name_plural = _("servizi comunali")
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["comune", "slug"], name="service_slug_once"),
+            # The active comune's rows with no comune among themselves, as the old unique slug.
+            models.UniqueConstraint(
+                fields=["slug"], condition=Q(comune__isnull=True), name="service_slug_once_unowned"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -112,6 +129,9 @@ class Ticket(models.Model):
     suggested_elsewhere = models.CharField(
         _("per altri canali"), max_length=20, choices=ElsewhereKind.choices, blank=True
     )
+
+    objects = ComuneScopedManager()
+    all_comuni = AllComuniManager()
 
     class Meta:
         verbose_name = _("richiesta")
@@ -213,6 +233,11 @@ class Message(models.Model):
     edited_at = models.DateTimeField(_("modificato il"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("eliminato dal cittadino il"), null=True, blank=True)
 
+    # The comune's through its ticket (forward relations such as message.ticket are never
+    # filtered: the base manager reads them).
+    objects = ComuneScopedManager("ticket__comune")
+    all_comuni = AllComuniManager()
+
     class Meta:
         verbose_name = _("messaggio")
         verbose_name_plural = _("messaggi")
@@ -281,6 +306,9 @@ class TicketEvent(models.Model):
     from_state = models.CharField(_("da"), max_length=20, choices=TicketState.choices, blank=True)
     to_state = models.CharField(_("a"), max_length=20, choices=TicketState.choices, blank=True)
     reason = models.TextField(_("perché"), blank=True)
+
+    objects = ComuneScopedManager("ticket__comune")
+    all_comuni = AllComuniManager()
 
     class Meta:
         verbose_name = _("evento")

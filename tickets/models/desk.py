@@ -2,9 +2,15 @@
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from urp_portal.gateway.models import OutboundMessage
+from urp_portal.municipality.scope import (
+    AllComuniManager,
+    ComuneScopedManager,
+    comune_owner_field,
+)
 
 from ..states import (
     ElsewhereKind,
@@ -17,7 +23,9 @@ from .conversation import MunicipalService, Ticket
 class CannedAnswer(models.Model):
     """A ready answer, with placeholders: {nome}, {numero}, {comune}, {canali}, {orari}."""
 
-    title = models.CharField(_("titolo"), max_length=120, unique=True)
+    # Each comune writes its own; titles are unique within it. Empty: the active comune's.
+    comune = comune_owner_field(db_index=False)
+    title = models.CharField(_("titolo"), max_length=120)
     text = models.TextField(
         _("testo"),
         help_text=_(
@@ -27,10 +35,21 @@ class CannedAnswer(models.Model):
     )
     is_active = models.BooleanField(_("attiva"), default=True)
 
+    objects = ComuneScopedManager()
+    all_comuni = AllComuniManager()
+
     class Meta:
         verbose_name = _("risposta predefinita")
         verbose_name_plural = _("risposte predefinite")
         ordering = ["title"]
+        constraints = [
+            models.UniqueConstraint(fields=["comune", "title"], name="canned_answer_title_once"),
+            models.UniqueConstraint(
+                fields=["title"],
+                condition=Q(comune__isnull=True),
+                name="canned_answer_title_once_unowned",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -64,6 +83,10 @@ class Forward(models.Model):
     )
     answered_at = models.DateTimeField(_("risposta il"), null=True, blank=True)
 
+    # The comune's through its ticket: an email link of one comune opens nothing in another's.
+    objects = ComuneScopedManager("ticket__comune")
+    all_comuni = AllComuniManager()
+
     class Meta:
         verbose_name = _("inoltro")
         verbose_name_plural = _("inoltri")
@@ -87,6 +110,10 @@ class ServiceKeywordRule(models.Model):
         _("parola"), max_length=60, help_text=_("Una parola, senza distinzione di maiuscole.")
     )
     weight = models.PositiveSmallIntegerField(_("peso"), default=5)
+
+    # The comune's through its service (a column of its own could disagree with the service's).
+    objects = ComuneScopedManager("service__comune")
+    all_comuni = AllComuniManager()
 
     class Meta:
         verbose_name = _("regola di smistamento")

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from urp_portal.accounts.roles import GROUP_NAMES, Role
+from urp_portal.accounts.selectors import staff_of_current_comune
 
 from ..models import Ticket, TicketEvent
 from ..states import TicketEventKind, TicketState
@@ -28,7 +29,8 @@ def _operator_emails() -> list[str]:
         .objects.filter(is_active=True, groups__name=GROUP_NAMES[Role.OPERATOR])
         .exclude(email="")
     )
-    return sorted(set(users.values_list("email", flat=True)))
+    # The staff of the comune whose tickets these are (the task runs in its scope).
+    return sorted(set(staff_of_current_comune(users).values_list("email", flat=True)))
 
 
 def tickets_warn_deadlines(*, now: dt.datetime | None = None) -> int:

@@ -14,8 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from urp_portal.accounts.roles import GROUP_NAMES, Role
+from urp_portal.accounts.selectors import staff_of_current_comune
 from urp_portal.municipality.models import Municipality
-from urp_portal.municipality.scope import owned_by
+from urp_portal.municipality.scope import current_comune, owned_by
 from urp_portal.municipality.selectors import municipality_calendar
 
 from ..models import Ticket
@@ -31,7 +32,8 @@ def _emails_of(role: Role) -> list[str]:
         .objects.filter(is_active=True, groups__name=GROUP_NAMES[role])
         .exclude(email="")
     )
-    return sorted(set(users.values_list("email", flat=True)))
+    # The staff of the comune whose tickets these are (the task runs in its scope).
+    return sorted(set(staff_of_current_comune(users).values_list("email", flat=True)))
 
 
 def urp_head_recipients(municipality: Municipality) -> list[str]:
@@ -45,7 +47,8 @@ def tickets_escalate_late(*, now: dt.datetime | None = None) -> int:
     """Escalate the late tickets not yet escalated today (working days only). Returns how many.
     Safe to run on several schedulers at once (skip-locked rows) and as often as one likes."""
     now = now or timezone.now()
-    municipality = Municipality.objects.filter(is_active=True).first()
+    # The scope's comune (the task runs once per comune served), else the active one.
+    municipality = current_comune() or Municipality.objects.filter(is_active=True).first()
     if municipality is None:
         return 0
     calendar = municipality_calendar(municipality)

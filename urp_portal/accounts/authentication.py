@@ -6,6 +6,7 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.throttling import SimpleRateThrottle
 
 from .principals import ApiTokenUser
+from .request_scope import api_token_enter_scope
 from .selectors import api_token_get_by_key
 from .services import api_token_mark_used
 
@@ -64,6 +65,8 @@ class ApiTokenAuthentication(BaseAuthentication):
         if token.revoked_at is not None:
             raise exceptions.AuthenticationFailed(_("Token revocato."), code="token_revoked")
         api_token_mark_used(token=token)
+        # From here the request works for the token's comune (reset by the request's middleware).
+        api_token_enter_scope(token)
         return ApiTokenUser(token), token
 
     def authenticate_header(self, request) -> str:

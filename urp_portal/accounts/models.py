@@ -2,7 +2,11 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from urp_portal.municipality.scope import comune_owner_field
+from urp_portal.municipality.scope import (
+    AllComuniManager,
+    ComuneScopedManager,
+    comune_owner_field,
+)
 
 from .roles import Role
 
@@ -34,6 +38,10 @@ class ApiToken(models.Model):
     # Updated at most once a minute: a write per request would cost more than it tells.
     last_used_at = models.DateTimeField(_("ultimo uso"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revocato il"), null=True, blank=True)
+
+    objects = ComuneScopedManager()
+    # The authentication finds a key among every comune's (it then scopes the request).
+    all_comuni = AllComuniManager()
 
     class Meta:
         verbose_name = _("token API")

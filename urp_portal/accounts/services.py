@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from urp_portal.core.actors import actor_account
 from urp_portal.municipality.errors import UserError
 from urp_portal.municipality.models import Municipality
+from urp_portal.municipality.scope import current_comune, owned_by, serves_other_comuni
 
 from .models import ApiToken
 from .roles import Role
@@ -31,8 +32,9 @@ def api_token_key_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def municipal_service_slug_resolve(*, slug: str) -> str:
-    """The slug of an existing municipal service, or UnknownService.
+def municipal_service_slug_resolve(*, slug: str, comune: Municipality | None = None) -> str:
+    """The slug of an existing municipal service of `comune` (None: the running scope's), or
+    UnknownService: codes are unique within a comune only.
 
     The one place that knows where services live: the tickets app owns MunicipalService and stands
     above accounts, so it is looked up by name, not imported. Until that model exists any slug
@@ -42,7 +44,12 @@ def municipal_service_slug_resolve(*, slug: str) -> str:
         service_model = apps.get_model("tickets", "MunicipalService")
     except LookupError:
         return slug
-    if not service_model._default_manager.filter(slug=slug).exists():
+    services = (
+        service_model.all_comuni.filter(owned_by(comune))
+        if comune is not None
+        else service_model._default_manager
+    )
+    if not services.filter(slug=slug).exists():
         raise UnknownService(details={"service": slug})
     return slug
 
@@ -77,8 +84,15 @@ def api_token_create(
             _("Solo un token del ruolo «servizio» agisce per un servizio comunale."),
             code="service_not_allowed",
         )
+    # Made in the console of a deployment serving several: the comune the session works for.
+    comune = comune or current_comune()
+    services_of = comune
+    if services_of is None and serves_other_comuni():
+        # A command without --comune on a deployment serving several: the token is the active
+        # comune's (empty), and so is the service it names.
+        services_of = Municipality.objects.filter(is_active=True).first()
     if service_slug:
-        service_slug = municipal_service_slug_resolve(slug=service_slug)
+        service_slug = municipal_service_slug_resolve(slug=service_slug, comune=services_of)
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         name=name.strip(),
@@ -96,7 +110,7 @@ def api_token_revoke(*, token: ApiToken) -> ApiToken:
     """Revoked at once: the next request with its key is refused. Revoking twice keeps the first
     time."""
     with transaction.atomic():
-        token = ApiToken.objects.select_for_update().get(pk=token.pk)
+        token = ApiToken.all_comuni.select_for_update().get(pk=token.pk)
         if token.revoked_at is None:
             token.revoked_at = timezone.now()
             token.save(update_fields=["revoked_at"])
@@ -109,7 +123,7 @@ def api_token_mark_used(*, token: ApiToken) -> None:
     now = timezone.now()
     if token.last_used_at is not None and now - token.last_used_at < LAST_USED_RESOLUTION:
         return
-    ApiToken.objects.filter(pk=token.pk).exclude(
+    ApiToken.all_comuni.filter(pk=token.pk).exclude(
         last_used_at__gte=now - LAST_USED_RESOLUTION
     ).update(last_used_at=now)
     token.last_used_at = now

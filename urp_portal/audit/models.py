@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from urp_portal.municipality.scope import ComuneScopedManager, comune_owner_field
+
 from .errors import AppendOnlyError
 from .states import AuditAction, AuditChannel
 
@@ -30,6 +32,9 @@ class AuditEvent(models.Model):
     Who acted is kept as words and an id, not a foreign key: the trail must outlive the account
     (a deleted user's events stay, and deleting a user must not have to rewrite them)."""
 
+    # The comune whose staff, token or task acted (empty: the active comune's): each comune's
+    # trail is its own.
+    comune = comune_owner_field()
     at = models.DateTimeField(_("quando"), db_index=True)
     actor_id = models.BigIntegerField(_("id dell'utente"), null=True, blank=True, db_index=True)
     actor_label = models.CharField(_("chi"), max_length=150, db_index=True)
@@ -43,7 +48,9 @@ class AuditEvent(models.Model):
     request_id = models.CharField(_("id della richiesta"), max_length=64, blank=True)
     details = models.JSONField(_("dettagli"), default=dict, blank=True)
 
-    objects = AuditEventQuerySet.as_manager()
+    objects = ComuneScopedManager.from_queryset(AuditEventQuerySet)()
+    # The retention purge, across comuni.
+    all_comuni = AuditEventQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("evento del registro")

@@ -11,6 +11,7 @@ from django.db import connection, models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from urp_portal.municipality.scope import current_comune
 from urp_portal.observability.context import (
     Client,
     client_of,
@@ -74,6 +75,8 @@ def audit_record(
         else:
             channel = AuditChannel.CONSOLE
     return AuditEvent.objects.create(
+        # The comune the work ran for (empty: the active comune's, or unscoped work).
+        comune=current_comune(),
         at=timezone.now(),
         actor_id=actor_id,
         actor_label=actor_label,
@@ -105,7 +108,7 @@ def audit_purge_expired(*, now: dt.datetime | None = None) -> int:
             # transaction goes on after the purge.
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL urp.audit_purge = 'on'")
-        deleted = AuditEvent.objects.filter(at__lt=cutoff)._purge()
+        deleted = AuditEvent.all_comuni.filter(at__lt=cutoff)._purge()
         if postgresql:
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL urp.audit_purge = 'off'")

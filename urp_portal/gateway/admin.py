@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from urp_portal.core.admin import user_errors
+from urp_portal.municipality.scope import owned_by_current
 
 from .adapters import get_adapter
 from .adapters.base import WebhookFormatError
@@ -83,8 +84,16 @@ class WebhookEventAdmin(ReadOnlyAdmin):
         )
 
 
+class OfTheComuneAdmin(admin.ModelAdmin):
+    """The gateway's messages of the comune the session works for (accounts/request_scope.py):
+    the gateway's own code reads across comuni, its console pages do not."""
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).filter(owned_by_current())
+
+
 @admin.register(InboundMessage)
-class InboundMessageAdmin(ReadOnlyAdmin):
+class InboundMessageAdmin(OfTheComuneAdmin, ReadOnlyAdmin):
     list_display = [
         "sent_at",
         "sender",
@@ -105,7 +114,7 @@ class InboundMessageAdmin(ReadOnlyAdmin):
 
 
 @admin.register(OutboundMessage)
-class OutboundMessageAdmin(ReadOnlyAdmin):
+class OutboundMessageAdmin(OfTheComuneAdmin, ReadOnlyAdmin):
     list_display = [
         "created_at",
         "to",

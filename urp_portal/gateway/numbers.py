@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from urp_portal.municipality.models import WhatsAppNumber
+from urp_portal.municipality.models import Municipality, WhatsAppNumber
 from urp_portal.municipality.sealed import unseal
 from urp_portal.municipality.selectors import phone_number_id_is_ours, whatsapp_number_of
 
@@ -82,6 +82,48 @@ def sending_number_for(comune_id: int | None) -> SendingNumber | None:
 def forget_sending_numbers() -> None:
     """Drop the cache (after a number is bound or its token changed in this process; tests)."""
     _senders.clear()
+    _portfolios.clear()
+
+
+# comune id -> (until when, the comuni sharing its messaging limit, whether the active one is
+# among them): asked by every campaign batch, three times; a number moved to another WABA is
+# seen within SENDER_CACHE_SECONDS, as a changed token is.
+_portfolios: dict[int, tuple[float, tuple[int, ...], bool]] = {}
+
+
+def portfolio_of(comune: Municipality) -> tuple[tuple[int, ...], bool]:
+    """The comuni whose sends count against `comune`'s messaging limit, and whether the active
+    comune is one of them: those whose numbers are in its WABA (the deployment's own WABA for
+    the active comune without a number of its own), itself always (gateway/reach.py)."""
+    now = time.monotonic()
+    cached = _portfolios.get(comune.pk)
+    if cached is not None and cached[0] > now:
+        return cached[1], cached[2]
+    active = Municipality.objects.filter(is_active=True).values_list("pk", flat=True).first()
+    own_waba = str(settings.WHATSAPP_BUSINESS_ACCOUNT_ID or "")
+    number = whatsapp_number_of(comune_id=comune.pk)
+    if number is not None:
+        waba = number.business_account_id
+    else:
+        waba = own_waba if comune.pk == active else ""
+    ids = {comune.pk}
+    if waba:
+        ids |= set(
+            WhatsAppNumber.objects.filter(business_account_id=waba).values_list(
+                "comune_id", flat=True
+            )
+        )
+        # The active comune sends from the deployment's own number unless it has one bound.
+        if (
+            active is not None
+            and waba == own_waba
+            and not WhatsAppNumber.objects.filter(comune_id=active).exists()
+        ):
+            ids.add(active)
+    group = tuple(sorted(ids))
+    with_active = active is not None and active in ids
+    _portfolios[comune.pk] = (now + SENDER_CACHE_SECONDS, group, with_active)
+    return group, with_active
 
 
 def other_app_secrets() -> list[str]:

@@ -206,8 +206,10 @@ def reserve(key: str, interval: float) -> float:
 
 def take_global_token(send_class: SendClass = SendClass.INTERACTIVE, *, number: str = "") -> None:
     """Block until this process may send one message under WHATSAPP_RATE_PER_SECOND (0 = off),
-    citizens first (see the module's docstring). Each worker holds at most one reservation, so
-    a citizen's wait is bounded by workers / rate."""
+    citizens first (see the module's docstring). Each sender (a worker process, or one of a
+    batch's sender threads) holds at most one reservation, and a broadcast's only when it is
+    near (bulk_ahead), so a citizen waits behind at most bulk_ahead of broadcasts, however many
+    senders they have."""
     rate = settings.WHATSAPP_RATE_PER_SECOND
     if rate <= 0:
         return

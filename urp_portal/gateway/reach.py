@@ -8,6 +8,13 @@ when it is handed to the gateway (campaign batches and single template sends ali
 is the distinct recipients stamped in the last 24 hours, failed sends left out (Meta counts what
 it delivers). A campaign hands off only what fits and waits for the oldest stamp to turn 24 hours
 old, so it goes out over days, never above the limit.
+
+Many comuni (issue #24): since 7 October 2025 Meta sets the limit per business portfolio, shared
+by all its numbers (messaging-limits; upcoming-messaging-limits-changes). We do not know the
+portfolio's id, only each number's WABA: the portfolio is modelled as the comuni whose numbers
+share the running comune's WABA (the deployment's WHATSAPP_BUSINESS_ACCOUNT_ID for the active
+comune); a WABA belongs to exactly one portfolio, so comuni in one WABA surely share a limit.
+Every count below is of that group's sends; the service window is the comune's number's.
 """
 
 from __future__ import annotations
@@ -16,7 +23,9 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Min
+from django.db.models import Min, Q
+
+from urp_portal.municipality.scope import current_comune, owned_by, serves_other_comuni
 
 from .models import InboundMessage, OutboundMessage
 from .states import OutboundState
@@ -25,11 +34,35 @@ ROLLING = dt.timedelta(hours=24)
 SERVICE_WINDOW = dt.timedelta(hours=24)
 
 
+def portfolio_comune_ids() -> tuple[tuple[int, ...], bool]:
+    """(the comuni sharing the running comune's messaging limit, whether the active comune is
+    among them): numbers.portfolio_of. ((), True) outside a scope or with one comune:
+    everything, as before."""
+    from .numbers import portfolio_of
+
+    comune = current_comune()
+    if comune is None or not serves_other_comuni():
+        return (), True
+    return portfolio_of(comune)
+
+
+def _portfolio() -> Q:
+    """The outbox rows whose sends count against the running comune's portfolio's limit."""
+    ids, with_active = portfolio_comune_ids()
+    if not ids:
+        return Q()
+    mine = Q(comune__in=ids)
+    return mine | Q(comune__isnull=True) if with_active else mine
+
+
 def messaging_limit() -> int | None:
-    """The portfolio's limit: the comune's configuration, kept up to date from Meta by the
-    template sync where Meta says it. None: no limit."""
+    """The portfolio's limit: the running comune's configuration (the active one's outside a
+    scope), kept up to date from Meta by the template sync where Meta says it. None: no limit."""
     from urp_portal.municipality.models import Municipality
 
+    comune = current_comune()
+    if comune is not None:
+        return comune.messaging_limit
     return (
         Municipality.objects.filter(is_active=True)
         .values_list("messaging_limit", flat=True)
@@ -38,8 +71,10 @@ def messaging_limit() -> int | None:
 
 
 def _counted(now: dt.datetime):
-    return OutboundMessage.objects.filter(reach_counted_at__gt=now - ROLLING).exclude(
-        state__in=[OutboundState.FAILED, OutboundState.CANCELLED]
+    return (
+        OutboundMessage.objects.filter(reach_counted_at__gt=now - ROLLING)
+        .filter(_portfolio())
+        .exclude(state__in=[OutboundState.FAILED, OutboundState.CANCELLED])
     )
 
 
@@ -63,12 +98,14 @@ def reach_next_free_at(*, now: dt.datetime) -> dt.datetime:
 
 
 def numbers_in_window(numbers: Iterable[str], *, now: dt.datetime) -> set[str]:
-    """The numbers among `numbers` that wrote to us in the last 24 hours."""
+    """The numbers among `numbers` that wrote to us (to the running comune's number) in the
+    last 24 hours: the window is the business number's."""
     wanted = [n for n in numbers if n]
     if not wanted:
         return set()
     return set(
         InboundMessage.objects.filter(sender__in=wanted, sent_at__gt=now - SERVICE_WINDOW)
+        .filter(owned_by(current_comune()))
         .values_list("sender", flat=True)
         .distinct()
     )
@@ -118,19 +155,31 @@ def reach_plan(
 
 
 def messaging_limit_refresh() -> bool:
-    """Read the portfolio's limit from the provider where it says it, into the comune's
-    configuration. False when the provider does not say (the configured value stays)."""
+    """Read the portfolio's limit from the provider where it says it, into the configuration
+    of the running comune and of the comuni sharing its portfolio (the active one outside a
+    scope), asked for the comune's number with its token. False when the provider does not say
+    (the configured value stays)."""
     from urp_portal.municipality.models import Municipality
 
     from .adapters import get_adapter
+    from .numbers import sending_number_for
 
     read = getattr(get_adapter(), "messaging_limit", None)
     if read is None:
         return False
-    known, limit = read()
+    comune = current_comune()
+    account = sending_number_for(comune.pk) if comune is not None else None
+    known, limit = read(account=account) if account is not None else read()
     if not known:
         return False
-    Municipality.objects.filter(is_active=True).update(
-        messaging_limit=limit, messaging_limit_from_provider=True
+    ids, with_active = portfolio_comune_ids()
+    comuni = Municipality.objects.filter(
+        Q(pk__in=ids) | (Q(is_active=True) if with_active else Q(pk__in=[]))
+        if ids
+        else Q(is_active=True)
     )
+    comuni.update(messaging_limit=limit, messaging_limit_from_provider=True)
+    if comune is not None:
+        # The scope's object is what this unit of work reads next.
+        comune.messaging_limit = limit
     return True

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .keywords import normalize_keyword
 from .models import BroadcastSlot, Closure, Keyword, Municipality, OfficeHoursSlot
+from .scope import current_comune
 from .selectors import municipality_calendar
 from .services import municipality_activate, validate_keywords, validate_office_slots
 
@@ -65,6 +66,14 @@ class MunicipalityAdmin(admin.ModelAdmin):
     readonly_fields = ["is_active", "office_hours"]
     inlines = [OfficeSlotInline, ClosureInline, KeywordInline, BroadcastSlotInline]
     actions = ["activate"]
+
+    def get_queryset(self, request):
+        # A console session works for one comune (accounts/request_scope.py): its
+        # configuration only; another comune's is not there (unscoped, one comune: all).
+        queryset = super().get_queryset(request)
+        scoped = current_comune()
+        return queryset.filter(pk=scoped.pk) if scoped is not None else queryset
+
     fieldsets = [
         (None, {"fields": ["name", "slug", "whatsapp_number", "is_active", "office_hours"]}),
         (

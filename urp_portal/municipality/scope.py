@@ -17,7 +17,7 @@ belong to the active comune, and to no other (`owned_by`).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING
@@ -98,8 +98,19 @@ def serves_other_comuni() -> bool:
 
 
 def forget_serves_other_comuni() -> None:
+    """Forgets, in this process, which comuni are served and the requests' comuni with them."""
     global _serves_others
     _serves_others = None
+    from .scope_cache import forget_comuni_for_scope
+
+    forget_comuni_for_scope()
+
+
+def comune_scope_enter(comune: Municipality | None) -> None:
+    """Sets the scope for the rest of a unit of work whose own `comune_scope` block resets it
+    on the way out: an API request learns its comune only when DRF authenticates its token,
+    inside the view, and the request's middleware (accounts/request_scope.py) ends it."""
+    _current.set(comune)
 
 
 def owned_by_current(field: str = "comune") -> Q:
@@ -142,12 +153,34 @@ class ComuneScopedManager(models.Manager):
     relations (`message.ticket`) use the base manager and are never filtered. With one comune
     the filter is empty: nothing changes but a cached check."""
 
-    def __init__(self, field: str = "comune") -> None:
+    owner_field = "comune"
+
+    def __new__(cls, field: str | None = None, *args, **kwargs):
+        # The field path lives on the class, not the instance: Django makes the reverse
+        # relations' managers (ticket.messages) by subclassing the default manager's class and
+        # calling it with no argument, and they must filter by the same path.
+        # (A reverse relation's manager is called with the instance it belongs to.)
+        if isinstance(field, str) and field != cls.owner_field:
+            cls = type(cls.__name__, (cls,), {"owner_field": field, "__module__": cls.__module__})
+        return super().__new__(cls)
+
+    def __init__(self, field: str | None = None) -> None:
         super().__init__()
-        self.owner_field = field
 
     def get_queryset(self) -> models.QuerySet:
         return super().get_queryset().filter(owned_by_current(self.owner_field))
+
+    # Writes of new rows read nothing: they need no scope (the row carries its own `comune`).
+    def create(self, **kwargs):
+        return super().get_queryset().create(**kwargs)
+
+    def bulk_create(self, objs, *args, **kwargs):
+        return super().get_queryset().bulk_create(objs, *args, **kwargs)
+
+
+class AllComuniManager(models.Manager):
+    """`all_comuni`, beside a ComuneScopedManager: every comune's rows, for the product's own
+    work across comuni (declared second, so it is never the default manager)."""
 
 
 def comuni_served() -> list[Municipality]:
@@ -169,3 +202,12 @@ def in_each_comune_scope() -> Iterator[Municipality]:
     for comune in comuni_served():
         with comune_scope(comune):
             yield comune
+
+
+def run_per_comune(work: Callable[[], int | None]) -> int:
+    """A periodic task's body run for each comune served, in its scope (in_each_comune_scope),
+    adding up what each turn counted; on a deployment of one comune, once and unscoped,
+    exactly as before the tenancy (also with no comune configured yet)."""
+    if not serves_other_comuni():
+        return work() or 0
+    return sum(work() or 0 for _comune in in_each_comune_scope())

@@ -59,6 +59,22 @@ def municipality_for_scope(*, comune_id: int) -> Municipality:
     return Municipality.objects.prefetch_related(*CONFIGURATION_RELATIONS).get(pk=comune_id)
 
 
+def municipality_scope_of_row(*, comune_id: int | None) -> Municipality | None:
+    """The scope to do a row's work in: its comune's, the active comune's for a row with
+    none on a deployment serving several, and none (unscoped, as before) on one of a comune."""
+    from .scope import serves_other_comuni
+
+    if comune_id is not None:
+        return municipality_for_scope(comune_id=comune_id)
+    if not serves_other_comuni():
+        return None
+    return (
+        Municipality.objects.prefetch_related(*CONFIGURATION_RELATIONS)
+        .filter(is_active=True)
+        .first()
+    )
+
+
 def _number_lookup(phone_number_id: str) -> tuple[int | None, bool]:
     """(the comune bound to this number or None, whether any number is bound): one statement
     by hand, as every webhook asks it. The ORM's aggregate spent 0.8 ms of CPU per call

@@ -12,6 +12,7 @@ from .models import BroadcastSlot, Keyword, Municipality, OfficeHoursSlot, Whats
 from .presets import PRESETS
 from .scope import forget_serves_other_comuni
 from .sealed import reseal, seal
+from .signals import comune_loaded
 from .states import KeywordKind, Weekday
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -129,6 +130,7 @@ def municipality_load_preset_for_number(
         access_token=access_token,
         app_secret=app_secret,
     )
+    comune_loaded.send(sender=Municipality, comune=municipality)
     return municipality
 
 

@@ -74,6 +74,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     # Administrators, moderators and everyone who enrolled pass the second factor first.
     "urp_portal.accounts.middleware.SecondFactorMiddleware",
+    # The comune the request works for, on a deployment serving several (issue #24).
+    "urp_portal.accounts.request_scope.ComuneScopeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a lockout into its answer.
@@ -106,6 +108,9 @@ URP_LIVE_MIDDLEWARE = (
         "urp_portal.accounts.middleware.SessionTimeoutMiddleware",
         "django_otp.middleware.OTPMiddleware",
         "urp_portal.accounts.middleware.SecondFactorMiddleware",
+        # The poll reads one comune's changes: without it, a deployment of several would
+        # answer the poll unscoped (ComuneScopeMissing) or, worse, with every comune's rows.
+        "urp_portal.accounts.request_scope.ComuneScopeMiddleware",
     ]
     if env.bool("URP_LIVE_LEAN_MIDDLEWARE", default=True)
     else []

@@ -138,6 +138,9 @@ def _backdate(cursor, pk: int, at: dt.datetime) -> None:
     if connection.vendor == "postgresql":
         trigger = "audit_auditevent_append_only"
         with transaction.atomic():
+            # The events' comune is a (deferred) foreign key: its checks of the rows just
+            # written must run before the table can be altered.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(f"ALTER TABLE audit_auditevent DISABLE TRIGGER {trigger}")
             cursor.execute("UPDATE audit_auditevent SET at = %s WHERE id = %s", [at, pk])
             cursor.execute(f"ALTER TABLE audit_auditevent ENABLE TRIGGER {trigger}")

@@ -171,6 +171,10 @@ class ParsedTemplateUpdate:
     previous_category: str = ""
     # For "quality": GREEN, YELLOW, RED or UNKNOWN.
     quality: str = ""
+    # The WhatsApp Business Account the template lives in (Meta's entry.id; empty where the
+    # provider does not say): on a deployment serving several comuni, only that WABA's
+    # comuni's template of that name is updated (issue #24).
+    business_account_id: str = ""
 
 
 @dataclass(frozen=True)

@@ -74,14 +74,18 @@ def parse_cloud_api_body(body: bytes, *, our_phone_number_ids: Collection[str]) 
     try:
         for entry in data["entry"]:
             for change in entry.get("changes") or []:
-                _read_change(change, event, our_phone_number_ids)
+                _read_change(change, event, our_phone_number_ids, waba=str(entry.get("id") or ""))
     except (AttributeError, KeyError, TypeError) as exc:
         raise WebhookFormatError(f"unexpected shape: {exc!r}") from exc
     return event
 
 
 def _read_change(
-    change: dict[str, Any], event: ParsedEvent, our_phone_number_ids: Collection[str]
+    change: dict[str, Any],
+    event: ParsedEvent,
+    our_phone_number_ids: Collection[str],
+    *,
+    waba: str = "",
 ) -> None:
     field = change.get("field")
     value = change.get("value") or {}
@@ -112,7 +116,8 @@ def _read_change(
         # A template's review, category or quality: applied by the template catalogue.
         update = parse_template_change(str(field), value)
         if update is not None:
-            event.templates.append(update)
+            # The entry's id is the WABA the template lives in (one template per WABA).
+            event.templates.append(replace(update, business_account_id=waba))
     else:
         event.ignored.append(f"field {field}")
 

@@ -2,11 +2,8 @@
 the rest serve the webhooks, the tasks and the admin."""
 
 from .cancelling import outbound_messages_cancel
-from .outbox import (
-    outbound_message_create,
-    outbound_message_send,
-    outbound_messages_send_batch,
-)
+from .outbox import outbound_message_create, outbound_message_send
+from .outbox_batch import outbound_messages_send_batch
 from .recovery import outbound_message_retry, outbox_sweep
 from .statuses import outbound_message_apply_pending, outbound_message_apply_status
 from .webhooks import (

@@ -13,7 +13,6 @@ import logging
 import time
 from collections.abc import Sequence
 
-from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -48,9 +47,6 @@ SERVICE_WINDOW = dt.timedelta(hours=24)
 WINDOW_CLOSED_CODE = "131047"
 # A pace wait shorter than this is slept in the task; a longer one is rescheduled.
 MAX_INLINE_WAIT = 1.0
-# A batch hands what it has not sent to a new task after this long (soft time limit: 60 s; a
-# broadcast's slot may wait up to ratelimit.BULK_WAIT_LIMIT while citizens take the rate).
-BATCH_BUDGET_SECONDS = 20.0
 # Cloud API: an interactive reply-buttons message has one to three buttons, titles of at most 20
 # characters (developers.facebook.com/documentation/business-messaging/whatsapp/messages/
 # interactive-reply-buttons-messages).
@@ -272,68 +268,6 @@ def _send_claimed(
         return ""
     _record_sent(message.pk, provider_id=provider_id)
     return provider_id
-
-
-def outbound_messages_send_batch(*, message_ids: Sequence[int], attempt: int = 0) -> None:
-    """Send a batch of queued messages (a broadcast's) in one task, on one HTTP session. Each
-    message goes through the same steps as `outbound_message_send`, its claim committed before
-    its call, so a worker killed mid-batch leaves one message in review and the rest queued;
-    only the task and the reads are shared. A failure for one recipient never stops the others;
-    a transient error that is not the recipient's (network, 5xx, throttling) holds the rest of
-    the batch too, which is tried again with backoff, and after the last retry message by message
-    through the single send's own retries."""
-    from ..tasks import outbound_messages_send_batch as batch_task
-
-    messages = list(OutboundMessage.objects.filter(pk__in=message_ids).order_by("-priority", "pk"))
-    sent: list[str] = []
-    started = time.monotonic()
-    for position, message in enumerate(messages):
-        if time.monotonic() - started > BATCH_BUDGET_SECONDS:
-            # Citizens took the rate for long: the rest goes on in a new task, before this one
-            # nears its time limit (which would stop it between a claim and its send).
-            batch_task.apply_async(([m.pk for m in messages[position:]],), {"attempt": attempt})
-            break
-        if not _ready_to_send(message):
-            continue
-        sender = sending_number_for(message.comune_id)
-        wait = _recipient_wait(message, sender=sender)
-        if wait:
-            enqueue_send(message.pk, countdown=wait, paced=True, bulk=True)
-            continue
-        claimed, checked = _claim_for_call(message, number=_number_key(sender))
-        if not claimed:
-            continue
-        try:
-            provider_id = _send_claimed(message, last_attempt=False, checked=checked, sender=sender)
-        except TransientSendError as error:
-            if error.recipient_cooldown:
-                enqueue_send(message.pk, countdown=error.recipient_cooldown, paced=True, bulk=True)
-                continue
-            rest = [m.pk for m in messages[position:]]
-            if attempt >= settings.WHATSAPP_SEND_MAX_RETRIES:
-                for message_id in rest:
-                    enqueue_send(message_id, bulk=True)
-            else:
-                countdown = get_exponential_backoff_interval(
-                    settings.WHATSAPP_SEND_RETRY_BACKOFF_SECONDS,
-                    attempt,
-                    settings.WHATSAPP_SEND_RETRY_BACKOFF_MAX_SECONDS,
-                    full_jitter=True,
-                )
-                # Held from the sweep until the retry: it would send them one task at a time.
-                OutboundMessage.objects.filter(pk__in=rest, state=OutboundState.QUEUED).exclude(
-                    not_before__gt=timezone.now() + dt.timedelta(seconds=countdown)
-                ).update(not_before=timezone.now() + dt.timedelta(seconds=countdown + 60))
-                batch_task.apply_async((rest,), {"attempt": attempt + 1}, countdown=countdown)
-            break
-        if provider_id:
-            sent.append(provider_id)
-    if sent:
-        early = PendingStatus.objects.filter(provider_id__in=sent).values_list(
-            "provider_id", flat=True
-        )
-        for provider_id in sorted(set(early)):
-            outbound_message_apply_pending(provider_id=provider_id)
 
 
 def _defer(message_id: int, *, seconds: float) -> None:

@@ -8,9 +8,9 @@ Two kinds of work die with a worker:
   URP_WORKER_DEAD_AFTER_SECONDS, or an earlier run of the same host name when a worker starts,
   is dead. Its rows of a purpose in URP_RESEND_IN_FLIGHT_PURPOSES (broadcasts and emergency
   alerts) go back to the queue and are sent again: each may have left just before the kill, so
-  that one message per pool process may arrive twice, which for an alert is better than a
-  citizen who never gets it. Every other row (a reply) goes to review as before, since an
-  operator can check it.
+  that one message per sender (a pool process, or each of a batch's BROADCAST_SEND_THREADS) may
+  arrive twice, which for an alert is better than a citizen who never gets it. Every other row
+  (a reply) goes to review as before, since an operator can check it.
 - **Lost tasks** (a queued row whose task the worker had taken). A queued row is due from
   `not_before` (a hand-off, a deferral) or its creation; one still queued this long after is
   handed again: URP_LOST_URGENT_AFTER_SECONDS for emergency priority,

@@ -207,16 +207,16 @@ def test_the_cap_holds_with_replies_alerts_and_broadcasts_all_waiting(
 
 @pytest.mark.django_db
 def test_a_batch_past_its_time_budget_hands_the_rest_to_a_new_task(monkeypatch, fake_graph):
-    from urp_portal.gateway.services import outbox
+    from urp_portal.gateway.services import outbox_batch
 
     ids = _broadcast(3, prefix="3404")
     handed: list[tuple] = []
-    monkeypatch.setattr(outbox, "BATCH_BUDGET_SECONDS", -1.0)
+    monkeypatch.setattr(outbox_batch, "BATCH_BUDGET_SECONDS", -1.0)
     monkeypatch.setattr(
         outbound_messages_send_batch, "apply_async", lambda *args, **kw: handed.append(args)
     )
 
-    outbox.outbound_messages_send_batch(message_ids=ids)
+    outbox_batch.outbound_messages_send_batch(message_ids=ids)
 
     assert handed == [((ids,), {"attempt": 0})]
     assert fake_graph.sent_messages() == []

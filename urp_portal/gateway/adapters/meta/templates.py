@@ -16,6 +16,11 @@ in the header's `example.header_handle` (templates/template-media, updated 21 Ma
 graph-api/resumable-upload-api). An approved, rejected or paused template is edited in place with
 `POST /{template-id}` and its components (templates/template-management, updated 21 May 2026:
 an approved template at most once in 24 hours and 10 times in 30 days, its category unchanged).
+
+Many comuni (issue #24): a template lives in a WhatsApp Business Account. Each call takes the
+comune's `account` (gateway/numbers.py SendingNumber: its number, WABA and token); None is the
+deployment's own (WHATSAPP_BUSINESS_ACCOUNT_ID, WHATSAPP_ACCESS_TOKEN), as with one comune. A
+comune's number without a WABA id is refused rather than sent to the deployment's WABA.
 """
 
 from __future__ import annotations
@@ -115,20 +120,36 @@ class MetaTemplates:
     def business_account_id(self) -> str:
         return str(settings.WHATSAPP_BUSINESS_ACCOUNT_ID)
 
-    def _templates_url(self) -> str:
+    def _waba(self, account: Any = None) -> str:
+        if account is not None:
+            if not account.business_account_id:
+                raise PermanentSendError(
+                    code="configuration",
+                    message="Il numero di questo comune non ha l'id del suo account WhatsApp "
+                    "Business (WABA): i suoi modelli non possono essere inviati a Meta.",
+                )
+            return str(account.business_account_id)
         if not self.business_account_id:
             raise PermanentSendError(
                 code="configuration",
                 message="WHATSAPP_BUSINESS_ACCOUNT_ID non è impostato: i modelli non possono "
                 "essere inviati a Meta.",
             )
-        return f"{self._client().graph_url}/{self.business_account_id}/message_templates"
+        return self.business_account_id
+
+    @staticmethod
+    def _token(account: Any = None) -> str:
+        """The comune's token ("": the deployment's, which _headers puts in)."""
+        return str(getattr(account, "access_token", "") or "")
+
+    def _templates_url(self, account: Any = None) -> str:
+        return f"{self._client().graph_url}/{self._waba(account)}/message_templates"
 
     @property
     def app_id(self) -> str:
         return str(getattr(settings, "WHATSAPP_APP_ID", "") or "")
 
-    def upload_header_sample(self, image: Any) -> str:
+    def upload_header_sample(self, image: Any, *, account: Any = None) -> str:
         """Upload a template's header image with the Resumable Upload API; its handle."""
         from .errors import classify_error
 
@@ -146,6 +167,7 @@ class MetaTemplates:
         # The token travels in the Authorization header, never in the query string (logs).
         session = client._post(
             f"{client.graph_url}/{self.app_id}/uploads",
+            token=self._token(account),
             params={"file_name": name, "file_length": len(content), "file_type": mime},
         )
         if session.status_code >= 300:
@@ -157,7 +179,7 @@ class MetaTemplates:
         uploaded = client.session.post(
             f"{client.graph_url}/{session_id}",
             headers={
-                "Authorization": f"OAuth {settings.WHATSAPP_ACCESS_TOKEN}",
+                "Authorization": f"OAuth {self._token(account) or settings.WHATSAPP_ACCESS_TOKEN}",
                 "file_offset": "0",
             },
             data=content,
@@ -170,23 +192,32 @@ class MetaTemplates:
             raise PermanentSendError(code="response", message=f"upload: {uploaded.text[:200]}")
         return handle_value
 
-    def _components(self, definition: TemplateDefinition) -> list[dict[str, Any]]:
+    def _components(
+        self, definition: TemplateDefinition, account: Any = None
+    ) -> list[dict[str, Any]]:
         image = definition.header_image
-        handle = self.upload_header_sample(image) if image else ""
+        handle = self.upload_header_sample(image, account=account) if image else ""
         return template_components(definition, header_handle=handle)
 
     def edit_template(
-        self, provider_id: str, definition: TemplateDefinition, *, with_category: bool
+        self,
+        provider_id: str,
+        definition: TemplateDefinition,
+        *,
+        with_category: bool,
+        account: Any = None,
     ) -> RemoteTemplate:
         """Replace an approved, rejected or paused template's components (`POST /{id}`); it
         goes back to review. An approved template keeps its category (Meta refuses a change)."""
         from .errors import classify_error
 
-        payload: dict[str, Any] = {"components": self._components(definition)}
+        payload: dict[str, Any] = {"components": self._components(definition, account)}
         if with_category:
             payload["category"] = definition.category.upper()
         client = self._client()
-        response = client._post(f"{client.graph_url}/{provider_id}", json=payload)
+        response = client._post(
+            f"{client.graph_url}/{provider_id}", token=self._token(account), json=payload
+        )
         if response.status_code >= 300:
             raise classify_error(response)
         data = response.json()
@@ -198,7 +229,9 @@ class MetaTemplates:
             category=str(data.get("category") or definition.category).upper(),
         )
 
-    def submit_template(self, definition: TemplateDefinition) -> RemoteTemplate:
+    def submit_template(
+        self, definition: TemplateDefinition, *, account: Any = None
+    ) -> RemoteTemplate:
         """Submit a template for review; Meta answers with its id, status and category."""
         from .errors import classify_error
 
@@ -206,9 +239,10 @@ class MetaTemplates:
             "name": definition.name,
             "language": definition.language,
             "category": definition.category.upper(),
-            "components": self._components(definition),
+            "components": self._components(definition, account),
         }
-        response = self._client()._post(self._templates_url(), json=payload)
+        url = self._templates_url(account)
+        response = self._client()._post(url, token=self._token(account), json=payload)
         if response.status_code >= 300:
             raise classify_error(response)
         data = response.json()
@@ -220,11 +254,12 @@ class MetaTemplates:
             category=str(data.get("category") or definition.category).upper(),
         )
 
-    def list_templates(self) -> list[RemoteTemplate]:
+    def list_templates(self, *, account: Any = None) -> list[RemoteTemplate]:
         """Every template of the WABA, following Meta's paging."""
         from .errors import classify_error
 
-        url: str | None = self._templates_url()
+        url: str | None = self._templates_url(account)
+        token = self._token(account)
         params: dict[str, Any] | None = {
             "fields": "id,name,language,status,category,rejected_reason,quality_score",
             "limit": 100,
@@ -234,7 +269,7 @@ class MetaTemplates:
             try:
                 client = self._client()
                 response = client.session.get(
-                    url, headers=client._headers(), params=params, timeout=20
+                    url, headers=client._headers(token), params=params, timeout=20
                 )
             except requests.RequestException as exc:
                 raise TransientSendError(code="network", message=str(exc)) from exc
@@ -261,14 +296,16 @@ class MetaTemplates:
             params = None
         return found
 
-    def messaging_limit(self) -> tuple[bool, int | None]:
+    def messaging_limit(self, *, account: Any = None) -> tuple[bool, int | None]:
         """(known, limit) of the business portfolio, from the phone number's
-        `whatsapp_business_manager_messaging_limit`; (False, None) when Meta does not say."""
+        `whatsapp_business_manager_messaging_limit` (the comune's number with its token, or the
+        deployment's); (False, None) when Meta does not say."""
         client = self._client()
+        phone_number_id = getattr(account, "phone_number_id", "") or client.phone_number_id
         try:
             response = client.session.get(
-                f"{client.graph_url}/{client.phone_number_id}",
-                headers=client._headers(),
+                f"{client.graph_url}/{phone_number_id}",
+                headers=client._headers(self._token(account)),
                 params={"fields": "whatsapp_business_manager_messaging_limit"},
                 timeout=20,
             )

@@ -1,0 +1,280 @@
+"""The access walk with two comuni (issue #24): every console and API URL that names an object,
+walked as each role of Cagliari's staff (and each role's API token of Cagliari), on Assemini's
+objects. Each answer must be exactly the one the same role gets for an object that does not
+exist, and never the object: another comune's rows are not there for them (a 404 on every page
+and endpoint that looks an object up; the admin's standard pages answer a missing object with
+their usual "not found" redirect, the same for another comune's).
+
+The URLs and their arguments come from the single-comune walk (tests/test_access_walk.py), so a
+page added there is walked here too, campaigns, alerts and templates included.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+import time_machine
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
+from broadcasts.tests.factories import CampaignFactory, MessageTemplateFactory
+from moderation.models import PolicyCategory, ScreeningFlag
+from moderation.services.actions import subscriber_block
+from moderation.services.evidence import case_report
+from subscribers.services import subscriber_export
+from subscribers.services.subscription import consent_record_create
+from subscribers.states import ConsentChannel, ConsentKind
+from subscribers.tests.factories import SubscriberFactory
+from tests.test_access_walk import (
+    ARGS,
+    MISSING_ID,
+    OFFICE_HOURS,
+    STAFF,
+    _fill,
+    _key,
+    _patterns,
+    _standard,
+)
+from tickets import services as ticket_services
+from tickets.models import CannedAnswer, Forward, MunicipalService
+from tickets.tests.factories import MessageFactory, TicketFactory
+from urp_portal.accounts.models import StaffMembership
+from urp_portal.accounts.services import api_token_create
+from urp_portal.accounts.tests.factories import UserFactory, client_with_key, pass_second_factor
+from urp_portal.audit.services import audit_record
+from urp_portal.gateway.models import InboundMessage, OutboundMessage
+from urp_portal.gateway.states import MessageKind
+from urp_portal.municipality.models import Municipality
+from urp_portal.municipality.scope import ComuneScopedManager, comune_scope
+
+# Not about a comune's object.
+NOT_OBJECTS = {
+    "admin:view_on_site",
+    "admin:auth_user_password_change",
+    "admin:app_list",
+    "admin/(?P<url>.*)$",
+    "gateway:whatsapp_webhook",
+}
+TOKEN_ROLES = ["administrator", "operator", "communications", "service"]
+
+
+def _media(ticket, comune, name: str):
+    inbound = InboundMessage.objects.create(
+        provider_id=f"wamid.walk.{name}",
+        sender=ticket.subscriber.number,
+        sent_at=OFFICE_HOURS,
+        kind=MessageKind.IMAGE,
+        media_mime_type="image/jpeg",
+        comune=comune,
+    )
+    inbound.media_file.save(f"{name}.jpg", ContentFile(b"\xff\xd8\xff fake"), save=True)
+    return MessageFactory(ticket=ticket, kind=MessageKind.IMAGE, inbound=inbound, text="")
+
+
+@pytest.fixture
+def walk(two_comuni):
+    """Cagliari's staff, one per role (members of Cagliari only); Assemini's objects."""
+    cagliari, assemini = two_comuni
+    with time_machine.travel(OFFICE_HOURS, tick=False):
+        users = {
+            role: UserFactory(username=f"walk-{role}", roles=[role], is_staff=True)
+            for role in STAFF
+        }
+        for user in users.values():
+            StaffMembership.objects.create(user=user, comune=cagliari)
+        with comune_scope(cagliari):
+            MunicipalService.objects.get(slug="anagrafe").staff.add(users["service"])
+            own_ticket = TicketFactory(
+                subscriber=SubscriberFactory(comune=cagliari), comune=cagliari
+            )
+        assemini_moderator = UserFactory(username="mod-assemini", roles=["moderator"])
+        assemini_operator = UserFactory(username="op-assemini", roles=["operator"])
+        with comune_scope(assemini):
+            subscriber = SubscriberFactory(comune=assemini)
+            ticket = TicketFactory(subscriber=subscriber, comune=assemini)
+            media = _media(ticket, assemini, "assemini")
+            ticket_services.ticket_forward(
+                ticket=ticket,
+                service=MunicipalService.objects.get(slug="anagrafe"),
+                note="Per voi",
+                actor=assemini_operator,
+                site_url="http://t/",
+            )
+            flagged = InboundMessage.objects.create(
+                provider_id="wamid.walk.flag",
+                sender=subscriber.number,
+                sent_at=OFFICE_HOURS,
+                text="testo segnalato",
+                comune=assemini,
+            )
+            action = subscriber_block(
+                actor=assemini_moderator,
+                categories=[PolicyCategory.objects.order_by("pk").first()],
+                subscriber=subscriber,
+                inbound=flagged,
+            )
+            package = case_report(
+                case=action.case,
+                actor=assemini_moderator,
+                categories=[PolicyCategory.objects.order_by("pk").first()],
+            )
+            flag = ScreeningFlag.objects.create(
+                case=action.case, inbound=flagged, flagged_at=timezone.now()
+            )
+            CannedAnswer.objects.create(title="Risposta di Assemini", text="Buongiorno")
+            consent_record_create(
+                subscriber=subscriber,
+                kind=ConsentKind.NOTICE_SENT,
+                channel=ConsentChannel.WHATSAPP,
+                at=timezone.now(),
+            )
+            subscriber_export(
+                subscriber=subscriber, reason="Richiesta", channel=ConsentChannel.ADMIN
+            )
+            api_token_create(name="assemini", role="operator", comune_slug="assemini")
+            audit_record(actor=None, action="viewed", target_repr="traccia di assemini")
+            # Broadcasts are the comune's too (their pages answer 404 where several are served).
+            campaign = CampaignFactory(template=MessageTemplateFactory(name="avviso_assemini"))
+            OutboundMessage.objects.create(
+                to=subscriber.number, text="Risposta", comune=assemini, purpose="reply"
+            )
+            objects = SimpleNamespace(
+                other_ticket=ticket,
+                other_media=media,
+                other_forward=Forward.objects.get(ticket=ticket),
+                flag=flag,
+                block=action.block,
+                action=action,
+                package=package,
+                campaign=campaign,
+                users=users,
+            )
+    missing = SimpleNamespace(
+        other_ticket=SimpleNamespace(pk=MISSING_ID, subscriber_id=MISSING_ID),
+        other_media=SimpleNamespace(pk=MISSING_ID),
+        other_forward=SimpleNamespace(token="nessun-inoltro"),
+        flag=SimpleNamespace(
+            pk=MISSING_ID, case_id=MISSING_ID, case=SimpleNamespace(subscriber_id=MISSING_ID)
+        ),
+        block=SimpleNamespace(pk=MISSING_ID),
+        action=SimpleNamespace(pk=MISSING_ID),
+        package=SimpleNamespace(pk=MISSING_ID),
+        campaign=SimpleNamespace(pk=MISSING_ID),
+        users=users,
+    )
+    return SimpleNamespace(
+        cagliari=cagliari,
+        assemini=assemini,
+        users=users,
+        own_ticket=own_ticket,
+        objects=objects,
+        missing=missing,
+    )
+
+
+# Object pages the single-comune walk fills with a missing id (its rows are elsewhere).
+EXTRA_ARGS = {
+    "admin:moderation_block_unblock": lambda w: [w.block.pk],
+    "admin:moderation_action_reverse": lambda w: [w.action.pk],
+    "admin:moderation_evidence_download": lambda w: [w.package.pk],
+    "admin:moderation_evidence_verify": lambda w: [w.package.pk],
+}
+
+
+def _assemini_object(model, walk):
+    if model is Municipality:
+        return walk.assemini
+    if model in (InboundMessage, OutboundMessage):
+        return model.objects.filter(comune=walk.assemini).order_by("pk").first()
+    with comune_scope(walk.assemini):
+        return model._default_manager.order_by("pk").first()
+
+
+def _pairs(walk, *, api_only: bool = False):
+    """(key, url of Assemini's object, url of a missing one) for every URL that names an
+    object a comune owns."""
+    for route, name in _patterns():
+        key = _key(route, name)
+        if key in NOT_OBJECTS:
+            continue
+        if api_only and not route.startswith("api/"):
+            continue
+        standard = _standard(name)
+        if standard:
+            model, action = standard
+            # The comuni's own configuration is scoped by its admin (one comune per session).
+            scoped = model in (Municipality, InboundMessage, OutboundMessage) or isinstance(
+                model._default_manager, ComuneScopedManager
+            )
+            if action not in ("change", "delete", "history") or not scoped:
+                continue
+            obj = _assemini_object(model, walk)
+            assert obj is not None, f"the walk has no {model._meta.label} of Assemini"
+            yield (
+                key,
+                "/" + route.replace("<path:object_id>", str(obj.pk)),
+                "/" + route.replace("<path:object_id>", str(MISSING_ID)),
+            )
+            continue
+        args = EXTRA_ARGS.get(key) or ARGS.get(key)
+        if args is None:
+            continue
+        yield key, _fill(route, args(walk.objects)), _fill(route, args(walk.missing))
+
+
+def _compare(client, pairs) -> list[str]:
+    wrong = []
+    for key, theirs, missing in pairs:
+        got, as_missing = client.get(theirs).status_code, client.get(missing).status_code
+        if got != as_missing or got == 200:
+            wrong.append(f"{key}: {got} for Assemini's ({theirs}), {as_missing} for none")
+    return wrong
+
+
+@pytest.mark.parametrize("role", STAFF)
+def test_cagliaris_staff_get_for_asseminis_objects_what_they_get_for_none(client, walk, role):
+    user = walk.users[role]
+    client.force_login(user)
+    pass_second_factor(client, user)
+    pairs = list(_pairs(walk))
+
+    with time_machine.travel(OFFICE_HOURS, tick=False):
+        wrong = _compare(client, pairs)
+
+    assert len(pairs) > 30
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize("role", TOKEN_ROLES)
+def test_cagliaris_tokens_get_404_for_asseminis_objects(walk, role):
+    _token, key = api_token_create(
+        name=f"walk-{role}",
+        role=role,
+        service_slug="anagrafe" if role == "service" else "",
+        comune_slug="cagliari",
+    )
+    api = client_with_key(key)
+    pairs = list(_pairs(walk, api_only=True))
+
+    wrong = _compare(api, pairs)
+
+    assert {key for key, _theirs, _missing in pairs} >= {
+        "api:ticket-detail",
+        "api:subscriber-export",
+    }
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_walk_would_see_cagliaris_own_objects(client, walk):
+    """The control: the same pages answer Cagliari's staff for Cagliari's ticket."""
+    user = walk.users["operator"]
+    client.force_login(user)
+
+    conversation = client.get(f"/admin/tickets/ticket/{walk.own_ticket.pk}/conversation/")
+    detail = client.get(f"/api/v1/tickets/{walk.own_ticket.pk}/")
+    theirs = client.get(f"/api/v1/tickets/{walk.objects.other_ticket.pk}/")
+
+    assert conversation.status_code == 200
+    assert detail.status_code == 200
+    assert theirs.status_code == 404

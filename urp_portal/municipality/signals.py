@@ -1,0 +1,8 @@
+"""What the comune's configuration tells the apps, which it never imports."""
+
+from django.dispatch import Signal
+
+# A comune was added or updated from a preset on a deployment serving several
+# (load_preset --comune): the apps give it what each comune has of theirs (tickets: its
+# municipal services). Argument: comune. Receivers are idempotent (a preset loaded again).
+comune_loaded = Signal()
