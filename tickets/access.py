@@ -3,10 +3,11 @@ services), remembered across requests for ACCESS_SECONDS in the cache every web 
 
 Every console asks the live view every 2 seconds, and each poll used to read the user's groups
 again: a query, and a fifth of a quiet poll's CPU (benchmarks/console_poll_cpu.py). The answer
-changes only when someone changes a role, a group or a service's staff, so each entry carries the
-access generation it was read under, and any such change gives the generation a new value (at
-once and again after its commit, see access_changed): an entry of an older generation is never
-used, so a role taken away is obeyed on the next request, not a minute later.
+changes only when someone changes a role, a group, a permission or a service's staff, so each
+entry carries the access generation it was read under, and any such change gives the generation
+a new value (at once and again after its commit, see access_changed): an entry of an older
+generation is never used, so a role taken away is obeyed on the next request, not a minute
+later.
 
 Only with a shared cache (Redis): one process's memory would keep an entry another process's
 change cannot reach. Without it (the embedded default) every request reads the roles, as before.
@@ -30,6 +31,10 @@ GENERATION_KEY = "tickets:access:generation"
 class Access(NamedTuple):
     is_urp: bool
     service_ids: list[int]
+    # Whether the URP user may change tickets (the inbox's bulk actions and their checkbox,
+    # TicketAdmin.get_actions): the live poll's rows add the checkbox without reading every
+    # permission of the user on each poll (admin/live_rows.py).
+    changes_tickets: bool = False
 
 
 def access_cache_shared() -> bool:
@@ -62,8 +67,10 @@ def access_remembered_with(
         cache.add(GENERATION_KEY, _new_generation(), timeout=None)
         return None, cache.get(GENERATION_KEY) or "", extra
     entry = found.get(key)
-    if entry is not None and entry[0] == generation:
-        return Access(is_urp=entry[1], service_ids=list(entry[2])), generation, extra
+    # An entry of before the third field (a web process of the previous version) is read again.
+    if entry is not None and entry[0] == generation and len(entry) == 4:
+        access = Access(is_urp=entry[1], service_ids=list(entry[2]), changes_tickets=entry[3])
+        return access, generation, extra
     return None, generation, extra
 
 
@@ -73,7 +80,7 @@ def access_remember(*, user_pk: Any, access: Access, generation: str) -> None:
     if generation:
         cache.set(
             _user_key(user_pk),
-            (generation, access.is_urp, access.service_ids),
+            (generation, access.is_urp, access.service_ids, access.changes_tickets),
             timeout=ACCESS_SECONDS,
         )
 

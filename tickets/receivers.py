@@ -70,6 +70,18 @@ def connect() -> None:
         sender=MunicipalService.staff.through,
         dispatch_uid="tickets.access.staff",
     )
+    # A permission given or taken (to a group or to one account): whether a user may change
+    # tickets is remembered with the access (access.py).
+    m2m_changed.connect(
+        access_membership_changed,
+        sender=Group.permissions.through,
+        dispatch_uid="tickets.access.group_permissions",
+    )
+    m2m_changed.connect(
+        access_membership_changed,
+        sender=user_model.user_permissions.through,
+        dispatch_uid="tickets.access.user_permissions",
+    )
     post_save.connect(access_account_saved, sender=user_model, dispatch_uid="tickets.access.user")
     for deleted in (user_model, Group, MunicipalService):
         post_delete.connect(

@@ -101,12 +101,39 @@ def _account_access(user: Any, also: tuple[str, ...] = ()) -> Access:
     )
     if remembered is not None:
         user._urp_is_urp, user._urp_service_ids = remembered.is_urp, remembered.service_ids
+        user._urp_changes_tickets = remembered.changes_tickets
         return remembered
-    found = Access(is_urp=_account_is_urp(user), service_ids=_account_service_ids(user))
+    is_urp = _account_is_urp(user)
+    found = Access(
+        is_urp=is_urp,
+        service_ids=_account_service_ids(user),
+        changes_tickets=is_urp and _account_changes_tickets(user),
+    )
     access_remember(user_pk=user.pk, access=found, generation=generation)
     # Both halves are known now: the request's other question needs no cache read.
     user._urp_is_urp, user._urp_service_ids = found.is_urp, found.service_ids
+    user._urp_changes_tickets = found.changes_tickets
     return found
+
+
+def _account_changes_tickets(user: Any) -> bool:
+    # TicketAdmin.has_change_permission's question.
+    return user.has_perm(f"{Ticket._meta.app_label}.change_{Ticket._meta.model_name}")
+
+
+def user_changes_tickets(user: Any) -> bool:
+    """Whether a URP user may change tickets (the inbox's bulk actions, TicketAdmin.get_actions):
+    from the access remembered in the shared cache when there is one, as user_is_urp."""
+    if not user_is_urp(user):
+        return False
+    # Read with the access by this request already (the live poll's first read), or now.
+    known = getattr(user, "_urp_changes_tickets", None)
+    if known is not None:
+        return known
+    if isinstance(user, ApiTokenUser) or not access_cache_shared():
+        user._urp_changes_tickets = _account_changes_tickets(user)
+        return user._urp_changes_tickets
+    return _account_access(user).changes_tickets
 
 
 def user_access_with(user: Any, *, also: tuple[str, ...]) -> dict[str, Any]:
@@ -156,20 +183,26 @@ def ticket_first_messages(*, ticket_ids: list[int]) -> dict[int, tuple[str, str]
     the inbox shows of a request."""
     if not ticket_ids:
         return {}
+    rows = (
+        Ticket.objects.filter(pk__in=ticket_ids)  # type: ignore[misc]  # the fields annotated below
+        .annotate(**ticket_first_message_fields())
+        .values_list("pk", "first_text", "first_kind")
+    )
+    return {pk: (text or "", kind or "") for pk, text, kind in rows}
+
+
+def ticket_first_message_fields() -> dict[str, Any]:
+    """ticket_first_messages as annotations (`first_text`, `first_kind`, None when there is no
+    citizen's message), for a query that reads the tickets anyway."""
     first = (
         message_list_visible()
         .filter(ticket=OuterRef("pk"), origin=MessageOrigin.CITIZEN)
         .order_by("at", "pk")
     )
-    rows = (
-        Ticket.objects.filter(pk__in=ticket_ids)
-        .annotate(
-            first_text=Substr(Subquery(first.values("text")[:1]), 1, 140),
-            first_kind=Subquery(first.values("kind")[:1]),
-        )
-        .values_list("pk", "first_text", "first_kind")
-    )
-    return {pk: (text or "", kind or "") for pk, text, kind in rows}
+    return {
+        "first_text": Substr(Subquery(first.values("text")[:1]), 1, 140),
+        "first_kind": Subquery(first.values("kind")[:1]),
+    }
 
 
 def ticket_get_for(*, user: Any, ticket_id: int) -> Ticket | None:

@@ -16,6 +16,7 @@ header, take Django's own path.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.contrib.admin.options import IncorrectLookupParameters
@@ -64,6 +65,46 @@ def inbox_groups(now: dt.datetime) -> list[tuple[int, Q]]:
     ]
 
 
+def inbox_group_of(ticket: Ticket, now: dt.datetime) -> int | None:
+    """The ticket's group as inbox_priority computes it in SQL, worked out from its fields: the
+    live console's few rows need no CASE compiled into their query (live_rows.py). None where
+    the SQL gives NULL (in no group)."""
+    for group, condition in inbox_groups(now):
+        if _holds(condition, ticket):
+            return group
+    return None
+
+
+def _holds(condition: Q, ticket: Ticket) -> bool:
+    # The lookups inbox_groups uses, AND-ed; a NULL compared is not true, as in SQL.
+    assert condition.connector == Q.AND and not condition.negated, condition
+    for child in condition.children:
+        if isinstance(child, Q):
+            if not _holds(child, ticket):
+                return False
+            continue
+        name, wanted = child  # type: ignore[misc]  # a (lookup, value) pair
+        field, _sep, lookup = name.partition("__")
+        value = getattr(ticket, field)
+        if lookup == "in":
+            held = value in wanted
+        elif value is None:
+            held = False
+        elif lookup in ("", "exact"):
+            held = value == wanted
+        elif lookup == "lt":
+            held = value < wanted
+        elif lookup == "gte":
+            held = value >= wanted
+        elif lookup == "gt":
+            held = value > wanted
+        else:
+            raise ValueError(f"inbox_group_of does not know the lookup {name}")
+        if not held:
+            return False
+    return True
+
+
 def inbox_priority(now: dt.datetime) -> Case:
     return Case(
         *(When(condition, then=Value(group)) for group, condition in inbox_groups(now)),
@@ -93,6 +134,50 @@ def inbox_order_key(ticket: Ticket) -> str:
     console places a changed row among the page's rows by it (tickets/static/tickets/live.js)."""
     due = int(ticket.due_at.timestamp()) if ticket.due_at else 10**11
     return f"{ticket.inbox_group}.{due:011d}.{ticket.pk:012d}"  # type: ignore[attr-defined]
+
+
+def inbox_rows_read(rows: list[Any]) -> list[Any]:
+    """What a row shows beyond its ticket and relations: the first words of the request, read
+    for these rows only, and the conversation's URL."""
+    # Read with the rows already (live_rows.py), or here for these rows only.
+    if rows and hasattr(rows[0], "first_kind"):
+        previews = {t.pk: (t.first_text or "", t.first_kind or "") for t in rows}
+    else:
+        previews = ticket_first_messages(ticket_ids=[ticket.pk for ticket in rows])
+    # The conversation page's URL is the changelist's plus "<id>/conversation/"
+    # (TicketAdmin.get_urls): one reverse for the page, not two for each row.
+    changelist_url = reverse("admin:tickets_ticket_changelist")
+    for ticket in rows:
+        ticket.first_text, ticket.first_kind = previews.get(ticket.pk, ("", ""))
+        ticket.conversation_url = f"{changelist_url}{ticket.pk}/conversation/"
+    return rows
+
+
+def inbox_cells(
+    model_admin: Any, columns: Sequence[Any], tickets: Iterable[Ticket]
+) -> list[tuple[Ticket, str]]:
+    """Each ticket's cells as the admin draws them (admin_list.items_for_result: a cell per
+    column, `action-checkbox` or `field-<name>`, the empty value's sign), each column's method
+    called directly. The admin's per-cell look-up tries every column as a model field first, an
+    exception each time: 500 of them on a page were half its drawing time. The inbox page and
+    the live console's changed rows (live_rows.py) both draw here, so a patched row is the
+    page's row."""
+    empty = model_admin.get_empty_value_display()
+    drawers = []
+    for name in columns:
+        # TicketAdmin names its columns; a callable in list_display would need its own class.
+        assert isinstance(name, str), name
+        opening = "action-checkbox" if name == "action_checkbox" else f"field-{name}"
+        drawers.append((f'<td class="{opening}">', getattr(model_admin, name)))
+    drawn = []
+    for ticket in tickets:
+        cells = []
+        for opening, display in drawers:
+            value = display(ticket)
+            value = conditional_escape(empty if value in EMPTY_VALUES else value)
+            cells.append(f"{opening}{value}</td>")
+        drawn.append((ticket, "".join(cells)))
+    return drawn
 
 
 class InboxChangeList(ChangeList):
@@ -134,15 +219,7 @@ class InboxChangeList(ChangeList):
                 self.queryset = self.queryset.annotate(inbox_group=inbox_priority(self.now))
             super().get_results(request)
             self.result_count_capped = self.paginator.capped
-        rows = list(self.result_list)
-        previews = ticket_first_messages(ticket_ids=[ticket.pk for ticket in rows])
-        # The conversation page's URL is the changelist's plus "<id>/conversation/"
-        # (TicketAdmin.get_urls): one reverse for the page, not two for each row.
-        changelist_url = reverse("admin:tickets_ticket_changelist")
-        for ticket in rows:
-            ticket.first_text, ticket.first_kind = previews.get(ticket.pk, ("", ""))
-            ticket.conversation_url = f"{changelist_url}{ticket.pk}/conversation/"
-        self.result_list = rows
+        self.result_list = inbox_rows_read(list(self.result_list))
 
     def _get_rows_only(self, ids: set[int]) -> None:
         # A few rows: their relations joined in one query rather than prefetched in three.
@@ -159,26 +236,12 @@ class InboxChangeList(ChangeList):
         self.result_list = rows
 
     def result_rows(self) -> list[ResultList]:
-        """The page's rows as the admin draws them (admin_list.items_for_result: a cell per
-        column, `action-checkbox` or `field-<name>`, the empty value's sign), each column's
-        method called directly. The admin's per-cell look-up tries every column as a model field
-        first, an exception each time: 500 of them on a page were half its drawing time."""
-        empty = self.model_admin.get_empty_value_display()
-        columns = []
-        for name in self.list_display:
-            # TicketAdmin names its columns; a callable in list_display would need its own class.
-            assert isinstance(name, str), name
-            opening = "action-checkbox" if name == "action_checkbox" else f"field-{name}"
-            columns.append((f'<td class="{opening}">', getattr(self.model_admin, name)))
+        """The page's rows as the admin draws them (inbox_cells), each naming its ticket and,
+        in the inbox's own order, its place."""
         rows = []
-        for ticket in self.result_list:
-            cells = []
-            for opening, display in columns:
-                value = display(ticket)
-                value = conditional_escape(empty if value in EMPTY_VALUES else value)
-                cells.append(f"{opening}{value}</td>")
-            # Each cell's value escaped just above, the markup around it our own.
-            row = ResultList(None, [mark_safe("".join(cells))])  # noqa: S308
+        for ticket, cells in inbox_cells(self.model_admin, self.list_display, self.result_list):
+            # Each cell's value escaped by inbox_cells, the markup around it our own.
+            row = ResultList(None, [mark_safe(cells)])  # noqa: S308
             # The row's ticket and place, for the live console's patches in place.
             row.ticket_id = ticket.pk  # type: ignore[attr-defined]
             if hasattr(ticket, "inbox_group"):

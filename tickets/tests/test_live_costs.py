@@ -212,3 +212,32 @@ def test_with_the_access_remembered_a_poll_is_still_refused_to_an_ended_or_unver
     assert unverified.status_code == 302
     assert unverified.url.startswith(reverse("accounts:second_factor_verify"))
     assert signed_out.status_code == 302 and "/admin/login/" in signed_out.url
+
+
+def _has_checkbox(client, ticket):
+    answer = _poll(client, _start(), inbox="", rows=str(ticket.pk)).json()
+    cells = {row[0]: row[1] for row in answer["rows"]}[ticket.pk]
+    page = client.get(reverse("admin:tickets_ticket_changelist")).content.decode()
+    on_page = f'name="_selected_action" value="{ticket.pk}"' in page
+    assert ("action-select" in cells) == on_page  # the live row is the page's
+    return on_page
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_the_rows_checkbox_follows_the_change_permission_taken_away_at_once(
+    urp, shared, monkeypatch
+):
+    if shared:
+        monkeypatch.setattr(access, "access_cache_shared", lambda: True)
+        monkeypatch.setattr(selectors, "access_cache_shared", lambda: True)
+        cache.clear()
+    ticket = TicketFactory()
+    assert _has_checkbox(urp, ticket)  # remembered with the access, when shared
+
+    group = Group.objects.get(name=GROUP_NAMES[Role.OPERATOR])
+    change = group.permissions.get(codename="change_ticket")
+    group.permissions.remove(change)
+
+    assert not _has_checkbox(urp, ticket)
+    group.permissions.add(change)
+    assert _has_checkbox(urp, ticket)
