@@ -55,6 +55,11 @@ NOT_OBJECTS = {
     "admin:app_list",
     "admin/(?P<url>.*)$",
     "gateway:whatsapp_webhook",
+    # The provider's pages name a comune to administer, not a comune's object: they are the
+    # provider's alone (403 for every comune role, tests/test_access_walk.py).
+    "provider:number_bind",
+    "provider:administrator_create",
+    "provider:invitation",
 }
 TOKEN_ROLES = ["administrator", "operator", "communications", "service"]
 
