@@ -452,7 +452,7 @@ def main() -> None:
 """  # noqa: E501
 
     report = f"""Live console: {CONSOLES} consoles against one web server, citizens at {RATE:g} messages/s ({time.strftime("%Y-%m-%d %H:%M", time.gmtime())} UTC)
-machine: {os.cpu_count()} CPUs, with the load average below (BENCH_MACHINE_NOTE: {os.environ.get('BENCH_MACHINE_NOTE', 'none')});
+machine: {os.cpu_count()} CPUs, with the load average below (BENCH_MACHINE_NOTE: {os.environ.get("BENCH_MACHINE_NOTE", "none")});
 PostgreSQL + Redis on the same machine; gunicorn urp_portal.wsgi as gunicorn.conf.py says; one Celery worker (-c 2); the console
 clients are threads of this script on the same CPUs. Consoles poll every {POLL_SECONDS:g} s (tickets/live.js); an inbox patches the rows its poll carries.
 load average before: {" ".join(f"{x:.2f}" for x in load_before)}; after: {" ".join(f"{x:.2f}" for x in load_after)}

@@ -270,6 +270,8 @@ def test_the_health_page_counts_per_comune_and_shows_no_citizen(
     assert (rows["sestu"].templates["approvato"], rows["sestu"].templates["rifiutato"]) == (1, 1)
     assert rows[municipality.slug].templates_total == 0
     assert "Salute dei comuni" in html and "Sestu" in html
+    # The workers' queues by their Italian names, as on the dashboard.
+    assert ">stati dei messaggi<" in html and ">citizens<" not in html
     for secret in (CITIZEN_TEXT, CITIZEN_NAME, "Riservato", CITIZEN_NUMBER, "3479998877", TOKEN):
         assert secret not in html
 

@@ -5,9 +5,8 @@ from django.contrib.admin.templatetags.admin_list import result_headers
 from django.contrib.admin.templatetags.base import InclusionAdminNode
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
-from urp_portal.gateway.backlog import gateway_backlog
+from urp_portal.gateway.backlog import gateway_backlog, queue_label
 
 from ..dashboard import dashboard_for
 from ..figures import late_by_age, satisfaction_total, surveys_between
@@ -31,20 +30,11 @@ def tickets_dashboard(context):
     }
 
 
-# The workers' queues as the dashboard names them (settings.CELERY_TASK_QUEUES).
-QUEUE_LABELS = {
-    "citizens": gettext_lazy("cittadini"),
-    "statuses": gettext_lazy("stati dei messaggi"),
-    "broadcasts": gettext_lazy("liste di diffusione"),
-    "housekeeping": gettext_lazy("manutenzione"),
-}
-
-
 def _backlog_rows() -> dict:
     """Queue depths and the oldest waits, so a lag shows before citizens notice it."""
     backlog = gateway_backlog()
     return {
-        "queues": [(QUEUE_LABELS.get(name, name), n) for name, n in (backlog.queues or {}).items()],
+        "queues": [(queue_label(name), n) for name, n in (backlog.queues or {}).items()],
         "oldest_status_event": backlog.oldest_status_event,
         "oldest_webhook_event": backlog.oldest_webhook_event,
         "oldest_inbound_message": backlog.oldest_inbound_message,

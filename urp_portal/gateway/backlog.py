@@ -11,6 +11,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from redis.exceptions import RedisError
 
 from . import event_queue
@@ -19,6 +20,20 @@ from .states import InboundState
 
 # kombu's Redis transport keeps a queue's prioritised messages in lists beside the queue's own.
 _PRIORITY_SUFFIXES = ("", "\x06\x163", "\x06\x166", "\x06\x169")
+
+
+# The workers' queues as staff read them (settings.CELERY_TASK_QUEUES), on the dashboard and on
+# the provider's health page.
+QUEUE_LABELS = {
+    "citizens": gettext_lazy("cittadini"),
+    "statuses": gettext_lazy("stati dei messaggi"),
+    "broadcasts": gettext_lazy("liste di diffusione"),
+    "housekeeping": gettext_lazy("manutenzione"),
+}
+
+
+def queue_label(name: str) -> str:
+    return str(QUEUE_LABELS.get(name, name))
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from broadcasts.models import MessageTemplate
 from broadcasts.states import TemplateApproval
 from tickets.models import Ticket
 from tickets.states import TicketState
-from urp_portal.gateway.backlog import Backlog, gateway_backlog
+from urp_portal.gateway.backlog import Backlog, gateway_backlog, queue_label
 from urp_portal.gateway.models import InboundMessage, OutboundMessage
 from urp_portal.gateway.reach import ROLLING
 from urp_portal.gateway.states import InboundState, OutboundState
@@ -63,6 +63,11 @@ class ProviderHealth:
     # the deployment as a whole.
     templates_per_comune: bool
     templates: dict[str, int]
+
+    @property
+    def queue_rows(self) -> list[tuple[str, int]]:
+        """The workers' queues by their Italian names (None above: the broker did not answer)."""
+        return [(queue_label(name), depth) for name, depth in (self.backlog.queues or {}).items()]
 
 
 def _across(model: type[models.Model]) -> models.Manager:
