@@ -196,7 +196,7 @@ class SubscriberAdmin(admin.ModelAdmin):
                 reason=form.cleaned_data["reason"],
                 channel=ConsentChannel.ADMIN,
                 actor=request.user.get_username(),
-                user=request.user,  # type: ignore[arg-type]
+                user=request.user,
             )
             if result.erased:
                 self.message_user(
