@@ -46,7 +46,7 @@ def shared_cache(monkeypatch):
     monkeypatch.setattr(live, "console_stamp_shared", lambda: True)
     monkeypatch.setattr(live_rows, "console_stamp_shared", lambda: True)
     monkeypatch.setattr(access, "access_cache_shared", lambda: True)
-    monkeypatch.setattr(selectors, "access_cache_shared", lambda: True)
+    monkeypatch.setattr(selectors.access, "access_cache_shared", lambda: True)
     cache.clear()
 
 
@@ -229,7 +229,7 @@ def test_the_rows_checkbox_follows_the_change_permission_taken_away_at_once(
 ):
     if shared:
         monkeypatch.setattr(access, "access_cache_shared", lambda: True)
-        monkeypatch.setattr(selectors, "access_cache_shared", lambda: True)
+        monkeypatch.setattr(selectors.access, "access_cache_shared", lambda: True)
         cache.clear()
     ticket = TicketFactory()
     assert _has_checkbox(urp, ticket)  # remembered with the access, when shared

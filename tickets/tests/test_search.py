@@ -186,7 +186,7 @@ def test_many_matching_tickets_are_listed_in_the_inbox_s_order_within_a_fixed_qu
     expected = [t.pk for t in urp.get(url, {"q": "buca", "all": ""}).context["cl"].result_list]
     # Over the cap the inbox stops counting and reads the groups from their indexes; a word in
     # more than FEW_MATCHES chats is checked ticket by ticket on the way.
-    monkeypatch.setattr(selectors, "FEW_MATCHES", 0)
+    monkeypatch.setattr(selectors.search, "FEW_MATCHES", 0)
     monkeypatch.setattr(changelist, "SEARCH_COUNT_CAP", 3)
     monkeypatch.setattr(changelist, "COUNT_CAP", 3)  # SQLite's path
 
@@ -228,7 +228,7 @@ def test_a_narrow_search_is_counted_and_sorted_whole_past_the_cap(urp, monkeypat
     assert resolved.pk not in [t.pk for t in first.result_list + second.result_list]
     if connection.vendor == "postgresql":
         assert selectors.ticket_search_is_narrow(term="carrabile")
-        monkeypatch.setattr(selectors, "FEW_MATCHES", 0)
+        monkeypatch.setattr(selectors.search, "FEW_MATCHES", 0)
         assert not selectors.ticket_search_is_narrow(term="carrabile")
 
 

@@ -1,0 +1,56 @@
+"""The tickets' reads: who may see which tickets and messages (access.py) and the inbox's search
+(search.py)."""
+
+from .access import (
+    REPLY_WINDOW,
+    forward_for_user,
+    message_list_visible,
+    reply_window_closes_at,
+    reply_window_is_open,
+    ticket_detail_get_for,
+    ticket_first_message_fields,
+    ticket_first_messages,
+    ticket_get_for,
+    ticket_is_late,
+    ticket_list_for,
+    ticket_messages_visible,
+    urp_user_get,
+    user_access_with,
+    user_changes_tickets,
+    user_is_urp,
+    user_may_see_ticket,
+    user_service_ids,
+)
+from .search import (
+    FEW_MATCHES,
+    SEARCH_CONFIGURATION,
+    ticket_list_filter,
+    ticket_list_search,
+    ticket_search_is_narrow,
+)
+
+__all__ = [
+    "FEW_MATCHES",
+    "REPLY_WINDOW",
+    "SEARCH_CONFIGURATION",
+    "forward_for_user",
+    "message_list_visible",
+    "reply_window_closes_at",
+    "reply_window_is_open",
+    "ticket_detail_get_for",
+    "ticket_first_message_fields",
+    "ticket_first_messages",
+    "ticket_get_for",
+    "ticket_is_late",
+    "ticket_list_filter",
+    "ticket_list_for",
+    "ticket_list_search",
+    "ticket_messages_visible",
+    "ticket_search_is_narrow",
+    "urp_user_get",
+    "user_access_with",
+    "user_changes_tickets",
+    "user_is_urp",
+    "user_may_see_ticket",
+    "user_service_ids",
+]
