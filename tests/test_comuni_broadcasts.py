@@ -26,6 +26,14 @@ from broadcasts.states import CampaignState, TemplateApproval, TemplateCategory
 from subscribers.models import Subscriber
 from subscribers.states import SubscriberStatus
 from tests.fixtures.celery_worker import wait_until
+from tests.fixtures.comuni import (
+    ASSEMINI_NUMBER,
+    ASSEMINI_TOKEN,
+    CAGLIARI_NUMBER,
+    CAGLIARI_TOKEN,
+    PHONE,
+    SECRETS_KEY,
+)
 from urp_portal.gateway import reach
 from urp_portal.gateway.models import OutboundMessage
 from urp_portal.gateway.numbers import forget_sending_numbers
@@ -36,15 +44,8 @@ from urp_portal.municipality.scope import (
     forget_serves_other_comuni,
 )
 
-CAGLIARI_NUMBER = "100000000000001"
-ASSEMINI_NUMBER = "100000000000002"
-CAGLIARI_TOKEN = "token-of-cagliari"
-ASSEMINI_TOKEN = "token-of-assemini"
 CAGLIARI_WABA = "waba-cagliari"
 ASSEMINI_WABA = "waba-assemini"
-SECRETS_KEY = "a-test-only-key-of-at-least-32-characters"
-# One phone on both lists: two citizens, one per comune.
-PHONE = "+393471112233"
 ROME = ZoneInfo("Europe/Rome")
 # A Tuesday morning: outside every comune's quiet hours unless a test sets its own.
 TUESDAY_MORNING = dt.datetime(2026, 11, 24, 10, 30, tzinfo=ROME)
@@ -56,33 +57,12 @@ WORKER_ENV = {
 
 
 @pytest.fixture
-def two_comuni(db, settings, monkeypatch, fake_graph):
-    """Cagliari and Assemini, each on its own number in its own WABA with its own token, loaded
-    by the contract's command (the fixture of tests/test_many_comuni.py, with the WABAs the fake
-    Graph API answers for); no quiet hours, no limit, unless a test sets them."""
-    settings.URP_SECRETS_KEY = [SECRETS_KEY]
+def two_comuni(two_comuni, settings, fake_graph):
+    """The two comuni of tests/fixtures/comuni.py, each in its own WABA, which the fake Graph
+    API answers for; no pace, no quiet hours, no limit, unless a test sets them."""
     settings.WHATSAPP_RATE_PER_SECOND = 0
     settings.WHATSAPP_RECIPIENT_INTERVAL_SECONDS = 0
-    monkeypatch.setenv("URP_TEST_TOKEN_CAGLIARI", CAGLIARI_TOKEN)
-    monkeypatch.setenv("URP_TEST_TOKEN_ASSEMINI", ASSEMINI_TOKEN)
     fake_graph.other_business_account_ids = {CAGLIARI_WABA, ASSEMINI_WABA}
-    for preset, number, variable in (
-        ("cagliari", CAGLIARI_NUMBER, "URP_TEST_TOKEN_CAGLIARI"),
-        ("assemini", ASSEMINI_NUMBER, "URP_TEST_TOKEN_ASSEMINI"),
-    ):
-        call_command(
-            "load_preset",
-            preset,
-            "--comune",
-            preset,
-            "--phone-number-id",
-            number,
-            "--business-account-id",
-            f"waba-{preset}",
-            "--access-token-env",
-            variable,
-            stdout=StringIO(),
-        )
     Municipality.objects.update(quiet_hours_start="00:00", quiet_hours_end="00:00")
     forget_sending_numbers()
     forget_serves_other_comuni()
