@@ -11,10 +11,16 @@ its own: one answers each send at once, the other posts the three signed status 
 connections. (In one process the posting's threads slowed the answers to ~50 ms, which capped
 a batch task's sequential sends at ~20/s: the fake's artefact, not Meta's. So did Nagle's
 algorithm on the answering socket, ~40 ms per answer, until the fake turned it off.)
-Meanwhile a citizen writes "Iscrivimi" from a new number every second and waits for the welcome.
+Meanwhile a citizen writes "Iscrivimi" from a new number every second (--citizens-per-second)
+and waits for the welcome.
 
-Reported per rate, beside the goals of issue #17 and the figures before it (4.3x, 52-60 s, 18 s):
-- first to last send / (N / rate): goal <= 1.03;
+Three runs: at --rate with citizens writing, at --rate alone (--no-alone skips it), at
+--fast-rate with citizens. Reported per run, beside the goals of issue #17 and the figures
+before it (4.3x, 52-60 s, 18 s):
+- first to last send / (N / rate): goal <= 1.03. Meta counts a number's throughput both ways,
+  so with citizens writing the broadcast has what they leave: the report also gives the lowest
+  ratio their messages allow and the span against the rate they left (the broadcast's own
+  pacing), and the most messages of the number, both ways, in any sliding second;
 - status lag: the last status webhook answered -> the campaign's API counts complete (every
   message read): goal <= 5 s;
 - a citizen's reply leaving after their message, p95: goal <= 2 s;
@@ -26,8 +32,8 @@ Then the same at --fast-rate (400/s: the machine's limit, not Meta's).
 
 Database `urp_storm_bench` (created anew), Redis index 3 (flushed) unless BENCH_DATABASE_URL /
 BENCH_REDIS_URL say otherwise; servers on free ports, or from BENCH_PORT_BASE on. Writes
-benchmarks/results/broadcast_storm.txt. Bounded: each
-phase gives up after twice its ideal time plus a minute (10,000 at both rates: about 6 minutes).
+benchmarks/results/broadcast_storm.txt. Bounded: each run gives up after twice its ideal time
+plus a minute (10,000 at the three: about 8 minutes on a quiet machine).
 """
 
 from __future__ import annotations
@@ -111,16 +117,25 @@ def api_counts(port: int, campaign_id: int, key: str) -> dict[str, int]:
 
 
 def run_phase(
-    *, count: int, rate: int, prefix: str, web_port: int, key: str, fake: Any, parts: dict
+    *,
+    count: int,
+    rate: int,
+    prefix: str,
+    web_port: int,
+    key: str,
+    fake: Any,
+    parts: dict,
+    citizens_per_second: float,
 ) -> dict[str, Any]:
     from broadcasts import services
 
     campaign_id = prepare(count, prefix, rate)
     fake.dump("reset")
-    citizens = Citizens(web_port, "33" + prefix)
+    citizens = Citizens(web_port, "33" + prefix, citizens_per_second or 1.0)
     cpu_before = cpu_by_part(parts)
     started = time.time()
-    citizens.start()
+    if citizens_per_second:
+        citizens.start()
     services.campaign_start(campaign_id=campaign_id)
     ideal = count / rate
     deadline = started + 2 * ideal + 60
@@ -133,7 +148,8 @@ def run_phase(
     sending_ended = time.time()
     cpu_sending = cpu_by_part(parts)
     citizens.halt.set()
-    citizens.join()
+    if citizens_per_second:
+        citizens.join()
     complete_at = None
     while time.time() < deadline + 60:
         counts = api_counts(web_port, campaign_id, key)
@@ -158,6 +174,8 @@ def run_phase(
     return {
         "count": count,
         "rate": rate,
+        "citizens_per_second": citizens_per_second,
+        "inbound_times": sorted(citizens.wrote.values()),
         "sent": len(broadcast),
         "ideal": ideal,
         "span": (broadcast[-1] - broadcast[0]) if len(broadcast) > 1 else float("nan"),
@@ -183,7 +201,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--subscribers", type=int, default=10_000)
     parser.add_argument("--rate", type=int, default=80)
-    parser.add_argument("--fast-rate", type=int, default=400, help="0 skips the second run")
+    parser.add_argument("--fast-rate", type=int, default=400, help="0 skips that run")
+    parser.add_argument(
+        "--citizens-per-second", type=float, default=1.0, help="new citizens writing meanwhile"
+    )
+    parser.add_argument(
+        "--no-alone",
+        action="store_true",
+        help="skip the run at --rate with no citizen writing (the broadcast's own pacing)",
+    )
     parser.add_argument(
         "--results", type=Path, default=RESULTS, help="where to write the results (a reduced run)"
     )
@@ -250,10 +276,12 @@ def main() -> None:
             arguments.rate,
             logs / "beat.log",
         )  # fmt: skip
-        phases = [(arguments.rate, "34")]
+        phases = [(arguments.rate, "34", arguments.citizens_per_second)]
+        if not arguments.no_alone:
+            phases.append((arguments.rate, "37", 0.0))
         if arguments.fast_rate:
-            phases.append((arguments.fast_rate, "35"))
-        for rate, prefix in phases:
+            phases.append((arguments.fast_rate, "35", arguments.citizens_per_second))
+        for rate, prefix, citizens_per_second in phases:
             workers = start_workers(rate, logs)
             processes.update(workers)
             time.sleep(8)  # the workers' boot is not the campaign's time
@@ -268,6 +296,7 @@ def main() -> None:
                 key=token,
                 fake=fake,
                 parts=parts,
+                citizens_per_second=citizens_per_second,
             )
             results.append(result)
             print("\n".join(report(result)), flush=True)

@@ -14,11 +14,12 @@ from .config import PHONE_NUMBER_ID, SECRET
 
 
 class Citizens(threading.Thread):
-    """A new citizen writes "Iscrivimi" every second; when each wrote, by number."""
+    """A new citizen writes "Iscrivimi" `per_second` times a second (1: about one in a hundred
+    of a 10,000 list answering a broadcast within its two minutes); when each wrote, by number."""
 
-    def __init__(self, port: int, prefix: str) -> None:
+    def __init__(self, port: int, prefix: str, per_second: float = 1.0) -> None:
         super().__init__(daemon=True)
-        self.port, self.prefix = port, prefix
+        self.port, self.prefix, self.every = port, prefix, 1.0 / per_second
         self.wrote: dict[str, float] = {}
         self.latencies: list[float] = []
         self.halt = threading.Event()
@@ -26,7 +27,7 @@ class Citizens(threading.Thread):
     def run(self) -> None:
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         for n in itertools.count():
-            if self.halt.wait(1.0):
+            if self.halt.wait(self.every):
                 return
             number = f"39{self.prefix}{n:05d}"
             body = json.dumps(

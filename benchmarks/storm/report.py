@@ -13,31 +13,40 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def number_share(result: dict[str, Any]) -> str:
-    """The number's rate is shared: citizens' replies take their slots first (the limiter's
-    lanes), so the broadcast's span cannot be shorter than all the sends between its first and
-    last over the limiter's rate (80 x ratelimit.HEADROOM), whatever the workers do."""
+def number_share(result: dict[str, Any]) -> dict[str, float]:
+    """The number's rate is shared: Meta counts its throughput "inclusive of inbound and
+    outbound messages" (developers.facebook.com, whatsapp/throughput), so the citizens' messages
+    and our replies to them take slots first (the limiter's lanes and its inbound count), and the
+    broadcast's span cannot be shorter than every message of the number between its first and
+    last send over the limiter's rate (rate x ratelimit.HEADROOM), whatever the workers do."""
     from urp_portal.gateway.ratelimit import HEADROOM
 
     times, rate, count = result["send_times"], result["rate"], result["count"]
     first, last = times[0], times[-1]
-    others = sum(1 for at in result["all_send_times"] if first <= at <= last) - len(times)
+    replies = sum(1 for at in result["all_send_times"] if first <= at <= last) - len(times)
+    inbound = sum(1 for at in result["inbound_times"] if first <= at <= last)
     capacity = rate * HEADROOM
-    used = (len(times) + others) / max(last - first, 1e-9)
-    floor = (len(times) + others - 1) / capacity / (count / rate)
-    window = 0
-    every = result["all_send_times"]
+    messages = len(times) + replies + inbound
+    span = max(last - first, 1e-9)
+    # The most messages of the number, both ways, in any one second (a sliding window).
+    every = sorted(result["all_send_times"] + result["inbound_times"])
+    window, end = 0, 0
     for start, at in enumerate(every):
-        end = start
+        end = max(end, start)
         while end < len(every) and every[end] < at + 1.0:
             end += 1
         window = max(window, end - start)
-    return (
-        f"the number's sends in that span: {len(times)} + {others} citizens' replies, "
-        f"{used:.1f}/s of the limiter's {capacity:.1f}/s ({100 * used / capacity:.1f}%); "
-        f"lowest ratio these replies allow {floor:.3f}; most sends in a sliding second "
-        f"{window} (cap {rate})"
-    )
+    return {
+        "replies": replies,
+        "inbound": inbound,
+        "capacity": capacity,
+        "used": messages / span,
+        "floor": (messages - 1) / capacity / (count / rate),
+        # The span against what the rate allows once the citizens had theirs: the broadcast's
+        # own pacing, which the issue's goal of 1.03 is about.
+        "ratio_left": span / ((messages - 1) / rate),
+        "window": window,
+    }
 
 
 def pace(times: list[float], rate: int) -> dict[str, float]:
@@ -69,15 +78,24 @@ def report(result: dict[str, Any]) -> list[str]:
     per_send = 1000 * result["cpu_used"]["worker-broadcasts"] / max(result["sent"], 1)
     lag = result["status_lag"]
     lines = [
-        f"## {count} subscribers at {rate}/s",
+        f"## {count} subscribers at {rate}/s, "
+        + (
+            f"a new citizen writing every {1 / result['citizens_per_second']:.1f} s"
+            if result["citizens_per_second"]
+            else "the broadcast alone (no citizen writing)"
+        ),
         f"sent {result['sent']} of {count}; ideal {result['ideal']:.1f} s; "
         f"first to last send {result['span']:.1f} s; ratio {ratio:.3f} (goal <= 1.03)",
         f"status webhooks {result['status_webhooks']} ({result['status_errors']} not 200); "
         f"status lag, last status answered -> API counts complete: "
         + (f"{lag:.1f} s (goal <= 5 s)" if lag is not None else "NOT complete in time"),
-        f"citizens' replies: {len(replies)} of {result['citizens']} answered; "
-        f"p50 {percentile(replies, 0.5):.2f} s, p95 {percentile(replies, 0.95):.2f} s "
-        "(goal p95 <= 2 s)",
+        (
+            f"citizens' replies: {len(replies)} of {result['citizens']} answered; "
+            f"p50 {percentile(replies, 0.5):.2f} s, p95 {percentile(replies, 0.95):.2f} s "
+            "(goal p95 <= 2 s)"
+            if result["citizens"]
+            else "citizens' replies: none (nobody wrote)"
+        ),
         f"webhook latency p50 {1000 * result['webhook_p50']:.1f} ms, "
         f"p99 {1000 * result['webhook_p99']:.1f} ms (goal < 100 ms)",
         f"worker CPU: {per_status:.2f} ms per status event (statuses worker; before ~40 ms), "
@@ -93,6 +111,15 @@ def report(result: dict[str, Any]) -> list[str]:
             f"{gaps['pauses']} pauses longer than two intervals, "
             f"{gaps['paused']:.1f} s in all, longest {1000 * gaps['longest']:.0f} ms"
         )
-        lines.append(number_share(result))
-    return lines
+        share = number_share(result)
+        lines.append(
+            "the number's messages in that span (Meta counts both ways): "
+            f"{len(result['send_times'])} + {share['replies']} replies to citizens + "
+            f"{share['inbound']} citizens' messages, "
+            f"{share['used']:.1f}/s of the limiter's {share['capacity']:.1f}/s "
+            f"({100 * share['used'] / share['capacity']:.1f}%); lowest ratio these allow "
+            f"{share['floor']:.3f}; span against the rate the citizens left: "
+            f"{share['ratio_left']:.3f} (goal <= 1.03); most messages in a sliding second "
+            f"{share['window']} (cap {rate})"
+        )
     return lines
