@@ -54,7 +54,7 @@ def test_the_accessibility_statement_names_every_comune_and_speaks_for_none(two_
 
     html = response.content.decode()
     assert response.status_code == 200
-    assert "Questo servizio è usato dai Comuni di" in html
+    assert "Questo servizio è usato da più comuni" in html
     assert "Comune di Assemini" in html and "Comune di Cagliari" in html
     # Neither comune's name is the subject of the statement, nor its contacts.
     assert "Il Comune si impegna" in html
@@ -98,3 +98,25 @@ def test_an_unknown_forward_link_is_not_found(client, two_sides):
     _signed_in(client, cagliari_side.operator)
 
     assert client.get("/tickets/inoltri/nessuno/").status_code == 404
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("no_queued_tasks")
+def test_the_accessibility_statement_of_several_comuni_passes_axe(browser, live_server, two_comuni):
+    from tests.fixtures.browser import LAPTOP, TIMEOUT_MS, screenshot
+    from tests.test_console_accessibility import _violations
+
+    failures = {}
+    for viewport, suffix in ((LAPTOP, ""), ({"width": 820, "height": 1180}, "-tablet")):
+        context = browser.new_context(viewport=viewport, locale="it-IT", timezone_id="Europe/Rome")
+        context.set_default_timeout(TIMEOUT_MS)
+        page = context.new_page()
+        page.goto(f"{live_server.url}/console/accessibilita/")
+        assert "Comune di Assemini" in page.content()
+        bad = _violations(page)
+        if bad:
+            failures[suffix or "laptop"] = bad
+        screenshot(page, f"accessibility-statement-comuni{suffix}.png")
+        context.close()
+    assert failures == {}

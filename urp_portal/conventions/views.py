@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -22,6 +23,8 @@ def accessibility_statement(request: HttpRequest) -> HttpResponse:
         request,
         "conventions/accessibility.html",
         {
+            # The console's own header (the page is outside the admin's views).
+            "site_header": admin.site.site_header,
             "municipality": municipality,
             "comuni": [c.name for c in comuni_served()] if several else [],
             "statement_date": STATEMENT_DATE,
