@@ -19,11 +19,10 @@ from django.utils import timezone
 
 from broadcasts.outlook import campaign_outlook
 from tests.fixtures.comuni import ASSEMINI_NUMBER, CAGLIARI_NUMBER
-from tests.test_comuni_broadcasts import approved_campaign, subscribe
+from tests.test_comuni_broadcasts import _reached, approved_campaign, subscribe
 from urp_portal.accounts.roles import PROVIDER_GROUP_NAME
 from urp_portal.accounts.tests.factories import UserFactory
 from urp_portal.gateway import reach
-from urp_portal.gateway.models import OutboundMessage
 from urp_portal.gateway.numbers import forget_sending_numbers, messaging_limit_groups_of
 from urp_portal.municipality.models import Municipality, WhatsAppNumber
 from urp_portal.municipality.scope import comune_scope, forget_serves_other_comuni
@@ -55,18 +54,6 @@ def _in_portfolio(preset: str, number: str, portfolio: str = PORTFOLIO) -> None:
         stdout=StringIO(),
     )
     forget_sending_numbers()
-
-
-def _reached(comune: Municipality, numbers: list[str], at: dt.datetime) -> None:
-    for number in numbers:
-        OutboundMessage.objects.create(
-            comune=comune,
-            to=number,
-            purpose="broadcast",
-            template_name="avviso_comune",
-            state="delivered",
-            reach_counted_at=at,
-        )
 
 
 # --- the grouping ------------------------------------------------------------------------------
