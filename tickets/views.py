@@ -3,14 +3,19 @@
 import re
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import IntegerField, Value
+from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from urp_portal.accounts.request_scope import session_comune_choose, session_comune_id
 from urp_portal.audit.services import audit_record
 from urp_portal.audit.states import AuditAction
+from urp_portal.municipality.scope import serves_other_comuni
+from urp_portal.municipality.scope_cache import active_comune_id
 
 from .models import Forward
 from .selectors import message_list_visible, ticket_list_for, user_is_urp, user_service_ids
@@ -110,7 +115,25 @@ def message_media(request: HttpRequest, message_id: int) -> HttpResponseBase:
 def forward_link(request: HttpRequest, token: str) -> HttpResponse:
     """The link in a service's email: opens the ticket for that service's staff and the URP.
     Another service's link answers 404, like that service's tickets everywhere else: whoever
-    may not see a ticket is not told it exists."""
+    may not see a ticket is not told it exists.
+
+    An email link carries no comune: on a deployment serving several, the link's ticket says
+    which. A person who works for that comune (a help desk of several, chosen another) has
+    the session switched to it and comes back here, in its scope; anyone else finds nothing."""
+    if serves_other_comuni():
+        active = Value(active_comune_id(), output_field=IntegerField())
+        comune_id = (
+            Forward.all_comuni.filter(token=token)
+            .annotate(owner=Coalesce("ticket__comune", active))
+            .values_list("owner", flat=True)
+            .first()
+        )
+        if comune_id is None:
+            raise Http404()
+        if comune_id != session_comune_id(request):
+            if not session_comune_choose(request, comune_id=comune_id):
+                raise Http404()
+            return redirect(request.get_full_path())
     forward = get_object_or_404(Forward, token=token)
     if not (user_is_urp(request.user) or forward.service_id in user_service_ids(request.user)):
         raise Http404()

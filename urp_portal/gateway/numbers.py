@@ -9,7 +9,7 @@ the database themselves.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -85,45 +85,96 @@ def forget_sending_numbers() -> None:
     _portfolios.clear()
 
 
-# comune id -> (until when, the comuni sharing its messaging limit, whether the active one is
-# among them): asked by every campaign batch, three times; a number moved to another WABA is
+@dataclass(frozen=True)
+class MessagingLimitGroups:
+    """The comuni served, partitioned by the messaging limit they share (one group per
+    business portfolio as far as we know it), and the active comune's id."""
+
+    groups: tuple[tuple[int, ...], ...]
+    active_id: int | None
+
+    def of(self, comune_id: int) -> tuple[int, ...]:
+        for group in self.groups:
+            if comune_id in group:
+                return group
+        return (comune_id,)
+
+
+def messaging_limit_groups_of(
+    numbers: Iterable[tuple[int, str, str]],
+    *,
+    active_id: int | None,
+    own_business_account_id: str,
+) -> MessagingLimitGroups:
+    """Group comuni by shared limit, from their numbers' (comune id, WABA id, portfolio id).
+    Comuni are linked through a shared portfolio id and through a shared WABA (a WABA belongs
+    to exactly one portfolio, so one WABA's comuni share a limit even where no portfolio id is
+    recorded); the active comune without a number of its own sends from the deployment's
+    number, in WHATSAPP_BUSINESS_ACCOUNT_ID. Without any portfolio id this is exactly the
+    grouping by WABA of before."""
+    # Union-find over comuni ("c:<id>"), WABAs ("w:<id>") and portfolios ("p:<id>").
+    parent: dict[str, str] = {}
+
+    def root(node: str) -> str:
+        parent.setdefault(node, node)
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    def link(a: str, b: str) -> None:
+        parent[root(a)] = root(b)
+
+    comuni: set[int] = set()
+    for comune_id, waba, portfolio in numbers:
+        comuni.add(comune_id)
+        root(f"c:{comune_id}")
+        if waba:
+            link(f"c:{comune_id}", f"w:{waba}")
+        if portfolio:
+            link(f"c:{comune_id}", f"p:{portfolio}")
+    if active_id is not None and active_id not in comuni:
+        comuni.add(active_id)
+        root(f"c:{active_id}")
+        if own_business_account_id:
+            link(f"c:{active_id}", f"w:{own_business_account_id}")
+    members: dict[str, list[int]] = {}
+    for comune_id in comuni:
+        members.setdefault(root(f"c:{comune_id}"), []).append(comune_id)
+    groups = tuple(sorted(tuple(sorted(ids)) for ids in members.values()))
+    return MessagingLimitGroups(groups=groups, active_id=active_id)
+
+
+# The comuni grouped by the messaging limit they share (messaging_limit_groups), until when:
+# asked by every campaign batch, three times; a number moved to another WABA or portfolio is
 # seen within SENDER_CACHE_SECONDS, as a changed token is.
-_portfolios: dict[int, tuple[float, tuple[int, ...], bool]] = {}
+_portfolios: list[tuple[float, MessagingLimitGroups]] = []
+
+
+def messaging_limit_groups() -> MessagingLimitGroups:
+    """The deployment's grouping (messaging_limit_groups_of), two small queries per
+    SENDER_CACHE_SECONDS per process."""
+    now = time.monotonic()
+    if _portfolios and _portfolios[0][0] > now:
+        return _portfolios[0][1]
+    grouping = messaging_limit_groups_of(
+        WhatsAppNumber.objects.order_by("pk").values_list(
+            "comune_id", "business_account_id", "business_portfolio_id"
+        ),
+        active_id=Municipality.objects.filter(is_active=True).values_list("pk", flat=True).first(),
+        own_business_account_id=str(settings.WHATSAPP_BUSINESS_ACCOUNT_ID or ""),
+    )
+    _portfolios[:] = [(now + SENDER_CACHE_SECONDS, grouping)]
+    return grouping
 
 
 def portfolio_of(comune: Municipality) -> tuple[tuple[int, ...], bool]:
-    """The comuni whose sends count against `comune`'s messaging limit, and whether the active
-    comune is one of them: those whose numbers are in its WABA (the deployment's own WABA for
-    the active comune without a number of its own), itself always (gateway/reach.py)."""
-    now = time.monotonic()
-    cached = _portfolios.get(comune.pk)
-    if cached is not None and cached[0] > now:
-        return cached[1], cached[2]
-    active = Municipality.objects.filter(is_active=True).values_list("pk", flat=True).first()
-    own_waba = str(settings.WHATSAPP_BUSINESS_ACCOUNT_ID or "")
-    number = whatsapp_number_of(comune_id=comune.pk)
-    if number is not None:
-        waba = number.business_account_id
-    else:
-        waba = own_waba if comune.pk == active else ""
-    ids = {comune.pk}
-    if waba:
-        ids |= set(
-            WhatsAppNumber.objects.filter(business_account_id=waba).values_list(
-                "comune_id", flat=True
-            )
-        )
-        # The active comune sends from the deployment's own number unless it has one bound.
-        if (
-            active is not None
-            and waba == own_waba
-            and not WhatsAppNumber.objects.filter(comune_id=active).exists()
-        ):
-            ids.add(active)
-    group = tuple(sorted(ids))
-    with_active = active is not None and active in ids
-    _portfolios[comune.pk] = (now + SENDER_CACHE_SECONDS, group, with_active)
-    return group, with_active
+    """The comuni whose sends count against `comune`'s messaging limit, itself always, and
+    whether the active comune is one of them (gateway/reach.py): those whose numbers share its
+    business portfolio id where one is recorded, or its WABA (messaging_limit_groups_of)."""
+    grouping = messaging_limit_groups()
+    group = grouping.of(comune.pk)
+    return group, grouping.active_id is not None and grouping.active_id in group
 
 
 def other_app_secrets() -> list[str]:

@@ -10,10 +10,11 @@ it delivers). A campaign hands off only what fits and waits for the oldest stamp
 old, so it goes out over days, never above the limit.
 
 Many comuni (issue #24): since 7 October 2025 Meta sets the limit per business portfolio, shared
-by all its numbers (messaging-limits; upcoming-messaging-limits-changes). We do not know the
-portfolio's id, only each number's WABA: the portfolio is modelled as the comuni whose numbers
-share the running comune's WABA (the deployment's WHATSAPP_BUSINESS_ACCOUNT_ID for the active
-comune); a WABA belongs to exactly one portfolio, so comuni in one WABA surely share a limit.
+by all its numbers (messaging-limits; upcoming-messaging-limits-changes). The portfolio is the
+comuni whose numbers share the running comune's business portfolio id where the provider
+recorded one (WhatsAppNumber.business_portfolio_id), or its WABA (the deployment's
+WHATSAPP_BUSINESS_ACCOUNT_ID for the active comune): a WABA belongs to exactly one portfolio, so
+comuni in one WABA surely share a limit (numbers.messaging_limit_groups_of).
 Every count below is of that group's sends; the service window is the comune's number's.
 """
 
@@ -36,8 +37,8 @@ SERVICE_WINDOW = dt.timedelta(hours=24)
 
 def portfolio_comune_ids() -> tuple[tuple[int, ...], bool]:
     """(the comuni sharing the running comune's messaging limit, whether the active comune is
-    among them): numbers.portfolio_of. ((), True) outside a scope or with one comune:
-    everything, as before."""
+    among them): numbers.portfolio_of, by portfolio id where recorded, else by WABA.
+    ((), True) outside a scope or with one comune: everything, as before."""
     from .numbers import portfolio_of
 
     comune = current_comune()

@@ -343,6 +343,14 @@ class WhatsAppNumber(models.Model):
     business_account_id = models.CharField(
         _("id dell'account WhatsApp Business (WABA)"), max_length=64, blank=True
     )
+    # Meta sets the messaging limit per business portfolio, shared by all its WABAs' numbers
+    # (gateway/numbers.py, portfolio_of); empty: the WABA stands for it, as before.
+    business_portfolio_id = models.CharField(
+        _("id del portafoglio aziendale (business portfolio)"),
+        max_length=64,
+        blank=True,
+        help_text=_("Il portafoglio di Meta che contiene l'account WhatsApp Business."),
+    )
     access_token_sealed = models.TextField(editable=False, blank=True)
     app_secret_sealed = models.TextField(editable=False, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

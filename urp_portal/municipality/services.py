@@ -109,6 +109,7 @@ def municipality_load_preset_for_number(
     comune_slug: str,
     phone_number_id: str,
     business_account_id: str = "",
+    business_portfolio_id: str = "",
     access_token: str = "",
     app_secret: str = "",
 ) -> Municipality:
@@ -127,6 +128,7 @@ def municipality_load_preset_for_number(
         comune=municipality,
         phone_number_id=phone_number_id,
         business_account_id=business_account_id,
+        business_portfolio_id=business_portfolio_id,
         access_token=access_token,
         app_secret=app_secret,
     )
@@ -139,12 +141,13 @@ def whatsapp_number_bind(
     comune: Municipality,
     phone_number_id: str,
     business_account_id: str = "",
+    business_portfolio_id: str = "",
     access_token: str = "",
     app_secret: str = "",
 ) -> WhatsAppNumber:
-    """Bind a WhatsApp number to a comune (or update its account id and secrets; an empty one
-    keeps what is stored). A number already bound to another comune is refused: moving it
-    would hand that comune's citizens to this one."""
+    """Bind a WhatsApp number to a comune (or update its account and portfolio ids and
+    secrets; an empty one keeps what is stored). A number already bound to another comune is
+    refused: moving it would hand that comune's citizens to this one."""
     phone_number_id = phone_number_id.strip()
     if not PHONE_NUMBER_ID.fullmatch(phone_number_id):
         raise ValidationError(
@@ -168,6 +171,8 @@ def whatsapp_number_bind(
             number = WhatsAppNumber(comune=comune, phone_number_id=phone_number_id)
         if business_account_id:
             number.business_account_id = business_account_id.strip()
+        if business_portfolio_id:
+            number.business_portfolio_id = business_portfolio_id.strip()
         if access_token:
             number.access_token_sealed = seal(access_token)
         if app_secret:

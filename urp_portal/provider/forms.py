@@ -20,6 +20,15 @@ class _NumberFields(forms.Form):
     business_account_id = forms.CharField(
         label=_("Id dell'account WhatsApp Business (WABA)"), max_length=64, required=False
     )
+    business_portfolio_id = forms.CharField(
+        label=_("Id del portafoglio aziendale (business portfolio)"),
+        max_length=64,
+        required=False,
+        help_text=_(
+            "Meta conta il limite di messaggi per portafoglio: i comuni dello stesso "
+            "portafoglio lo condividono. Vuoto: conta l'account WhatsApp Business."
+        ),
+    )
     # Never rendered back: the stored value is sealed and stays unseen.
     access_token = forms.CharField(
         label=_("Token di accesso"),

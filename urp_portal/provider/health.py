@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import models
-from django.db.models import Count, IntegerField, Max, Min, Value
+from django.db.models import Case, Count, IntegerField, Max, Min, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -22,6 +23,7 @@ from tickets.models import Ticket
 from tickets.states import TicketState
 from urp_portal.gateway.backlog import Backlog, gateway_backlog, queue_label
 from urp_portal.gateway.models import InboundMessage, OutboundMessage
+from urp_portal.gateway.numbers import messaging_limit_groups_of
 from urp_portal.gateway.reach import ROLLING
 from urp_portal.gateway.states import InboundState, OutboundState
 from urp_portal.municipality.models import Municipality
@@ -43,9 +45,24 @@ class ComuneHealth:
     def templates_total(self) -> int:
         return sum(self.templates.values())
 
+
+@dataclass
+class PortfolioHealth:
+    """One messaging limit and the comuni sharing it (gateway/numbers.py,
+    messaging_limit_groups_of): Meta counts the citizens reached per business portfolio."""
+
+    comuni: list[Municipality]
+    # The business portfolio ids recorded on its numbers, else their WABA ids.
+    portfolio_ids: list[str]
+    business_account_ids: list[str]
+    reach_used: int = 0
+
     @property
     def reach_limit(self) -> int | None:
-        return self.comune.messaging_limit
+        """The portfolio's limit as the comuni keep it (the hourly refresh writes it on each of
+        the group's comuni): the smallest, where they disagree until the next refresh."""
+        limits = [c.messaging_limit for c in self.comuni if c.messaging_limit is not None]
+        return min(limits) if limits else None
 
     @property
     def reach_share(self) -> int | None:
@@ -59,6 +76,7 @@ class ComuneHealth:
 class ProviderHealth:
     backlog: Backlog
     comuni: list[ComuneHealth]
+    portfolios: list[PortfolioHealth]
     # Templates are counted per comune once they belong to one (their WABA); until then, for
     # the deployment as a whole.
     templates_per_comune: bool
@@ -119,6 +137,32 @@ def provider_health(*, now: dt.datetime | None = None) -> ProviderHealth:
         active_id,
         n=Count("to", distinct=True),
     )
+    portfolios = _portfolios(comuni, active_id)
+    # The citizens each portfolio reached: one statement for all, each outbox row given its
+    # comune's group, so a citizen reached by two comuni of one portfolio counts once.
+    reach_by_group: dict[int, int] = {}
+    if portfolios:
+        rows = (
+            _across(OutboundMessage)
+            .filter(reach_counted_at__gt=now - ROLLING)
+            .exclude(state__in=[OutboundState.FAILED, OutboundState.CANCELLED])
+            .order_by()
+            .annotate(owner=Coalesce("comune", Value(active_id, output_field=IntegerField())))
+            .annotate(
+                group=Case(
+                    *(
+                        When(owner__in=[c.pk for c in portfolio.comuni], then=Value(i))
+                        for i, portfolio in enumerate(portfolios)
+                    ),
+                    output_field=IntegerField(),
+                )
+            )
+            .values("group")
+            .annotate(n=Count("to", distinct=True))
+        )
+        reach_by_group = {row["group"]: row["n"] for row in rows}
+    for i, portfolio in enumerate(portfolios):
+        portfolio.reach_used = reach_by_group.get(i, 0)
     per_comune_templates = any(f.name == "comune" for f in MessageTemplate._meta.concrete_fields)
     templates: dict = {}
     deployment_templates: dict[str, int] = {}
@@ -159,9 +203,38 @@ def provider_health(*, now: dt.datetime | None = None) -> ProviderHealth:
     return ProviderHealth(
         backlog=gateway_backlog(now=now),
         comuni=health,
+        portfolios=portfolios,
         templates_per_comune=per_comune_templates,
         templates=_ordered(deployment_templates),
     )
+
+
+def _portfolios(comuni: list[Municipality], active_id: int | None) -> list[PortfolioHealth]:
+    """The comuni grouped by the messaging limit they share, from their prefetched numbers (no
+    query): the grouping of the sends themselves (gateway/numbers.py)."""
+    by_pk = {c.pk: c for c in comuni}
+    numbers = [n for c in comuni for n in c.whatsapp_numbers.all()]
+    own_waba = str(settings.WHATSAPP_BUSINESS_ACCOUNT_ID or "")
+    grouping = messaging_limit_groups_of(
+        [(n.comune_id, n.business_account_id, n.business_portfolio_id) for n in numbers],
+        active_id=active_id,
+        own_business_account_id=own_waba,
+    )
+    portfolios = []
+    for group in grouping.groups:
+        members = sorted((by_pk[pk] for pk in group if pk in by_pk), key=lambda c: c.name)
+        own = [n for n in numbers if n.comune_id in group]
+        wabas = {n.business_account_id for n in own if n.business_account_id}
+        if active_id in group and not any(n.comune_id == active_id for n in own) and own_waba:
+            wabas.add(own_waba)
+        portfolios.append(
+            PortfolioHealth(
+                comuni=members,
+                portfolio_ids=sorted({n.business_portfolio_id for n in own} - {""}),
+                business_account_ids=sorted(wabas),
+            )
+        )
+    return sorted(portfolios, key=lambda p: [c.name for c in p.comuni])
 
 
 def _ordered(counts: dict[str, int]) -> dict[str, int]:

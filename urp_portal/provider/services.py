@@ -42,6 +42,7 @@ def provider_comune_create(
     display_number: str = "",
     phone_number_id: str,
     business_account_id: str = "",
+    business_portfolio_id: str = "",
     access_token: str = "",
     app_secret: str = "",
 ) -> Municipality:
@@ -60,6 +61,7 @@ def provider_comune_create(
                 comune_slug=slug,
                 phone_number_id=phone_number_id,
                 business_account_id=business_account_id,
+                business_portfolio_id=business_portfolio_id,
                 access_token=access_token,
                 app_secret=app_secret,
             )
@@ -79,7 +81,11 @@ def provider_comune_create(
         actor=actor,
         action=AuditAction.ADMIN_ADDED,
         target=comune,
-        details={"preset": preset, "phone_number_id": phone_number_id},
+        details={
+            "preset": preset,
+            "phone_number_id": phone_number_id,
+            "business_portfolio_id": business_portfolio_id,
+        },
     )
     return comune
 
@@ -90,6 +96,7 @@ def provider_number_bind(
     comune: Municipality,
     phone_number_id: str,
     business_account_id: str = "",
+    business_portfolio_id: str = "",
     access_token: str = "",
     app_secret: str = "",
 ) -> WhatsAppNumber:
@@ -100,6 +107,7 @@ def provider_number_bind(
             comune=comune,
             phone_number_id=phone_number_id,
             business_account_id=business_account_id,
+            business_portfolio_id=business_portfolio_id,
             access_token=access_token,
             app_secret=app_secret,
         )
@@ -111,6 +119,7 @@ def provider_number_bind(
         target=comune,
         details={
             "phone_number_id": number.phone_number_id,
+            "business_portfolio_id": number.business_portfolio_id,
             "access_token_changed": bool(access_token),
             "app_secret_changed": bool(app_secret),
         },

@@ -60,6 +60,7 @@ def number_bind(request: HttpRequest, comune_id: int) -> HttpResponse:
         {
             "phone_number_id": bound.phone_number_id,
             "business_account_id": bound.business_account_id,
+            "business_portfolio_id": bound.business_portfolio_id,
         }
         if bound
         else {}

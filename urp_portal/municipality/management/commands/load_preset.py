@@ -24,6 +24,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--business-account-id", default="", help="Id dell'account WhatsApp Business."
         )
+        parser.add_argument(
+            "--business-portfolio-id",
+            default="",
+            help=(
+                "Id del portafoglio aziendale di Meta (business portfolio): i comuni dello "
+                "stesso portafoglio condividono il limite di messaggi."
+            ),
+        )
         # Secrets are named by an environment variable, never written on the command line
         # (which the shell's history and `ps` would keep).
         parser.add_argument(
@@ -40,6 +48,8 @@ class Command(BaseCommand):
     def handle(self, *args, preset: str, comune: str, phone_number_id: str, **options):
         if bool(comune) != bool(phone_number_id):
             raise CommandError("--comune e --phone-number-id vanno indicati insieme.")
+        if options["business_portfolio_id"] and not comune:
+            raise CommandError("--business-portfolio-id vale solo con --comune.")
         try:
             if not comune:
                 municipality = municipality_load_preset(slug=preset)
@@ -50,6 +60,7 @@ class Command(BaseCommand):
                 comune_slug=comune,
                 phone_number_id=phone_number_id,
                 business_account_id=options["business_account_id"],
+                business_portfolio_id=options["business_portfolio_id"],
                 access_token=self._secret(options["access_token_env"]),
                 app_secret=self._secret(options["app_secret_env"]),
             )

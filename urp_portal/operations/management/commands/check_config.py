@@ -21,13 +21,15 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         findings = configuration_findings()
-        area = None
+        heading = None
         for finding in findings:
             if options["solo_problemi"] and finding.level == OK:
                 continue
-            if finding.area != area:
-                area = finding.area
-                self.stdout.write(f"\n{area}")
+            # Several comuni: each comune's findings under its name (one comune: no name).
+            area = f"{finding.comune} · {finding.area}" if finding.comune else finding.area
+            if area != heading:
+                heading = area
+                self.stdout.write(f"\n{heading}")
             line = f"  {_MARKS[finding.level]}{finding.message}"
             style = {OK: self.style.SUCCESS, WARNING: self.style.WARNING}.get(
                 finding.level, self.style.ERROR
@@ -36,6 +38,10 @@ class Command(BaseCommand):
         blocking = sum(1 for f in findings if f.level == BLOCKING)
         warnings = sum(1 for f in findings if f.level == WARNING)
         self.stdout.write("")
+        stopped = sorted({f.comune for f in findings if f.level == BLOCKING and f.comune})
+        if stopped:
+            names = ", ".join(stopped)
+            self.stdout.write(self.style.ERROR(f"Comuni con problemi bloccanti: {names}."))
         if blocking:
             self.stdout.write(
                 self.style.ERROR(

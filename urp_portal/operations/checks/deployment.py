@@ -1,15 +1,10 @@
-"""What a deployment needs before citizens write to it, checked as a whole and said in plain
-Italian for the comune's IT office: `python manage.py check_config`.
-
-Each check returns findings; a BLOCKING one means the service would not work (messages not
-received or not sent, data not stored), a WARNING one that it works but not as it should."""
+"""The deployment's checks: Django, the gateway's variables, the database, the broker, email,
+the pseudonym key, the media folder. Once for the whole deployment, however many comuni."""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
@@ -19,9 +14,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 from urp_portal.gateway.adapters import adapter_names, get_adapter
 
-BLOCKING = "bloccante"
-WARNING = "avviso"
-OK = "ok"
+from .findings import Finding, _block, _ok, _warn
 
 _DEVELOPMENT_PSEUDONYM_KEY = "insecure-development-only-pseudonym-key"
 _TEST_EMAIL_BACKENDS = (
@@ -30,25 +23,6 @@ _TEST_EMAIL_BACKENDS = (
     "django.core.mail.backends.dummy.EmailBackend",
     "django.core.mail.backends.filebased.EmailBackend",
 )
-
-
-@dataclass(frozen=True)
-class Finding:
-    level: str
-    area: str
-    message: str
-
-
-def _ok(area: str, message: str) -> Finding:
-    return Finding(OK, area, message)
-
-
-def _block(area: str, message: str) -> Finding:
-    return Finding(BLOCKING, area, message)
-
-
-def _warn(area: str, message: str) -> Finding:
-    return Finding(WARNING, area, message)
 
 
 def check_django() -> list[Finding]:
@@ -214,103 +188,6 @@ def check_broker() -> list[Finding]:
     return found
 
 
-def check_municipality() -> list[Finding]:
-    area = "Configurazione del comune"
-    from urp_portal.municipality.errors import NoActiveMunicipality
-    from urp_portal.municipality.selectors import municipality_get_active
-    from urp_portal.municipality.states import ChannelMode, KeywordKind
-
-    try:
-        municipality = municipality_get_active()
-    except NoActiveMunicipality:
-        return [
-            _block(
-                area,
-                "Nessuna configurazione del comune è attiva: caricane una "
-                "(«python manage.py load_preset ...») o creala nel pannello.",
-            )
-        ]
-    except Exception as exc:  # the database check reports the cause
-        return [_block(area, f"Non verificabile: database non pronto ({type(exc).__name__}).")]
-    found = [_ok(area, f"Configurazione attiva: {municipality.name}.")]
-    two_way = municipality.mode != ChannelMode.BROADCAST_ONLY
-    texts = {
-        "welcome_text": "il messaggio di benvenuto",
-        "privacy_notice_text": "l'informativa privacy",
-        "unsubscribed_text": "la conferma della cancellazione",
-        "official_channel_text": "il rinvio ai canali ufficiali",
-    }
-    if two_way:
-        texts["out_of_hours_text"] = "la risposta fuori orario"
-    if municipality.mode == ChannelMode.TWO_WAY_TEXT:
-        texts["media_not_accepted_text"] = "la risposta a foto, vocali e video"
-    if municipality.mode == ChannelMode.BROADCAST_ONLY:
-        texts["broadcast_only_text"] = "la risposta a ogni messaggio (solo broadcast)"
-    if municipality.identity_required:
-        texts["identity_request_text"] = "la richiesta dei dati al primo contatto"
-    for field, words in texts.items():
-        if not getattr(municipality, field).strip():
-            found.append(_block(area, f"Manca il testo: {words}."))
-    if two_way and not list(municipality.office_slots.all()):
-        found.append(_block(area, "Mancano gli orari del servizio."))
-    kinds = {keyword.kind for keyword in municipality.keywords.all()}
-    if KeywordKind.SUBSCRIBE not in kinds:
-        found.append(_block(area, "Manca la parola per iscriversi (es. «Iscrivimi»)."))
-    if KeywordKind.UNSUBSCRIBE not in kinds:
-        found.append(_block(area, "Manca la parola per cancellarsi (es. «Cancellami»)."))
-    if not list(municipality.broadcast_slots.all()):
-        found.append(_warn(area, "Nessuna fascia per le liste broadcast: si invia solo a mano."))
-    if not any(
-        (
-            municipality.channel_phone,
-            municipality.channel_email,
-            municipality.channel_pec,
-            municipality.channel_web,
-        )
-    ):
-        found.append(_warn(area, "Nessun altro canale del comune (telefono, email, PEC, sito)."))
-    return found
-
-
-def check_templates() -> list[Finding]:
-    area = "Modelli di messaggio"
-    from broadcasts.models import MessageTemplate
-    from broadcasts.states import TemplateApproval
-
-    try:
-        approved = MessageTemplate.objects.filter(approval_status=TemplateApproval.APPROVED).count()
-    except Exception as exc:  # the database check reports the cause
-        return [_block(area, f"Non verificabile: database non pronto ({type(exc).__name__}).")]
-    if not approved:
-        return [
-            _block(
-                area,
-                "Nessun modello approvato: le liste broadcast e le risposte dopo 24 ore "
-                "non possono partire.",
-            )
-        ]
-    return [_ok(area, f"Modelli approvati: {approved}.")]
-
-
-def check_services() -> list[Finding]:
-    area = "Servizi comunali"
-    from tickets.models import MunicipalService
-
-    try:
-        services = list(MunicipalService.objects.values_list("name", "email"))
-    except Exception as exc:  # the database check reports the cause
-        return [_block(area, f"Non verificabile: database non pronto ({type(exc).__name__}).")]
-    if not services:
-        return [_warn(area, "Nessun servizio comunale: le richieste non si possono inoltrare.")]
-    found = [_ok(area, f"Servizi comunali: {len(services)}.")]
-    without_email = [name for name, email in services if not email]
-    if without_email:
-        found.append(
-            _warn(area, f"Servizi senza email per gli inoltri: {', '.join(without_email)}.")
-        )
-    return found
-
-
 def check_email() -> list[Finding]:
     area = "Email"
     if settings.EMAIL_BACKEND in _TEST_EMAIL_BACKENDS:
@@ -360,21 +237,3 @@ def check_media() -> list[Finding]:
     if not os.access(media_root, os.W_OK):
         return [_block(area, f"La cartella MEDIA_ROOT ({media_root}) non è scrivibile.")]
     return [_ok(area, f"Cartella degli allegati: {media_root}.")]
-
-
-CHECKS: list[Callable[[], list[Finding]]] = [
-    check_django,
-    check_gateway,
-    check_database,
-    check_broker,
-    check_municipality,
-    check_templates,
-    check_services,
-    check_email,
-    check_privacy,
-    check_media,
-]
-
-
-def configuration_findings() -> list[Finding]:
-    return [finding for check in CHECKS for finding in check()]
