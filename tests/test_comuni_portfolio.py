@@ -156,10 +156,8 @@ def test_different_portfolio_ids_keep_their_limits_apart(two_comuni):
 
 @pytest.fixture
 def provider_client(two_comuni) -> Client:
-    # A provider's account has no comune of its own: it works for the deployment's active one
-    # (request_scope.py), which two_comuni leaves unset.
-    Municipality.objects.filter(slug="cagliari").update(is_active=True)
-    forget_serves_other_comuni()
+    # A provider's account has no comune of its own, and two_comuni leaves none active: its
+    # pages need none (request_scope.py).
     user = UserFactory(username="fornitore")
     user.groups.add(Group.objects.get(name=PROVIDER_GROUP_NAME))
     client = Client()

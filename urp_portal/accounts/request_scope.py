@@ -127,6 +127,11 @@ class ComuneScopeMiddleware:
     def _refuse_until_chosen(request: HttpRequest) -> HttpResponse | None:
         path = request.path
         static = "/" + settings.STATIC_URL.lstrip("/")
+        # The provider's pages work across comuni (they check their own group and read every
+        # comune's figures): an account of the provider with no comune's membership, or with
+        # no comune active, must reach them without choosing one.
+        if path.startswith(reverse("provider:health")):
+            return None
         exempt = (
             reverse("comune_pick"),
             reverse("admin:logout"),
