@@ -177,11 +177,10 @@ def _erase_webhook_bodies(
     writes "39333...", Twilio "whatsapp:+39333..." or "%2B39333..."."""
     known = set(event_ids)
     digits = number.lstrip("+").encode()
-    candidates = (
-        WebhookEvent.objects.select_for_update()
-        .filter(rows | Q(pk__in=known))
-        .only("pk", "body", "error")
-    )
+    candidates = WebhookEvent.objects.select_for_update().only("pk", "body", "error")
+    # An empty Q (one comune: every body) ORed with another Q would become that other alone.
+    if rows:
+        candidates = candidates.filter(rows | Q(pk__in=known))
     if since is not None:
         candidates = candidates.filter(received_at__gte=since - dt.timedelta(days=1))
     for event in candidates.iterator(chunk_size=500):

@@ -88,22 +88,29 @@ def _per_comune(queryset: models.QuerySet, active_id: int | None, **aggregates) 
 def inbound_last_received(*, active_id: int | None) -> dict[int, dt.datetime | None]:
     """{comune id: when its number last received a message}, rows with no comune counted as
     the active comune's. One backward step of the index (comune, received_at)
-    (gateway.inbound_comune_received) per comune, in one statement, and one for the rows with
-    no comune: the same cost for a table of a day or of years, and a message older than any
+    (gateway.inbound_comune_received) per comune and one for the rows with no comune, in one
+    statement: the same cost for a table of a day or of years, and a message older than any
     window still shows (the EXPLAIN is asserted in tests/test_provider_admin.py)."""
-    latest = _across(InboundMessage).order_by("-received_at").values("received_at")[:1]
-    own = dict(
+    found: dict[int, dt.datetime | None] = {}
+    for pk, last, unassigned in inbound_last_received_query():
+        if pk == active_id and unassigned is not None:
+            last = unassigned if last is None else max(last, unassigned)
+        found[pk] = last
+    return found
+
+
+def inbound_last_received_query() -> models.QuerySet:
+    """(comune id, its last message's time, the last time of the rows with no comune)."""
+    latest = _across(InboundMessage).order_by("-received_at").values("received_at")
+    return (
         Municipality.objects.order_by()
-        .annotate(last=Subquery(latest.filter(comune=OuterRef("pk"))))
-        .values_list("pk", "last")
+        .annotate(
+            last=Subquery(latest.filter(comune=OuterRef("pk"))[:1]),
+            # Not correlated: PostgreSQL works it out once for the statement (an InitPlan).
+            unassigned=Subquery(latest.filter(comune__isnull=True)[:1]),
+        )
+        .values_list("pk", "last", "unassigned")
     )
-    if active_id is not None:
-        unassigned = latest.filter(comune__isnull=True).first()
-        if unassigned is not None:
-            mine = own.get(active_id)
-            at = unassigned["received_at"]
-            own[active_id] = at if mine is None else max(mine, at)
-    return own
 
 
 def provider_health(*, now: dt.datetime | None = None) -> ProviderHealth:
