@@ -10,6 +10,7 @@ import time
 import uuid
 
 import pytest
+from django.db import connection
 
 from subscribers.models import Subscriber
 from subscribers.services import subscriber_erase
@@ -24,10 +25,11 @@ from urp_portal.accounts.models import StaffMembership
 from urp_portal.accounts.roles import Role
 from urp_portal.accounts.services import api_token_create
 from urp_portal.accounts.tests.factories import UserFactory, client_with_key, pass_second_factor
-from urp_portal.gateway.models import WebhookEvent
+from urp_portal.gateway.models import InboundMessage, WebhookEvent
 from urp_portal.municipality.models import Municipality
 from urp_portal.municipality.scope import comune_scope
 from urp_portal.municipality.states import ElsewhereHandling
+from urp_portal.provider.health import inbound_last_received_query, provider_health
 
 ASSEMINI_QUESTION = "Assemini chiede: è soddisfatto della risposta?"
 DIGITS = PHONE.lstrip("+").encode()
@@ -337,3 +339,29 @@ def test_a_deployment_of_one_comune_records_no_comune_on_its_events(municipality
     event = WebhookEvent.objects.get()
     assert (event.state, event.comune) == (WebhookEvent.State.PROCESSED, None)
     assert Municipality.objects.count() == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner")
+def test_the_last_message_of_each_comune_is_read_from_its_index(two_comuni):
+    """The health page's "last message received" steps back along (comune, received_at) for
+    each comune, on a table too large to read whole (60,000 rows in 2 comuni)."""
+    comuni = list(Municipality.objects.values_list("pk", flat=True))
+    table = InboundMessage._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (provider_id, sender, sender_user_id, profile_name, sent_at,"
+            " kind, text, media_id, media_mime_type, media_filename, media_file,"
+            " reply_to_provider_id, extra, state, handled_by, received_at, comune_id)"
+            " SELECT 'wamid.explain.' || n, '+39347' || n, '', '', now(), 'text', '', '', '',"
+            " '', '', '', '{}', 'processed', '', now() - n * interval '1 minute',"
+            " (%s::bigint[])[1 + n %% %s] FROM generate_series(1, 60000) AS n",
+            [comuni, len(comuni)],
+        )
+        cursor.execute(f"ANALYZE {table}")
+
+    plan = inbound_last_received_query().explain()
+    last = provider_health().comuni
+
+    assert "inbound_comune_received" in plan
+    assert "Seq Scan on gateway_inboundmessage" not in plan
+    assert all(row.last_inbound_at is not None for row in last)

@@ -32,7 +32,7 @@ from urp_portal.gateway.models import InboundMessage
 from urp_portal.municipality.models import Municipality, WhatsAppNumber
 from urp_portal.municipality.scope import comune_scope
 from urp_portal.municipality.sealed import unseal
-from urp_portal.provider.health import inbound_last_received_query, provider_health
+from urp_portal.provider.health import provider_health
 
 SECRETS_KEY = "a-test-only-key-of-at-least-32-characters"
 TOKEN = "EAAG-token-of-sestu-never-shown"
@@ -274,37 +274,6 @@ def test_the_health_page_counts_per_comune_and_shows_no_citizen(
     assert ">stati dei messaggi<" in html and ">citizens<" not in html
     for secret in (CITIZEN_TEXT, CITIZEN_NAME, "Riservato", CITIZEN_NUMBER, "3479998877", TOKEN):
         assert secret not in html
-
-
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner")
-def test_the_last_message_of_each_comune_is_read_from_its_index(municipality, provider_client):
-    """The health page's "last message received" steps back along (comune, received_at) for
-    each comune, on a table too large to read whole (60,000 rows in 4 comuni)."""
-    for n in range(3):
-        provider_client.post(
-            "/admin/fornitore/comuni/nuovo/",
-            {"preset": "ancona", "slug": f"c{n}", "name": f"C{n}", "phone_number_id": f"9{n}"},
-        )
-    comuni = list(Municipality.objects.values_list("pk", flat=True))
-    table = InboundMessage._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (provider_id, sender, sender_user_id, profile_name, sent_at,"
-            " kind, text, media_id, media_mime_type, media_filename, media_file,"
-            " reply_to_provider_id, extra, state, handled_by, received_at, comune_id)"
-            " SELECT 'wamid.explain.' || n, '+39347' || n, '', '', now(), 'text', '', '', '',"
-            " '', '', '', '{}', 'processed', '', now() - n * interval '1 minute',"
-            " (%s::bigint[])[1 + n %% %s] FROM generate_series(1, 60000) AS n",
-            [comuni, len(comuni)],
-        )
-        cursor.execute(f"ANALYZE {table}")
-
-    plan = inbound_last_received_query().explain()
-    last = provider_health().comuni
-
-    assert "inbound_comune_received" in plan
-    assert "Seq Scan on gateway_inboundmessage" not in plan
-    assert all(row.last_inbound_at is not None for row in last)
 
 
 def test_the_health_figures_do_not_grow_queries_with_the_comuni(municipality, provider_client):
