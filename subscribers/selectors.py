@@ -115,8 +115,14 @@ def subscriber_gateway_rows(subscriber: Subscriber) -> Q:
     """The gateway's messages (received and sent) of the citizen's own comune: the same phone
     writing to two comuni of one deployment is two citizens, and the export or the erasure of
     one reads or touches nothing of the other's. Unscoped on a deployment of one comune."""
-    if subscriber.comune_id is not None:
-        return owned_by(Municipality.objects.get(pk=subscriber.comune_id))
+    return gateway_rows_of_comune(comune_id=subscriber.comune_id)
+
+
+def gateway_rows_of_comune(*, comune_id: int | None) -> Q:
+    """The gateway's rows (messages, raw webhook bodies) of the comune `comune_id` (None: the
+    active comune's, as the row's owner with no comune is); unscoped on one comune."""
+    if comune_id is not None:
+        return owned_by(Municipality.objects.get(pk=comune_id))
     if not serves_other_comuni():
         return Q()
     active = Municipality.objects.filter(is_active=True).first()

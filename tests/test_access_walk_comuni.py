@@ -37,13 +37,13 @@ from tests.test_access_walk import (
     _standard,
 )
 from tickets import services as ticket_services
-from tickets.models import CannedAnswer, Forward, MunicipalService
+from tickets.models import CannedAnswer, Forward, MunicipalService, SatisfactionSurvey
 from tickets.tests.factories import MessageFactory, TicketFactory
 from urp_portal.accounts.models import StaffMembership
 from urp_portal.accounts.services import api_token_create
 from urp_portal.accounts.tests.factories import UserFactory, client_with_key, pass_second_factor
 from urp_portal.audit.services import audit_record
-from urp_portal.gateway.models import InboundMessage, OutboundMessage
+from urp_portal.gateway.models import InboundMessage, OutboundMessage, WebhookEvent
 from urp_portal.gateway.states import MessageKind
 from urp_portal.municipality.models import Municipality
 from urp_portal.municipality.scope import ComuneScopedManager, comune_scope
@@ -144,6 +144,14 @@ def walk(two_comuni):
             OutboundMessage.objects.create(
                 to=subscriber.number, text="Risposta", comune=assemini, purpose="reply"
             )
+            # The desk's pieces per comune: a survey, a raw body routed to Assemini (its rules
+            # for other channels came with load_preset --comune).
+            SatisfactionSurvey.all_comuni.create(
+                ticket=ticket, sent_at=timezone.now(), comune=assemini
+            )
+            WebhookEvent.objects.create(
+                gateway="meta", body_sha256="walk-assemini", body=b"{}", comune=assemini
+            )
             objects = SimpleNamespace(
                 other_ticket=ticket,
                 other_media=media,
@@ -190,7 +198,7 @@ EXTRA_ARGS = {
 def _assemini_object(model, walk):
     if model is Municipality:
         return walk.assemini
-    if model in (InboundMessage, OutboundMessage):
+    if model in (InboundMessage, OutboundMessage, WebhookEvent):
         return model.objects.filter(comune=walk.assemini).order_by("pk").first()
     with comune_scope(walk.assemini):
         return model._default_manager.order_by("pk").first()
@@ -209,9 +217,12 @@ def _pairs(walk, *, api_only: bool = False):
         if standard:
             model, action = standard
             # The comuni's own configuration is scoped by its admin (one comune per session).
-            scoped = model in (Municipality, InboundMessage, OutboundMessage) or isinstance(
-                model._default_manager, ComuneScopedManager
-            )
+            scoped = model in (
+                Municipality,
+                InboundMessage,
+                OutboundMessage,
+                WebhookEvent,
+            ) or isinstance(model._default_manager, ComuneScopedManager)
             if action not in ("change", "delete", "history") or not scoped:
                 continue
             obj = _assemini_object(model, walk)

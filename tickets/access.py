@@ -22,6 +22,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
+from urp_portal.municipality.scope import current_comune_id
+
 # An entry is read again at least this often even when no change was signalled (a change made
 # outside Django's signals: a raw SQL fix, a restore).
 ACCESS_SECONDS = 60
@@ -43,7 +45,13 @@ def access_cache_shared() -> bool:
 
 
 def _user_key(user_pk: Any) -> str:
-    return f"tickets:access:user:{user_pk}"
+    # Per comune of the scope: a service's staff's services are its comune's (MunicipalService
+    # is scoped), so a help desk of two comuni keeps one entry per comune, never one comune's
+    # services read under the other's scope. Unscoped (one comune): the key of before.
+    comune_id = current_comune_id()
+    if comune_id is None:
+        return f"tickets:access:user:{user_pk}"
+    return f"tickets:access:user:{user_pk}:c{comune_id}"
 
 
 def access_remembered(*, user_pk: Any) -> tuple[Access | None, str]:

@@ -286,13 +286,16 @@ def conversation_colleagues(
 
 # The open conversation's presences (the viewer's own row too, whatever its age: whether the
 # heartbeat is due) and its ticks' signature, in one round trip (the poll's).
+# On a deployment serving several comuni the presences are read through their ticket's comune
+# (the scope's, {p_scope}): a ticket of another comune shows no one, not even the viewer's own
+# row, so its poll neither names another comune's staff nor refreshes a presence there.
 _CONVERSATION_SQL = (
     "SELECT 'c', u.first_name, u.last_name, u.username, p.typing_at, 0, p.user_id, p.seen_at"
-    " FROM {presence} p JOIN {user} u ON u.id = p.user_id"
-    " WHERE p.ticket_id = %s AND (p.seen_at >= %s OR p.user_id = %s)"
+    " FROM {presence} p JOIN {user} u ON u.id = p.user_id{p_join}"
+    " WHERE p.ticket_id = %s AND (p.seen_at >= %s OR p.user_id = %s){p_scope}"
     " UNION ALL SELECT 's', o.state, '', '', NULL, COUNT(*), NULL, NULL"
-    " FROM {message} m JOIN {outbound} o ON o.id = m.outbound_id"
-    " WHERE m.ticket_id = %s GROUP BY o.state"
+    " FROM {message} m JOIN {outbound} o ON o.id = m.outbound_id{m_join}"
+    " WHERE m.ticket_id = %s{m_scope} GROUP BY o.state"
 )
 
 
@@ -322,16 +325,23 @@ def conversation_live_state(
 ) -> ConversationLiveState:
     """conversation_colleagues and conversation_signature of a ticket, and the viewer's own
     presence, read together."""
+    ticket_table = Ticket._meta.db_table
+    p_scope, p_params = _comune_condition("pt")
+    m_scope, m_params = _comune_condition("mt")
     sql = _CONVERSATION_SQL.format(
         presence=ConversationPresence._meta.db_table,
         user=get_user_model()._meta.db_table,
         message=Message._meta.db_table,
         outbound=OutboundMessage._meta.db_table,
+        p_join=f" JOIN {ticket_table} pt ON pt.id = p.ticket_id" if p_scope else "",
+        p_scope=p_scope,
+        m_join=f" JOIN {ticket_table} mt ON mt.id = m.ticket_id" if m_scope else "",
+        m_scope=m_scope,
     )
     operations = connections[Message.objects.db].ops
     since_at = now - dt.timedelta(seconds=PRESENCE_SECONDS)
     since = operations.adapt_datetimefield_value(since_at)
-    rows = _rows(sql, [ticket_id, since, user.pk, ticket_id])
+    rows = _rows(sql, [ticket_id, since, user.pk, *p_params, ticket_id, *m_params])
     typing_since = now - dt.timedelta(seconds=TYPING_SECONDS)
     colleagues = []
     mine = None

@@ -10,24 +10,26 @@ from urp_portal.municipality.signals import comune_loaded
 
 from .access import access_changed
 from .live import console_stamp_bump
-from .models import CannedAnswer, Message, MunicipalService, Ticket, TicketEvent
+from .models import CannedAnswer, ElsewhereRule, Message, MunicipalService, Ticket, TicketEvent
 from .services import tickets_erase_personal_data
-from .services.catalogue import municipal_services_copy_to
+from .services.catalogue import elsewhere_rules_copy_to, municipal_services_copy_to
 
 
 def owned_by_the_scope(sender, instance, **kwargs) -> None:
-    """A service or canned answer made in a comune's console is that comune's (unscoped, on a
-    deployment of one comune: empty, the active comune's, as before)."""
+    """A service, canned answer or rule for other channels made in a comune's console is that
+    comune's (unscoped, on a deployment of one comune: empty, the active comune's, as before)."""
     if instance._state.adding and instance.comune_id is None:
         instance.comune = current_comune()
 
 
 pre_save.connect(owned_by_the_scope, sender=MunicipalService, dispatch_uid="service_comune")
 pre_save.connect(owned_by_the_scope, sender=CannedAnswer, dispatch_uid="canned_comune")
+pre_save.connect(owned_by_the_scope, sender=ElsewhereRule, dispatch_uid="elsewhere_rule_comune")
 
 
 def give_the_comune_its_services(sender, comune, **kwargs) -> None:
     municipal_services_copy_to(comune=comune)
+    elsewhere_rules_copy_to(comune=comune)
 
 
 def erase_ticket_texts(sender, subscriber, **kwargs) -> None:

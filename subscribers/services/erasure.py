@@ -25,7 +25,7 @@ from urp_portal.municipality.scope import comune_scope
 from urp_portal.municipality.selectors import municipality_scope_of_row
 
 from ..models import DataSubjectRequest, OutboundScrub, Subscriber
-from ..selectors import subscriber_gateway_rows
+from ..selectors import gateway_rows_of_comune, subscriber_gateway_rows
 from ..signals import erase_personal_data, erasure_blockers
 from ..states import (
     ConsentChannel,
@@ -162,20 +162,25 @@ def _erase_gateway_data(
         ["to", "text", "template_parameters", "media_url", "media_file", "error_message"],
     )
 
-    _erase_webhook_bodies(number=number, since=since, event_ids=event_ids)
+    _erase_webhook_bodies(number=number, since=since, event_ids=event_ids, rows=rows)
     if files:
         transaction.on_commit(lambda: _delete_files(files))
 
 
 def _erase_webhook_bodies(
-    *, number: str, since: dt.datetime | None, event_ids: Iterable[int] = ()
+    *, number: str, since: dt.datetime | None, event_ids: Iterable[int] = (), rows: Q
 ) -> None:
     """Status callbacks name the number too, without a message of ours pointing at them: look at
-    every body received since `since`. Digits only: Meta writes "39333...", Twilio
-    "whatsapp:+39333..." or "%2B39333..."."""
+    every body of the citizen's comune (`rows`: the comune the worker recorded on each event)
+    received since `since`, and the events that carried the citizen's messages. The same phone
+    writing to another comune's number is another citizen: those bodies stay. Digits only: Meta
+    writes "39333...", Twilio "whatsapp:+39333..." or "%2B39333..."."""
     known = set(event_ids)
     digits = number.lstrip("+").encode()
     candidates = WebhookEvent.objects.select_for_update().only("pk", "body", "error")
+    # An empty Q (one comune: every body) ORed with another Q would become that other alone.
+    if rows:
+        candidates = candidates.filter(rows | Q(pk__in=known))
     if since is not None:
         candidates = candidates.filter(received_at__gte=since - dt.timedelta(days=1))
     for event in candidates.iterator(chunk_size=500):
@@ -346,7 +351,13 @@ def outbound_scrub_sent(*, now: dt.datetime | None = None) -> int:
                 # The provider's callbacks for this message (sent, delivered) arrived since the
                 # erasure and name the number; later ones find no recipient on the row and the
                 # gateway keeps no body for them.
-                _erase_webhook_bodies(number=message.to, since=scrub.created_at)
+                # Those of the message's comune only: the same phone elsewhere is another
+                # citizen.
+                _erase_webhook_bodies(
+                    number=message.to,
+                    since=scrub.created_at,
+                    rows=gateway_rows_of_comune(comune_id=message.comune_id),
+                )
             if message.state == OutboundState.QUEUED:
                 outbound_messages_cancel(message_ids=[message.pk])
             message.save(update_fields=_scrubbed_outbound(message))

@@ -157,6 +157,11 @@ class ConversationPresence(models.Model):
     # Set while the person's reply box changed in the last few seconds.
     typing_at = models.DateTimeField(null=True, blank=True)
 
+    # The comune's through its ticket: a console scoped to one comune never reads or refreshes
+    # a presence on another's conversation (a help desk of two comuni switching between them).
+    objects = ComuneScopedManager("ticket__comune")
+    all_comuni = AllComuniManager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["ticket", "user"], name="presence_once_per_ticket"),
@@ -186,6 +191,12 @@ class ElsewhereRule(models.Model):
     # segnalazione", "stato della mia segnalazione").
     is_exception = models.BooleanField(_("eccezione"), default=False)
     is_active = models.BooleanField(_("attiva"), default=True)
+    # Each comune edits its own rules (a comune added by load_preset --comune gets a copy of
+    # the deployment's, services/catalogue.py). Empty: the active comune's.
+    comune = comune_owner_field(db_index=False)
+
+    objects = ComuneScopedManager()
+    all_comuni = AllComuniManager()
 
     class Meta:
         verbose_name = _("regola per altri canali")
@@ -193,7 +204,12 @@ class ElsewhereRule(models.Model):
         ordering = ["kind", "is_exception", "phrase"]
         constraints = [
             models.UniqueConstraint(
-                fields=["kind", "phrase", "is_exception"], name="elsewhere_rule_once"
+                fields=["comune", "kind", "phrase", "is_exception"], name="elsewhere_rule_once"
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "phrase", "is_exception"],
+                condition=Q(comune__isnull=True),
+                name="elsewhere_rule_once_unowned",
             ),
         ]
 
@@ -220,11 +236,19 @@ class SatisfactionSurvey(models.Model):
     answered_at = models.DateTimeField(_("risposta il"), null=True, blank=True)
     comment = models.TextField(_("commento"), blank=True)
     commented_at = models.DateTimeField(_("commento il"), null=True, blank=True)
+    # Its ticket's comune, copied when it is sent: the comune's figures (the home page, the
+    # report, /api/v1/stats/) read its own surveys from (comune, sent_at) without a join.
+    # Empty: the active comune's.
+    comune = comune_owner_field(db_index=False)
+
+    objects = ComuneScopedManager()
+    all_comuni = AllComuniManager()
 
     class Meta:
         verbose_name = _("questionario di gradimento")
         verbose_name_plural = _("questionari di gradimento")
         ordering = ["-sent_at"]
+        indexes = [models.Index(fields=["comune", "sent_at"], name="survey_comune_sent")]
 
     def __str__(self) -> str:
         return f"{self.ticket} {self.get_state_display()}"

@@ -1,10 +1,11 @@
-"""Each comune's municipal services, on a deployment serving several."""
+"""Each comune's municipal services and rules for other channels, on a deployment serving
+several."""
 
 from django.db import transaction
 
 from urp_portal.municipality.models import Municipality
 
-from ..models import MunicipalService, ServiceKeywordRule
+from ..models import ElsewhereRule, MunicipalService, ServiceKeywordRule
 
 
 @transaction.atomic
@@ -31,3 +32,27 @@ def municipal_services_copy_to(*, comune: Municipality) -> int:
         )
         made += 1
     return made
+
+
+@transaction.atomic
+def elsewhere_rules_copy_to(*, comune: Municipality) -> int:
+    """A comune added by `load_preset --comune` gets the deployment's rules for requests that
+    belong elsewhere (the rows with no comune: the seed as the active comune's administrator
+    left it); its administrators then edit their own, which no other comune's citizen is read
+    with. A rule it already has is left alone (loading the preset again adds nothing). Returns
+    how many were made."""
+    have = set(
+        ElsewhereRule.all_comuni.filter(comune=comune).values_list("kind", "phrase", "is_exception")
+    )
+    made = ElsewhereRule.all_comuni.bulk_create(
+        ElsewhereRule(
+            comune=comune,
+            kind=rule.kind,
+            phrase=rule.phrase,
+            is_exception=rule.is_exception,
+            is_active=rule.is_active,
+        )
+        for rule in ElsewhereRule.all_comuni.filter(comune__isnull=True)
+        if (rule.kind, rule.phrase, rule.is_exception) not in have
+    )
+    return len(made)

@@ -96,7 +96,8 @@ def conversation_presence_leave(*, ticket: Ticket, user: Any) -> None:
 
 def presences_purge(*, before: dt.datetime) -> int:
     """Rows of consoles closed long ago (the beat's daily clean-up)."""
-    deleted, _kinds = ConversationPresence.objects.filter(seen_at__lt=before).delete()
+    # Every comune's at once: the rows are the same kind of litter in each.
+    deleted, _kinds = ConversationPresence.all_comuni.filter(seen_at__lt=before).delete()
     return deleted
 
 

@@ -15,7 +15,11 @@ from django.utils.translation import gettext as _
 from subscribers.states import SubscriberStatus
 from urp_portal.gateway.models import InboundMessage
 from urp_portal.municipality.models import Municipality
-from urp_portal.municipality.selectors import municipality_get_active_or_none
+from urp_portal.municipality.scope import comune_scope
+from urp_portal.municipality.selectors import (
+    municipality_get_active_or_none,
+    municipality_scope_of_row,
+)
 
 from ..models import Message, SatisfactionSurvey, Ticket
 from ..selectors import reply_window_is_open
@@ -47,6 +51,12 @@ def survey_send_after_resolution(
     """Ask the citizen of a just-resolved (locked) ticket how satisfied they are, when the
     comune asks and the rules allow it. Call in the resolution's transaction."""
     now = now or timezone.now()
+    # The ticket's comune asks, with its texts, from its number, whatever scope resolved it.
+    with comune_scope(municipality_scope_of_row(comune_id=ticket.comune_id)):
+        return _survey_send(ticket=ticket, now=now)
+
+
+def _survey_send(*, ticket: Ticket, now: dt.datetime) -> SatisfactionSurvey | None:
     municipality = municipality_get_active_or_none()
     if municipality is None or not municipality.satisfaction_survey_enabled:
         return None
@@ -59,8 +69,8 @@ def survey_send_after_resolution(
         return None
     if not reply_window_is_open(ticket=ticket, now=now):
         return None
-    survey, created = SatisfactionSurvey.objects.get_or_create(
-        ticket=ticket, defaults={"sent_at": now}
+    survey, created = SatisfactionSurvey.all_comuni.get_or_create(
+        ticket=ticket, defaults={"sent_at": now, "comune_id": ticket.comune_id}
     )
     if not created:
         return None

@@ -5,14 +5,15 @@ import json
 from dataclasses import asdict
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from urp_portal.accounts.roles import PROVIDER_GROUP_NAME
 from urp_portal.core.admin import user_errors
-from urp_portal.municipality.scope import owned_by_current
+from urp_portal.municipality.scope import current_comune, owned_by_current
 
 from .adapters import get_adapter
 from .adapters.base import WebhookFormatError
@@ -37,14 +38,33 @@ def _pre(text: str):
     return format_html('<pre style="white-space: pre-wrap; max-width: 100ch">{}</pre>', text)
 
 
+def _reads_unrouted_events(user) -> bool:
+    """The superusers and the provider's administrators: the events routed to no comune (a
+    number not ours, a template update, a body for two comuni) are the deployment's."""
+    return bool(user.is_superuser or user.groups.filter(name=PROVIDER_GROUP_NAME).exists())
+
+
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(ReadOnlyAdmin):
+    """Raw bodies: those of the comune the session works for (the comune the worker recorded),
+    and the unrouted ones for the deployment's own people only. Unscoped (one comune): all."""
+
     list_display = ["received_at", "gateway", "state", "attempts", "short_error"]
     list_filter = ["state", "gateway"]
     date_hierarchy = "received_at"
     exclude = ["body"]
     readonly_fields = ["body_decoded", "parse_result"]
     actions = ["reprocess"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[WebhookEvent]:
+        events = super().get_queryset(request)
+        comune = current_comune()
+        if comune is None:
+            return events
+        mine = Q(comune=comune)
+        if _reads_unrouted_events(request.user):
+            mine |= Q(comune__isnull=True)
+        return events.filter(mine)
 
     @admin.display(description=_("errore"))
     def short_error(self, obj: WebhookEvent) -> str:

@@ -31,6 +31,13 @@ class WebhookEvent(models.Model):
     received_at = models.DateTimeField(_("ricevuto il"), auto_now_add=True, db_index=True)
     processed_at = models.DateTimeField(_("elaborato il"), null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    # The comune of the number the body was for, recorded by the worker when it routes the event
+    # (never by the webhook's request, which only stores the body). Empty: not routed (a number
+    # not ours, a template update, a body for numbers of two comuni, a deployment of one comune,
+    # an event from before the tenancy). A citizen's erasure blanks the bodies of the citizen's
+    # comune only; a comune's staff see its own events, the unrouted ones only the superusers
+    # and the provider's administrators (admin.py).
+    comune = comune_owner_field(db_index=False)
 
     class Meta:
         verbose_name = _("evento webhook")
@@ -44,7 +51,10 @@ class WebhookEvent(models.Model):
         indexes = [
             models.Index(
                 fields=["received_at"], name="webhook_event_waiting", condition=Q(state="received")
-            )
+            ),
+            # A comune's events, newest first (its admin list) and those since a date (a
+            # citizen's erasure reads its comune's bodies received since their first message).
+            models.Index(fields=["comune", "received_at"], name="webhook_event_comune_recent"),
         ]
 
     def __str__(self) -> str:
@@ -79,8 +89,7 @@ class InboundMessage(models.Model):
     handled_by = models.CharField(_("gestito da"), max_length=120, blank=True)
     received_at = models.DateTimeField(_("ricevuto il"), auto_now_add=True)
     # The comune whose number it was written to (routed by phone number id). Empty: the active
-    # comune's (rows from before the tenancy). No index of its own yet: the per-comune reads
-    # come with the staff's scoping, with the composite indexes they need.
+    # comune's (rows from before the tenancy). Indexed with received_at (Meta.indexes).
     comune = comune_owner_field(db_index=False)
 
     class Meta:
@@ -93,6 +102,9 @@ class InboundMessage(models.Model):
             models.Index(
                 fields=["received_at"], name="inbound_waiting", condition=Q(state="received")
             ),
+            # Each comune's last message received (the provider's health page: one backward
+            # step of this index per comune, provider/health.py), and a comune's recent ones.
+            models.Index(fields=["comune", "received_at"], name="inbound_comune_received"),
         ]
 
     def __str__(self) -> str:

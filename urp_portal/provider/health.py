@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Case, Count, IntegerField, Max, Min, Value, When
+from django.db.models import Case, Count, IntegerField, Min, OuterRef, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -103,6 +103,34 @@ def _per_comune(queryset: models.QuerySet, active_id: int | None, **aggregates) 
     return {row.pop("owner"): row for row in rows}
 
 
+def inbound_last_received(*, active_id: int | None) -> dict[int, dt.datetime | None]:
+    """{comune id: when its number last received a message}, rows with no comune counted as
+    the active comune's. One backward step of the index (comune, received_at)
+    (gateway.inbound_comune_received) per comune and one for the rows with no comune, in one
+    statement: the same cost for a table of a day or of years, and a message older than any
+    window still shows (the EXPLAIN is asserted in tests/test_provider_admin.py)."""
+    found: dict[int, dt.datetime | None] = {}
+    for pk, last, unassigned in inbound_last_received_query():
+        if pk == active_id and unassigned is not None:
+            last = unassigned if last is None else max(last, unassigned)
+        found[pk] = last
+    return found
+
+
+def inbound_last_received_query() -> models.QuerySet:
+    """(comune id, its last message's time, the last time of the rows with no comune)."""
+    latest = _across(InboundMessage).order_by("-received_at").values("received_at")
+    return (
+        Municipality.objects.order_by()
+        .annotate(
+            last=Subquery(latest.filter(comune=OuterRef("pk"))[:1]),
+            # Not correlated: PostgreSQL works it out once for the statement (an InitPlan).
+            unassigned=Subquery(latest.filter(comune__isnull=True)[:1]),
+        )
+        .values_list("pk", "last", "unassigned")
+    )
+
+
 def provider_health(*, now: dt.datetime | None = None) -> ProviderHealth:
     now = now or timezone.now()
     comuni = list(Municipality.objects.order_by("name").prefetch_related("whatsapp_numbers"))
@@ -118,13 +146,7 @@ def provider_health(*, now: dt.datetime | None = None) -> ProviderHealth:
         n=Count("pk"),
         oldest=Min("received_at"),
     )
-    # The last message each comune's number received: a recent day's rows only, so the
-    # query reads the recent end of the table, not its years.
-    last = _per_comune(
-        _across(InboundMessage).filter(received_at__gte=now - dt.timedelta(days=7)),
-        active_id,
-        last=Max("received_at"),
-    )
+    last = inbound_last_received(active_id=active_id)
     outbound = _per_comune(
         _across(OutboundMessage).filter(state__in=[OutboundState.QUEUED, OutboundState.SENDING]),
         active_id,
@@ -196,7 +218,7 @@ def provider_health(*, now: dt.datetime | None = None) -> ProviderHealth:
                 ),
                 outbound_waiting=outbound.get(comune.pk, {}).get("n", 0),
                 reach_used=reach.get(comune.pk, {}).get("n", 0),
-                last_inbound_at=last.get(comune.pk, {}).get("last"),
+                last_inbound_at=last.get(comune.pk),
                 templates=_ordered(templates.get(comune.pk, {})),
             )
         )

@@ -185,6 +185,10 @@ class ParsedEvent:
     # Parts of the body addressed to a phone number id that is not ours (another business's
     # number on the same app): never processed, only logged and kept in the stored body.
     foreign_phone_number_ids: list[str] = field(default_factory=list)
+    # Our business numbers the body spoke for (Meta's metadata.phone_number_id of each part
+    # processed; empty where the provider does not say): the worker records the event's comune
+    # from them.
+    phone_number_ids: list[str] = field(default_factory=list)
     # What the body carried that means nothing to us ("statuses: played", "field: ..."), for
     # the admin's view of the event.
     ignored: list[str] = field(default_factory=list)

@@ -94,6 +94,9 @@ def _read_change(
         if phone_number_id not in event.foreign_phone_number_ids:
             event.foreign_phone_number_ids.append(phone_number_id)
         return
+    known = phone_number_id in event.phone_number_ids
+    if phone_number_id and field in ("messages", "user_preferences") and not known:
+        event.phone_number_ids.append(phone_number_id)
     if field == "messages":
         contacts = value.get("contacts") or []
         # Meta may put the errors beside the messages rather than in each (as pywa reads it).

@@ -33,7 +33,12 @@ from ..adapters import get_adapter
 from ..adapters.base import ParsedEvent, ParsedStatus, WebhookFormatError
 from ..models import WebhookEvent
 from .statuses import outbound_statuses_apply, outbound_statuses_apply_pending
-from .webhooks import speaks_only_of_erased_recipients
+from .webhooks import (
+    speaks_only_of_erased_recipients,
+    webhook_event_comune_id,
+    webhook_event_numbers,
+    webhook_numbers_routed,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +69,9 @@ def webhook_status_events_process(*, event_ids: Sequence[int]) -> int:
         statuses: list[ParsedStatus] = []
         done: list[tuple[WebhookEvent, list[ParsedStatus]]] = []
         failed: list[tuple[WebhookEvent, str]] = []
+        # The group's events are usually of a few numbers: one routing lookup per number.
+        routed: dict[str, int | None] = {}
+        comune_of: dict[int, int | None] = {}
         for event in events:
             try:
                 parsed = get_adapter(event.gateway).parse_webhook(
@@ -77,6 +85,9 @@ def webhook_status_events_process(*, event_ids: Sequence[int]) -> int:
                 continue
             statuses.extend(parsed.statuses)
             done.append((event, parsed.statuses))
+            numbers = webhook_event_numbers(parsed)
+            webhook_numbers_routed(numbers, known=routed)
+            comune_of[event.pk] = webhook_event_comune_id(parsed, routed=routed)
         applied = outbound_statuses_apply(statuses=statuses)
         unmatched = applied.unmatched
         now = timezone.now()
@@ -87,6 +98,14 @@ def webhook_status_events_process(*, event_ids: Sequence[int]) -> int:
             processed_at=now,
             attempts=F("attempts") + 1,
         )
+        # Each event's comune (as the one-event path records it): one UPDATE per comune.
+        by_comune: dict[int, list[int]] = {}
+        for pk in processed:
+            comune_id = comune_of.get(pk)
+            if comune_id is not None:
+                by_comune.setdefault(comune_id, []).append(pk)
+        for comune_id, pks in by_comune.items():
+            WebhookEvent.objects.filter(pk__in=pks).update(comune_id=comune_id)
         scrub = [
             event.pk
             for event, parsed_statuses in done

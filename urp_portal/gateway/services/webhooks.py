@@ -157,14 +157,39 @@ def webhook_event_store(
     return event, True
 
 
-def _store_inbound(event: WebhookEvent, parsed: list[ParsedInbound]) -> list[int]:
+def webhook_numbers_routed(
+    phone_number_ids: Iterable[str], *, known: dict[str, int | None] | None = None
+) -> dict[str, int | None]:
+    """{business number: its comune's id} (municipality_route_phone_number_id), one lookup per
+    number not in `known` (a group of status events shares its lookups)."""
+    known = {} if known is None else known
+    for number in phone_number_ids:
+        if number not in known:
+            known[number] = municipality_route_phone_number_id(number)
+    return known
+
+
+def webhook_event_comune_id(parsed: ParsedEvent, *, routed: dict[str, int | None]) -> int | None:
+    """The comune a parsed event is recorded for: the one all its numbers route to. None when
+    it names no number of ours (a template update, Twilio's form), numbers of two comuni (it
+    stays the superusers' and the provider's to read), or the deployment serves one comune."""
+    comuni = {routed.get(number) for number in webhook_event_numbers(parsed)}
+    return comuni.pop() if len(comuni) == 1 else None
+
+
+def webhook_event_numbers(parsed: ParsedEvent) -> set[str]:
+    """The business numbers a parsed event speaks for: its parts' and its messages' (a Twilio
+    message names none: "", routed as its message is, to the active comune)."""
+    return {*parsed.phone_number_ids, *(m.phone_number_id for m in parsed.messages)}
+
+
+def _store_inbound(
+    event: WebhookEvent, parsed: list[ParsedInbound], *, comune_of: dict[str, int | None]
+) -> list[int]:
     parsed = [inbound_made_safe(m) for m in parsed]
     # Each message belongs to the comune of the number it was written to (one lookup per
-    # number in the event, usually one).
-    comune_of = {
-        number: municipality_route_phone_number_id(number)
-        for number in {m.phone_number_id for m in parsed}
-    }
+    # number in the event, usually one: webhook_numbers_routed).
+    webhook_numbers_routed({m.phone_number_id for m in parsed}, known=comune_of)
     # Insert-or-ignore on the unique provider id: a message delivered in two events is one row.
     InboundMessage.objects.bulk_create(
         [
@@ -260,7 +285,11 @@ def webhook_event_process(*, event_id: int) -> list[int]:
                     ", ".join(parsed.foreign_phone_number_ids),
                 )
                 return []
-            message_ids = _store_inbound(event, parsed.messages) if parsed.messages else []
+            routed = webhook_numbers_routed(webhook_event_numbers(parsed))
+            event.comune_id = webhook_event_comune_id(parsed, routed=routed)
+            message_ids = (
+                _store_inbound(event, parsed.messages, comune_of=routed) if parsed.messages else []
+            )
             received = parsed.messages
             # Meta's media URL lives five minutes: fetch right after commit, not after the pipeline.
             for message in InboundMessage.objects.filter(pk__in=message_ids, media_file="").exclude(
@@ -278,7 +307,7 @@ def webhook_event_process(*, event_id: int) -> list[int]:
                 f"phone_number_id not ours: {pid}" for pid in parsed.foreign_phone_number_ids
             )
             event.processed_at = timezone.now()
-            fields = ["state", "error", "processed_at", "attempts"]
+            fields = ["state", "error", "processed_at", "attempts", "comune"]
             if speaks_only_of_erased_recipients(parsed, erased=applied.erased):
                 event.body = b""
                 fields.append("body")
