@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from urp_portal.core.admin import user_errors
+from urp_portal.municipality.admin_scope import OtherComunesRowsNotFound
 from urp_portal.municipality.scope import owned_by_current
 
 from .adapters import get_adapter
@@ -84,7 +85,7 @@ class WebhookEventAdmin(ReadOnlyAdmin):
         )
 
 
-class OfTheComuneAdmin(admin.ModelAdmin):
+class OfTheComuneAdmin(OtherComunesRowsNotFound, admin.ModelAdmin):
     """The gateway's messages of the comune the session works for (accounts/request_scope.py):
     the gateway's own code reads across comuni, its console pages do not."""
 
