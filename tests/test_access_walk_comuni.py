@@ -67,6 +67,8 @@ NOT_OBJECTS = {
     "provider:number_bind",
     "provider:administrator_create",
     "provider:invitation",
+    "provider:staff_list",
+    "provider:staff_member",
 }
 TOKEN_ROLES = ["administrator", "operator", "communications", "service"]
 
@@ -102,6 +104,7 @@ def walk(two_comuni):
             )
         assemini_moderator = UserFactory(username="mod-assemini", roles=["moderator"])
         assemini_operator = UserFactory(username="op-assemini", roles=["operator"])
+        StaffMembership.objects.create(user=assemini_operator, comune=assemini)
         with comune_scope(assemini):
             subscriber = SubscriberFactory(comune=assemini)
             ticket = TicketFactory(subscriber=subscriber, comune=assemini)
@@ -160,6 +163,7 @@ def walk(two_comuni):
                 action=action,
                 package=package,
                 campaign=campaign,
+                account=assemini_operator,
                 users=users,
             )
     missing = SimpleNamespace(
@@ -173,6 +177,7 @@ def walk(two_comuni):
         action=SimpleNamespace(pk=MISSING_ID),
         package=SimpleNamespace(pk=MISSING_ID),
         campaign=SimpleNamespace(pk=MISSING_ID),
+        account=SimpleNamespace(pk=MISSING_ID),
         users=users,
     )
     return SimpleNamespace(
@@ -191,6 +196,8 @@ EXTRA_ARGS = {
     "admin:moderation_action_reverse": lambda w: [w.action.pk],
     "admin:moderation_evidence_download": lambda w: [w.package.pk],
     "admin:moderation_evidence_verify": lambda w: [w.package.pk],
+    # Another comune's account on the comune's staff page.
+    "staff:member": lambda w: [w.account.pk],
 }
 
 
@@ -263,7 +270,7 @@ def _console_not_found(client, pairs, role: str) -> list[str]:
     a POST (nothing is done: the object is not found first)."""
     wrong = []
     for key, theirs, missing, single in pairs:
-        if not key.startswith("admin:"):
+        if not key.startswith(("admin:", "staff:")):
             continue
         refused_anyway = single(role) == 403
         # A GET's 405 is compared by _compare; the POST is what reaches the object.
