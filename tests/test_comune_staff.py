@@ -286,3 +286,50 @@ def test_on_a_single_comune_the_accounts_of_no_comune_are_its_staff(municipality
 
     assert {row.user.username for row, _url in listed.context["rows"]} == {"admin", "operatore"}
     assert "/admin/personale/" in home.content.decode()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_staff_pages_are_accessible_and_pictured(browser, live_server, two_comuni):
+    """The staff list and an account's page, at a laptop's and a tablet's size
+    (docs/screenshots), with no serious axe-core violation (WCAG 2.1 AA)."""
+    from tests.fixtures.browser import LAPTOP, TIMEOUT_MS, screenshot
+    from tests.test_console_accessibility import _violations
+
+    cagliari, assemini = two_comuni
+    forget_serves_other_comuni()
+    admin = UserFactory(
+        username="admin.cagliari", first_name="Marta", last_name="Pinna", roles=["administrator"]
+    )
+    operator = UserFactory(
+        username="op.cagliari", first_name="Luca", last_name="Sanna", roles=["operator"]
+    )
+    desk = UserFactory(
+        username="sportello", first_name="Sara", last_name="Melis", roles=["operator"]
+    )
+    for user, comuni in ((admin, [cagliari]), (operator, [cagliari]), (desk, [cagliari, assemini])):
+        for comune in comuni:
+            StaffMembership.objects.create(user=user, comune=comune)
+    session = _signed_in(admin).cookies["sessionid"].value
+    host = urlsplit(live_server.url).hostname
+    found = {}
+    for suffix, viewport in (("", LAPTOP), ("-tablet", {"width": 820, "height": 1180})):
+        context = browser.new_context(viewport=viewport, locale="it-IT", timezone_id="Europe/Rome")
+        context.set_default_timeout(TIMEOUT_MS)
+        context.add_cookies([{"name": "sessionid", "value": session, "domain": host, "path": "/"}])
+        page = context.new_page()
+        for name, path in (
+            ("staff-list", "/admin/personale/"),
+            ("staff-member", f"/admin/personale/{desk.pk}/"),
+        ):
+            page.goto(f"{live_server.url}{path}")
+            screenshot(page, f"{name}{suffix}.png", full_page=True)
+            found[f"{name}{suffix}"] = (_violations(page), page.locator("h1").inner_text())
+        context.close()
+
+    assert found == {
+        "staff-list": ([], f"Personale di {cagliari.name}"),
+        "staff-list-tablet": ([], f"Personale di {cagliari.name}"),
+        "staff-member": ([], f"Sara Melis, personale di {cagliari.name}"),
+        "staff-member-tablet": ([], f"Sara Melis, personale di {cagliari.name}"),
+    }

@@ -72,7 +72,8 @@ def _page(request: HttpRequest, place: StaffPlace, template: str, title: str, **
 
 def staff_list_page(request: HttpRequest, place: StaffPlace) -> HttpResponse:
     """The comune's staff with their roles; an account invited (new) or added (existing)."""
-    invite = StaffInviteForm(prefix="nuovo")
+    # The least a new colleague may need; an administrator is chosen on purpose.
+    invite = StaffInviteForm(prefix="nuovo", initial={"role": Role.OPERATOR})
     add = StaffAddForm(prefix="esistente")
     if request.method == "POST" and "invita" in request.POST:
         invite = StaffInviteForm(request.POST, prefix="nuovo")
