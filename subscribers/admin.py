@@ -11,6 +11,8 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from urp_portal.municipality.admin_scope import OtherComunesRowsNotFound
+
 from .models import ConsentRecord, DataSubjectRequest, PrivacyNotice, Subscriber
 from .selectors import subscriber_counts
 from .services import subscriber_erase, subscriber_export
@@ -49,7 +51,7 @@ class DataSubjectRequestReasonForm(forms.Form):
 
 
 @admin.register(Subscriber)
-class SubscriberAdmin(admin.ModelAdmin):
+class SubscriberAdmin(OtherComunesRowsNotFound, admin.ModelAdmin):
     list_display = [
         "__str__",
         "number",
@@ -230,7 +232,7 @@ def _export_sections(data: dict) -> list[tuple[str, object]]:
 
 
 @admin.register(ConsentRecord)
-class ConsentRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ConsentRecordAdmin(OtherComunesRowsNotFound, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["at", "kind", "notice_version", "channel", "pseudonym_short", "actor"]
     list_filter = ["kind", "channel", "at"]
     search_fields = ["pseudonym"]
@@ -249,7 +251,7 @@ class PrivacyNoticeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(DataSubjectRequest)
-class DataSubjectRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class DataSubjectRequestAdmin(OtherComunesRowsNotFound, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["at", "kind", "outcome", "actor", "channel", "subscriber"]
     list_filter = ["kind", "outcome", "channel", "at"]
     list_select_related = ["subscriber"]

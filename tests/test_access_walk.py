@@ -117,6 +117,9 @@ ARGS: dict[str, Callable[[Any], list]] = {
     "provider:number_bind": lambda w: [_active_comune_id()],
     "provider:administrator_create": lambda w: [_active_comune_id()],
     "provider:invitation": lambda w: ["MQ", "no-such-token"],
+    "provider:staff_list": lambda w: [_active_comune_id()],
+    "provider:staff_member": lambda w: [_active_comune_id(), w.users["operator"].pk],
+    "staff:member": lambda w: [w.users["operator"].pk],
 }
 
 
@@ -188,6 +191,11 @@ EXPECTED: dict[str, dict[str, int]] = {
     "provider:comune_create": every(403),
     "provider:number_bind": every(403),
     "provider:administrator_create": every(403),
+    "provider:staff_list": every(403),
+    "provider:staff_member": every(403),
+    # The comune's staff (issue #24): its administrators manage it.
+    "staff:list": every(403, administrator=200),
+    "staff:member": every(403, administrator=200),
     # The invitation link is opened before signing in; a wrong token says so (200).
     "provider:invitation": dict.fromkeys(ROLES, 200),
     # The accessibility statement is public, as AgID asks; the guide is for the staff.

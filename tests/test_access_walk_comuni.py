@@ -1,9 +1,11 @@
 """The access walk with two comuni (issue #24): every console and API URL that names an object,
 walked as each role of Cagliari's staff (and each role's API token of Cagliari), on Assemini's
 objects. Each answer must be exactly the one the same role gets for an object that does not
-exist, and never the object: another comune's rows are not there for them (a 404 on every page
-and endpoint that looks an object up; the admin's standard pages answer a missing object with
-their usual "not found" redirect, the same for another comune's).
+exist, and never the object: another comune's rows are not there for them. In the console it is
+a 404 on every page that names an object, the admin's standard change, history and delete pages
+included (OtherComunesRowsNotFound, where several comuni are served): only a role refused the
+page whatever the object (403, as in the single-comune walk) is told so first, and a page that
+takes only POST (405 to a GET) is walked with a POST too.
 
 The URLs and their arguments come from the single-comune walk (tests/test_access_walk.py), so a
 page added there is walked here too, campaigns, alerts and templates included.
@@ -15,6 +17,7 @@ from types import SimpleNamespace
 
 import pytest
 import time_machine
+from django.contrib import admin
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
@@ -28,13 +31,16 @@ from subscribers.states import ConsentChannel, ConsentKind
 from subscribers.tests.factories import SubscriberFactory
 from tests.test_access_walk import (
     ARGS,
+    EXPECTED,
     MISSING_ID,
     OFFICE_HOURS,
     STAFF,
     _fill,
     _key,
     _patterns,
+    _registered,
     _standard,
+    _standard_expectation,
 )
 from tickets import services as ticket_services
 from tickets.models import CannedAnswer, Forward, MunicipalService, SatisfactionSurvey
@@ -45,6 +51,7 @@ from urp_portal.accounts.tests.factories import UserFactory, client_with_key, pa
 from urp_portal.audit.services import audit_record
 from urp_portal.gateway.models import InboundMessage, OutboundMessage, WebhookEvent
 from urp_portal.gateway.states import MessageKind
+from urp_portal.municipality.admin_scope import OtherComunesRowsNotFound
 from urp_portal.municipality.models import Municipality
 from urp_portal.municipality.scope import ComuneScopedManager, comune_scope
 
@@ -60,6 +67,8 @@ NOT_OBJECTS = {
     "provider:number_bind",
     "provider:administrator_create",
     "provider:invitation",
+    "provider:staff_list",
+    "provider:staff_member",
 }
 TOKEN_ROLES = ["administrator", "operator", "communications", "service"]
 
@@ -95,6 +104,7 @@ def walk(two_comuni):
             )
         assemini_moderator = UserFactory(username="mod-assemini", roles=["moderator"])
         assemini_operator = UserFactory(username="op-assemini", roles=["operator"])
+        StaffMembership.objects.create(user=assemini_operator, comune=assemini)
         with comune_scope(assemini):
             subscriber = SubscriberFactory(comune=assemini)
             ticket = TicketFactory(subscriber=subscriber, comune=assemini)
@@ -161,6 +171,7 @@ def walk(two_comuni):
                 action=action,
                 package=package,
                 campaign=campaign,
+                account=assemini_operator,
                 users=users,
             )
     missing = SimpleNamespace(
@@ -174,6 +185,7 @@ def walk(two_comuni):
         action=SimpleNamespace(pk=MISSING_ID),
         package=SimpleNamespace(pk=MISSING_ID),
         campaign=SimpleNamespace(pk=MISSING_ID),
+        account=SimpleNamespace(pk=MISSING_ID),
         users=users,
     )
     return SimpleNamespace(
@@ -192,6 +204,8 @@ EXTRA_ARGS = {
     "admin:moderation_action_reverse": lambda w: [w.action.pk],
     "admin:moderation_evidence_download": lambda w: [w.package.pk],
     "admin:moderation_evidence_verify": lambda w: [w.package.pk],
+    # Another comune's account on the comune's staff page.
+    "staff:member": lambda w: [w.account.pk],
 }
 
 
@@ -204,9 +218,18 @@ def _assemini_object(model, walk):
         return model._default_manager.order_by("pk").first()
 
 
+def _comune_owned(model) -> bool:
+    """A comune owns the model's rows: its default manager reads one comune's
+    (ComuneScopedManager), or its admin does (the gateway's messages; the comuni's own
+    configuration, one comune per session)."""
+    return model in (Municipality, InboundMessage, OutboundMessage, WebhookEvent) or isinstance(
+        model._default_manager, ComuneScopedManager
+    )
+
+
 def _pairs(walk, *, api_only: bool = False):
-    """(key, url of Assemini's object, url of a missing one) for every URL that names an
-    object a comune owns."""
+    """(key, url of Assemini's object, url of a missing one, the single-comune walk's answer
+    to `role` for an object there) for every URL that names an object a comune owns."""
     for route, name in _patterns():
         key = _key(route, name)
         if key in NOT_OBJECTS:
@@ -216,14 +239,7 @@ def _pairs(walk, *, api_only: bool = False):
         standard = _standard(name)
         if standard:
             model, action = standard
-            # The comuni's own configuration is scoped by its admin (one comune per session).
-            scoped = model in (
-                Municipality,
-                InboundMessage,
-                OutboundMessage,
-                WebhookEvent,
-            ) or isinstance(model._default_manager, ComuneScopedManager)
-            if action not in ("change", "delete", "history") or not scoped:
+            if action not in ("change", "delete", "history") or not _comune_owned(model):
                 continue
             obj = _assemini_object(model, walk)
             assert obj is not None, f"the walk has no {model._meta.label} of Assemini"
@@ -231,19 +247,44 @@ def _pairs(walk, *, api_only: bool = False):
                 key,
                 "/" + route.replace("<path:object_id>", str(obj.pk)),
                 "/" + route.replace("<path:object_id>", str(MISSING_ID)),
+                lambda role, model=model, action=action: _standard_expectation(
+                    role, model, action, True
+                ),
             )
             continue
         args = EXTRA_ARGS.get(key) or ARGS.get(key)
         if args is None:
             continue
-        yield key, _fill(route, args(walk.objects)), _fill(route, args(walk.missing))
+        yield (
+            key,
+            _fill(route, args(walk.objects)),
+            _fill(route, args(walk.missing)),
+            lambda role, key=key: EXPECTED[key][role],
+        )
 
 
 def _compare(client, pairs) -> list[str]:
     wrong = []
-    for key, theirs, missing in pairs:
+    for key, theirs, missing, _single in pairs:
         got, as_missing = client.get(theirs).status_code, client.get(missing).status_code
         if got != as_missing or got == 200:
+            wrong.append(f"{key}: {got} for Assemini's ({theirs}), {as_missing} for none")
+    return wrong
+
+
+def _console_not_found(client, pairs, role: str) -> list[str]:
+    """The console's pages: 404 for Assemini's object (and for none), unless the role is refused
+    the page whatever the object (the single-comune walk's 403); a POST-only page is asked with
+    a POST (nothing is done: the object is not found first)."""
+    wrong = []
+    for key, theirs, missing, single in pairs:
+        if not key.startswith(("admin:", "staff:")):
+            continue
+        refused_anyway = single(role) == 403
+        # A GET's 405 is compared by _compare; the POST is what reaches the object.
+        ask = client.post if single(role) == 405 else client.get
+        got, as_missing = ask(theirs).status_code, ask(missing).status_code
+        if (got, as_missing) != (404, 404) and not (refused_anyway and got == as_missing):
             wrong.append(f"{key}: {got} for Assemini's ({theirs}), {as_missing} for none")
     return wrong
 
@@ -256,10 +297,25 @@ def test_cagliaris_staff_get_for_asseminis_objects_what_they_get_for_none(client
     pairs = list(_pairs(walk))
 
     with time_machine.travel(OFFICE_HOURS, tick=False):
-        wrong = _compare(client, pairs)
+        wrong = _compare(client, pairs) + _console_not_found(client, pairs, role)
 
     assert len(pairs) > 30
     assert not wrong, "\n".join(wrong)
+
+
+def test_every_admin_of_a_comunes_model_answers_404_for_another_comunes_object():
+    """The walk above reaches only the admins registered today: a ModelAdmin added for a
+    comune-owned model must take the mixin too, or its pages would redirect instead."""
+    owned = [model for model in _registered().values() if _comune_owned(model)]
+
+    missing = [
+        model._meta.label
+        for model in owned
+        if not isinstance(admin.site.get_model_admin(model), OtherComunesRowsNotFound)
+    ]
+
+    assert len(owned) >= 19
+    assert not missing
 
 
 @pytest.mark.parametrize("role", TOKEN_ROLES)
@@ -275,7 +331,7 @@ def test_cagliaris_tokens_get_404_for_asseminis_objects(walk, role):
 
     wrong = _compare(api, pairs)
 
-    assert {key for key, _theirs, _missing in pairs} >= {
+    assert {key for key, _theirs, _missing, _single in pairs} >= {
         "api:ticket-detail",
         "api:subscriber-export",
     }

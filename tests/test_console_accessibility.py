@@ -108,8 +108,13 @@ def test_every_console_page_of_every_role_passes_axe(browser, live_server, munic
     CampaignFactory(title="Avviso raccolta differenziata")
     ticket = Ticket.objects.filter(forwards__answer__gt="").first()
     assert ticket is not None
+    colleague = get_user_model().objects.get(username="operatore")
     extras = {
-        "admin": [f"/admin/tickets/ticket/{ticket.pk}/conversation/"],
+        # The staff list is linked from the home page; an account's page from the list.
+        "admin": [
+            f"/admin/tickets/ticket/{ticket.pk}/conversation/",
+            f"/admin/personale/{colleague.pk}/",
+        ],
         "operatore": [f"/admin/tickets/ticket/{ticket.pk}/conversation/"],
         "anagrafe": [f"/admin/tickets/ticket/{ticket.pk}/conversation/"],
     }

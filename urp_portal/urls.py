@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from tickets.admin.landing import login_landing_on_inbox
 from urp_portal import health
 from urp_portal.accounts import comune_views
+from urp_portal.accounts.staff_views import index_with_staff_link
 from urp_portal.provider.access import index_with_provider_link, login_landing_on_health
 from urp_portal.simulator.checks import simulator_enabled
 
@@ -20,6 +21,8 @@ admin.site.login = login_landing_on_inbox(admin.site.login)  # type: ignore[meth
 # The provider's administrators open on the comuni's health, linked from the home page too.
 admin.site.login = login_landing_on_health(admin.site.login)  # type: ignore[method-assign]
 admin.site.index = index_with_provider_link(admin.site.index)  # type: ignore[method-assign,assignment]
+# A comune's administrators find its staff page there too.
+admin.site.index = index_with_staff_link(admin.site.index)  # type: ignore[method-assign,assignment]
 
 urlpatterns = [
     # The second step of signing in, before the admin's own catch-all.
@@ -27,6 +30,8 @@ urlpatterns = [
     path("admin/comune/", comune_views.comune_pick, name="comune_pick"),
     # The comune's yearly and monthly figures (page, CSV, spreadsheet), in the console.
     path("admin/relazione/", include("urp_portal.reports.urls")),
+    # A comune's administrators: who works for their comune, with which role.
+    path("admin/personale/", include("urp_portal.accounts.staff_urls")),
     # The provider's administrators: the comuni, their numbers, their health.
     path("admin/fornitore/", include("urp_portal.provider.urls")),
     path("admin/", admin.site.urls),

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from urp_portal.core.admin import user_errors, user_errors_as_validation
+from urp_portal.municipality.admin_scope import OtherComunesRowsNotFound
 from urp_portal.municipality.errors import UserError
 
 from .. import selectors, services
@@ -29,7 +30,6 @@ from ..outlook import campaign_outlook
 from ..preview import whatsapp_to_html
 from ..states import CAMPAIGN_LOCKED_STATES, CampaignState, TemplateApproval, campaign_verbs
 from .message_templates import PREVIEW_CSS, PREVIEW_JS
-from .not_found import OtherComunesRowsNotFound
 from .reports import _chart, _csv_lines
 
 

@@ -9,12 +9,12 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from urp_portal.core.admin import user_errors, user_errors_as_validation
+from urp_portal.municipality.admin_scope import OtherComunesRowsNotFound
 from urp_portal.municipality.errors import UserError
 
 from .. import services
 from ..models import MessageTemplate
 from ..states import PROVIDER_TEMPLATE_STATUSES, TemplateApproval
-from .not_found import OtherComunesRowsNotFound
 
 PREVIEW_JS = "broadcasts/preview.js"
 PREVIEW_CSS = "broadcasts/preview.css"

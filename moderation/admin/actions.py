@@ -10,6 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from urp_portal.municipality.admin_scope import OtherComunesRowsNotFound
+
 from .. import services
 from ..forms import NoteForm
 from ..models import ModerationAction
@@ -19,7 +21,7 @@ from .confirm import confirm_page, require_moderator
 
 
 @admin.register(ModerationAction)
-class ModerationActionAdmin(ModeratorOnly, admin.ModelAdmin):
+class ModerationActionAdmin(OtherComunesRowsNotFound, ModeratorOnly, admin.ModelAdmin):
     """The audit: every action, who, when, which rules, why."""
 
     list_display = ["at", "kind", "actor", "citizen", "rules", "note", "reverse_button"]

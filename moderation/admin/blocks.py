@@ -9,6 +9,8 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from urp_portal.municipality.admin_scope import OtherComunesRowsNotFound
+
 from .. import services
 from ..forms import NoteForm
 from ..models import Block
@@ -32,7 +34,7 @@ class BlockStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(Block)
-class BlockAdmin(ModeratorOnly, admin.ModelAdmin):
+class BlockAdmin(OtherComunesRowsNotFound, ModeratorOnly, admin.ModelAdmin):
     """The block list."""
 
     list_display = ["citizen", "starts_at", "ends_at", "lifted_at", "end_reason", "unblock"]

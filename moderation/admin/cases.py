@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from subscribers.models import Subscriber
+from urp_portal.municipality.admin_scope import OtherComunesRowsNotFound
 
 from .. import services
 from ..forms import ActionForm
@@ -71,7 +72,7 @@ def report_confirm(model_admin, request, case: ModerationCase, back: str, detail
 
 
 @admin.register(ModerationCase)
-class ModerationCaseAdmin(ModeratorOnly, admin.ModelAdmin):
+class ModerationCaseAdmin(OtherComunesRowsNotFound, ModeratorOnly, admin.ModelAdmin):
     list_display = ["__str__", "citizen", "state", "opened_at", "closed_at", "actions_column"]
     list_filter = ["state"]
     list_select_related = ["subscriber"]

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from urp_portal.audit.services import audit_record
 from urp_portal.audit.states import AuditAction
+from urp_portal.municipality.admin_scope import OtherComunesRowsNotFound
 
 from .. import services
 from ..models import EvidencePackage
@@ -19,7 +20,7 @@ from .confirm import require_moderator
 
 
 @admin.register(EvidencePackage)
-class EvidencePackageAdmin(ModeratorOnly, admin.ModelAdmin):
+class EvidencePackageAdmin(OtherComunesRowsNotFound, ModeratorOnly, admin.ModelAdmin):
     list_display = ["created_at", "case", "created_by", "sha256", "size", "links"]
     list_select_related = ["case", "created_by"]
     list_display_links = None

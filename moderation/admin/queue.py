@@ -14,6 +14,8 @@ from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from urp_portal.municipality.admin_scope import OtherComunesRowsNotFound
+
 from .. import services
 from ..forms import ActionForm, BlockForm
 from ..models import ModerationCase, ScreeningFlag
@@ -75,7 +77,7 @@ class QueueFilter(admin.SimpleListFilter):
 
 
 @admin.register(ScreeningFlag)
-class ScreeningFlagAdmin(ModeratorOnly, admin.ModelAdmin):
+class ScreeningFlagAdmin(OtherComunesRowsNotFound, ModeratorOnly, admin.ModelAdmin):
     """The queue: flagged messages, newest first, their reasons and the actions."""
 
     list_display = ["flagged_at", "citizen", "message_text", "reasons", "rules", "actions_column"]

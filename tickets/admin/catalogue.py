@@ -3,6 +3,8 @@ requests that belong elsewhere; and the satisfaction answers, read only."""
 
 from django.contrib import admin
 
+from urp_portal.municipality.admin_scope import OtherComunesRowsNotFound
+
 from ..forms import ServiceKeywordRuleForm
 from ..models import (
     CannedAnswer,
@@ -20,7 +22,7 @@ class ServiceKeywordRuleInline(admin.TabularInline):
 
 
 @admin.register(MunicipalService)
-class MunicipalServiceAdmin(admin.ModelAdmin):
+class MunicipalServiceAdmin(OtherComunesRowsNotFound, admin.ModelAdmin):
     list_display = ["name", "slug", "email", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["name", "slug", "email"]
@@ -30,14 +32,14 @@ class MunicipalServiceAdmin(admin.ModelAdmin):
 
 
 @admin.register(CannedAnswer)
-class CannedAnswerAdmin(admin.ModelAdmin):
+class CannedAnswerAdmin(OtherComunesRowsNotFound, admin.ModelAdmin):
     list_display = ["title", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["title", "text"]
 
 
 @admin.register(ServiceKeywordRule)
-class ServiceKeywordRuleAdmin(admin.ModelAdmin):
+class ServiceKeywordRuleAdmin(OtherComunesRowsNotFound, admin.ModelAdmin):
     form = ServiceKeywordRuleForm
     list_display = ["keyword", "service", "weight"]
     list_filter = ["service"]

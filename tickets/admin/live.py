@@ -11,6 +11,8 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 
+from urp_portal.municipality.scope import serves_other_comuni
+
 from .. import services
 from ..live import (
     STAMP_KEY,
@@ -186,6 +188,9 @@ class NextTicketView:
 
     def __call__(self, request: HttpRequest, ticket_id: int) -> HttpResponse:
         if not self.model_admin.has_view_permission(request):
+            raise Http404()
+        if serves_other_comuni() and not Ticket.objects.filter(pk=ticket_id).exists():
+            # Another comune's ticket: a 404, as on its every page (OtherComunesRowsNotFound).
             raise Http404()
         following = ticket_next_for(
             user=request.user, after=ticket_id, backwards=request.GET.get("dir") == "prev"

@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -19,6 +20,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from urp_portal.core.admin import user_errors
 from urp_portal.gateway.states import MessageKind
+from urp_portal.municipality.admin_scope import OtherComunesRowsNotFound
 
 from .. import services
 from ..forms import urp_users
@@ -89,7 +91,7 @@ class AssigneeFilter(admin.SimpleListFilter):
 
 
 @admin.register(Ticket)
-class TicketAdmin(admin.ModelAdmin):
+class TicketAdmin(OtherComunesRowsNotFound, admin.ModelAdmin):
     list_display = [
         "number_link",
         "citizen",
@@ -285,7 +287,10 @@ class TicketAdmin(admin.ModelAdmin):
         ]
 
     def change_view(self, request, object_id, form_url="", extra_context=None) -> HttpResponse:
-        # The conversation page is the ticket's page; it checks what the user may see.
+        # The conversation page is the ticket's page; it checks what the user may see. Another
+        # comune's ticket is a 404 already here, as on every other admin page of a comune's
+        # object (get_object, OtherComunesRowsNotFound), not a redirect to a 404.
+        self.get_object(request, unquote(object_id))
         return redirect("admin:tickets_ticket_conversation", ticket_id=int(object_id))
 
     def changelist_view(self, request, extra_context=None):

@@ -6,6 +6,7 @@ from django.utils.translation import ngettext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from urp_portal.core.admin import user_errors_as_validation
+from urp_portal.municipality.admin_scope import OtherComunesRowsNotFound
 
 from .models import ApiToken
 from .services import api_token_create, api_token_revoke, municipal_service_slug_resolve
@@ -25,7 +26,7 @@ class ApiTokenCreateForm(forms.ModelForm):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(OtherComunesRowsNotFound, admin.ModelAdmin):
     list_display = [
         "name",
         "role",

@@ -9,6 +9,8 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from urp_portal.municipality.admin_scope import OtherComunesRowsNotFound
+
 from .models import AuditEvent
 from .records import processing_records_for_active
 from .selectors import audit_events_csv
@@ -50,7 +52,7 @@ class ActorFilter(admin.SimpleListFilter):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(OtherComunesRowsNotFound, admin.ModelAdmin):
     list_display = ["at", "actor_label", "action", "target_type", "target_repr", "channel", "ip"]
     list_filter = ["action", ActorFilter, TargetTypeFilter, "channel", "at"]
     search_fields = ["actor_label", "target_repr", "target_id", "ip", "request_id"]

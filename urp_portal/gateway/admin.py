@@ -13,6 +13,7 @@ from django.utils.translation import ngettext
 
 from urp_portal.accounts.roles import PROVIDER_GROUP_NAME
 from urp_portal.core.admin import user_errors
+from urp_portal.municipality.admin_scope import OtherComunesRowsNotFound
 from urp_portal.municipality.scope import current_comune, owned_by_current
 
 from .adapters import get_adapter
@@ -45,7 +46,7 @@ def _reads_unrouted_events(user) -> bool:
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(ReadOnlyAdmin):
+class WebhookEventAdmin(OtherComunesRowsNotFound, ReadOnlyAdmin):
     """Raw bodies: those of the comune the session works for (the comune the worker recorded),
     and the unrouted ones for the deployment's own people only. Unscoped (one comune): all."""
 
@@ -104,7 +105,7 @@ class WebhookEventAdmin(ReadOnlyAdmin):
         )
 
 
-class OfTheComuneAdmin(admin.ModelAdmin):
+class OfTheComuneAdmin(OtherComunesRowsNotFound, admin.ModelAdmin):
     """The gateway's messages of the comune the session works for (accounts/request_scope.py):
     the gateway's own code reads across comuni, its console pages do not."""
 

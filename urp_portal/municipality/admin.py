@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 
+from .admin_scope import OtherComunesRowsNotFound
 from .keywords import normalize_keyword
 from .models import BroadcastSlot, Closure, Keyword, Municipality, OfficeHoursSlot
 from .scope import current_comune
@@ -60,7 +61,7 @@ class BroadcastSlotInline(admin.TabularInline):
 
 
 @admin.register(Municipality)
-class MunicipalityAdmin(admin.ModelAdmin):
+class MunicipalityAdmin(OtherComunesRowsNotFound, admin.ModelAdmin):
     list_display = ["name", "whatsapp_number", "mode", "is_active", "office_hours"]
     list_filter = ["is_active", "mode"]
     readonly_fields = ["is_active", "office_hours"]

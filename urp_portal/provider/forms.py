@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from urp_portal.accounts.forms import StaffAccountForm
 from urp_portal.municipality.presets import PRESETS
 
 PRESET_LABELS = {
@@ -70,12 +71,5 @@ class NumberBindForm(_NumberFields):
     pass
 
 
-class FirstAdministratorForm(forms.Form):
-    username = forms.CharField(label=_("Nome utente"), max_length=150)
-    first_name = forms.CharField(label=_("Nome"), max_length=150, required=False)
-    last_name = forms.CharField(label=_("Cognome"), max_length=150, required=False)
-    email = forms.EmailField(
-        label=_("Email"),
-        required=False,
-        help_text=_("Riceve il collegamento per scegliere la password."),
-    )
+# The first administrator is a staff account like any other (its role is given).
+FirstAdministratorForm = StaffAccountForm

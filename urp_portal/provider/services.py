@@ -4,21 +4,14 @@ comune's citizens or configuration to another."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
-from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.urls import reverse
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
-from urp_portal.accounts.models import StaffMembership
-from urp_portal.accounts.roles import GROUP_NAMES, Role
+from urp_portal.accounts.roles import Role
+from urp_portal.accounts.staff import Invitation, staff_member_invite
 from urp_portal.audit.services import audit_record
 from urp_portal.audit.states import AuditAction
 from urp_portal.core.errors import UserError
@@ -127,25 +120,6 @@ def provider_number_bind(
     return number
 
 
-@dataclass(frozen=True)
-class Invitation:
-    user: Any
-    # The path of the one-time page where the person sets their password (the account has
-    # none until then); it stops working once used.
-    path: str
-
-
-def invitation_path(user: Any) -> str:
-    return reverse(
-        "provider:invitation",
-        kwargs={
-            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
-            "token": default_token_generator.make_token(user),
-        },
-    )
-
-
-@transaction.atomic
 def provider_first_administrator_create(
     *,
     actor: Any,
@@ -155,34 +129,15 @@ def provider_first_administrator_create(
     first_name: str = "",
     last_name: str = "",
 ) -> Invitation:
-    """The comune's first administrator: a console account of that comune alone
-    (StaffMembership) in the administrators' group, with no password: the person sets it from
-    the invitation link, then enrols the second factor at the first sign-in, as every
-    administrator does. From there the comune's administrators create their colleagues."""
-    users = get_user_model()
-    username = username.strip()
-    if not username:
-        raise UserError(_("Indica il nome utente."), code="username_missing")
-    if users.objects.filter(username__iexact=username).exists():
-        raise UserError(
-            _("Il nome utente «%(username)s» è già usato.") % {"username": username},
-            code="username_taken",
-        )
-    user = users(
-        username=username,
-        email=email.strip(),
-        first_name=first_name.strip(),
-        last_name=last_name.strip(),
-        is_staff=True,
-    )
-    user.set_unusable_password()
-    user.save()
-    user.groups.add(Group.objects.get(name=GROUP_NAMES[Role.ADMINISTRATOR]))
-    StaffMembership.objects.create(user=user, comune=comune)
-    audit_record(
+    """The comune's first administrator: a console account of that comune alone in the
+    administrators' group, invited to set its password (accounts/staff.py, the same door by
+    which the comune's administrators then invite their colleagues)."""
+    return staff_member_invite(
         actor=actor,
-        action=AuditAction.ADMIN_ADDED,
-        target=user,
-        details={"comune": comune.slug, "role": Role.ADMINISTRATOR},
+        comune=comune,
+        username=username,
+        role=Role.ADMINISTRATOR,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
     )
-    return Invitation(user=user, path=invitation_path(user))

@@ -18,6 +18,16 @@ urlpatterns = [
         admin.site.admin_view(views.administrator_create),
         name="administrator_create",
     ),
+    path(
+        "comuni/<int:comune_id>/personale/",
+        admin.site.admin_view(views.staff_list),
+        name="staff_list",
+    ),
+    path(
+        "comuni/<int:comune_id>/personale/<int:user_id>/",
+        admin.site.admin_view(views.staff_member),
+        name="staff_member",
+    ),
     # Opened before signing in, by the person invited: not behind the admin's login.
     path(
         "invito/<uidb64>/<token>/",

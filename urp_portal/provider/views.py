@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.contrib.auth import views as auth_views
-from django.core.mail import send_mail
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
 
+from urp_portal.accounts.staff import invitation_email_send
+from urp_portal.accounts.staff_views import StaffPlace, staff_list_page, staff_member_page
 from urp_portal.core.errors import UserError
 from urp_portal.municipality.models import Municipality
 
@@ -97,18 +99,7 @@ def administrator_create(request: HttpRequest, comune_id: int) -> HttpResponse:
             form.add_error(None, str(error.message))
         else:
             link = request.build_absolute_uri(invitation.path)
-            if invitation.user.email:
-                send_mail(
-                    _("URP Portal: il suo account per %(name)s") % {"name": comune.name},
-                    _(
-                        "Le è stato creato un account di amministratore di %(name)s su URP "
-                        "Portal, nome utente %(username)s. Scelga la password da qui (il "
-                        "collegamento vale una sola volta):\n\n%(link)s\n"
-                    )
-                    % {"name": comune.name, "username": invitation.user.username, "link": link},
-                    None,
-                    [invitation.user.email],
-                )
+            invitation_email_send(invitation=invitation, comune=comune, link=link)
             return _page(
                 request,
                 "invited.html",
@@ -124,6 +115,29 @@ def administrator_create(request: HttpRequest, comune_id: int) -> HttpResponse:
         form=form,
         comune=comune,
     )
+
+
+def _staff_place(request: HttpRequest, comune_id: int) -> StaffPlace:
+    require_provider(request)
+    comune = get_object_or_404(Municipality, pk=comune_id)
+    return StaffPlace(
+        comune=comune,
+        by_provider=True,
+        list_url=reverse("provider:staff_list", args=[comune.pk]),
+        member_url=lambda user_id: reverse("provider:staff_member", args=[comune.pk, user_id]),
+        parent=(reverse("provider:health"), _("Salute dei comuni")),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def staff_list(request: HttpRequest, comune_id: int) -> HttpResponse:
+    """Any comune's staff, as its administrators see it (accounts/staff_views.py)."""
+    return staff_list_page(request, _staff_place(request, comune_id))
+
+
+@require_http_methods(["GET", "POST"])
+def staff_member(request: HttpRequest, comune_id: int, user_id: int) -> HttpResponse:
+    return staff_member_page(request, _staff_place(request, comune_id), user_id)
 
 
 class InvitationView(auth_views.PasswordResetConfirmView):
