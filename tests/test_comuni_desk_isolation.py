@@ -321,7 +321,7 @@ def test_the_worker_records_each_events_comune_and_an_erasure_blanks_only_its_co
     assert unrouted.state == WebhookEvent.State.IGNORED
     assert listed["adm-cagliari"] == {event.pk for event in by_comune["cagliari"]}
     assert listed["root"] == {event.pk for event in by_comune["cagliari"]} | {unrouted.pk}
-    assert other_page.status_code == 302  # not there for Cagliari: the admin's "not found"
+    assert other_page.status_code == 404  # not there for Cagliari (admin_scope.py)
     assert result.erased
     bodies = {
         slug: [bytes(e.body) for e in WebhookEvent.objects.filter(comune__slug=slug)]

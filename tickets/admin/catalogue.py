@@ -48,7 +48,7 @@ class ServiceKeywordRuleAdmin(OtherComunesRowsNotFound, admin.ModelAdmin):
 
 
 @admin.register(ElsewhereRule)
-class ElsewhereRuleAdmin(admin.ModelAdmin):
+class ElsewhereRuleAdmin(OtherComunesRowsNotFound, admin.ModelAdmin):
     list_display = ["phrase", "kind", "is_exception", "is_active"]
     list_filter = ["kind", "is_exception", "is_active"]
     list_editable = ["is_active"]
@@ -56,7 +56,7 @@ class ElsewhereRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(SatisfactionSurvey)
-class SatisfactionSurveyAdmin(admin.ModelAdmin):
+class SatisfactionSurveyAdmin(OtherComunesRowsNotFound, admin.ModelAdmin):
     """The answers as they came; the figures are on the dashboard and in the report."""
 
     list_display = ["ticket", "state", "score", "sent_at", "answered_at"]
