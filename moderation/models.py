@@ -75,8 +75,8 @@ class ModerationSettings(models.Model):
     class Meta:
         verbose_name = _("impostazioni della moderazione")
         verbose_name_plural = _("impostazioni della moderazione")
-        # The active comune's row without `comune` is always pk=1 (moderation_settings_get), so
-        # it is one too.
+        # The active comune's row has no `comune`: the one made by migration 0004 (pk=1), read
+        # first by pk if a race ever made two (selectors.moderation_settings_get).
         constraints = [
             models.UniqueConstraint(fields=["comune"], name="moderation_settings_once"),
         ]

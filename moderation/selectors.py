@@ -68,13 +68,10 @@ def lists_owner() -> Municipality | None:
 
 def moderation_settings_get() -> ModerationSettings:
     """The running comune's settings row (lists_owner), made on first use: the active
-    comune's is the row pk=1 without `comune`, as before the tenancy."""
+    comune's is the one without `comune` (pk=1, made by migration 0004)."""
     owner = lists_owner()
-    if owner is None:
-        settings, _created = ModerationSettings.all_comuni.get_or_create(
-            pk=1, defaults={"comune": None}
-        )
-    else:
+    settings = _settings_row(owner.pk if owner is not None else None).first()
+    if settings is None:
         settings, _created = ModerationSettings.all_comuni.get_or_create(comune=owner)
     return settings
 
@@ -83,8 +80,9 @@ def moderation_settings_get() -> ModerationSettings:
 
 
 def _settings_row(owner_id: int | None) -> QuerySet[ModerationSettings]:
+    # The active comune's row has no comune; (comune) is unique for the others.
     if owner_id is None:
-        return ModerationSettings.all_comuni.filter(pk=1)
+        return ModerationSettings.all_comuni.filter(comune__isnull=True).order_by("pk")
     return ModerationSettings.all_comuni.filter(comune_id=owner_id)
 
 
@@ -101,12 +99,7 @@ def screening_version_raise() -> None:
     owner = lists_owner()
     owner_id = owner.pk if owner is not None else None
     if not _settings_row(owner_id).update(screening_version=F("screening_version") + 1):
-        if owner is None:
-            ModerationSettings.all_comuni.get_or_create(pk=1, defaults={"screening_version": 2})
-        else:
-            ModerationSettings.all_comuni.get_or_create(
-                comune=owner, defaults={"screening_version": 2}
-            )
+        ModerationSettings.all_comuni.get_or_create(comune=owner, defaults={"screening_version": 2})
     screener_forget(owner_id=owner_id)
 
 

@@ -3,6 +3,7 @@ active comune's (the single comune's, as for subscribers and tickets); a comune 
 beside it on its own number (load_preset --comune before this migration) gets a copy of them,
 as it screened with them until now, and its citizens' flags and actions point at its copies."""
 
+from django.core.management.color import no_style
 from django.db import migrations
 
 
@@ -55,6 +56,13 @@ def _copy_lists_to(apps, comune) -> None:
 
 
 def forward(apps, schema_editor):
+    # Migration 0004 made the settings row with an explicit pk=1, which moves no PostgreSQL
+    # sequence: the comuni's own rows, made from now on, would start at 1 too.
+    ModerationSettings = apps.get_model("moderation", "ModerationSettings")
+    connection = schema_editor.connection
+    with connection.cursor() as cursor:
+        for statement in connection.ops.sequence_reset_sql(no_style(), [ModerationSettings]):
+            cursor.execute(statement)
     Municipality = apps.get_model("municipality", "Municipality")
     served_beside = (
         Municipality.objects.filter(is_active=False, whatsapp_numbers__isnull=False)
