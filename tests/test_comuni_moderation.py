@@ -5,7 +5,10 @@ comune's rule or list row is not there for an action or an admin page."""
 
 from __future__ import annotations
 
+from io import StringIO
+
 import pytest
+from django.core.management import call_command
 
 from moderation import services
 from moderation.errors import NoCategory
@@ -255,3 +258,16 @@ def test_the_warning_names_the_rules_of_the_citizens_own_comune(two_comuni):
     assert in_assemini == "Avviso di Assemini: attacchi a persone, gruppi o minoranze."
     assert "Comune di Cagliari" in in_cagliari
     assert "attacchi a gruppi o minoranze" in in_cagliari
+
+
+def test_the_seed_import_adds_to_the_named_comunes_lists_only(two_comuni):
+    cagliari, assemini = two_comuni
+    with comune_scope(assemini):
+        services.lexicon_entries_delete(entries=LexiconEntry.objects.filter(word="cretino"))
+    out = StringIO()
+
+    call_command("moderation_seed_import", "--comune", "assemini", stdout=out)
+
+    assert "Aggiunte: 1 parole, 0 domini." in out.getvalue()
+    assert LexiconEntry.all_comuni.get(word="cretino", comune=assemini)
+    assert LexiconEntry.all_comuni.filter(word="cretino", comune=cagliari).count() == 1
