@@ -24,6 +24,7 @@ from moderation.screening.config import SEED_INSULTS, SEED_SLURS, read_list
 from moderation.selectors import screener_for, screener_forget, screening_version
 from moderation.tests.factories import moderator
 from subscribers.models import Subscriber
+from tests.fixtures.browser import no_queued_tasks  # noqa: F401
 from tests.fixtures.comuni import ASSEMINI_NUMBER, CAGLIARI_NUMBER, PHONE, text_to
 from tests.fixtures.webhooks import post_signed_webhook
 from tests.test_provider_admin import _create_sestu, provider, provider_client  # noqa: F401
@@ -271,3 +272,51 @@ def test_the_seed_import_adds_to_the_named_comunes_lists_only(two_comuni):
     assert "Aggiunte: 1 parole, 0 domini." in out.getvalue()
     assert LexiconEntry.all_comuni.get(word="cretino", comune=assemini)
     assert LexiconEntry.all_comuni.filter(word="cretino", comune=cagliari).count() == 1
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("no_queued_tasks")
+def test_a_comunes_policy_and_lexicon_pages_pass_axe_on_a_laptop_and_a_tablet(
+    browser, live_server, two_comuni
+):
+    from urllib.parse import urlsplit
+
+    from django.test import Client
+
+    from tests.fixtures.browser import LAPTOP, TIMEOUT_MS, screenshot
+    from tests.test_console_accessibility import _violations
+
+    _cagliari, assemini = two_comuni
+    client = Client()
+    _administrator_of(client, assemini)
+    host = urlsplit(live_server.url).hostname
+    failures = {}
+    for viewport, suffix in ((LAPTOP, ""), ({"width": 820, "height": 1180}, "-tablet")):
+        context = browser.new_context(viewport=viewport, locale="it-IT", timezone_id="Europe/Rome")
+        context.set_default_timeout(TIMEOUT_MS)
+        context.add_cookies(
+            [
+                {
+                    "name": "sessionid",
+                    "value": client.cookies["sessionid"].value,
+                    "domain": host,
+                    "path": "/",
+                }
+            ]
+        )
+        page = context.new_page()
+        page.goto(f"{live_server.url}/admin/moderation/policycategory/")
+        # Assemini's own five rules, not Cagliari's nine.
+        assert page.locator("#result_list tbody tr").count() == len(ASSEMINI_RULES)
+        failures[f"policy{suffix}"] = _violations(page)
+        screenshot(page, f"moderation-policy-comune{suffix}.png")
+        page.goto(f"{live_server.url}/admin/moderation/lexiconentry/add/")
+        page.fill("#id_word", "cretino")
+        with page.expect_navigation():
+            page.click("input[name=_save]")
+        assert "già nel lessico del comune" in page.locator(".errorlist").first.inner_text()
+        failures[f"lexicon duplicate{suffix}"] = _violations(page)
+        screenshot(page, f"moderation-lexicon-duplicate{suffix}.png")
+        context.close()
+    assert failures == {key: [] for key in failures}
