@@ -14,7 +14,7 @@ every preset; the comune's own site is added to its allowed domains.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -70,23 +70,15 @@ CAGLIARI_RULES = (
     Rule("fundraising", "Raccolta fondi", "Promozioni di raccolta fondi.", False),
 )
 
+_CAGLIARI = {rule.code: rule for rule in CAGLIARI_RULES}
+
 # Assemini (002_…): five rules, and "verranno cancellati e, se necessario, segnalati alle
 # autorità giudiziarie" for each of them; its attacks rule names "un qualunque soggetto" too.
 ASSEMINI_RULES = (
-    Rule("illegal", "Attività illegali", "Promozione o sostegno di attività illegali.", True),
-    Rule(
-        "offensive",
-        "Linguaggio offensivo",
-        "Utilizzo di un linguaggio offensivo o scurrile.",
-        True,
-    ),
-    Rule("defamation_threat", "Diffamazione o minaccia", "Diffamazione o minaccia.", True),
-    Rule(
-        "third_party_data",
-        "Dati personali di terzi",
-        "Diffusione non autorizzata di dati personali di terzi.",
-        True,
-    ),
+    _CAGLIARI["illegal"],
+    replace(_CAGLIARI["offensive"], may_be_reported=True),
+    _CAGLIARI["defamation_threat"],
+    _CAGLIARI["third_party_data"],
     Rule(
         "discrimination",
         "Attacchi a persone, gruppi o minoranze",
