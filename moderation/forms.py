@@ -6,11 +6,13 @@ from .models import PolicyCategory
 
 
 class ActionForm(forms.Form):
-    """Every action names the rules broken and may say why."""
+    """Every action names the rules broken (of the comune's own policy) and may say why."""
 
     categories = forms.ModelMultipleChoiceField(
         label=_("Regole della policy violate"),
-        queryset=PolicyCategory.objects.all(),
+        # Narrowed per form to the running comune's rules: a queryset built at import would
+        # read outside any scope (README, many comuni).
+        queryset=PolicyCategory.all_comuni.none(),
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": _("Indica almeno una regola della policy violata.")},
     )
@@ -20,6 +22,10 @@ class ActionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Il motivo, per chi leggerà la storia. Non scrivere qui numeri o indirizzi."),
     )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["categories"].queryset = PolicyCategory.objects.all()  # type: ignore[attr-defined]
 
 
 class BlockForm(ActionForm):

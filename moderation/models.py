@@ -5,7 +5,11 @@ from django.utils.translation import gettext_lazy as _
 
 from urp_portal.core.models import AppendOnlyModel, AppendOnlyQuerySet
 from urp_portal.gateway.models import InboundMessage, OutboundMessage
-from urp_portal.municipality.scope import AllComuniManager, ComuneScopedManager
+from urp_portal.municipality.scope import (
+    AllComuniManager,
+    ComuneScopedManager,
+    comune_owner_field,
+)
 
 from .states import ActionKind, BlockEnd, CaseState, LexiconKind
 
@@ -17,27 +21,43 @@ class ScopedAppendOnlyManager(ComuneScopedManager):
 
 
 class PolicyCategory(models.Model):
-    """One rule of the published moderation policy; every moderation action names one or more."""
+    """One rule of the comune's published moderation policy; every moderation action names one
+    or more. Each comune publishes its own (shared/seeds: Assemini's has five rules, Cagliari's
+    nine), so each has its own rows (presets.py); empty `comune`: the active comune's."""
 
-    code = models.SlugField(_("codice"), unique=True)
+    comune = comune_owner_field(db_index=False)
+    code = models.SlugField(_("codice"))
     label = models.CharField(_("nome"), max_length=120)
     policy_text = models.TextField(_("testo della policy"))
     # Serious categories are the ones the notices say may be reported to the judicial authorities.
     may_be_reported = models.BooleanField(_("segnalabile alle autorità"), default=False)
     position = models.PositiveSmallIntegerField(_("ordine"), default=0)
 
+    objects = ComuneScopedManager()
+    all_comuni = AllComuniManager()
+
     class Meta:
         verbose_name = _("categoria della policy")
         verbose_name_plural = _("categorie della policy")
         ordering = ["position", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["comune", "code"], name="policy_category_code_once"),
+            models.UniqueConstraint(
+                fields=["code"],
+                condition=Q(comune__isnull=True),
+                name="policy_category_code_once_unowned",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.label
 
 
 class ModerationSettings(models.Model):
-    """The moderation's own settings: one row (pk=1), created on first use."""
+    """The moderation's own settings: one row per comune, created on first use (the active
+    comune's has no `comune`: the row pk=1 of before the tenancy)."""
 
+    comune = comune_owner_field(db_index=False)
     warning_text = models.TextField(
         _("testo dell'avviso al cittadino"),
         blank=True,
@@ -45,21 +65,31 @@ class ModerationSettings(models.Model):
             "Vuoto: il testo predefinito. Segnaposto: {comune}, {categorie} (le regole violate)."
         ),
     )
-    # Raised by every change to the lexicon or the allowed domains: each process compares it
-    # with the one its screener was built from and rebuilds when they differ.
+    # Raised by every change to the comune's lexicon or allowed domains: each process compares
+    # it with the one its screener of that comune was built from and rebuilds when they differ.
     screening_version = models.PositiveIntegerField(default=1, editable=False)
+
+    objects = ComuneScopedManager()
+    all_comuni = AllComuniManager()
 
     class Meta:
         verbose_name = _("impostazioni della moderazione")
         verbose_name_plural = _("impostazioni della moderazione")
+        # The active comune's row has no `comune`: the one made by migration 0004 (pk=1), read
+        # first by pk if a race ever made two (selectors.moderation_settings_get).
+        constraints = [
+            models.UniqueConstraint(fields=["comune"], name="moderation_settings_once"),
+        ]
 
     def __str__(self) -> str:
         return str(_("Impostazioni della moderazione"))
 
 
 class LexiconEntry(models.Model):
-    """A word of the screening lexicon; its inflected forms are matched, never substrings."""
+    """A word of the comune's screening lexicon; its inflected forms are matched, never
+    substrings. Empty `comune`: the active comune's."""
 
+    comune = comune_owner_field(db_index=False)
     word = models.CharField(
         _("parola"),
         max_length=80,
@@ -71,12 +101,22 @@ class LexiconEntry(models.Model):
     is_active = models.BooleanField(_("attiva"), default=True)
     note = models.CharField(_("nota"), max_length=200, blank=True)
 
+    objects = ComuneScopedManager()
+    all_comuni = AllComuniManager()
+
     class Meta:
         verbose_name = _("parola del lessico")
         verbose_name_plural = _("lessico degli insulti")
         ordering = ["kind", "word"]
         constraints = [
-            models.UniqueConstraint(fields=["word", "kind"], name="lexicon_entry_once"),
+            models.UniqueConstraint(
+                fields=["comune", "word", "kind"], name="lexicon_entry_once_per_comune"
+            ),
+            models.UniqueConstraint(
+                fields=["word", "kind"],
+                condition=Q(comune__isnull=True),
+                name="lexicon_entry_once",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -85,16 +125,28 @@ class LexiconEntry(models.Model):
 
 class AllowedDomain(models.Model):
     """A site links may point to without a flag (its subdomains too): the comune's own sites and
-    the public administration's."""
+    the public administration's. Empty `comune`: the active comune's."""
 
-    domain = models.CharField(_("dominio"), max_length=253, unique=True)
+    comune = comune_owner_field(db_index=False)
+    domain = models.CharField(_("dominio"), max_length=253)
     is_active = models.BooleanField(_("attivo"), default=True)
     note = models.CharField(_("nota"), max_length=200, blank=True)
+
+    objects = ComuneScopedManager()
+    all_comuni = AllComuniManager()
 
     class Meta:
         verbose_name = _("dominio ammesso")
         verbose_name_plural = _("domini ammessi")
         ordering = ["domain"]
+        constraints = [
+            models.UniqueConstraint(fields=["comune", "domain"], name="allowed_domain_once"),
+            models.UniqueConstraint(
+                fields=["domain"],
+                condition=Q(comune__isnull=True),
+                name="allowed_domain_once_unowned",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.domain
@@ -138,7 +190,7 @@ class ModerationCase(models.Model):
         InboundMessage, blank=True, related_name="moderation_cases", verbose_name=_("messaggi")
     )
 
-    # The comune's through its citizen (the policy and the lexicon are the deployment's).
+    # The comune's through its citizen.
     objects = ComuneScopedManager("subscriber__comune")
     all_comuni = AllComuniManager()
 

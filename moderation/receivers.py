@@ -1,5 +1,6 @@
 """Moderation's part in the hooks other apps declare: the legal hold on erasure, the citizen's
-erasure and export, and the badge on a flagged message when tickets stores it."""
+erasure and export, the badge on a flagged message when tickets stores it, and a new comune's
+policy and lists."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from subscribers.signals import collect_personal_data, erase_personal_data, eras
 from tickets.models import Message
 from tickets.states import MessageOrigin
 from urp_portal.gateway.models import InboundMessage
+from urp_portal.municipality.signals import comune_loaded
 
 from .models import ModerationAction, ScreeningFlag
 from .selectors import open_cases_for
-from .services import ticket_message_note_flag
+from .services import moderation_policy_give, ticket_message_note_flag
 
 
 def legal_hold_reasons(sender, subscriber, **kwargs) -> list[str]:
@@ -94,7 +96,12 @@ def ticket_message_stored(sender, instance: Message, created: bool, raw: bool = 
         ticket_message_note_flag(message=instance)
 
 
+def give_the_comune_its_policy(sender, comune, preset: str = "", **kwargs) -> None:
+    moderation_policy_give(comune=comune, preset=preset)
+
+
 def connect() -> None:
+    comune_loaded.connect(give_the_comune_its_policy, dispatch_uid="moderation.comune_policy")
     erasure_blockers.connect(legal_hold_reasons, dispatch_uid="moderation.legal_hold")
     erase_personal_data.connect(erase_moderation_texts, dispatch_uid="moderation.erase")
     collect_personal_data.connect(export_moderation, dispatch_uid="moderation.export")

@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, F, Prefetch, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from urp_portal.accounts.roles import GROUP_NAMES, Role
+from urp_portal.municipality.models import Municipality
+from urp_portal.municipality.scope import current_comune
 
 from .models import (
     AllowedDomain,
@@ -26,7 +28,14 @@ from .models import (
     PolicyCategory,
     ScreeningFlag,
 )
-from .screening import DEFAULT_CONFIG, Screener, ScreeningConfig, build_screener
+from .screening import (
+    CATEGORY_CODES,
+    DEFAULT_CONFIG,
+    Flag,
+    Screener,
+    ScreeningConfig,
+    build_screener,
+)
 from .states import ActionKind, CaseState, LexiconKind
 
 
@@ -46,24 +55,56 @@ def user_may_moderate(user: Any) -> bool:
     return cached
 
 
+def lists_owner() -> Municipality | None:
+    """The comune whose moderation lists, policy and settings the running scope works with: a
+    comune served beside the active one has rows of its own; the active comune (and a
+    single-comune deployment, unscoped) has the rows without `comune`, as before the tenancy.
+    New rows are made for it (services), and the screener is cached per it."""
+    comune = current_comune()
+    if comune is None or comune.is_active:
+        return None
+    return comune
+
+
 def moderation_settings_get() -> ModerationSettings:
-    settings, _created = ModerationSettings.objects.get_or_create(pk=1)
+    """The running comune's settings row (lists_owner), made on first use: the active
+    comune's is the one without `comune` (pk=1, made by migration 0004)."""
+    owner = lists_owner()
+    settings = _settings_row(owner.pk if owner is not None else None).first()
+    if settings is None:
+        settings, _created = ModerationSettings.all_comuni.get_or_create(comune=owner)
     return settings
 
 
 # --- the screener ---------------------------------------------------------------------------------
 
 
-def screening_version() -> int:
-    """The number every change to the lists raises: one primary-key read."""
-    version = (
-        ModerationSettings.objects.filter(pk=1).values_list("screening_version", flat=True).first()
-    )
+def _settings_row(owner_id: int | None) -> QuerySet[ModerationSettings]:
+    # The active comune's row has no comune; (comune) is unique for the others.
+    if owner_id is None:
+        return ModerationSettings.all_comuni.filter(comune__isnull=True).order_by("pk")
+    return ModerationSettings.all_comuni.filter(comune_id=owner_id)
+
+
+def screening_version(*, owner_id: int | None = None) -> int:
+    """The number every change to a comune's lists raises: one indexed read."""
+    version = _settings_row(owner_id).values_list("screening_version", flat=True).first()
     return version or 0
 
 
+def screening_version_raise() -> None:
+    """The running comune's lists changed: every process rebuilds its screener of that comune
+    (and of no other) when it next looks at the version, within VERSION_CHECK_SECONDS; this one
+    at its next message."""
+    owner = lists_owner()
+    owner_id = owner.pk if owner is not None else None
+    if not _settings_row(owner_id).update(screening_version=F("screening_version") + 1):
+        ModerationSettings.all_comuni.get_or_create(comune=owner, defaults={"screening_version": 2})
+    screener_forget(owner_id=owner_id)
+
+
 def municipality_domains(municipality: Any) -> frozenset[str]:
-    """The active comune's own web and mail domains: links to them are never flagged."""
+    """The comune's own web and mail domains: links to them are never flagged."""
     if municipality is None:
         return frozenset()
     domains = set()
@@ -77,6 +118,7 @@ def municipality_domains(municipality: Any) -> frozenset[str]:
 
 
 def screening_config_from_database(*, municipality: Any = None) -> ScreeningConfig:
+    """The running comune's lexicon and allowed domains (the scoped managers read its rows)."""
     insults: set[str] = set()
     slurs: set[str] = set()
     for word, kind in LexiconEntry.objects.filter(is_active=True).values_list("word", "kind"):
@@ -92,6 +134,25 @@ def screening_config_from_database(*, municipality: Any = None) -> ScreeningConf
     )
 
 
+def _policy_screener(screen: Screener, codes: frozenset[str]) -> Screener:
+    """A comune flags only what its published policy names (Assemini's has no spam rule):
+    the screener's hits of other categories are left out."""
+    if codes >= frozenset(CATEGORY_CODES):
+        return screen
+
+    def screen_by_policy(text: str) -> list[Flag]:
+        return [hit for hit in screen(text) if hit.category in codes]
+
+    return screen_by_policy
+
+
+def screener_build(*, municipality: Any = None) -> Screener:
+    """The running comune's screener: its lists compiled, narrowed to its policy's rules."""
+    codes = frozenset(PolicyCategory.objects.values_list("code", flat=True))
+    config = screening_config_from_database(municipality=municipality)
+    return _policy_screener(build_screener(config), codes)
+
+
 @dataclass
 class _BuiltScreener:
     key: tuple[int, frozenset[str]]
@@ -100,21 +161,23 @@ class _BuiltScreener:
     checked_at: float
 
 
-# One per process: compiling the lists takes milliseconds, screening a message microseconds.
-_built: _BuiltScreener | None = None
+# Per process and per comune whose lists they are (lists_owner's id; None: the active comune's):
+# compiling the lists takes milliseconds, screening a message microseconds.
+_built: dict[int | None, _BuiltScreener] = {}
 
-# How often a process asks the database whether the lists changed. A query per message would
-# cost more than the screening itself (0.2-0.6 ms against 0.1 ms); an administrator's edit
-# reaches every worker within this time (the editing process itself at once).
+# How often a process asks the database whether a comune's lists changed. A query per message
+# would cost more than the screening itself (0.2-0.6 ms against 0.1 ms); an administrator's
+# edit reaches every worker within this time (the editing process itself at once).
 VERSION_CHECK_SECONDS = 2.0
 
 
 def screener_for(*, municipality: Any = None) -> Screener:
-    """The screener of the lists in the database, rebuilt in this process when another one (an
-    administrator's edit in the web process) raised the version."""
-    global _built
+    """The screener of the running comune's lists in the database, rebuilt in this process when
+    another one (an administrator's edit in the web process) raised that comune's version."""
+    owner = lists_owner()
+    owner_id = owner.pk if owner is not None else None
     domains = municipality_domains(municipality)
-    built = _built
+    built = _built.get(owner_id)
     now = time.time()
     if (
         built is not None
@@ -122,20 +185,25 @@ def screener_for(*, municipality: Any = None) -> Screener:
         and now - built.checked_at < (VERSION_CHECK_SECONDS)
     ):
         return built.screen
-    key = (screening_version(), domains)
+    key = (screening_version(owner_id=owner_id), domains)
     if built is None or built.key != key:
-        built = _BuiltScreener(
-            key, build_screener(screening_config_from_database(municipality=municipality)), now
-        )
-        _built = built
+        built = _BuiltScreener(key, screener_build(municipality=municipality), now)
+        _built[owner_id] = built
     built.checked_at = now
     return built.screen
 
 
-def screener_forget() -> None:
-    """Drop this process's screener (tests that rewrite the lists outside the services)."""
-    global _built
-    _built = None
+_EVERY_COMUNE = object()
+
+
+def screener_forget(*, owner_id: Any = _EVERY_COMUNE) -> None:
+    """Drop this process's screener of one comune (lists_owner's id; None: the active
+    comune's), or, with no argument, of every comune (tests that rewrite the lists outside
+    the services)."""
+    if owner_id is _EVERY_COMUNE:
+        _built.clear()
+    else:
+        _built.pop(owner_id, None)
 
 
 # --- the queue and the history --------------------------------------------------------------------

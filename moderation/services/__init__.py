@@ -16,6 +16,7 @@ from .actions import (
 )
 from .cases import case_close, case_open_for, categories_required, require_moderator
 from .evidence import Verification, case_report, evidence_package_verify
+from .policy import moderation_policy_give, policy_categories_delete, policy_category_save
 from .screening import (
     allowed_domain_save,
     allowed_domains_delete,
@@ -49,6 +50,9 @@ __all__ = [
     "message_remove",
     "message_screen",
     "moderation_note_text",
+    "moderation_policy_give",
+    "policy_categories_delete",
+    "policy_category_save",
     "require_moderator",
     "screening_lists_changed",
     "screening_seed_import",

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from subscribers.models import Subscriber
 from urp_portal.gateway.models import InboundMessage
 from urp_portal.municipality.errors import UserError
+from urp_portal.municipality.scope import serves_other_comuni
 
 from ..errors import ModerationNotAllowed, NoCategory
 from ..models import ModerationAction, ModerationCase, PolicyCategory
@@ -26,10 +27,15 @@ def require_moderator(user: Any) -> None:
 
 
 def categories_required(categories: Iterable[PolicyCategory | str]) -> list[PolicyCategory]:
-    """The policy rules an action names: at least one, given as rows or codes."""
+    """The policy rules an action names: at least one, given as rows or codes, and all of the
+    running comune's policy (its citizen's: each comune publishes its own)."""
     items = list(categories)
     codes = [item for item in items if isinstance(item, str)]
     rows = [item for item in items if isinstance(item, PolicyCategory)]
+    if rows and serves_other_comuni():
+        ids = {row.pk for row in rows}
+        if PolicyCategory.objects.filter(pk__in=ids).count() != len(ids):
+            raise NoCategory(_("Regola della policy di un altro comune."))
     if codes:
         found = list(PolicyCategory.objects.filter(code__in=codes))
         if len(found) != len(set(codes)):

@@ -78,9 +78,13 @@ def inbound_flood_control(
     reason = _flood_reason(message=message, now=now)
     if not reason:
         return False
+    # The block names the comune's spam rule; a comune whose published policy has none
+    # (Assemini's) blocks no one for flooding: the messages go on to the desk.
+    category = PolicyCategory.objects.filter(code=FLOOD_CATEGORY).first()
+    if category is None:
+        return False
     subscriber_transition_check(subscriber.status, SubscriberStatus.BLOCKED)
     case = case_open_for(subscriber=subscriber, now=now)
-    category = PolicyCategory.objects.get(code=FLOOD_CATEGORY)
     block = Block.objects.create(
         subscriber=subscriber,
         case=case,

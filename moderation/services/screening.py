@@ -7,34 +7,37 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
 
 from subscribers.models import Subscriber
 from tickets.models import Message
 from urp_portal.gateway.models import InboundMessage
 
-from ..models import AllowedDomain, LexiconEntry, ModerationSettings, PolicyCategory, ScreeningFlag
+from ..models import AllowedDomain, LexiconEntry, PolicyCategory, ScreeningFlag
 from ..screening import Flag
 from ..screening.config import SEED_INSULTS, SEED_PUBLIC_DOMAINS, SEED_SLURS, read_list
-from ..selectors import screener_for, screener_forget
+from ..selectors import lists_owner, screener_for, screening_version_raise
 from ..states import LexiconKind
 from .cases import case_open_for
 
 
 def screening_lists_changed() -> None:
-    """Every process rebuilds its screener when it next looks at the version (within
-    selectors.VERSION_CHECK_SECONDS); this one at its next message."""
-    updated = ModerationSettings.objects.filter(pk=1).update(
-        screening_version=F("screening_version") + 1
-    )
-    if not updated:
-        ModerationSettings.objects.get_or_create(pk=1, defaults={"screening_version": 2})
-    screener_forget()
+    """The running comune's lists changed: every process rebuilds its screener of that comune
+    when it next looks at the version (within selectors.VERSION_CHECK_SECONDS); this one at its
+    next message. Other comuni's screeners are left as they are."""
+    screening_version_raise()
+
+
+def _owned_by_the_running_comune(row: Any) -> None:
+    # A row made in a comune's console is that comune's lists' (lists_owner; the active
+    # comune's rows have none, as before the tenancy).
+    if row._state.adding and row.comune_id is None:
+        row.comune = lists_owner()
 
 
 @transaction.atomic
 def lexicon_entry_save(*, entry: LexiconEntry) -> LexiconEntry:
     entry.word = " ".join(entry.word.lower().split())
+    _owned_by_the_running_comune(entry)
     entry.save()
     screening_lists_changed()
     return entry
@@ -53,6 +56,7 @@ def allowed_domain_save(*, domain: AllowedDomain) -> AllowedDomain:
     for prefix in ("https://", "http://", "www."):
         value = value.removeprefix(prefix)
     domain.domain = value.split("/", 1)[0].rstrip(".")
+    _owned_by_the_running_comune(domain)
     domain.save()
     screening_lists_changed()
     return domain
@@ -73,10 +77,11 @@ class SeedImport:
 
 @transaction.atomic
 def screening_seed_import(*, dry_run: bool = False) -> SeedImport:
-    """Add to the database the seed files' words and domains it does not hold (config.py says
-    why the database, not the files, is what a comune screens with). Nothing is changed or
-    removed: a row a moderator switched off stays off; one they deleted comes back, which is why
-    this runs only when someone asks (`manage.py moderation_seed_import`)."""
+    """Add to the running comune's lists the seed files' words and domains they do not hold
+    (config.py says why the database, not the files, is what a comune screens with). Nothing is
+    changed or removed: a row a moderator switched off stays off; one they deleted comes back,
+    which is why this runs only when someone asks (`manage.py moderation_seed_import`)."""
+    owner = lists_owner()
     words = [
         (" ".join(word.lower().split()), kind)
         for kind, name in ((LexiconKind.INSULT, SEED_INSULTS), (LexiconKind.SLUR, SEED_SLURS))
@@ -89,10 +94,13 @@ def screening_seed_import(*, dry_run: bool = False) -> SeedImport:
     new_domains = [domain for domain in dict.fromkeys(domains) if domain not in held_domains]
     if not dry_run and (new_words or new_domains):
         LexiconEntry.objects.bulk_create(
-            [LexiconEntry(word=word, kind=kind) for word, kind in new_words]
+            [LexiconEntry(comune=owner, word=word, kind=kind) for word, kind in new_words]
         )
         AllowedDomain.objects.bulk_create(
-            [AllowedDomain(domain=d, note="Pubblica amministrazione o mappe") for d in new_domains]
+            [
+                AllowedDomain(comune=owner, domain=d, note="Pubblica amministrazione o mappe")
+                for d in new_domains
+            ]
         )
         screening_lists_changed()
     return SeedImport(words=[word for word, _kind in new_words], domains=new_domains)

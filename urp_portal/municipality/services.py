@@ -132,7 +132,7 @@ def municipality_load_preset_for_number(
         access_token=access_token,
         app_secret=app_secret,
     )
-    comune_loaded.send(sender=Municipality, comune=municipality)
+    comune_loaded.send(sender=Municipality, comune=municipality, preset=preset)
     return municipality
 
 

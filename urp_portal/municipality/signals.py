@@ -4,5 +4,6 @@ from django.dispatch import Signal
 
 # A comune was added or updated from a preset on a deployment serving several
 # (load_preset --comune): the apps give it what each comune has of theirs (tickets: its
-# municipal services). Argument: comune. Receivers are idempotent (a preset loaded again).
+# municipal services; moderation: its preset's policy and lists). Arguments: comune, preset
+# (the preset's name). Receivers are idempotent (a preset loaded again).
 comune_loaded = Signal()
