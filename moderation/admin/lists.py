@@ -7,7 +7,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from broadcasts.admin.not_found import OtherComunesRowsNotFound
+from urp_portal.municipality.admin_scope import OtherComunesRowsNotFound
 
 from .. import services
 from ..models import AllowedDomain, LexiconEntry, ModerationSettings, PolicyCategory
