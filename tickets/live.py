@@ -110,11 +110,15 @@ class ChangesSince(NamedTuple):
 def console_cursor() -> Cursor:
     """Where a page drawn now starts watching from."""
     # Both tops in one round trip (each the end of a primary-key index), carried by any one
-    # message row; with no message yet, the events' top alone.
-    messages = Message.objects.order_by("-pk").values("pk")[:1]
-    events = TicketEvent.objects.order_by("-pk").values("pk")[:1]
+    # message row; with no message yet, the events' top alone. The deployment's tops, not the
+    # scope's comune's: a cursor only says "from here on", the poll scopes what it reads
+    # (console_changes_since), and the comune's own top is a walk down the whole index past
+    # every other comune's rows (3 s for a comune whose last message is 800,000 rows down,
+    # benchmarks/results/many_comuni.txt), then a poll that starts down there.
+    messages = Message.all_comuni.order_by("-pk").values("pk")[:1]
+    events = TicketEvent.all_comuni.order_by("-pk").values("pk")[:1]
     row = (
-        Message.objects.order_by()
+        Message.all_comuni.order_by()
         .annotate(
             top_message=Subquery(messages),
             top_event=Subquery(events),
@@ -124,7 +128,7 @@ def console_cursor() -> Cursor:
     found = list(row)
     if found:
         return Cursor(message=found[0][0] or 0, event=found[0][1] or 0)
-    return Cursor(message=0, event=TicketEvent.objects.aggregate(top=Max("pk"))["top"] or 0)
+    return Cursor(message=0, event=TicketEvent.all_comuni.aggregate(top=Max("pk"))["top"] or 0)
 
 
 def _rows(sql: str, params: list[Any]) -> list[tuple]:
