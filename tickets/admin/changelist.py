@@ -183,7 +183,8 @@ def inbox_cells(
 def _counts_up_to(counted: list[tuple[QuerySet[Ticket], int]]) -> list[int]:
     """Each queryset's count, stopped at its cap, in one round trip (one scalar subquery each:
     an index range read up to the cap)."""
-    parts, params = [], []
+    parts: list[str] = []
+    params: list[Any] = []
     for queryset, cap in counted:
         sql, part_params = queryset.order_by().values("pk")[:cap].query.sql_with_params()
         parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS counted)")  # noqa: S608 (the ORM's SQL)
