@@ -20,8 +20,10 @@ writes (most of the time), and a broadcast must use the whole rate then. So:
 - an alert that is refused leaves a short-lived mark that refuses broadcasts too, so while an
   alert is waiting the free slots go to it, and a normal broadcast resumes when it is through.
 Every slot, whoever takes it, moves the same bucket by one interval: the global cap holds for
-all classes together. A broadcast refused for BULK_WAIT_LIMIT in a row reserves like a citizen
-(it is queued behind them, never starved, and its task stays within the time limit).
+all classes together, and so does each message a citizen writes to the number, which Meta
+counts in the same throughput (take_inbound_slots). A broadcast refused for BULK_WAIT_LIMIT in a
+row reserves like a citizen (it is queued behind them, never starved, and its task stays within
+the time limit).
 """
 
 from __future__ import annotations
@@ -224,6 +226,19 @@ def take_global_token(send_class: SendClass = SendClass.INTERACTIVE, *, number: 
                 time.sleep(wait)
             return
         time.sleep(-wait)
+
+
+def take_inbound_slots(count: int, *, number: str = "") -> None:
+    """Count messages citizens wrote to a number within its rate, taking no time: Meta's
+    throughput "is inclusive of inbound and outbound messages" (developers.facebook.com,
+    whatsapp/throughput), so each one received moves the number's bucket on by one slot, and
+    the sends after it (a broadcast's, at the rate's edge) keep the whole within the rate.
+    Nobody waits for these slots: they were spent at Meta before the webhook reached us."""
+    rate = settings.WHATSAPP_RATE_PER_SECOND
+    if rate <= 0 or count <= 0:
+        return
+    global_key, _alert_key = _number_keys(number)
+    reserve(global_key, count / (rate * HEADROOM))
 
 
 def _pair_key(recipient: str, number: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from celery import current_app
@@ -20,11 +21,12 @@ from redis.exceptions import RedisError
 
 from urp_portal.municipality.selectors import municipality_route_phone_number_id
 
-from .. import event_queue
+from .. import event_queue, ratelimit
 from ..adapters import get_adapter
 from ..adapters.base import ParsedEvent, ParsedInbound, WebhookFormatError
 from ..media import inbound_media_download_later
 from ..models import InboundMessage, WebhookEvent
+from ..numbers import sending_number_for
 from ..pipeline import inbound_message_run_pipeline
 from ..safe_values import inbound_made_safe
 from ..states import InboundState
@@ -193,6 +195,20 @@ def _store_inbound(event: WebhookEvent, parsed: list[ParsedInbound]) -> list[int
     )
 
 
+def _count_inbound_in_rate(messages: Sequence[ParsedInbound]) -> None:
+    """Each message received takes its slot of its number's rate (ratelimit.take_inbound_slots):
+    the number the comune's replies leave from, so the bucket is the one its sends use. Redis
+    down loses only this count (the sends themselves wait for it), never the message."""
+    for phone_number_id, count in Counter(m.phone_number_id for m in messages).items():
+        sender = sending_number_for(municipality_route_phone_number_id(phone_number_id))
+        try:
+            ratelimit.take_inbound_slots(
+                count, number=sender.phone_number_id if sender is not None else ""
+            )
+        except RedisError:
+            logger.warning("inbound messages not counted in the rate: Redis unavailable")
+
+
 def speaks_only_of_erased_recipients(parsed: ParsedEvent, *, erased: Iterable[str]) -> bool:
     """Statuses, and only about outbox rows whose recipient was erased (GDPR art. 17: the
     subscribers' erasure leaves those rows with no `to`). Such a late callback ("read" a day
@@ -208,6 +224,7 @@ def webhook_event_process(*, event_id: int) -> list[int]:
     speak of, then run the inbound pipeline for each new message in order. Running it again
     does nothing new. Returns the ids of the event's inbound messages."""
     unmatched: list[str] = []
+    received: Sequence[ParsedInbound] = ()
     with transaction.atomic():
         event = WebhookEvent.objects.select_for_update().filter(pk=event_id).first()
         if event is None or event.state == WebhookEvent.State.REJECTED:
@@ -244,6 +261,7 @@ def webhook_event_process(*, event_id: int) -> list[int]:
                 )
                 return []
             message_ids = _store_inbound(event, parsed.messages) if parsed.messages else []
+            received = parsed.messages
             # Meta's media URL lives five minutes: fetch right after commit, not after the pipeline.
             for message in InboundMessage.objects.filter(pk__in=message_ids, media_file="").exclude(
                 media_id=""
@@ -267,6 +285,7 @@ def webhook_event_process(*, event_id: int) -> list[int]:
             event.save(update_fields=fields)
     # After our PendingStatus rows are committed (see outbound_statuses_apply_pending).
     outbound_statuses_apply_pending(provider_ids=unmatched)
+    _count_inbound_in_rate(received)
     for message_id in message_ids:
         inbound_message_run_pipeline(message_id=message_id)
     return message_ids

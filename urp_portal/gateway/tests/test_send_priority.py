@@ -18,6 +18,9 @@ from urp_portal.gateway.services import outbound_message_create
 from urp_portal.gateway.tasks import outbound_messages_send_batch
 
 CITIZEN = "+393470000001"
+# How late a send may reach the server after its slot: its worker's wake-up, claim and HTTP
+# call, on this shared 2-CPU machine under load (seen: up to ~110 ms).
+ARRIVAL_JITTER = 0.15
 
 
 # --- the limiter's rule ------------------------------------------------------------------------
@@ -190,10 +193,10 @@ def test_the_cap_holds_with_replies_alerts_and_broadcasts_all_waiting(
     # limiter itself). What reaches the server also carries each worker's wake-up and HTTP
     # call, late by up to ~150 ms on this shared 2-CPU machine under load (seen: 25 ms on
     # PostgreSQL and Redis, 97 and 104 ms on SQLite). So: over the run the rate holds, and
-    # `rate` more sends never arrive in less than a second, less that jitter.
-    assert (len(times) - 1) / (times[-1] - times[0]) <= rate
+    # `rate` more sends never arrive in less than a second, less that jitter (ARRIVAL_JITTER).
+    assert (len(times) - 1) / (times[-1] - times[0] + ARRIVAL_JITTER) <= rate
     spans = [round(b - a, 3) for a, b in zip(times, times[rate:], strict=False)]
-    assert min(spans) >= 1.0 - 0.15, spans
+    assert min(spans) >= 1.0 - ARRIVAL_JITTER, spans
     order = [to for _at, to in arrivals]
     last_normal = max(i for i, to in enumerate(order) if to.startswith("+393402"))
     last_reply = max(i for i, to in enumerate(order) if to.startswith("+39347"))
