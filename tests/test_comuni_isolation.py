@@ -395,3 +395,20 @@ def test_a_consoles_cursor_is_the_deployments_top_and_its_poll_stays_in_its_comu
     assert start.message == theirs.media.pk
     assert {c.key for c in found.changes if c.fresh} == {f"m{ours_later.pk}"}
     assert found.cursor.message == ours_later.pk > theirs_later.pk
+
+
+def test_a_poll_moves_its_cursor_past_the_other_comunes_messages(sides):
+    # Left at its comune's last row, every later poll would walk again all the other comuni's
+    # rows written since: a cost growing all day with the deployment's traffic.
+    from tickets.live import console_changes_since, console_cursor
+
+    ours, theirs = sides
+    with comune_scope(ours.comune):
+        start = console_cursor()
+    theirs_last = [MessageFactory(ticket=theirs.ticket, text=f"altro {n}") for n in range(3)][-1]
+
+    with comune_scope(ours.comune):
+        found = console_changes_since(user=ours.operator, cursor=start)
+
+    assert not [change for change in found.changes if change.fresh]  # none new of ours
+    assert found.cursor.message == theirs_last.pk

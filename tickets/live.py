@@ -155,6 +155,13 @@ _WAITING_SQL = (
 )
 
 
+# In a comune's scope, the deployment's tops in the same statement (one row: the message's top
+# as its id, the event's as its ticket): see console_changes_since.
+_TOPS_SQL = (
+    " UNION ALL SELECT 't', (SELECT MAX(id) FROM {message}), (SELECT MAX(id) FROM {event}), 1 = 0"
+)
+
+
 def _comune_condition(alias: str) -> tuple[str, list[Any]]:
     """The raw statements' own `owned_by` of the running scope's comune (the ORM's scoped
     managers do not reach hand-written SQL): nothing unscoped, as with one comune."""
@@ -177,7 +184,7 @@ def console_changes_since(*, user: Any, cursor: Cursor) -> ChangesSince:
     e_scope, e_params = _comune_condition("et")
     w_scope, w_params = _comune_condition("w")
     ticket_table = Ticket._meta.db_table
-    sql = (_CHANGES_SQL + (_WAITING_SQL if urp else "")).format(
+    sql = (_CHANGES_SQL + (_WAITING_SQL if urp else "") + (_TOPS_SQL if m_scope else "")).format(
         message=Message._meta.db_table,
         ticket=ticket_table,
         event=TicketEvent._meta.db_table,
@@ -202,7 +209,8 @@ def console_changes_since(*, user: Any, cursor: Cursor) -> ChangesSince:
         params += [*unfinished, user.pk, *w_params]
     found = _rows(sql, params)
     waiting = next((row[1] for row in found if row[0] == "w"), None)
-    rows = [row for row in found if row[0] != "w"]
+    tops = next((row for row in found if row[0] == "t"), None)
+    rows = [row for row in found if row[0] in ("m", "e")]
     changes = [
         Change(
             key=f"{kind}{pk}",
@@ -218,6 +226,16 @@ def console_changes_since(*, user: Any, cursor: Cursor) -> ChangesSince:
         message=max([cursor.message, *(row[1] for row in rows if row[0] == "m")]),
         event=max([cursor.event, *(row[1] for row in rows if row[0] == "e")]),
     )
+    if tops is not None and not truncated:
+        # Every row of this comune up to the deployment's tops (the statement's snapshot) was
+        # read: the next poll starts from there, not from this comune's last row, below which
+        # it would walk again every other comune's rows since (with 100 comuni, 30-160 ms of
+        # database time for 100,000 messages behind, growing all day). A row committed late
+        # within WINDOW ids of the tops is still found among the rows repeated under it.
+        new_cursor = Cursor(
+            message=max(new_cursor.message, tops[1] or 0),
+            event=max(new_cursor.event, tops[2] or 0),
+        )
     if changes and not urp:
         visible = set(
             ticket_list_for(user=user)
