@@ -4,11 +4,11 @@ count in its title, who else is on a conversation, what arrived while a reply wa
 The mechanism (README, "The live console"): every console polls `TicketAdmin`'s live view every
 2 seconds with the change stamp it was last given (console_stamp: the same, nothing to read; its
 comune's on a deployment serving several) and its cursors, the highest Message and TicketEvent
-ids it knows. Both tables are append-only with increasing keys and carry their ticket, so "what changed since" is two range
-scans of a primary key: no change log to write, no process memory, the same under several
-gunicorn processes, on SQLite and on PostgreSQL. A delivery tick moves an OutboundMessage (the
-gateway, which knows no ticket): the open conversation's poll compares a signature of its
-messages' delivery states instead.
+ids it knows. Both tables are append-only with increasing keys and carry their ticket, so "what
+changed since" is two range scans of a primary key: no change log to write, no process memory,
+the same under several gunicorn processes, on SQLite and on PostgreSQL. A delivery tick moves
+an OutboundMessage (the gateway, which knows no ticket): the open conversation's poll compares a
+signature of its messages' delivery states instead.
 
 PostgreSQL hands out ids when rows are inserted, not when they commit, so a row may become
 visible after one with a higher id. Each answer therefore repeats the last WINDOW rows under the
