@@ -129,9 +129,9 @@ def _active_rows_hand_over(*, to: Municipality, previous: Municipality | None) -
         except IntegrityError as exc:
             raise ValidationError(
                 _(
-                    "%(previous)s ha già, tra i propri %(what)s, un codice che ha anche tra "
-                    "quelli senza comune: non si possono restituirgli senza doppioni. Nulla è "
-                    "stato cambiato."
+                    "%(previous)s ha già, tra i propri %(what)s, un codice presente anche tra "
+                    "quelli senza comune: non gli si possono restituire senza doppioni. Nulla "
+                    "è stato cambiato."
                 )
                 % {"previous": previous, "what": model._meta.verbose_name_plural},
                 code="activation_code_twice",
