@@ -108,6 +108,8 @@ def _setup_django(database: str) -> None:
         "URP_PSEUDONYM_KEY": "benchmark-only-pseudonym-key",
         "SECURE_SSL_REDIRECT": "false",
         "ALLOWED_HOSTS": "testserver",
+        # Required with DEBUG off; the test settings send mail to memory whatever it names.
+        "EMAIL_URL": "smtp://localhost:25",
     }.items():
         os.environ.setdefault(name, value)
     import django
