@@ -77,13 +77,13 @@ def municipality_activate(*, municipality: Municipality) -> Municipality:
     and the new one's rows take their place, in this transaction (_active_rows_hand_over).
     A comune with no rows of its own (a single-comune deployment's `load_preset X`) takes the
     rows with no comune as before: its citizens and tickets stay."""
-    previous = (
-        Municipality.objects.select_for_update()
-        .filter(is_active=True)
-        .exclude(pk=municipality.pk)
-        .first()
-    )
-    moved = _active_rows_hand_over(to=municipality, previous=previous)
+    active = Municipality.objects.select_for_update().filter(is_active=True).first()
+    if active is not None and active.pk == municipality.pk:
+        # Already the active one (a preset loaded again): its rows are where they belong.
+        previous, moved = None, False
+    else:
+        previous = active
+        moved = _active_rows_hand_over(to=municipality, previous=previous)
     Municipality.objects.filter(is_active=True).exclude(pk=municipality.pk).update(is_active=False)
     Municipality.objects.filter(pk=municipality.pk).update(is_active=True)
     municipality.is_active = True

@@ -126,6 +126,20 @@ def test_activating_back_and_forth_gives_each_comune_its_rows_again(
     assert _owners() == before
 
 
+def test_loading_the_active_comunes_preset_again_moves_nothing(
+    cagliari_active_with_assemini_beside,
+):
+    cagliari, _assemini, _ticket = cagliari_active_with_assemini_beside
+    # A ticket made in Cagliari's scope carries its id (owned_by_the_scope), beside those with none.
+    with comune_scope(cagliari):
+        TicketFactory(subscriber=SubscriberFactory(comune=cagliari), comune=cagliari)
+    before = _owners()
+
+    municipality_load_preset(slug="cagliari")
+
+    assert _owners() == before
+
+
 def test_a_single_comunes_load_preset_keeps_its_citizens_and_tickets(db):
     municipality_load_preset(slug="cagliari")
     ticket = TicketFactory(subscriber=SubscriberFactory(comune=None), comune=None)
