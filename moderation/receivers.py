@@ -12,11 +12,15 @@ from subscribers.signals import collect_personal_data, erase_personal_data, eras
 from tickets.models import Message
 from tickets.states import MessageOrigin
 from urp_portal.gateway.models import InboundMessage
-from urp_portal.municipality.signals import comune_loaded
+from urp_portal.municipality.signals import comune_activated, comune_loaded
 
 from .models import ModerationAction, ScreeningFlag
 from .selectors import open_cases_for
-from .services import moderation_policy_give, ticket_message_note_flag
+from .services import (
+    moderation_lists_owners_changed,
+    moderation_policy_give,
+    ticket_message_note_flag,
+)
 
 
 def legal_hold_reasons(sender, subscriber, **kwargs) -> list[str]:
@@ -100,7 +104,15 @@ def give_the_comune_its_policy(sender, comune, preset: str = "", **kwargs) -> No
     moderation_policy_give(comune=comune, preset=preset)
 
 
+def lists_moved_with_the_activation(sender, moved: bool = False, **kwargs) -> None:
+    if moved:
+        moderation_lists_owners_changed()
+
+
 def connect() -> None:
+    comune_activated.connect(
+        lists_moved_with_the_activation, dispatch_uid="moderation.comune_activated"
+    )
     comune_loaded.connect(give_the_comune_its_policy, dispatch_uid="moderation.comune_policy")
     erasure_blockers.connect(legal_hold_reasons, dispatch_uid="moderation.legal_hold")
     erase_personal_data.connect(erase_moderation_texts, dispatch_uid="moderation.erase")

@@ -2,13 +2,13 @@
 count in its title, who else is on a conversation, what arrived while a reply was being written.
 
 The mechanism (README, "The live console"): every console polls `TicketAdmin`'s live view every
-2 seconds with the change stamp it was last given (STAMP_KEY: the same, nothing to read) and its
-cursors, the highest Message and TicketEvent ids it knows. Both tables are
-append-only with increasing keys and carry their ticket, so "what changed since" is two range
-scans of a primary key: no change log to write, no process memory, the same under several
-gunicorn processes, on SQLite and on PostgreSQL. A delivery tick moves an OutboundMessage (the
-gateway, which knows no ticket): the open conversation's poll compares a signature of its
-messages' delivery states instead.
+2 seconds with the change stamp it was last given (console_stamp: the same, nothing to read; its
+comune's on a deployment serving several) and its cursors, the highest Message and TicketEvent
+ids it knows. Both tables are append-only with increasing keys and carry their ticket, so "what
+changed since" is two range scans of a primary key: no change log to write, no process memory,
+the same under several gunicorn processes, on SQLite and on PostgreSQL. A delivery tick moves
+an OutboundMessage (the gateway, which knows no ticket): the open conversation's poll compares a
+signature of its messages' delivery states instead.
 
 PostgreSQL hands out ids when rows are inserted, not when they commit, so a row may become
 visible after one with a higher id. Each answer therefore repeats the last WINDOW rows under the
@@ -32,7 +32,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from urp_portal.gateway.models import OutboundMessage
-from urp_portal.municipality.scope import current_comune
+from urp_portal.municipality.scope import current_comune, current_comune_id, serves_other_comuni
+from urp_portal.municipality.scope_cache import active_comune_id
 
 from .models import ConversationPresence, Message, Ticket, TicketEvent
 from .selectors import message_list_visible, ticket_list_for, user_is_urp
@@ -52,6 +53,13 @@ TYPING_SECONDS = 5
 # web process shares (Redis); with a cache of one process's memory (the embedded default, whose
 # worker is another process) there is no stamp and every poll reads the changes.
 STAMP_KEY = "tickets:live:stamp"
+# On a deployment serving several comuni, each comune has a stamp of its own as well, so a
+# change in one wakes only its own consoles: one stamp for all would make every console of
+# every comune run its (scoped, empty) changes query after each change anywhere, which with
+# 300 comuni multiplies the polls' database work by the number of comuni. The deployment's
+# stamp is still given a new value with it (the same round trip, one MSET): a process that
+# has not yet learnt that several comuni are served (serves_other_comuni, 5 s) polls on it.
+COMUNE_STAMP_KEY = "tickets:live:stamp:{comune_id}"
 
 
 def console_stamp_shared() -> bool:
@@ -59,24 +67,62 @@ def console_stamp_shared() -> bool:
     return not backend.endswith(("LocMemCache", "DummyCache"))
 
 
+def console_stamp_key() -> str:
+    """The stamp the running scope's consoles poll on: their comune's on a deployment serving
+    several (the request's scope), the deployment's with one comune (no scope)."""
+    comune_id = current_comune_id()
+    if comune_id is None:
+        return STAMP_KEY
+    return COMUNE_STAMP_KEY.format(comune_id=comune_id)
+
+
 def console_stamp(*, read: dict[str, Any] | None = None) -> str:
     """The stamp now ("" without a shared cache). Read before the changes it stands for; `read`:
     the cache's answer already at hand, when the stamp came with another read (the access)."""
     if not console_stamp_shared():
         return ""
-    stamp = read[STAMP_KEY] if read and STAMP_KEY in read else cache.get(STAMP_KEY)
+    key = console_stamp_key()
+    stamp = read[key] if read and key in read else cache.get(key)
     if stamp is None:
         # Evicted or never set: a new value, so that no console takes "unknown" for "the same".
-        cache.add(STAMP_KEY, _new_stamp(), timeout=None)
-        stamp = cache.get(STAMP_KEY) or ""
+        cache.add(key, _new_stamp(), timeout=None)
+        stamp = cache.get(key) or ""
     return stamp
 
 
-def console_stamp_bump() -> None:
-    """Something the consoles show changed: a new stamp once the transaction commits (a poll
-    between the write and the commit would read the old rows under a new stamp, and stop)."""
-    if console_stamp_shared():
+def console_stamp_bump(*, ticket: Ticket | int) -> None:
+    """Something the consoles show changed on `ticket` (its row, or its id when the row is not
+    at hand): a new stamp once the transaction commits (a poll between the write and the
+    commit would read the old rows under a new stamp, and stop). With one comune, the
+    deployment's stamp alone, exactly as before the comuni; with several, the ticket's
+    comune's too."""
+    if not console_stamp_shared():
+        return
+    if not serves_other_comuni():
         transaction.on_commit(lambda: cache.set(STAMP_KEY, _new_stamp(), timeout=None))
+        return
+    # A row with no comune is the active comune's (scope.owned_by): its consoles read it.
+    comune_id = _ticket_comune_id(ticket) or active_comune_id()
+    keys = [STAMP_KEY]
+    if comune_id is not None:
+        keys.append(COMUNE_STAMP_KEY.format(comune_id=comune_id))
+
+    def bump() -> None:
+        stamp = _new_stamp()
+        cache.set_many(dict.fromkeys(keys, stamp), timeout=None)
+
+    transaction.on_commit(bump)
+
+
+def _ticket_comune_id(ticket: Ticket | int) -> int | None:
+    if isinstance(ticket, Ticket):
+        return ticket.comune_id
+    # A message or event saved in a comune's scope (the pipeline, a console's request) is that
+    # comune's ticket's; outside any scope (rare on this path) its ticket says.
+    scoped = current_comune_id()
+    if scoped is not None:
+        return scoped
+    return Ticket.all_comuni.filter(pk=ticket).values_list("comune_id", flat=True).first()
 
 
 def _new_stamp() -> str:

@@ -36,9 +36,14 @@ def erase_ticket_texts(sender, subscriber, **kwargs) -> None:
     tickets_erase_personal_data(subscriber=subscriber)
 
 
-def console_changed(sender, **kwargs) -> None:
+def console_changed(sender, instance, **kwargs) -> None:
     # Every write the live console shows goes through one of these models' save().
-    console_stamp_bump()
+    if isinstance(instance, Ticket):
+        console_stamp_bump(ticket=instance)
+        return
+    # A message or an event: its ticket's row when at hand (no query to learn its comune).
+    cached = type(instance).ticket.is_cached(instance)
+    console_stamp_bump(ticket=instance.ticket if cached else instance.ticket_id)
 
 
 def access_membership_changed(sender, action, **kwargs) -> None:

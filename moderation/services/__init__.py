@@ -16,7 +16,12 @@ from .actions import (
 )
 from .cases import case_close, case_open_for, categories_required, require_moderator
 from .evidence import Verification, case_report, evidence_package_verify
-from .policy import moderation_policy_give, policy_categories_delete, policy_category_save
+from .policy import (
+    moderation_lists_owners_changed,
+    moderation_policy_give,
+    policy_categories_delete,
+    policy_category_save,
+)
 from .screening import (
     allowed_domain_save,
     allowed_domains_delete,
@@ -49,6 +54,7 @@ __all__ = [
     "lexicon_entry_save",
     "message_remove",
     "message_screen",
+    "moderation_lists_owners_changed",
     "moderation_note_text",
     "moderation_policy_give",
     "policy_categories_delete",

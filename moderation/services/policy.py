@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Max
 
 from urp_portal.municipality.models import Municipality
 from urp_portal.municipality.scope import comune_scope
@@ -13,7 +14,7 @@ from urp_portal.municipality.scope import comune_scope
 from ..models import AllowedDomain, LexiconEntry, ModerationSettings, PolicyCategory
 from ..presets import COMUNE_SITES, DEFAULT_RULES, POLICIES
 from ..screening.config import SEED_INSULTS, SEED_PUBLIC_DOMAINS, SEED_SLURS, read_list
-from ..selectors import lists_owner, screening_version_raise
+from ..selectors import lists_owner, screener_forget, screening_version_raise
 from ..states import LexiconKind
 
 
@@ -93,3 +94,13 @@ def policy_categories_delete(*, categories: Any) -> None:
     for category in categories:
         category.delete()
     screening_version_raise()
+
+
+@transaction.atomic
+def moderation_lists_owners_changed() -> None:
+    """Another comune became the active one and rows moved (municipality_activate): the lists
+    with no comune are now another comune's. Every settings row gets a version above any
+    before, so no process screens with a screener compiled for the lists that were there."""
+    top = ModerationSettings.all_comuni.aggregate(top=Max("screening_version"))["top"] or 0
+    ModerationSettings.all_comuni.update(screening_version=top + 1)
+    screener_forget()

@@ -15,11 +15,11 @@ from urp_portal.municipality.scope import serves_other_comuni
 
 from .. import services
 from ..live import (
-    STAMP_KEY,
     Cursor,
     console_changes_since,
     console_cursor,
     console_stamp,
+    console_stamp_key,
     conversation_live_state,
 )
 from ..live_door import NO_CSP
@@ -58,10 +58,10 @@ class LiveView:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
-        # The stamp comes in the same round trip as the user's access (access.py). Read before
-        # the changes: a change committed after this read gives a new stamp, so the next poll
-        # looks again.
-        read = user_access_with(user, also=(STAMP_KEY,))
+        # The stamp (its comune's, where several are served) comes in the same round trip as
+        # the user's access (access.py). Read before the changes: a change committed after this
+        # read gives a new stamp, so the next poll looks again.
+        read = user_access_with(user, also=(console_stamp_key(),))
         # Who may see tickets at all, as ticket_list_for decides it: the admin's permission check
         # would load every permission of the user on each poll.
         if not (user_is_urp(user) or user_service_ids(user)):

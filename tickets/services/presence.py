@@ -50,7 +50,7 @@ def ticket_mark_seen(*, ticket: Ticket, seen_up_to: int) -> None:
     )
     ticket.unread_count = 0
     # An UPDATE sends no post_save: the inboxes still show the row as unread.
-    console_stamp_bump()
+    console_stamp_bump(ticket=ticket)
 
 
 def conversation_presence_touch(

@@ -29,6 +29,22 @@ def urp(client, municipality):
 
 
 @pytest.fixture
+def shared_cache(monkeypatch):
+    """The stamp and the access as they run with Redis: the test's one process shares its
+    local cache."""
+    from django.core.cache import cache
+
+    from tickets import access, live, selectors
+    from tickets.admin import live_rows
+
+    monkeypatch.setattr(live, "console_stamp_shared", lambda: True)
+    monkeypatch.setattr(live_rows, "console_stamp_shared", lambda: True)
+    monkeypatch.setattr(access, "access_cache_shared", lambda: True)
+    monkeypatch.setattr(selectors.access, "access_cache_shared", lambda: True)
+    cache.clear()
+
+
+@pytest.fixture
 def receive(db):
     def receive(
         sender: str,

@@ -14,8 +14,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from tickets import access, live, selectors
-from tickets.admin import live_rows
+from tickets import access, selectors
 from tickets.live import console_cursor
 from tickets.models import ConversationPresence, Ticket
 from tickets.states import TicketState
@@ -37,17 +36,6 @@ def _poll(client, cursor, **params):
 def _start():
     top = console_cursor()
     return {"m": top.message, "e": top.event}
-
-
-@pytest.fixture
-def shared_cache(monkeypatch):
-    """The stamp and the access as they run with Redis: the test's one process shares its
-    local cache."""
-    monkeypatch.setattr(live, "console_stamp_shared", lambda: True)
-    monkeypatch.setattr(live_rows, "console_stamp_shared", lambda: True)
-    monkeypatch.setattr(access, "access_cache_shared", lambda: True)
-    monkeypatch.setattr(selectors.access, "access_cache_shared", lambda: True)
-    cache.clear()
 
 
 def test_a_quiet_poll_reads_the_session_and_the_user_alone(

@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 
@@ -175,7 +176,11 @@ class MunicipalityAdmin(OtherComunesRowsNotFound, admin.ModelAdmin):
         if queryset.count() != 1:
             self.message_user(request, _("Seleziona una sola configurazione."), messages.ERROR)
             return
-        municipality = municipality_activate(municipality=queryset.get())
+        try:
+            municipality = municipality_activate(municipality=queryset.get())
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            return
         self.message_user(
             request, _("%(name)s è ora la configurazione attiva.") % {"name": municipality}
         )

@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -142,6 +143,29 @@ def comune_owner_field(*, db_index: bool = True, db_constraint: bool = True) -> 
         db_index=db_index,
         db_constraint=db_constraint,
     )
+
+
+def comune_owned_models() -> list[type[models.Model]]:
+    """Every model whose rows carry comune_owner_field, with its "empty: the active comune's"
+    meaning (what activating another comune rearranges: services.municipality_activate)."""
+    from django.apps import apps
+
+    from .models import Municipality
+
+    found = []
+    for model in apps.get_models():
+        try:
+            field = model._meta.get_field("comune")
+        except FieldDoesNotExist:
+            continue
+        if (
+            isinstance(field, models.ForeignKey)
+            and field.related_model is Municipality
+            and field.null
+            and field.remote_field.related_name == "+"
+        ):
+            found.append(model)
+    return found
 
 
 class ComuneScopedManager(models.Manager):

@@ -4,15 +4,15 @@ from collections.abc import Iterable
 from itertools import pairwise
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from .keywords import normalize_keyword
 from .models import BroadcastSlot, Keyword, Municipality, OfficeHoursSlot, WhatsAppNumber
 from .presets import PRESETS
-from .scope import forget_serves_other_comuni
+from .scope import comune_owned_models, forget_serves_other_comuni
 from .sealed import reseal, seal
-from .signals import comune_loaded
+from .signals import comune_activated, comune_loaded
 from .states import KeywordKind, Weekday
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -70,15 +70,73 @@ def validate_keywords(words: Iterable[tuple[str, str]]) -> None:
 
 @transaction.atomic
 def municipality_activate(*, municipality: Municipality) -> Municipality:
-    Municipality.objects.select_for_update().filter(is_active=True).exclude(
-        pk=municipality.pk
-    ).update(is_active=False)
+    """Make `municipality` the active comune. Rows with no comune are the active comune's
+    (scope.owned_by); when the new one already has rows of its own (it was served beside the
+    active one, loaded by `load_preset --comune`), it would see both, its codes twice. So each
+    comune keeps exactly its own: the rows with no comune go to the comune active until now
+    and the new one's rows take their place, in this transaction (_active_rows_hand_over).
+    A comune with no rows of its own (a single-comune deployment's `load_preset X`) takes the
+    rows with no comune as before: its citizens and tickets stay."""
+    active = Municipality.objects.select_for_update().filter(is_active=True).first()
+    if active is not None and active.pk == municipality.pk:
+        # Already the active one (a preset loaded again): its rows are where they belong.
+        previous, moved = None, False
+    else:
+        previous = active
+        moved = _active_rows_hand_over(to=municipality, previous=previous)
+    Municipality.objects.filter(is_active=True).exclude(pk=municipality.pk).update(is_active=False)
     Municipality.objects.filter(pk=municipality.pk).update(is_active=True)
     municipality.is_active = True
     # Bulk updates send no signal: which comuni are "others" may just have changed.
     transaction.on_commit(forget_serves_other_comuni)
     forget_serves_other_comuni()
+    comune_activated.send(sender=Municipality, comune=municipality, previous=previous, moved=moved)
     return municipality
+
+
+def _active_rows_hand_over(*, to: Municipality, previous: Municipality | None) -> bool:
+    """Every comune-owned model (scope.comune_owned_models): the rows with no comune become
+    `previous`'s, then `to`'s own rows become the ones with no comune, the active comune's
+    (the moderation lists and the catalogue new comuni copy read the active comune's rows as
+    those with none). Nothing moves when `to` has no rows of its own. Refused, with nothing
+    changed, when a code of the rows handed back is one `previous` already has of its own, or
+    when nobody was active to hand them to: either way a list would hold a code twice."""
+    models_ = comune_owned_models()
+    if not any(model._base_manager.filter(comune=to).exists() for model in models_):
+        return False
+    if previous is None:
+        unowned = [m for m in models_ if m._base_manager.filter(comune__isnull=True).exists()]
+        if unowned:
+            raise ValidationError(
+                _(
+                    "%(comune)s ha già dati propri e ci sono dati senza comune (%(what)s), ma "
+                    "nessun comune attivo a cui restituirli: renderlo attivo li mescolerebbe. "
+                    "Nulla è stato cambiato."
+                )
+                % {
+                    "comune": to,
+                    "what": ", ".join(str(m._meta.verbose_name_plural) for m in unowned),
+                },
+                code="activation_would_mix_rows",
+            )
+    for model in models_:
+        rows = model._base_manager.all()
+        try:
+            with transaction.atomic():
+                if previous is not None:
+                    rows.filter(comune__isnull=True).update(comune=previous)
+                rows.filter(comune=to).update(comune=None)
+        except IntegrityError as exc:
+            raise ValidationError(
+                _(
+                    "%(previous)s ha già, tra i propri %(what)s, un codice presente anche tra "
+                    "quelli senza comune: non gli si possono restituire senza doppioni. Nulla "
+                    "è stato cambiato."
+                )
+                % {"previous": previous, "what": model._meta.verbose_name_plural},
+                code="activation_code_twice",
+            ) from exc
+    return True
 
 
 def municipality_set_keywords(

@@ -7,3 +7,9 @@ from django.dispatch import Signal
 # municipal services; moderation: its preset's policy and lists). Arguments: comune, preset
 # (the preset's name). Receivers are idempotent (a preset loaded again).
 comune_loaded = Signal()
+
+# Another comune became the active one (municipality_activate). When it had rows of its own,
+# the rows with no comune were handed to the comune active before (`previous`, or None) and
+# its own rows took their place: apps that cache something per "the active comune's rows"
+# (moderation's screener) forget it. Arguments: comune, previous, moved (whether rows moved).
+comune_activated = Signal()
