@@ -46,6 +46,15 @@ def _comune_scoped(request: HttpRequest) -> bool:
     return serves_other_comuni() and not request.user.is_superuser
 
 
+def _alterable(request: HttpRequest, account: Any) -> bool:
+    """Whether the account (None: the page as a whole) may be changed or deleted, beyond the
+    model permission: a comune's administrator only alters an account the comune holds alone."""
+    if account is None or not _comune_scoped(request):
+        return True
+    comune = current_comune()
+    return comune is not None and account_is_comunes_alone(user=account, comune=comune)
+
+
 class ComuneUserAdmin(OtherComunesRowsNotFound, UserAdmin):
     def get_queryset(self, request: HttpRequest):
         users = super().get_queryset(request)
@@ -62,20 +71,10 @@ class ComuneUserAdmin(OtherComunesRowsNotFound, UserAdmin):
         return super().has_add_permission(request) and not _comune_scoped(request)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        if not super().has_change_permission(request, obj):
-            return False
-        if obj is None or not _comune_scoped(request):
-            return True
-        comune = current_comune()
-        return comune is not None and account_is_comunes_alone(user=obj, comune=comune)
+        return super().has_change_permission(request, obj) and _alterable(request, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        if not super().has_delete_permission(request, obj):
-            return False
-        if obj is None or not _comune_scoped(request):
-            return True
-        comune = current_comune()
-        return comune is not None and account_is_comunes_alone(user=obj, comune=comune)
+        return super().has_delete_permission(request, obj) and _alterable(request, obj)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None):
         fields = super().get_readonly_fields(request, obj)
