@@ -15,6 +15,8 @@ pytest_plugins = [
     "tests.fixtures.check_config",
     # `two_comuni`: two comuni on one deployment, each on its own number (issue #24).
     "tests.fixtures.comuni",
+    # `operator_api` and the tickets' API URLs (tests/test_api_tickets.py and its actions).
+    "tests.fixtures.tickets_api",
 ]
 
 

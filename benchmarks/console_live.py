@@ -28,18 +28,12 @@ benchmarks/results/console_live.txt.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import os
-import random
-import re
 import signal
 import subprocess
 import sys
 import threading
 import time
-import uuid
 from pathlib import Path
 
 import requests
@@ -49,14 +43,9 @@ sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "benchmarks" / "results" / "console_live.txt"
 DATABASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/urp_h20_bench")
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/4")
-SECRET = "bench-app-secret"
 CONSOLES = int(os.environ.get("BENCH_CONSOLES", "50"))
-RATE = float(os.environ.get("BENCH_RATE", "5"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "60"))
 BASELINE_SECONDS = int(os.environ.get("BENCH_BASELINE_SECONDS", "30"))
-POLL_SECONDS = 2.0
-PASSWORD = "una-password-lunga-per-il-benchmark"
-CITIZENS = 400
 os.environ["DATABASE_URL"] = DATABASE_URL
 os.environ["REDIS_URL"] = REDIS_URL
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "urp_portal.settings")
@@ -87,44 +76,18 @@ from tests.fixtures.fake_graph import ACCESS_TOKEN, PHONE_NUMBER_ID, FakeGraph  
 from tickets.models import Message, Ticket  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from live_console_client import LiveClient  # noqa: E402
+from console_live_clients import (  # noqa: E402
+    PASSWORD,
+    POLL_SECONDS,
+    RATE,
+    SECRET,
+    Citizens,
+    Console,
+)
 
 from urp_portal.accounts.roles import Role  # noqa: E402
 from urp_portal.accounts.tests.factories import UserFactory  # noqa: E402
 from urp_portal.municipality.services import municipality_load_preset  # noqa: E402
-
-
-def citizen_number(n: int) -> str:
-    return f"39340{n:07d}"
-
-
-def webhook_body(n: int, number: str) -> tuple[bytes, str]:
-    wamid = f"wamid.console.{uuid.uuid4().hex}.{n}"
-    value = {
-        "messaging_product": "whatsapp",
-        "metadata": {"display_phone_number": "390700000000", "phone_number_id": PHONE_NUMBER_ID},
-        "contacts": [{"profile": {"name": f"Cittadino {number[-4:]}"}, "wa_id": number}],
-        "messages": [
-            {
-                "from": number,
-                "id": wamid,
-                "timestamp": str(int(time.time())),
-                "type": "text",
-                "text": {"body": f"Buongiorno, una domanda sulla TARI numero {n}"},
-            }
-        ],
-    }
-    data = json.dumps(
-        {
-            "object": "whatsapp_business_account",
-            "entry": [{"id": "1", "changes": [{"field": "messages", "value": value}]}],
-        }
-    ).encode()
-    return data, wamid
-
-
-def sign(data: bytes) -> str:
-    return "sha256=" + hmac.new(SECRET.encode(), data, hashlib.sha256).hexdigest()
 
 
 def environment(graph: FakeGraph) -> dict[str, str]:
@@ -159,122 +122,6 @@ def cpu_seconds(session_leader: int) -> float:
         if int(fields[3]) == session_leader:
             used += (int(fields[11]) + int(fields[12])) / tick
     return used
-
-
-class Citizens(threading.Thread):
-    """Signed webhooks at a fixed rate; one in five from a citizen whose conversation a
-    console has open, the others spread over CITIZENS numbers (new tickets and follow-ups)."""
-
-    def __init__(self, base: str, open_numbers: list[str], seconds: float) -> None:
-        super().__init__(daemon=True)
-        self.base, self.open_numbers, self.seconds = base, open_numbers, seconds
-        self.sent: dict[str, float] = {}
-        self.sent_wall: dict[str, float] = {}  # the same moments by the wall clock
-        self.failures = 0
-
-    def run(self) -> None:
-        session = requests.Session()
-        start = time.monotonic()
-        n = 0
-        while True:
-            due = start + n / RATE
-            if due - start > self.seconds:
-                return
-            time.sleep(max(due - time.monotonic(), 0))
-            if self.open_numbers and n % 5 == 0:
-                number = self.open_numbers[(n // 5) % len(self.open_numbers)]
-            else:
-                number = citizen_number(random.randrange(CITIZENS))
-            data, wamid = webhook_body(n, number)
-            at, wall = time.monotonic(), time.time()
-            try:
-                response = session.post(
-                    f"{self.base}/webhooks/whatsapp/meta/",
-                    data=data,
-                    headers={"Content-Type": "application/json", "X-Hub-Signature-256": sign(data)},
-                    timeout=10,
-                )
-                if response.status_code == 200:
-                    self.sent[wamid] = at
-                    self.sent_wall[wamid] = wall
-                else:
-                    self.failures += 1
-            except requests.RequestException:
-                self.failures += 1
-            n += 1
-
-
-class Console(threading.Thread):
-    """What tickets/live.js does in a browser, for one operator (benchmarks/live_console_client.py
-    speaks its protocol): a poll every 2 s; an inbox patches the rows the poll carries, a
-    conversation fetches its live parts when its ticket changed."""
-
-    def __init__(self, base: str, username: str, *, ticket: int | None, stop: threading.Event):
-        super().__init__(daemon=True)
-        self.base, self.username, self.ticket, self.stop = base, username, ticket, stop
-        self.session = requests.Session()
-        self.live = LiveClient(self.session, page_url=self.page_url(), ticket=ticket, base=base)
-        self.shown: list[tuple[int, float]] = []  # (message id, when it was on screen)
-        self.poll_ms: list[float] = []
-        self.page_ms: list[float] = []
-        self.errors = 0
-
-    def login(self) -> None:
-        page = self.session.get(f"{self.base}/admin/login/", timeout=30)
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
-        assert token, "no CSRF token on the sign-in page"
-        answer = self.session.post(
-            f"{self.base}/admin/login/",
-            data={
-                "csrfmiddlewaretoken": token.group(1),
-                "username": self.username,
-                "password": PASSWORD,
-                "next": "/admin/",
-            },
-            headers={"Referer": f"{self.base}/admin/login/"},
-            timeout=30,
-        )
-        assert "sessionid" in self.session.cookies, (
-            f"{self.username} not signed in: {answer.status_code}"
-        )
-
-    def page_url(self) -> str:
-        if self.ticket:
-            return f"/admin/tickets/ticket/{self.ticket}/conversation/"
-        return "/admin/tickets/ticket/"
-
-    def run(self) -> None:
-        self.live.open()
-        time.sleep(random.random() * POLL_SECONDS)  # consoles opened at different moments
-        waiting: dict[int, list[int]] = {}  # ticket -> its messages not on screen yet
-        while not self.stop.is_set():
-            began = time.monotonic()
-            try:
-                fresh = self.live.poll()
-            except (requests.RequestException, ValueError):
-                self.errors += 1
-                time.sleep(POLL_SECONDS)
-                continue
-            polled = time.monotonic()
-            self.poll_ms.append((polled - began) * 1000)
-            for key, ticket, *_flags in fresh:
-                if key.startswith("m") and self.live.shows([key, ticket]):
-                    waiting.setdefault(ticket, []).append(int(key[1:]))
-            try:
-                fetched = self.live.draw()
-            except requests.RequestException:
-                self.errors += 1
-                fetched = False
-            done = time.monotonic()
-            if fetched:
-                self.page_ms.append((done - polled) * 1000)
-                on_screen = set(waiting)  # a page fetched whole shows every change
-            else:
-                # The rows the poll carried are on screen once it answered.
-                on_screen = {row[0] for row in self.live.last.get("rows", []) if row[1]}
-            for ticket in on_screen & set(waiting):
-                self.shown.extend((message, done) for message in waiting.pop(ticket))
-            self.stop.wait(max(POLL_SECONDS - (time.monotonic() - began), 0))
 
 
 def percentile(values: list[float], share: float) -> float:

@@ -1,15 +1,17 @@
 """Many comuni on one deployment: 100 comuni, 1,000,000 tickets, measured in one comune's scope.
 
-Run on demand from the repository root (PostgreSQL only; the database is created if missing):
+Run on demand from the repository root (PostgreSQL only; the database is created if missing,
+filled once, migrated on every run; PostgreSQL at postgres@127.0.0.1:5432, REDIS_URL as the
+deployment's or none):
     python benchmarks/many_comuni.py [--database urp_many_comuni] [--fresh] [--repeat 20]
-                                     [--label before|after] [--skip-campaign]
+                                     [--label before|after] [--skip-campaign] [--skip-pages]
 
-The fill (INSERT ... SELECT generate_series, a few minutes) gives 100 comuni bound to their
-numbers a realistic spread: one big comune (a capoluogo: 20% of the tickets, 200,000) and 99
-small ones sharing the rest by Zipf's law (from ~40,000 down to ~1,000 each); one subscriber per
-ticket (half of the big comune's on the broadcast list: 100,000), one citizen's message per
-ticket (the tickets' search documents written by the production triggers, tickets migration
-0007). Then, in the scope of the big comune and of a small one:
+The fill (many_comuni_fill.py: INSERT ... SELECT generate_series, a few minutes) gives 100
+comuni bound to their numbers a realistic spread: one big comune (a capoluogo: 20% of the
+tickets, 200,000) and 99 small ones sharing the rest by Zipf's law (from ~40,000 down to ~1,000
+each); one subscriber per ticket (half of the big comune's on the broadcast list: 100,000), one
+citizen's message per ticket (the tickets' search documents written by the production triggers,
+tickets migration 0007). Then, in the scope of the big comune and of a small one:
 
 - the console's inbox through Django's test client, logged in as an operator (the real page:
   the admin's changelist over `ticket_list_for`), default view, filters and searches (`q=`):
@@ -22,7 +24,9 @@ ticket (the tickets' search documents written by the production triggers, ticket
 Until the tickets' default manager is the comune-scoped one (the staff's scoping), this script
 applies the same filter to it (`owned_by_current()`, what ComuneScopedManager adds), so the
 figures are those of the scoped console either way. The report is appended to
-benchmarks/results/many_comuni.txt under --label (run before and after an index migration).
+benchmarks/results/many_comuni.txt under --label (run before and after an index migration),
+with the share of the CPUs that OTHER processes used meanwhile (machine_load.py): on a busy
+machine the wall-clock columns are inflated and the CPU columns are the figures to read.
 """
 
 from __future__ import annotations
@@ -39,142 +43,13 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.inbox import (  # noqa: E402
-    ENDINGS,
-    OPENINGS,
-    SUBJECTS,
-    _create_database,
-    _insert_select,
-    _setup_django,
-    _sql_array,
-)
+from benchmarks.inbox import _create_database, _setup_django  # noqa: E402
+from benchmarks.machine_load import OthersLoadMeter, process_cpu_seconds  # noqa: E402
+from benchmarks.many_comuni_fill import fill  # noqa: E402
 
 REPORT = ROOT / "benchmarks" / "results" / "many_comuni.txt"
-COMUNI = 100
-TICKETS = 1_000_000
-BIG_SHARE = 0.20
 GOAL_MS = 150.0
 GOAL_PLAN_S = 5.0
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def spread() -> list[int]:
-    """Tickets per comune: the big one first, then Zipf (1/k) over the 99 small ones."""
-    big = int(TICKETS * BIG_SHARE)
-    weights = [1 / k for k in range(1, COMUNI)]
-    total = sum(weights)
-    small = [max(1, int((TICKETS - big) * w / total)) for w in weights]
-    small[-1] += TICKETS - big - sum(small)
-    return [big, *small]
-
-
-def _fill() -> None:
-    from django.db import connection, transaction
-
-    from subscribers.models import Subscriber
-    from tickets.models import Message, Ticket
-    from urp_portal.municipality.models import Municipality
-    from urp_portal.municipality.services import (
-        municipality_load_preset,
-        municipality_load_preset_for_number,
-    )
-
-    if Ticket._base_manager.exists():
-        return
-    started = time.perf_counter()
-    # The deployment's own comune (active, no tickets here) and the 100 bound to numbers.
-    municipality_load_preset(slug="cagliari")
-    comuni = [
-        municipality_load_preset_for_number(
-            preset="assemini" if n else "cagliari",
-            comune_slug=f"comune-{n:03d}",
-            phone_number_id=f"10{n:013d}",
-        )
-        for n in range(COMUNI)
-    ]
-    Municipality.objects.filter(slug="comune-000").update(name="Grande")
-    print(f"comuni in {time.perf_counter() - started:.0f} s")
-    state = (
-        "CASE WHEN g % 100 < 5 THEN 'new' WHEN g % 100 < 15 THEN 'open' "
-        "WHEN g % 100 < 18 THEN 'forwarded' WHEN g % 100 < 20 THEN 'waiting_citizen' "
-        "WHEN g % 100 < 21 THEN 'answered_by_service' WHEN g % 100 < 90 THEN 'resolved' "
-        "ELSE 'closed' END"
-    )
-    opened = (
-        "CASE WHEN g % 100 < 21 THEN now() - ((g % 7200) * interval '1 minute') "
-        "ELSE now() - ((g % 100000) * interval '5 minutes') END"
-    )
-    text = (
-        f"{_sql_array(OPENINGS)}[1 + g % {len(OPENINGS)}] || ', ' || "
-        f"{_sql_array(SUBJECTS)}[1 + (g / 7) % {len(SUBJECTS)}] || ': ' || "
-        f"{_sql_array(ENDINGS)}[1 + (g / 3) % {len(ENDINGS)}] || "
-        "CASE WHEN g % 500 = 0 THEN ' Riguarda il passo carrabile.' ELSE '' END"
-    )
-    names = _sql_array(["Anna", "Marco", "Giulia", "Luca", "Sara", "Paolo"])
-    surnames = _sql_array(["Piras", "Melis", "Serra", "Deiana", "Loi", "Pinna"])
-    with transaction.atomic(), connection.cursor() as cursor:
-        first = 1
-        for comune, count in zip(comuni, spread(), strict=True):
-            last = first + count - 1
-            source = f"generate_series({first}, {last}) AS g"
-            # Half of the big comune's citizens on the broadcast list, 30% elsewhere.
-            share = 50 if comune.slug == "comune-000" else 30
-            cursor.execute(f"SELECT coalesce(max(id), 0) FROM {Subscriber._meta.db_table}")
-            before = cursor.fetchone()[0]
-            _insert_select(
-                cursor,
-                Subscriber,
-                {
-                    "comune_id": str(comune.pk),
-                    "number": "'+39320' || lpad(g::text, 7, '0')",
-                    "status": f"CASE WHEN g % 100 < {share} THEN 'subscribed' ELSE 'contact' END",
-                    "subscribed_at": f"CASE WHEN g % 100 < {share} THEN now() END",
-                    "first_name": f"{names}[1 + g % 6]",
-                    "last_name": f"{surnames}[1 + (g / 6) % 6]",
-                    "profile_name": "'cittadino ' || g",
-                    "first_contact_at": "now() - ((g % 100000) * interval '5 minutes')",
-                    "last_inbound_at": "now() - ((g % 100000) * interval '5 minutes')",
-                    "created_at": "now()",
-                    "updated_at": "now()",
-                },
-                source,
-            )
-            _insert_select(
-                cursor,
-                Ticket,
-                {
-                    "comune_id": str(comune.pk),
-                    "subscriber_id": f"{before - first + 1} + g",
-                    "state": state,
-                    "category": "''",
-                    "opened_at": opened,
-                    "due_at": f"{opened} + interval '2 days'",
-                    "last_inbound_at": opened,
-                    "last_message_at": f"{opened} + interval '1 hour'",
-                    "resolved_at": f"CASE WHEN g % 100 BETWEEN 21 AND 89 THEN {opened} END",
-                    "closed_at": f"CASE WHEN g % 100 >= 90 THEN {opened} END",
-                    "closing_reason": "CASE WHEN g % 100 >= 90 THEN 'official_channel' ELSE '' END",
-                    "unread_count": "CASE WHEN g % 100 < 3 THEN 1 ELSE 0 END",
-                },
-                source,
-            )
-            first = last + 1
-        ticket_first = Ticket._base_manager.order_by("pk").values_list("pk", flat=True)[0]
-        print(f"subscribers and tickets in {time.perf_counter() - started:.0f} s")
-        _insert_select(
-            cursor,
-            Message,
-            {
-                "ticket_id": f"{ticket_first - 1} + g",
-                "origin": "'citizen'",
-                "text": text,
-                "at": "now() - ((g % 100000) * interval '5 minutes')",
-            },
-            f"generate_series(1, {TICKETS}) AS g",
-        )
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE")
-    print(f"filled in {time.perf_counter() - started:.0f} s")
 
 
 def _scope_tickets_like_the_scoped_manager() -> None:
@@ -189,18 +64,17 @@ def _scope_tickets_like_the_scoped_manager() -> None:
     manager.get_queryset = lambda: unscoped().filter(owned_by_current())  # type: ignore[method-assign]
 
 
-def _backend_cpu_ms() -> float:
-    """CPU (user + system) spent so far by the PostgreSQL backend of our connection."""
+def _backend_pid() -> int:
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return float("nan")
-    return (int(fields[11]) + int(fields[12])) * 1000 / TICK
+        return cursor.fetchone()[0]
+
+
+def _backend_cpu_ms() -> float:
+    """CPU (user + system) spent so far by the PostgreSQL backend of our connection."""
+    return process_cpu_seconds(_backend_pid()) * 1000
 
 
 @dataclass
@@ -310,7 +184,7 @@ def main() -> None:
     from urp_portal.municipality.scope import comune_scope
 
     call_command("migrate", verbosity=0)
-    _fill()
+    fill()
     _scope_tickets_like_the_scoped_manager()
     user = get_user_model().objects.filter(username="bench-operator").first()
     if user is None:
@@ -327,7 +201,10 @@ def main() -> None:
         ("search common text", "/admin/tickets/ticket/?q=buca"),
         ("search a word's beginning", "/admin/tickets/ticket/?q=carrab*"),
     ]
-    loads = [os.getloadavg()]
+    # The others' share of the CPUs while the pages, then the plans, were measured: whether the
+    # wall-clock columns can be read at all (machine_load.py).
+    meter = OthersLoadMeter()
+    meter.watch_backend(_backend_pid())
     results: list[tuple[str, Measure]] = []
     for comune in () if args.skip_pages else (big, small):
         # The operator is a member of the measured comune only: the request's scope middleware
@@ -339,9 +216,11 @@ def main() -> None:
         with comune_scope(comune):
             for name, url in pages:
                 results.append((comune.slug, _measure(client, name, url, args.repeat)))
-    loads.append(os.getloadavg())
+    pages_load = meter.stop()
+    meter = OthersLoadMeter()
+    meter.watch_backend(_backend_pid())
     plans, plan_cpu = ([], []) if args.skip_campaign else _plan_campaign(big, args.runs)
-    loads.append(os.getloadavg())
+    plans_load = meter.stop()
 
     from subscribers.models import Subscriber
     from tickets.models import Ticket
@@ -358,8 +237,8 @@ def main() -> None:
         f"{Ticket._base_manager.count():,} tickets, "
         f"{Subscriber._base_manager.count():,} subscribers; comune-000 (big) has "
         f"{counts['comune-000']:,} tickets, comune-050 (small) {counts['comune-050']:,}",
-        "load average (1 min) at start, after the pages, after the plans: "
-        + ", ".join(f"{one:.1f}" for one, _five, _fifteen in loads),
+        f"while the pages: {pages_load.describe()}",
+        f"while the plans: {plans_load.describe()}",
         f"inbox: {args.repeat} requests per page through the test client as an operator, in "
         f"the comune's scope; goal p95 < {GOAL_MS:.0f} ms; cpu = this process's CPU per request "
         "(Django, ORM, templates), db cpu = the PostgreSQL backend's",

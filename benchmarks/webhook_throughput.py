@@ -16,11 +16,7 @@ processes' context switches in the web server's CPUs, which the bare view does n
 
 from __future__ import annotations
 
-import asyncio
 import collections
-import hashlib
-import hmac
-import json
 import os
 import re
 import shutil
@@ -32,94 +28,39 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 import requests
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from throughput.load import (
+    CONNECTIONS,
+    SECRET,
+    SLICE_SECONDS,
+    SLICES,
+    WRK_SCRIPT,
+    body,
+    fixed_rate,
+    sign,
+    wrk,
+)
+from throughput.report import layout_report
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "webhook_throughput.txt"
-SECRET = "bench-app-secret"
 DATABASE_URL = os.environ.get(
     "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/urp_gateway_bench"
 )
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/1")
-# Each round gives each view SLICES runs of SLICE_SECONDS, alternated (bare, webhook, webhook,
-# bare, ...): this shared machine's speed drifts by a fifth within minutes, and two 10 s runs
-# back to back measured that drift as much as the views.
-SLICES = int(os.environ.get("BENCH_SLICES", "5"))
-SLICE_SECONDS = int(os.environ.get("BENCH_SLICE_SECONDS", "2"))
-CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 # Only to compare another server shape (e.g. "--worker-class sync --threads 1"); the results
 # file says which was used.
 EXTRA_GUNICORN_ARGS = os.environ.get("BENCH_GUNICORN_ARGS", "").split()
-FIXED_RATE = 200
-FIXED_SECONDS = 10
 BARE_PATH = "/bench/bare/"
 HOOK_PATH = "/webhooks/whatsapp/meta/"
 BODIES = 240_000
-# Below gunicorn's keep-alive (gunicorn.conf.py: 5 s; its default: 2 s).
-IDLE_REUSE_SECONDS = 1.0
-
-# Each wrk thread posts its own slice of the bodies file (slice = round x threads + thread),
-# so no body is posted twice within or across the webhook's runs: a duplicate would take the
-# cheaper "already stored" path.
-WRK_SCRIPT = """
-local lines = {}
-local base = 0
-local path = "/"
-local counter = 0
-local next_tid = 0
-setup = function(thread)
-  thread:set("tid", next_tid)
-  next_tid = next_tid + 1
-end
-init = function(args)
-  for line in io.lines(args[1]) do lines[#lines + 1] = line end
-  local span = math.floor(#lines / tonumber(args[4]))
-  base = (tonumber(args[2]) * WRK_THREADS + tid) * span
-  path = args[3]
-end
-request = function()
-  counter = counter + 1
-  local line = lines[((base + counter) % #lines) + 1]
-  local tab = line:find("\\t")
-  local sig = line:sub(1, tab - 1)
-  local body = line:sub(tab + 1)
-  return wrk.format("POST", path,
-    {["Content-Type"] = "application/json", ["X-Hub-Signature-256"] = sig}, body)
-end
-""".replace("WRK_THREADS", "2")
-
-
-def body(n: int) -> bytes:
-    wamid = f"wamid.bench.{uuid.uuid4().hex}.{n}"
-    value = {
-        "messaging_product": "whatsapp",
-        "metadata": {"display_phone_number": "390700000000", "phone_number_id": "1"},
-        "contacts": [{"profile": {"name": "Bench"}, "wa_id": f"39340{n % 10_000_000:07d}"}],
-        "messages": [
-            {
-                "from": f"39340{n % 10_000_000:07d}",
-                "id": wamid,
-                "timestamp": str(int(time.time())),
-                "type": "text",
-                "text": {"body": f"Messaggio di prova {n}"},
-            }
-        ],
-    }
-    return json.dumps(
-        {
-            "object": "whatsapp_business_account",
-            "entry": [{"id": "1", "changes": [{"field": "messages", "value": value}]}],
-        }
-    ).encode()
-
-
-def sign(data: bytes) -> str:
-    return "sha256=" + hmac.new(SECRET.encode(), data, hashlib.sha256).hexdigest()
 
 
 def free_port() -> int:
@@ -176,110 +117,6 @@ def purge_queue() -> None:
         "urp:webhook-statuses",
         "urp:webhook-statuses:drain-due",
     )
-
-
-def parse_wrk(output: str) -> dict[str, float]:
-    def ms(text: str) -> float:
-        found = re.match(r"([\d.]+)(us|ms|s|m)$", text)
-        if not found:
-            raise RuntimeError(f"cannot read wrk's latency {text!r} in:\n{output}")
-        value, unit = found.groups()
-        return float(value) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60_000}[unit]
-
-    done = re.search(r"(\d+) requests in ([\d.]+\w+),", output)
-    return {
-        "requests": float(done.group(1)),
-        "seconds": ms(done.group(2)) / 1000,
-        "p50": ms(re.search(r"^\s+50%\s+(\S+)", output, re.M).group(1)),
-        "p99": ms(re.search(r"^\s+99%\s+(\S+)", output, re.M).group(1)),
-        "non2xx": float(m.group(1)) if (m := re.search(r"Non-2xx.*?(\d+)", output)) else 0.0,
-    }
-
-
-def wrk(url: str, script: Path, args: list[str], cpus: set[int]) -> dict[str, float]:
-    command = ["taskset", "-c", ",".join(map(str, sorted(cpus)))]
-    command += ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{SLICE_SECONDS}s", "--latency"]
-    command += ["-s", str(script), url, "--", *args]
-    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    return parse_wrk(output)
-
-
-async def _constant_rate(
-    port: int, requests_bytes: list[bytes], rate: int, seconds: int
-) -> dict[str, float]:
-    """Open loop: request i is due at start + i/rate whatever the answers, and its latency counts
-    from when it was due, so a server that falls behind cannot hide its queue (no coordinated
-    omission, as wrk2 does it). Keep-alive connections are reused; a new one is opened only
-    when every open one is busy, or when the idle one is older than the server's keep-alive
-    allows (a request written into a connection the server is closing fails for the client's
-    reason, not the server's). asyncio on raw sockets costs far less CPU than the server
-    (~0.1 ms per request), which matters on a machine whose CPUs the server shares."""
-    total = rate * seconds
-    idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = []
-    latencies: list[float] = []
-    errors = 0
-    opened = 0
-
-    async def one(i: int, due: float) -> None:
-        nonlocal errors, opened
-        try:
-            while idle and idle[-1][2] < time.perf_counter() - IDLE_REUSE_SECONDS:
-                idle.pop()[1].close()
-            if idle:
-                reader, writer, _since = idle.pop()
-            else:
-                reader, writer = await asyncio.open_connection("127.0.0.1", port)
-                opened += 1
-            writer.write(requests_bytes[i % len(requests_bytes)])
-            head = await reader.readuntil(b"\r\n\r\n")
-            status = int(head.split(b" ", 2)[1])
-            length = re.search(rb"(?i)content-length:\s*(\d+)", head)
-            if length:
-                await reader.readexactly(int(length.group(1)))
-            latencies.append((time.perf_counter() - due) * 1000)
-            errors += status != 200
-            if re.search(rb"(?i)connection:\s*close", head):
-                writer.close()
-            else:
-                idle.append((reader, writer, time.perf_counter()))
-        except (OSError, asyncio.IncompleteReadError, ValueError):
-            errors += 1
-
-    loop_start = time.perf_counter() + 0.2
-    tasks = []
-    for i in range(total):
-        due = loop_start + i / rate
-        delay = due - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(one(i, due)))
-    await asyncio.gather(*tasks)
-    for _reader, writer, _since in idle:
-        writer.close()
-    latencies.sort()
-    return {
-        "requests": total,
-        "p50": statistics.median(latencies),
-        "p99": latencies[max(0, int(len(latencies) * 0.99) - 1)],
-        "max": latencies[-1],
-        "errors": errors,
-        "connections": opened,
-    }
-
-
-def raw_request(path: str, port: int, signature: str, data: bytes) -> bytes:
-    head = (
-        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-        f"Content-Type: application/json\r\nX-Hub-Signature-256: {signature}\r\n"
-        f"Content-Length: {len(data)}\r\n\r\n"
-    )
-    return head.encode() + data
-
-
-def fixed_rate(path: str, port: int, first: int) -> dict[str, float]:
-    bodies = [body(first + n) for n in range(FIXED_RATE * FIXED_SECONDS)]
-    prepared = [raw_request(path, port, sign(data), data) for data in bodies]
-    return asyncio.run(_constant_rate(port, prepared, FIXED_RATE, FIXED_SECONDS))
 
 
 def cpu_seconds(gunicorn_pid: int) -> dict[str, float]:
@@ -399,10 +236,6 @@ def alternated_round(
                 )
             )
     return combined(runs[BARE_PATH]), combined(runs[HOOK_PATH])
-
-
-def cpu_text(cpu: dict[str, float]) -> str:
-    return ", ".join(f"{k} {v:.2f}" for k, v in cpu.items()) + f" (total {sum(cpu.values()):.2f})"
 
 
 def load_average() -> str:
@@ -577,71 +410,6 @@ def main() -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(report)
     print(report)
-
-
-def layout_report(result: dict[str, Any]) -> list[str]:
-    rounds = result["rounds"]
-    cpus = f"web on CPUs {sorted(result['web_cpus'])}, the rest on {sorted(result['other_cpus'])}"
-
-    def median(key: str, field: str) -> float:
-        return statistics.median(r[key][field] for r in rounds)
-
-    ratios = [r["hook"]["rps"] / r["bare"]["rps"] for r in rounds]
-    ratio = statistics.median(ratios)
-    hook_p99 = median("hook_fixed", "p99")
-    lines_out = [
-        cpus,
-        f'bare "return 200" view   : {median("bare", "rps"):8.1f} req/s   '
-        f"p50 {median('bare', 'p50'):6.2f} ms   p99 {median('bare', 'p99'):6.2f} ms",
-        f"signed Meta webhook      : {median('hook', 'rps'):8.1f} req/s   "
-        f"p50 {median('hook', 'p50'):6.2f} ms   p99 {median('hook', 'p99'):6.2f} ms",
-        f"webhook / bare           : {ratio:.2f}   (goal >= 0.50: "
-        f"{'met' if ratio >= 0.5 else 'NOT met'}); rounds: " + " ".join(f"{r:.2f}" for r in ratios),
-        "",
-        f"fixed {FIXED_RATE} req/s for {FIXED_SECONDS} s, open loop (latency from when each "
-        "request was due), unique signed bodies:",
-        f"  bare    p50 {median('bare_fixed', 'p50'):6.2f} ms   "
-        f"p99 {median('bare_fixed', 'p99'):6.2f} ms   max {median('bare_fixed', 'max'):7.2f} ms",
-        f"  webhook p50 {median('hook_fixed', 'p50'):6.2f} ms   p99 {hook_p99:6.2f} ms   "
-        f"max {median('hook_fixed', 'max'):7.2f} ms",
-        f"  goal webhook p99 < 50 ms: {'met' if hook_p99 < 50 else 'NOT met'}",
-        "",
-        "CPU per request under wrk (median of the rounds; the web server's CPUs are the limit):",
-        "  bare    "
-        + cpu_text(
-            {
-                k: statistics.median(r["bare"]["cpu_ms"][k] for r in rounds)
-                for k in rounds[0]["bare"]["cpu_ms"]
-            }
-        ),
-        "  webhook "
-        + cpu_text(
-            {
-                k: statistics.median(r["hook"]["cpu_ms"][k] for r in rounds)
-                for k in rounds[0]["hook"]["cpu_ms"]
-            }
-        ),
-        "",
-        "rounds (load average 1/5/15 min before -> after):",
-    ]
-    for n, r in enumerate(rounds, start=1):
-        lines_out += [
-            f"  {n}. load {r['load']}",
-            f"     wrk   bare {r['bare']['rps']:7.1f} req/s p99 {r['bare']['p99']:6.2f} ms | "
-            f"webhook {r['hook']['rps']:7.1f} req/s p99 {r['hook']['p99']:6.2f} ms "
-            f"non-2xx {int(r['hook']['non2xx'])} | ratio {ratios[n - 1]:.2f}",
-            f"     CPU ms per request: bare {cpu_text(r['bare']['cpu_ms'])} | "
-            f"webhook {cpu_text(r['hook']['cpu_ms'])}",
-            f"     webhooks per commit {r['hook']['rows_per_commit']:.2f}; wrk's connections "
-            "per gunicorn process, slice by slice:",
-            f"       bare    {' '.join(map(str, r['bare']['spreads']))}",
-            f"       webhook {' '.join(map(str, r['hook']['spreads']))}",
-            f"     fixed bare p50 {r['bare_fixed']['p50']:5.2f} p99 {r['bare_fixed']['p99']:6.2f} "
-            f"| webhook p50 {r['hook_fixed']['p50']:5.2f} p99 {r['hook_fixed']['p99']:6.2f} "
-            f"max {r['hook_fixed']['max']:7.2f} errors {r['hook_fixed']['errors']} "
-            f"connections {r['hook_fixed']['connections']}",
-        ]
-    return lines_out
 
 
 def commit_latency_ms() -> float:

@@ -303,8 +303,8 @@ def test_the_staff_pages_are_accessible_and_pictured(browser, live_server, two_c
         context.close()
 
     assert found == {
-        "staff-list": ([], f"Personale di {cagliari.name}"),
-        "staff-list-tablet": ([], f"Personale di {cagliari.name}"),
+        "staff-list": ([], f"Personale · {cagliari.name}"),
+        "staff-list-tablet": ([], f"Personale · {cagliari.name}"),
         "staff-member": ([], f"Sara Melis, personale di {cagliari.name}"),
         "staff-member-tablet": ([], f"Sara Melis, personale di {cagliari.name}"),
     }

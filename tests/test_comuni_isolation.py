@@ -375,3 +375,38 @@ def test_the_live_console_tells_a_comunes_staff_of_its_own_changes_only(sides):
 
     assert {change.ticket for change in found.changes} == {ours.ticket.pk}
     assert found.waiting == 1
+
+
+def test_a_consoles_cursor_is_the_deployments_top_and_its_poll_stays_in_its_comune(sides):
+    # The cursor only says "from here": the comune's own top would be found by walking the
+    # messages' index down past every other comune's rows (3 s with 100 comuni).
+    from tickets.live import console_changes_since, console_cursor
+
+    ours, theirs = sides
+    with comune_scope(ours.comune):
+        start = console_cursor()
+    theirs_later = MessageFactory(ticket=theirs.ticket, text="dopo")
+    with comune_scope(ours.comune):
+        ours_later = MessageFactory(ticket=ours.ticket, text="anche dopo")
+        found = console_changes_since(user=ours.operator, cursor=start)
+
+    assert start.message == theirs.media.pk
+    assert {c.key for c in found.changes if c.fresh} == {f"m{ours_later.pk}"}
+    assert found.cursor.message == ours_later.pk > theirs_later.pk
+
+
+def test_a_poll_moves_its_cursor_past_the_other_comunes_messages(sides):
+    # Left at its comune's last row, every later poll would walk again all the other comuni's
+    # rows written since: a cost growing all day with the deployment's traffic.
+    from tickets.live import console_changes_since, console_cursor
+
+    ours, theirs = sides
+    with comune_scope(ours.comune):
+        start = console_cursor()
+    theirs_last = [MessageFactory(ticket=theirs.ticket, text=f"altro {n}") for n in range(3)][-1]
+
+    with comune_scope(ours.comune):
+        found = console_changes_since(user=ours.operator, cursor=start)
+
+    assert not [change for change in found.changes if change.fresh]  # none new of ours
+    assert found.cursor.message == theirs_last.pk

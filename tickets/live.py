@@ -110,11 +110,15 @@ class ChangesSince(NamedTuple):
 def console_cursor() -> Cursor:
     """Where a page drawn now starts watching from."""
     # Both tops in one round trip (each the end of a primary-key index), carried by any one
-    # message row; with no message yet, the events' top alone.
-    messages = Message.objects.order_by("-pk").values("pk")[:1]
-    events = TicketEvent.objects.order_by("-pk").values("pk")[:1]
+    # message row; with no message yet, the events' top alone. The deployment's tops, not the
+    # scope's comune's: a cursor only says "from here on", the poll scopes what it reads
+    # (console_changes_since), and the comune's own top is a walk down the whole index past
+    # every other comune's rows (3 s for a comune whose last message is 800,000 rows down,
+    # benchmarks/results/many_comuni.txt), then a poll that starts down there.
+    messages = Message.all_comuni.order_by("-pk").values("pk")[:1]
+    events = TicketEvent.all_comuni.order_by("-pk").values("pk")[:1]
     row = (
-        Message.objects.order_by()
+        Message.all_comuni.order_by()
         .annotate(
             top_message=Subquery(messages),
             top_event=Subquery(events),
@@ -124,7 +128,7 @@ def console_cursor() -> Cursor:
     found = list(row)
     if found:
         return Cursor(message=found[0][0] or 0, event=found[0][1] or 0)
-    return Cursor(message=0, event=TicketEvent.objects.aggregate(top=Max("pk"))["top"] or 0)
+    return Cursor(message=0, event=TicketEvent.all_comuni.aggregate(top=Max("pk"))["top"] or 0)
 
 
 def _rows(sql: str, params: list[Any]) -> list[tuple]:
@@ -151,6 +155,13 @@ _WAITING_SQL = (
 )
 
 
+# In a comune's scope, the deployment's tops in the same statement (one row: the message's top
+# as its id, the event's as its ticket): see console_changes_since.
+_TOPS_SQL = (
+    " UNION ALL SELECT 't', (SELECT MAX(id) FROM {message}), (SELECT MAX(id) FROM {event}), 1 = 0"
+)
+
+
 def _comune_condition(alias: str) -> tuple[str, list[Any]]:
     """The raw statements' own `owned_by` of the running scope's comune (the ORM's scoped
     managers do not reach hand-written SQL): nothing unscoped, as with one comune."""
@@ -173,7 +184,7 @@ def console_changes_since(*, user: Any, cursor: Cursor) -> ChangesSince:
     e_scope, e_params = _comune_condition("et")
     w_scope, w_params = _comune_condition("w")
     ticket_table = Ticket._meta.db_table
-    sql = (_CHANGES_SQL + (_WAITING_SQL if urp else "")).format(
+    sql = (_CHANGES_SQL + (_WAITING_SQL if urp else "") + (_TOPS_SQL if m_scope else "")).format(
         message=Message._meta.db_table,
         ticket=ticket_table,
         event=TicketEvent._meta.db_table,
@@ -198,7 +209,8 @@ def console_changes_since(*, user: Any, cursor: Cursor) -> ChangesSince:
         params += [*unfinished, user.pk, *w_params]
     found = _rows(sql, params)
     waiting = next((row[1] for row in found if row[0] == "w"), None)
-    rows = [row for row in found if row[0] != "w"]
+    tops = next((row for row in found if row[0] == "t"), None)
+    rows = [row for row in found if row[0] in ("m", "e")]
     changes = [
         Change(
             key=f"{kind}{pk}",
@@ -214,6 +226,16 @@ def console_changes_since(*, user: Any, cursor: Cursor) -> ChangesSince:
         message=max([cursor.message, *(row[1] for row in rows if row[0] == "m")]),
         event=max([cursor.event, *(row[1] for row in rows if row[0] == "e")]),
     )
+    if tops is not None and not truncated:
+        # Every row of this comune up to the deployment's tops (the statement's snapshot) was
+        # read: the next poll starts from there, not from this comune's last row, below which
+        # it would walk again every other comune's rows since (with 100 comuni, 30-160 ms of
+        # database time for 100,000 messages behind, growing all day). A row committed late
+        # within WINDOW ids of the tops is still found among the rows repeated under it.
+        new_cursor = Cursor(
+            message=max(new_cursor.message, tops[1] or 0),
+            event=max(new_cursor.event, tops[2] or 0),
+        )
     if changes and not urp:
         visible = set(
             ticket_list_for(user=user)

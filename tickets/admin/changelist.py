@@ -25,7 +25,7 @@ from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.core.paginator import InvalidPage, Paginator
 from django.core.validators import EMPTY_VALUES
 from django.db import connections
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.db.models.expressions import OrderBy
 from django.db.models.query import prefetch_related_objects
 from django.urls import reverse
@@ -180,6 +180,20 @@ def inbox_cells(
     return drawn
 
 
+def _counts_up_to(counted: list[tuple[QuerySet[Ticket], int]]) -> list[int]:
+    """Each queryset's count, stopped at its cap, in one round trip (one scalar subquery each:
+    an index range read up to the cap)."""
+    parts: list[str] = []
+    params: list[Any] = []
+    for queryset, cap in counted:
+        sql, part_params = queryset.order_by().values("pk")[:cap].query.sql_with_params()
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS counted)")  # noqa: S608 (the ORM's SQL)
+        params.extend(part_params)
+    with connections[counted[0][0].db].cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(parts)}", params)
+        return list(cursor.fetchone())
+
+
 class InboxChangeList(ChangeList):
     """The changelist of the inbox: the page's rows in a fixed number of queries whatever the
     page size or number, and their first words read for those rows only.
@@ -254,17 +268,19 @@ class InboxChangeList(ChangeList):
         tickets = self.queryset.order_by().prefetch_related(None)
         groups = inbox_groups(self.now)
         # How many tickets the page may reach, counted only up to the cap (a count of the whole
-        # table would cost more than the page), and how many of them each unfinished group
-        # holds, a fifth of a year's work counted from its deadline index alone; the finished
-        # tickets, last, are the rest.
-        total = tickets.values("pk")[: COUNT_CAP + 1].count()
-        at_work = tickets.filter(state__in=TicketState.unfinished()).aggregate(
-            **{
-                f"part{n}": Count("due_at", filter=condition)
-                for n, (_group, condition) in enumerate(groups[:-1])
-            }
+        # table would cost more than the page), and how many each unfinished group holds up to
+        # the page's end: a group with more than that pushes the later ones past the page
+        # whatever its size, so the page is the same, and counting a big comune's whole fifth
+        # of a year's work (42,000 tickets of 200,000) was the page's dearest statement. All in
+        # one statement; the finished tickets, last, are the rest.
+        # (Where the page ends is known once the count is: up to here whatever it says.)
+        reach = max(self.page_num, 1) * self.list_per_page
+        if self.show_all:
+            reach = max(reach, self.list_max_show_all)
+        total, *sizes = _counts_up_to(
+            [(tickets, COUNT_CAP + 1)]
+            + [(tickets.filter(condition), reach) for _group, condition in groups[:-1]]
         )
-        sizes = [at_work[f"part{n}"] for n in range(len(groups) - 1)]
         sizes.append(max(total - sum(sizes), 0))
         paginator = self._paginator(request, min(total, COUNT_CAP))
         start, end = self._page_bounds(paginator)

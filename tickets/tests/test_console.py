@@ -1,4 +1,5 @@
-"""The console as operators and services' staff use it: inbox, conversation page, visibility."""
+"""The console as the URP's operators use it: inbox, conversation page, replies and templates.
+What services' staff see is in test_console_service_staff."""
 
 import datetime as dt
 
@@ -23,20 +24,9 @@ from tickets.tests.factories import (
 from urp_portal.gateway.models import InboundMessage, OutboundMessage
 from urp_portal.gateway.states import MessageKind
 
-CITIZEN = "+393331234567"
-
 
 def conversation_url(ticket):
     return reverse("admin:tickets_ticket_conversation", args=[ticket.pk])
-
-
-def _forwarded_ticket(service, by, text="Buca in via Roma"):
-    ticket = TicketFactory()
-    MessageFactory(ticket=ticket, text=text)
-    services.ticket_forward(
-        ticket=ticket, service=service, note="Competenza vostra", actor=by, site_url="http://t/"
-    )
-    return ticket
 
 
 def test_the_inbox_lists_late_tickets_first_with_a_badge(urp):
@@ -269,75 +259,6 @@ def test_an_operator_forwards_from_the_page_and_the_service_gets_an_email(
     assert "Via Roma 3" in mail.body
 
 
-def test_service_staff_see_only_the_tickets_forwarded_to_their_service(client, municipality):
-    urp_user = operator()
-    roads, taxes = MunicipalServiceFactory(), MunicipalServiceFactory()
-    mine = _forwarded_ticket(roads, urp_user)
-    theirs = _forwarded_ticket(taxes, urp_user)
-    never_forwarded = TicketFactory()
-    inbound = InboundMessage.objects.create(
-        provider_id="wamid.photo", sender=CITIZEN, sent_at=timezone.now(), kind=MessageKind.IMAGE
-    )
-    inbound.media_file.save("buca.jpg", ContentFile(b"\xff\xd8\xff fake"), save=True)
-    photo = MessageFactory(ticket=theirs, kind=MessageKind.IMAGE, inbound=inbound)
-    staff = service_staff(roads)
-    client.force_login(staff)
-
-    listed = client.get(reverse("admin:tickets_ticket_changelist"))
-    own_page = client.get(conversation_url(mine))
-
-    assert [t.pk for t in listed.context["cl"].result_list] == [mine.pk]
-    assert own_page.status_code == 200
-    assert client.get(conversation_url(theirs)).status_code == 404
-    assert client.get(conversation_url(never_forwarded)).status_code == 404
-    assert client.get(reverse("tickets:media", args=[photo.pk])).status_code == 404
-    other_link = reverse("tickets:forward_link", args=[theirs.forwards.get().token])
-    assert client.get(other_link).status_code == 404
-    own_link = reverse("tickets:forward_link", args=[mine.forwards.get().token])
-    assert client.get(own_link).url == conversation_url(mine)
-    change_url = reverse("admin:tickets_ticket_change", args=[theirs.pk])
-    assert client.get(change_url, follow=True).status_code == 404
-
-
-def test_service_staff_answer_and_the_answer_returns_to_the_urp(client, municipality):
-    roads = MunicipalServiceFactory()
-    ticket = _forwarded_ticket(roads, operator())
-    staff = service_staff(roads)
-    client.force_login(staff)
-
-    response = client.post(
-        conversation_url(ticket), {"op": "service_answer", "answer": "Interverremo lunedì."}
-    )
-
-    assert response.status_code == 302
-    ticket.refresh_from_db()
-    assert ticket.state == TicketState.ANSWERED_BY_SERVICE
-    assert ticket.forwards.get().answer == "Interverremo lunedì."
-    assert not OutboundMessage.objects.filter(purpose="service_reply").exists()
-
-
-def test_service_staff_cannot_reply_to_the_citizen_or_act_as_the_urp(client, municipality):
-    roads = MunicipalServiceFactory()
-    ticket = _forwarded_ticket(roads, operator())
-    client.force_login(service_staff(roads))
-
-    client.post(conversation_url(ticket), {"op": "reply", "text": "Ciao"})
-    client.post(conversation_url(ticket), {"op": "resolve"})
-
-    assert not OutboundMessage.objects.filter(purpose="reply").exists()
-    assert Ticket.objects.get().state == TicketState.FORWARDED
-
-
-def test_a_user_without_a_role_sees_no_ticket(client, municipality):
-    from urp_portal.accounts.tests.factories import UserFactory
-
-    ticket = TicketFactory()
-    client.force_login(UserFactory())
-
-    assert client.get(conversation_url(ticket)).status_code in (403, 404)
-    assert client.get(reverse("admin:tickets_ticket_changelist")).status_code == 403
-
-
 def test_bulk_assign_to_me(urp):
     tickets = TicketFactory.create_batch(3)
 
@@ -441,18 +362,6 @@ def test_an_error_the_operator_can_fix_is_shown_on_the_page(urp):
 
     assert response.status_code == 200
     assert "non può passare" in response.content.decode()
-
-
-def test_service_staff_leave_an_internal_note_that_is_never_sent(client, municipality):
-    roads = MunicipalServiceFactory()
-    ticket = _forwarded_ticket(roads, operator())
-    client.force_login(service_staff(roads))
-
-    client.post(conversation_url(ticket), {"op": "note", "note": "Sopralluogo martedì"})
-
-    note = ticket.messages.get(text="Sopralluogo martedì")
-    assert note.outbound is None
-    assert not OutboundMessage.objects.exists()
 
 
 def test_a_voice_note_is_served_in_ranges_so_the_player_can_seek(urp):

@@ -117,7 +117,7 @@ def staff_list_page(request: HttpRequest, place: StaffPlace) -> HttpResponse:
         request,
         place,
         "staff_list.html",
-        _("Personale di %(name)s") % {"name": place.comune.name},
+        _("Personale · %(name)s") % {"name": place.comune.name},
         rows=rows,
         invite=invite,
         add=add,

@@ -125,11 +125,13 @@ def owned_by_current(field: str = "comune") -> Q:
     return Q()
 
 
-def comune_owner_field(*, db_index: bool = True) -> models.ForeignKey:
+def comune_owner_field(*, db_index: bool = True, db_constraint: bool = True) -> models.ForeignKey:
     """The `comune` column of every row a comune owns, declared once: empty means the active
     comune's (rows from before the tenancy, and a single-comune deployment's own; `owned_by`),
     and a comune with rows cannot be deleted (PROTECT: its citizens' history is not dropped by
-    removing a configuration). `db_index=False` where a composite index starts with it."""
+    removing a configuration). `db_index=False` where a composite index starts with it;
+    `db_constraint=False` where rows are written by the hundred thousand (the outbox of a
+    campaign's plan): Django's collector still keeps the PROTECT."""
     return models.ForeignKey(
         "municipality.Municipality",
         verbose_name=_("comune"),
@@ -138,6 +140,7 @@ def comune_owner_field(*, db_index: bool = True) -> models.ForeignKey:
         on_delete=models.PROTECT,
         related_name="+",
         db_index=db_index,
+        db_constraint=db_constraint,
     )
 
 
