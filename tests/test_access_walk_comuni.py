@@ -18,6 +18,7 @@ from types import SimpleNamespace
 import pytest
 import time_machine
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
@@ -58,7 +59,6 @@ from urp_portal.municipality.scope import ComuneScopedManager, comune_scope
 # Not about a comune's object.
 NOT_OBJECTS = {
     "admin:view_on_site",
-    "admin:auth_user_password_change",
     "admin:app_list",
     "admin/(?P<url>.*)$",
     "gateway:whatsapp_webhook",
@@ -204,14 +204,18 @@ EXTRA_ARGS = {
     "admin:moderation_action_reverse": lambda w: [w.action.pk],
     "admin:moderation_evidence_download": lambda w: [w.package.pk],
     "admin:moderation_evidence_verify": lambda w: [w.package.pk],
-    # Another comune's account on the comune's staff page.
+    # Another comune's account on the comune's staff page and on Django's user admin.
     "staff:member": lambda w: [w.account.pk],
+    "admin:auth_user_password_change": lambda w: [w.account.pk],
 }
 
 
 def _assemini_object(model, walk):
     if model is Municipality:
         return walk.assemini
+    if model is get_user_model():
+        # Assemini's operator, a member of Assemini alone.
+        return walk.objects.account
     if model in (InboundMessage, OutboundMessage, WebhookEvent):
         return model.objects.filter(comune=walk.assemini).order_by("pk").first()
     with comune_scope(walk.assemini):
@@ -221,10 +225,14 @@ def _assemini_object(model, walk):
 def _comune_owned(model) -> bool:
     """A comune owns the model's rows: its default manager reads one comune's
     (ComuneScopedManager), or its admin does (the gateway's messages; the comuni's own
-    configuration, one comune per session)."""
-    return model in (Municipality, InboundMessage, OutboundMessage, WebhookEvent) or isinstance(
-        model._default_manager, ComuneScopedManager
-    )
+    configuration, one comune per session; the accounts, its staff: accounts/user_admin.py)."""
+    return model in (
+        Municipality,
+        InboundMessage,
+        OutboundMessage,
+        WebhookEvent,
+        get_user_model(),
+    ) or isinstance(model._default_manager, ComuneScopedManager)
 
 
 def _pairs(walk, *, api_only: bool = False):

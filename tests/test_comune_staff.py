@@ -20,28 +20,6 @@ from urp_portal.audit.models import AuditEvent
 from urp_portal.municipality.scope import forget_serves_other_comuni
 
 
-@pytest.fixture
-def staff(two_comuni):
-    """Cagliari's administrator and operator, Assemini's operator, and a help desk of both."""
-    cagliari, assemini = two_comuni
-    forget_serves_other_comuni()
-    people = {
-        "admin": UserFactory(username="admin.cagliari", roles=[Role.ADMINISTRATOR]),
-        "operator": UserFactory(username="op.cagliari", roles=[Role.OPERATOR]),
-        "theirs": UserFactory(username="op.assemini", roles=[Role.OPERATOR]),
-        "desk": UserFactory(username="helpdesk", roles=[Role.OPERATOR]),
-    }
-    for key, comuni in (
-        ("admin", [cagliari]),
-        ("operator", [cagliari]),
-        ("theirs", [assemini]),
-        ("desk", [cagliari, assemini]),
-    ):
-        for comune in comuni:
-            StaffMembership.objects.create(user=people[key], comune=comune)
-    return cagliari, assemini, people
-
-
 def _signed_in(user) -> Client:
     client = Client()
     client.force_login(user)
@@ -66,8 +44,8 @@ def _comuni(user) -> list[str]:
     return sorted(StaffMembership.objects.filter(user=user).values_list("comune__slug", flat=True))
 
 
-def test_an_administrator_invites_a_new_colleague_with_a_one_time_link(staff):
-    _cagliari, _assemini, people = staff
+def test_an_administrator_invites_a_new_colleague_with_a_one_time_link(comuni_staff):
+    _cagliari, _assemini, people = comuni_staff
     client = _signed_in(people["admin"])
 
     response = client.post(
@@ -97,8 +75,8 @@ def test_an_administrator_invites_a_new_colleague_with_a_one_time_link(staff):
     assert form_page.context["validlink"]
 
 
-def test_a_taken_username_is_shown_on_the_page_and_nothing_is_made(staff):
-    _cagliari, _assemini, people = staff
+def test_a_taken_username_is_shown_on_the_page_and_nothing_is_made(comuni_staff):
+    _cagliari, _assemini, people = comuni_staff
     client = _signed_in(people["admin"])
 
     response = client.post(
@@ -111,8 +89,8 @@ def test_a_taken_username_is_shown_on_the_page_and_nothing_is_made(staff):
     assert get_user_model().objects.filter(username__iexact="op.assemini").count() == 1
 
 
-def test_an_existing_account_joins_the_comune_and_keeps_its_other_one(staff):
-    _cagliari, _assemini, people = staff
+def test_an_existing_account_joins_the_comune_and_keeps_its_other_one(comuni_staff):
+    _cagliari, _assemini, people = comuni_staff
     client = _signed_in(people["admin"])
 
     added = client.post("/admin/personale/", {"aggiungi": "1", "esistente-username": "op.assemini"})
@@ -124,8 +102,8 @@ def test_an_existing_account_joins_the_comune_and_keeps_its_other_one(staff):
     assert row.other_comuni == [_assemini.name]
 
 
-def test_an_unknown_or_already_present_account_is_refused_with_a_message(staff):
-    _cagliari, _assemini, people = staff
+def test_an_unknown_or_already_present_account_is_refused_with_a_message(comuni_staff):
+    _cagliari, _assemini, people = comuni_staff
     client = _signed_in(people["admin"])
 
     unknown = client.post("/admin/personale/", {"aggiungi": "1", "esistente-username": "nessuno"})
@@ -135,8 +113,8 @@ def test_an_unknown_or_already_present_account_is_refused_with_a_message(staff):
     assert "fa già parte del personale" in present.content.decode()
 
 
-def test_an_administrator_changes_the_role_of_an_account_of_their_comune_alone(staff):
-    _cagliari, _assemini, people = staff
+def test_an_administrator_changes_the_role_of_an_account_of_their_comune_alone(comuni_staff):
+    _cagliari, _assemini, people = comuni_staff
     client = _signed_in(people["admin"])
     operator = people["operator"]
 
@@ -149,8 +127,8 @@ def test_an_administrator_changes_the_role_of_an_account_of_their_comune_alone(s
     assert event.details["groups_before"] == [GROUP_NAMES[Role.OPERATOR]]
 
 
-def test_a_shared_accounts_role_is_the_providers_to_change(staff):
-    cagliari, _assemini, people = staff
+def test_a_shared_accounts_role_is_the_providers_to_change(comuni_staff):
+    cagliari, _assemini, people = comuni_staff
     desk = people["desk"]
     provider = _provider(cagliari)
 
@@ -170,8 +148,8 @@ def test_a_shared_accounts_role_is_the_providers_to_change(staff):
     assert _roles(desk) == [GROUP_NAMES[Role.MODERATOR]]
 
 
-def test_removal_takes_the_membership_and_deactivates_an_account_left_with_no_comune(staff):
-    _cagliari, _assemini, people = staff
+def test_removal_takes_the_membership_and_deactivates_an_account_left_with_no_comune(comuni_staff):
+    _cagliari, _assemini, people = comuni_staff
     client = _signed_in(people["admin"])
     desk, operator = people["desk"], people["operator"]
 
@@ -189,8 +167,8 @@ def test_removal_takes_the_membership_and_deactivates_an_account_left_with_no_co
     assert removals.count() == 2
 
 
-def test_an_administrator_cannot_remove_or_demote_themselves(staff):
-    _cagliari, _assemini, people = staff
+def test_an_administrator_cannot_remove_or_demote_themselves(comuni_staff):
+    _cagliari, _assemini, people = comuni_staff
     admin = people["admin"]
     client = _signed_in(admin)
 
@@ -202,8 +180,8 @@ def test_an_administrator_cannot_remove_or_demote_themselves(staff):
     assert _comuni(admin) == ["cagliari"] and _roles(admin) == [GROUP_NAMES[Role.ADMINISTRATOR]]
 
 
-def test_another_comunes_account_is_not_there(staff):
-    _cagliari, _assemini, people = staff
+def test_another_comunes_account_is_not_there(comuni_staff):
+    _cagliari, _assemini, people = comuni_staff
     client = _signed_in(people["admin"])
     theirs = people["theirs"]
 
@@ -222,8 +200,8 @@ def test_another_comunes_account_is_not_there(staff):
     }
 
 
-def test_an_operator_may_not_manage_the_staff(staff):
-    _cagliari, _assemini, people = staff
+def test_an_operator_may_not_manage_the_staff(comuni_staff):
+    _cagliari, _assemini, people = comuni_staff
     client = _signed_in(people["operator"])
 
     pages = [
@@ -238,8 +216,8 @@ def test_an_operator_may_not_manage_the_staff(staff):
     assert _comuni(people["admin"]) == ["cagliari"]
 
 
-def test_the_provider_manages_any_comunes_staff_from_its_pages(staff):
-    cagliari, assemini, _people = staff
+def test_the_provider_manages_any_comunes_staff_from_its_pages(comuni_staff):
+    cagliari, assemini, _people = comuni_staff
     provider = _provider(cagliari)
     client = _signed_in(provider)
 
@@ -258,9 +236,9 @@ def test_the_provider_manages_any_comunes_staff_from_its_pages(staff):
 
 
 def test_the_staff_list_takes_the_same_queries_for_three_or_thirty_accounts(
-    staff, django_assert_max_num_queries
+    comuni_staff, django_assert_max_num_queries
 ):
-    cagliari, assemini, people = staff
+    cagliari, assemini, people = comuni_staff
     client = _signed_in(people["admin"])
     client.get("/admin/personale/")  # the session's comuni and the scope's caches, warmed
     for n in range(27):
@@ -293,7 +271,7 @@ def test_on_a_single_comune_the_accounts_of_no_comune_are_its_staff(municipality
 def test_the_staff_pages_are_accessible_and_pictured(browser, live_server, two_comuni):
     """The staff list and an account's page, at a laptop's and a tablet's size
     (docs/screenshots), with no serious axe-core violation (WCAG 2.1 AA)."""
-    from tests.fixtures.browser import LAPTOP, TIMEOUT_MS, screenshot
+    from tests.fixtures.browser import SIZES, screenshot, session_context
     from tests.test_console_accessibility import _violations
 
     cagliari, assemini = two_comuni
@@ -310,13 +288,10 @@ def test_the_staff_pages_are_accessible_and_pictured(browser, live_server, two_c
     for user, comuni in ((admin, [cagliari]), (operator, [cagliari]), (desk, [cagliari, assemini])):
         for comune in comuni:
             StaffMembership.objects.create(user=user, comune=comune)
-    session = _signed_in(admin).cookies["sessionid"].value
-    host = urlsplit(live_server.url).hostname
+    client = _signed_in(admin)
     found = {}
-    for suffix, viewport in (("", LAPTOP), ("-tablet", {"width": 820, "height": 1180})):
-        context = browser.new_context(viewport=viewport, locale="it-IT", timezone_id="Europe/Rome")
-        context.set_default_timeout(TIMEOUT_MS)
-        context.add_cookies([{"name": "sessionid", "value": session, "domain": host, "path": "/"}])
+    for viewport, suffix in SIZES:
+        context = session_context(browser, live_server, client, viewport=viewport)
         page = context.new_page()
         for name, path in (
             ("staff-list", "/admin/personale/"),

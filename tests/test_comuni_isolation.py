@@ -294,7 +294,7 @@ def test_unscoped_code_cannot_read_either_comunes_rows(sides):
 def test_the_comune_picker_is_accessible_and_pictured(browser, live_server, two_comuni):
     """The help desk's first page after signing in: "Scegli il comune", at a laptop's and a
     tablet's size (docs/screenshots), with no serious axe-core violation (WCAG 2.1 AA)."""
-    from tests.fixtures.browser import LAPTOP, PASSWORD, TIMEOUT_MS, screenshot
+    from tests.fixtures.browser import LAPTOP, PASSWORD, TABLET, italian_context, screenshot
     from tests.test_console_accessibility import _violations
 
     desk = UserFactory(
@@ -307,10 +307,9 @@ def test_the_comune_picker_is_accessible_and_pictured(browser, live_server, two_
     found = {}
     for name, viewport in (
         ("comune-picker.png", LAPTOP),
-        ("comune-picker-tablet.png", {"width": 820, "height": 1180}),
+        ("comune-picker-tablet.png", TABLET),
     ):
-        context = browser.new_context(viewport=viewport, locale="it-IT", timezone_id="Europe/Rome")
-        context.set_default_timeout(TIMEOUT_MS)
+        context = italian_context(browser, viewport=viewport)
         page = context.new_page()
         page.goto(f"{live_server.url}/admin/login/?next=/admin/")
         page.fill("#id_username", "sportello")

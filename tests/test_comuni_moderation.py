@@ -280,31 +280,17 @@ def test_the_seed_import_adds_to_the_named_comunes_lists_only(two_comuni):
 def test_a_comunes_policy_and_lexicon_pages_pass_axe_on_a_laptop_and_a_tablet(
     browser, live_server, two_comuni
 ):
-    from urllib.parse import urlsplit
-
     from django.test import Client
 
-    from tests.fixtures.browser import LAPTOP, TIMEOUT_MS, screenshot
+    from tests.fixtures.browser import SIZES, screenshot, session_context
     from tests.test_console_accessibility import _violations
 
     _cagliari, assemini = two_comuni
     client = Client()
     _administrator_of(client, assemini)
-    host = urlsplit(live_server.url).hostname
     failures = {}
-    for viewport, suffix in ((LAPTOP, ""), ({"width": 820, "height": 1180}, "-tablet")):
-        context = browser.new_context(viewport=viewport, locale="it-IT", timezone_id="Europe/Rome")
-        context.set_default_timeout(TIMEOUT_MS)
-        context.add_cookies(
-            [
-                {
-                    "name": "sessionid",
-                    "value": client.cookies["sessionid"].value,
-                    "domain": host,
-                    "path": "/",
-                }
-            ]
-        )
+    for viewport, suffix in SIZES:
+        context = session_context(browser, live_server, client, viewport=viewport)
         page = context.new_page()
         page.goto(f"{live_server.url}/admin/moderation/policycategory/")
         # Assemini's own five rules, not Cagliari's nine.

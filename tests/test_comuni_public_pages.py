@@ -104,13 +104,12 @@ def test_an_unknown_forward_link_is_not_found(client, two_sides):
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("no_queued_tasks")
 def test_the_accessibility_statement_of_several_comuni_passes_axe(browser, live_server, two_comuni):
-    from tests.fixtures.browser import LAPTOP, TIMEOUT_MS, screenshot
+    from tests.fixtures.browser import SIZES, italian_context, screenshot
     from tests.test_console_accessibility import _violations
 
     failures = {}
-    for viewport, suffix in ((LAPTOP, ""), ({"width": 820, "height": 1180}, "-tablet")):
-        context = browser.new_context(viewport=viewport, locale="it-IT", timezone_id="Europe/Rome")
-        context.set_default_timeout(TIMEOUT_MS)
+    for viewport, suffix in SIZES:
+        context = italian_context(browser, viewport=viewport)
         page = context.new_page()
         page.goto(f"{live_server.url}/console/accessibilita/")
         assert "Comune di Assemini" in page.content()

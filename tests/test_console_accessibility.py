@@ -19,7 +19,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from broadcasts.tests.factories import CampaignFactory
-from tests.fixtures.browser import LAPTOP, TIMEOUT_MS
+from tests.fixtures.browser import session_context
 from tickets.models import Ticket
 from urp_portal.demo.seed import seed_demo
 
@@ -39,20 +39,7 @@ def _signed_in_context(browser, live_server, username: str):
     user = get_user_model().objects.get(username=username)
     client = Client()
     client.force_login(user)
-    context = browser.new_context(viewport=LAPTOP, locale="it-IT", timezone_id="Europe/Rome")
-    context.set_default_timeout(TIMEOUT_MS)
-    host = urlsplit(live_server.url).hostname
-    context.add_cookies(
-        [
-            {
-                "name": "sessionid",
-                "value": client.cookies["sessionid"].value,
-                "domain": host,
-                "path": "/",
-            }
-        ]
-    )
-    return context
+    return session_context(browser, live_server, client)
 
 
 def _menu_links(page, live_server) -> list[str]:

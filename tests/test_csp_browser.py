@@ -9,7 +9,7 @@ from django.utils import timezone
 from django_otp.oath import totp
 
 from broadcasts.tests.factories import CampaignFactory
-from tests.fixtures.browser import LAPTOP, PASSWORD, TIMEOUT_MS
+from tests.fixtures.browser import PASSWORD, italian_context
 from tickets.tests.factories import MessageFactory, TicketFactory
 from urp_portal.accounts.roles import Role
 from urp_portal.accounts.tests.factories import UserFactory, totp_device_for
@@ -27,8 +27,7 @@ def test_the_console_and_the_api_docs_run_under_the_policy_without_a_violation(
     ticket = TicketFactory(last_message_at=timezone.now())
     MessageFactory(ticket=ticket, text="Buongiorno, una buca in via Roma")
     campaign = CampaignFactory()
-    context = browser.new_context(viewport=LAPTOP, locale="it-IT", timezone_id="Europe/Rome")
-    context.set_default_timeout(TIMEOUT_MS)
+    context = italian_context(browser)
     page = context.new_page()
     violations: list[str] = []
     page.on(

@@ -371,7 +371,7 @@ def test_the_provider_lands_on_the_health_page_and_the_home_page_links_it(
 def test_the_provider_pages_pass_axe_on_a_laptop_and_a_tablet(
     browser, live_server, municipality, settings
 ):
-    from tests.fixtures.browser import LAPTOP, TIMEOUT_MS, screenshot
+    from tests.fixtures.browser import SIZES, screenshot, session_context
     from tests.test_console_accessibility import _violations
 
     settings.URP_SECRETS_KEY = [SECRETS_KEY]
@@ -399,21 +399,9 @@ def test_the_provider_pages_pass_axe_on_a_laptop_and_a_tablet(
     Municipality.objects.update(messaging_limit=2000)
     sestu = Municipality.objects.get(slug="sestu")
     _citizen_of(sestu, late=True)
-    host = urlsplit(live_server.url).hostname
     failures = {}
-    for viewport, suffix in ((LAPTOP, ""), ({"width": 820, "height": 1180}, "-tablet")):
-        context = browser.new_context(viewport=viewport, locale="it-IT", timezone_id="Europe/Rome")
-        context.set_default_timeout(TIMEOUT_MS)
-        context.add_cookies(
-            [
-                {
-                    "name": "sessionid",
-                    "value": client.cookies["sessionid"].value,
-                    "domain": host,
-                    "path": "/",
-                }
-            ]
-        )
+    for viewport, suffix in SIZES:
+        context = session_context(browser, live_server, client, viewport=viewport)
         page = context.new_page()
         for path, name in (
             ("/admin/fornitore/", "provider-health"),

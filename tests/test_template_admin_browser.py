@@ -13,14 +13,13 @@ from django.utils import timezone
 
 from broadcasts.models import MessageTemplate
 from broadcasts.states import TemplateApproval, TemplateCategory
-from tests.fixtures.browser import LAPTOP, PASSWORD, browser_login, screenshot
+from tests.fixtures.browser import LAPTOP, PASSWORD, TABLET, browser_login, screenshot
 from tests.test_console_accessibility import _signed_in_context, _violations
 from urp_portal.accounts.roles import Role
 from urp_portal.accounts.tests.factories import UserFactory
 
 pytestmark = pytest.mark.browser
 
-TABLET = {"width": 820, "height": 1180}
 # The smallest valid PNG (1x1, grey), so the page shows a real picture.
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010800000000"

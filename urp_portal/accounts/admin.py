@@ -8,6 +8,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from urp_portal.core.admin import user_errors_as_validation
 from urp_portal.municipality.admin_scope import OtherComunesRowsNotFound
 
+from . import user_admin  # noqa: F401  (registers Django's user admin, scoped per comune)
 from .models import ApiToken
 from .services import api_token_create, api_token_revoke, municipal_service_slug_resolve
 

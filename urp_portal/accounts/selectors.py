@@ -54,6 +54,32 @@ def comune_staff_queryset(*, comune: Municipality):
     )
 
 
+def other_comuni_of(*, user, comune: Municipality) -> list[str]:
+    """The names of the comuni other than `comune` the account is a member of: its roles and
+    its account (password, name, being active) count there too."""
+    return list(
+        StaffMembership.objects.filter(user=user)
+        .exclude(comune=comune)
+        .values_list("comune__name", flat=True)
+    )
+
+
+def account_is_comunes_alone(*, user, comune: Municipality) -> bool:
+    """Whether `comune`'s administrators may change the account: one of its staff that works
+    for no other comune and is neither a superuser nor one of the provider's administrators
+    (who run the deployment: a comune changing them would reach every comune)."""
+    return (
+        comune_staff_queryset(comune=comune).filter(pk=user.pk).exists()
+        and not get_user_model()
+        .objects.filter(
+            Q(comune_memberships__in=StaffMembership.objects.exclude(comune=comune))
+            | Q(groups__name=PROVIDER_GROUP_NAME),
+            pk=user.pk,
+        )
+        .exists()
+    )
+
+
 @dataclass(frozen=True)
 class StaffRow:
     user: Any

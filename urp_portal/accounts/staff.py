@@ -33,7 +33,7 @@ from urp_portal.municipality.models import Municipality
 
 from .models import StaffMembership
 from .roles import GROUP_NAMES, Role
-from .selectors import comune_staff_queryset
+from .selectors import comune_staff_queryset, other_comuni_of
 
 
 @dataclass(frozen=True)
@@ -67,14 +67,6 @@ def _locked_member(*, comune: Municipality, user_id: int) -> Any:
     if user is None or not comune_staff_queryset(comune=comune).filter(pk=user_id).exists():
         raise UserError(_("L'account non fa parte del personale di questo comune."))
     return user
-
-
-def _other_comuni(user: Any, comune: Municipality) -> list[str]:
-    return list(
-        StaffMembership.objects.filter(user=user)
-        .exclude(comune=comune)
-        .values_list("comune__name", flat=True)
-    )
 
 
 @transaction.atomic
@@ -190,7 +182,7 @@ def staff_member_role_set(
     if role not in GROUP_NAMES:
         raise UserError(_("Scegli un ruolo."), code="role_unknown")
     user = _locked_member(comune=comune, user_id=user_id)
-    elsewhere = _other_comuni(user, comune)
+    elsewhere = other_comuni_of(user=user, comune=comune)
     if elsewhere and not by_provider:
         raise UserError(
             _(
