@@ -17,10 +17,12 @@ from types import SimpleNamespace
 
 import pytest
 import time_machine
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from broadcasts.tests.factories import CampaignFactory, MessageTemplateFactory
 from moderation.models import PolicyCategory, ScreeningFlag
@@ -71,6 +73,8 @@ NOT_OBJECTS = {
     "provider:staff_member",
 }
 TOKEN_ROLES = ["administrator", "operator", "communications", "service"]
+# django-axes' rows name an account by its username.
+ACCOUNTS_SECURITY = (AccessAttempt, AccessLog, AccessFailureLog)
 
 
 def _media(ticket, comune, name: str):
@@ -162,6 +166,12 @@ def walk(two_comuni):
             WebhookEvent.objects.create(
                 gateway="meta", body_sha256="walk-assemini", body=b"{}", comune=assemini
             )
+            # Its operator's second factor and sign-in attempts (accounts/security_admin.py).
+            TOTPDevice.objects.create(user=assemini_operator, name="telefono", confirmed=True)
+            seen = {"username": "op-assemini", "ip_address": "10.0.0.9", "user_agent": "walk"}
+            AccessAttempt.objects.create(**seen, get_data="", post_data="", failures_since_start=1)
+            AccessLog.objects.create(**seen)
+            AccessFailureLog.objects.create(**seen)
             objects = SimpleNamespace(
                 other_ticket=ticket,
                 other_media=media,
@@ -216,6 +226,10 @@ def _assemini_object(model, walk):
     if model is get_user_model():
         # Assemini's operator, a member of Assemini alone.
         return walk.objects.account
+    if model is TOTPDevice:
+        return TOTPDevice.objects.get(user=walk.objects.account)
+    if model in ACCOUNTS_SECURITY:
+        return model.objects.get(username=walk.objects.account.username)
     if model in (InboundMessage, OutboundMessage, WebhookEvent):
         return model.objects.filter(comune=walk.assemini).order_by("pk").first()
     with comune_scope(walk.assemini):
@@ -225,13 +239,16 @@ def _assemini_object(model, walk):
 def _comune_owned(model) -> bool:
     """A comune owns the model's rows: its default manager reads one comune's
     (ComuneScopedManager), or its admin does (the gateway's messages; the comuni's own
-    configuration, one comune per session; the accounts, its staff: accounts/user_admin.py)."""
+    configuration, one comune per session; the accounts, its staff: accounts/user_admin.py, and
+    their devices and sign-in attempts: accounts/security_admin.py)."""
     return model in (
         Municipality,
         InboundMessage,
         OutboundMessage,
         WebhookEvent,
         get_user_model(),
+        TOTPDevice,
+        *ACCOUNTS_SECURITY,
     ) or isinstance(model._default_manager, ComuneScopedManager)
 
 

@@ -10,6 +10,7 @@ from urp_portal.municipality.admin_scope import OtherComunesRowsNotFound
 
 from . import user_admin  # noqa: F401  (registers Django's user admin, scoped per comune)
 from .models import ApiToken
+from .security_admin import OfTheComunesAccounts  # also registers django-axes' pages, scoped
 from .services import api_token_create, api_token_revoke, municipal_service_slug_resolve
 
 
@@ -112,7 +113,7 @@ admin.site.unregister(TOTPDevice)
 
 
 @admin.register(TOTPDevice)
-class SecondFactorDeviceAdmin(admin.ModelAdmin):
+class SecondFactorDeviceAdmin(OfTheComunesAccounts, admin.ModelAdmin):
     list_display = ["user", "name", "confirmed", "created_at", "last_used_at"]
     list_filter = ["confirmed"]
     search_fields = ["user__username", "user__first_name", "user__last_name"]
