@@ -25,7 +25,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from inbox_data import LONG_CHAT, SHORT_CHAT, _fill
+# Run as a script (benchmarks/ on the path) or imported as benchmarks.inbox (many_comuni.py).
+if __package__:
+    from .inbox_data import LONG_CHAT, SHORT_CHAT, _fill
+else:
+    from inbox_data import LONG_CHAT, SHORT_CHAT, _fill
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script from anywhere

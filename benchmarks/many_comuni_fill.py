@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 
-from benchmarks.inbox import ENDINGS, OPENINGS, SUBJECTS, _insert_select, _sql_array
+from benchmarks.inbox_data import ENDINGS, OPENINGS, SUBJECTS, _insert_select, _sql_array
 
 COMUNI = 100
 TICKETS = 1_000_000
