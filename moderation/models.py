@@ -8,16 +8,11 @@ from urp_portal.gateway.models import InboundMessage, OutboundMessage
 from urp_portal.municipality.scope import (
     AllComuniManager,
     ComuneScopedManager,
+    ScopedAppendOnlyManager,
     comune_owner_field,
 )
 
 from .states import ActionKind, BlockEnd, CaseState, LexiconKind
-
-
-class ScopedAppendOnlyManager(ComuneScopedManager):
-    """The append-only rows of a comune: its scope's only, and never rewritten in bulk."""
-
-    _queryset_class = AppendOnlyQuerySet
 
 
 class PolicyCategory(models.Model):

@@ -10,6 +10,7 @@ from urp_portal.municipality.models import Municipality
 from urp_portal.municipality.scope import (
     AllComuniManager,
     ComuneScopedManager,
+    ScopedAppendOnlyManager,
     comune_owner_field,
 )
 
@@ -21,12 +22,6 @@ from .states import (
     IdentityStep,
     SubscriberStatus,
 )
-
-
-class ScopedAppendOnlyManager(ComuneScopedManager):
-    """The append-only rows of a comune: its scope's only, and never rewritten in bulk."""
-
-    _queryset_class = AppendOnlyQuerySet
 
 
 class Subscriber(models.Model):

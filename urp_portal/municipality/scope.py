@@ -27,6 +27,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from urp_portal.core.models import AppendOnlyQuerySet
+
 from .errors import NoActiveMunicipality
 
 if TYPE_CHECKING:
@@ -203,6 +205,13 @@ class ComuneScopedManager(models.Manager):
 
     def bulk_create(self, objs, *args, **kwargs):
         return super().get_queryset().bulk_create(objs, *args, **kwargs)
+
+
+class ScopedAppendOnlyManager(ComuneScopedManager):
+    """The append-only rows of a comune (core.models.AppendOnlyModel): its scope's only, and
+    never rewritten in bulk."""
+
+    _queryset_class = AppendOnlyQuerySet
 
 
 class AllComuniManager(models.Manager):
