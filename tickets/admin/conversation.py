@@ -29,7 +29,8 @@ from ..forms import (
     ReplyForm,
     ServiceAnswerForm,
 )
-from ..live import console_cursor, conversation_colleagues, conversation_signature
+from ..live import console_cursor, conversation_signature
+from ..live_presence import conversation_colleagues
 from ..models import CannedAnswer, Forward, Ticket, TicketEvent
 from ..selectors import (
     forward_for_user,

@@ -20,9 +20,9 @@ from ..live import (
     console_cursor,
     console_stamp,
     console_stamp_key,
-    conversation_live_state,
 )
 from ..live_door import NO_CSP
+from ..live_presence import conversation_live_state
 from ..models import Ticket
 from ..selectors import ticket_list_for, user_access_with, user_is_urp, user_service_ids
 from ..states import TicketState

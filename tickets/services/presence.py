@@ -15,7 +15,8 @@ from django.utils.translation import ngettext
 
 from urp_portal.municipality.errors import UserError
 
-from ..live import OwnPresence, console_stamp_bump, conversation_news_since
+from ..live import console_stamp_bump
+from ..live_presence import OwnPresence, conversation_news_since
 from ..models import ConversationPresence, Message, Ticket
 from ..states import MessageOrigin
 
