@@ -26,7 +26,7 @@ from ..live_presence import conversation_live_state
 from ..models import Ticket
 from ..selectors import ticket_list_for, user_access_with, user_is_urp, user_service_ids
 from ..states import TicketState
-from .changelist import inbox_groups
+from .inbox_order import inbox_groups
 from .live_rows import MAX_ROWS, inbox_rows
 
 

@@ -30,10 +30,10 @@ from ..selectors import ticket_first_message_fields, ticket_list_for, user_chang
 from .changelist import (
     ROW_RELATIONS,
     inbox_cells,
-    inbox_group_of,
     inbox_order_key,
     inbox_rows_read,
 )
+from .inbox_order import inbox_group_of
 
 # One poll draws at most this many rows; more changes at once and the console redraws whole.
 MAX_ROWS = 60

@@ -28,8 +28,9 @@ from ..live import console_cursor
 from ..models import Ticket
 from ..selectors import ticket_list_for, ticket_list_search, user_is_urp
 from ..states import TicketCategory, TicketState
-from .changelist import ROW_RELATIONS, InboxChangeList, InboxPaginator, inbox_ordering
+from .changelist import ROW_RELATIONS, InboxChangeList, InboxPaginator
 from .conversation import ConversationView
+from .inbox_order import inbox_ordering
 from .live import LiveView, NextTicketView
 
 

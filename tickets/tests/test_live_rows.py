@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from tickets import live, services
 from tickets.admin import live_rows
-from tickets.admin.changelist import inbox_group_of, inbox_priority
+from tickets.admin.inbox_order import inbox_group_of, inbox_priority
 from tickets.live import console_cursor
 from tickets.models import Forward, Ticket
 from tickets.states import TicketCategory, TicketState
