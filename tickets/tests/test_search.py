@@ -205,6 +205,36 @@ def test_many_matching_tickets_are_listed_in_the_inbox_s_order_within_a_fixed_qu
     assert len(few_queries) <= 16
 
 
+def test_the_walk_through_many_matches_runs_without_parallel_workers_and_leaves_none_set(
+    urp, monkeypatch
+):
+    if connection.vendor != "postgresql":
+        return  # the walk is PostgreSQL's path (tickets/admin/changelist.py)
+    for _ in range(4):
+        MessageFactory(ticket=TicketFactory(state="open"), text="C'è una buca")
+    monkeypatch.setattr(selectors.search, "FEW_MATCHES", 0)
+    monkeypatch.setattr(changelist, "SEARCH_COUNT_CAP", 1)
+    monkeypatch.setattr(admin.site._registry[Ticket], "list_per_page", 2)
+    workers_per_walk = []
+
+    def watch(execute, sql, params, many, context):
+        if "UNION ALL" in sql:
+            context["cursor"].execute("SHOW max_parallel_workers_per_gather")
+            workers_per_walk.append(context["cursor"].fetchone()[0])
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(watch):
+        page = urp.get(reverse(INBOX), {"q": "buca"})
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW max_parallel_workers_per_gather")
+        after = cursor.fetchone()[0]
+
+    assert page.context["cl"].result_count_capped
+    assert len(page.context["cl"].result_list) == 2
+    assert workers_per_walk == ["0"]
+    assert after != "0"
+
+
 def test_a_narrow_search_is_counted_and_sorted_whole_past_the_cap(urp, monkeypatch):
     now = timezone.now()
     made = [
