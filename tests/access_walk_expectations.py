@@ -164,6 +164,8 @@ EXPECTED: dict[str, dict[str, int]] = {
     "conventions:accessibility": dict.fromkeys(ROLES, 200),
     "conventions:operator_guide": every(200),
     "readyz": dict.fromkeys(ROLES, 200),
+    # The server's address alone: on to the console, which asks the anonymous to sign in.
+    "home": dict.fromkeys(ROLES, 302),
     "tickets:media": every(200, service=404, **_NO_TICKETS),
     # The email link: to the conversation for the URP; another service's link is a 404.
     "tickets:forward_link": every(302, service=404, **_NO_TICKETS),

@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
+from django.views.generic import RedirectView
 
 from tickets.admin.landing import login_landing_on_inbox
 from urp_portal import health
@@ -25,6 +26,8 @@ admin.site.index = index_with_provider_link(admin.site.index)  # type: ignore[me
 admin.site.index = index_with_staff_link(admin.site.index)  # type: ignore[method-assign,assignment]
 
 urlpatterns = [
+    # Whoever types only the server's address lands on the console (its sign-in page first).
+    path("", RedirectView.as_view(pattern_name="admin:index"), name="home"),
     # The second step of signing in, before the admin's own catch-all.
     path("admin/2fa/", include("urp_portal.accounts.urls")),
     path("admin/comune/", comune_views.comune_pick, name="comune_pick"),
