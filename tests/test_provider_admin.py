@@ -396,6 +396,8 @@ def test_the_provider_pages_pass_axe_on_a_laptop_and_a_tablet(
                 "business_portfolio_id": "880000000000001",
             },
         )
+    # The active comune, on the deployment's number, in that portfolio too.
+    settings.WHATSAPP_BUSINESS_PORTFOLIO_ID = "880000000000001"
     Municipality.objects.update(messaging_limit=2000)
     sestu = Municipality.objects.get(slug="sestu")
     _citizen_of(sestu, late=True)

@@ -9,8 +9,8 @@ the database themselves.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 
 from django.conf import settings
 
@@ -86,12 +86,23 @@ def forget_sending_numbers() -> None:
 
 
 @dataclass(frozen=True)
+class GroupAccounts:
+    """What Meta knows a limit group by: the business portfolio ids and the WABA ids of its
+    numbers (the deployment's own number's too where the active comune sends from it)."""
+
+    business_portfolio_ids: tuple[str, ...] = ()
+    business_account_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class MessagingLimitGroups:
     """The comuni served, partitioned by the messaging limit they share (one group per
     business portfolio as far as we know it), and the active comune's id."""
 
     groups: tuple[tuple[int, ...], ...]
     active_id: int | None
+    # Per group (a key of `groups`): its portfolio and WABA ids.
+    accounts: Mapping[tuple[int, ...], GroupAccounts] = field(default_factory=dict)
 
     def of(self, comune_id: int) -> tuple[int, ...]:
         for group in self.groups:
@@ -99,19 +110,23 @@ class MessagingLimitGroups:
                 return group
         return (comune_id,)
 
+    def accounts_of(self, group: tuple[int, ...]) -> GroupAccounts:
+        return self.accounts.get(group, GroupAccounts())
+
 
 def messaging_limit_groups_of(
     numbers: Iterable[tuple[int, str, str]],
     *,
     active_id: int | None,
-    own_business_account_id: str,
+    own_business_account_id: str = "",
+    own_business_portfolio_id: str = "",
 ) -> MessagingLimitGroups:
     """Group comuni by shared limit, from their numbers' (comune id, WABA id, portfolio id).
     Comuni are linked through a shared portfolio id and through a shared WABA (a WABA belongs
     to exactly one portfolio, so one WABA's comuni share a limit even where no portfolio id is
     recorded); the active comune without a number of its own sends from the deployment's
-    number, in WHATSAPP_BUSINESS_ACCOUNT_ID. Without any portfolio id this is exactly the
-    grouping by WABA of before."""
+    number, in WHATSAPP_BUSINESS_ACCOUNT_ID and WHATSAPP_BUSINESS_PORTFOLIO_ID (either may be
+    empty). Without any portfolio id this is exactly the grouping by WABA of before."""
     # Union-find over comuni ("c:<id>"), WABAs ("w:<id>") and portfolios ("p:<id>").
     parent: dict[str, str] = {}
 
@@ -125,24 +140,52 @@ def messaging_limit_groups_of(
     def link(a: str, b: str) -> None:
         parent[root(a)] = root(b)
 
-    comuni: set[int] = set()
-    for comune_id, waba, portfolio in numbers:
-        comuni.add(comune_id)
+    def bind(comune_id: int, waba: str, portfolio: str) -> None:
         root(f"c:{comune_id}")
         if waba:
             link(f"c:{comune_id}", f"w:{waba}")
         if portfolio:
             link(f"c:{comune_id}", f"p:{portfolio}")
+
+    comuni: set[int] = set()
+    for comune_id, waba, portfolio in numbers:
+        comuni.add(comune_id)
+        bind(comune_id, waba, portfolio)
     if active_id is not None and active_id not in comuni:
         comuni.add(active_id)
-        root(f"c:{active_id}")
-        if own_business_account_id:
-            link(f"c:{active_id}", f"w:{own_business_account_id}")
+        bind(active_id, own_business_account_id, own_business_portfolio_id)
     members: dict[str, list[int]] = {}
     for comune_id in comuni:
         members.setdefault(root(f"c:{comune_id}"), []).append(comune_id)
-    groups = tuple(sorted(tuple(sorted(ids)) for ids in members.values()))
-    return MessagingLimitGroups(groups=groups, active_id=active_id)
+    ids: dict[str, tuple[set[str], set[str]]] = {}
+    for node in list(parent):
+        kind, _, value = node.partition(":")
+        if kind in ("p", "w"):
+            portfolios, wabas = ids.setdefault(root(node), (set(), set()))
+            (portfolios if kind == "p" else wabas).add(value)
+    accounts = {}
+    for key, group in members.items():
+        portfolios, wabas = ids.get(key, (set(), set()))
+        accounts[tuple(sorted(group))] = GroupAccounts(
+            business_portfolio_ids=tuple(sorted(portfolios)),
+            business_account_ids=tuple(sorted(wabas)),
+        )
+    return MessagingLimitGroups(
+        groups=tuple(sorted(accounts)), active_id=active_id, accounts=accounts
+    )
+
+
+def own_number_messaging_limit_groups(
+    numbers: Iterable[tuple[int, str, str]], *, active_id: int | None
+) -> MessagingLimitGroups:
+    """messaging_limit_groups_of with the deployment's own number as the settings name it: the
+    one place the sends (messaging_limit_groups) and the provider's health page read it."""
+    return messaging_limit_groups_of(
+        numbers,
+        active_id=active_id,
+        own_business_account_id=str(settings.WHATSAPP_BUSINESS_ACCOUNT_ID or ""),
+        own_business_portfolio_id=str(settings.WHATSAPP_BUSINESS_PORTFOLIO_ID or ""),
+    )
 
 
 # The comuni grouped by the messaging limit they share (messaging_limit_groups), until when:
@@ -157,12 +200,11 @@ def messaging_limit_groups() -> MessagingLimitGroups:
     now = time.monotonic()
     if _portfolios and _portfolios[0][0] > now:
         return _portfolios[0][1]
-    grouping = messaging_limit_groups_of(
+    grouping = own_number_messaging_limit_groups(
         WhatsAppNumber.objects.order_by("pk").values_list(
             "comune_id", "business_account_id", "business_portfolio_id"
         ),
         active_id=Municipality.objects.filter(is_active=True).values_list("pk", flat=True).first(),
-        own_business_account_id=str(settings.WHATSAPP_BUSINESS_ACCOUNT_ID or ""),
     )
     _portfolios[:] = [(now + SENDER_CACHE_SECONDS, grouping)]
     return grouping
@@ -171,7 +213,8 @@ def messaging_limit_groups() -> MessagingLimitGroups:
 def portfolio_of(comune: Municipality) -> tuple[tuple[int, ...], bool]:
     """The comuni whose sends count against `comune`'s messaging limit, itself always, and
     whether the active comune is one of them (gateway/reach.py): those whose numbers share its
-    business portfolio id where one is recorded, or its WABA (messaging_limit_groups_of)."""
+    business portfolio id where one is recorded, or its WABA, the deployment's own number
+    standing for the active comune without one (messaging_limit_groups_of)."""
     grouping = messaging_limit_groups()
     group = grouping.of(comune.pk)
     return group, grouping.active_id is not None and grouping.active_id in group

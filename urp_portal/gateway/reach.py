@@ -12,9 +12,10 @@ old, so it goes out over days, never above the limit.
 Many comuni (issue #24): since 7 October 2025 Meta sets the limit per business portfolio, shared
 by all its numbers (messaging-limits; upcoming-messaging-limits-changes). The portfolio is the
 comuni whose numbers share the running comune's business portfolio id where the provider
-recorded one (WhatsAppNumber.business_portfolio_id), or its WABA (the deployment's
-WHATSAPP_BUSINESS_ACCOUNT_ID for the active comune): a WABA belongs to exactly one portfolio, so
-comuni in one WABA surely share a limit (numbers.messaging_limit_groups_of).
+recorded one (WhatsAppNumber.business_portfolio_id), or its WABA (for the active comune
+without a number, the deployment's: WHATSAPP_BUSINESS_PORTFOLIO_ID where set, and
+WHATSAPP_BUSINESS_ACCOUNT_ID): a WABA belongs to exactly one portfolio, so comuni in one WABA
+surely share a limit (numbers.messaging_limit_groups_of).
 Every count below is of that group's sends; the service window is the comune's number's.
 """
 

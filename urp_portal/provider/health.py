@@ -23,7 +23,7 @@ from tickets.models import Ticket
 from tickets.states import TicketState
 from urp_portal.gateway.backlog import Backlog, gateway_backlog, queue_label
 from urp_portal.gateway.models import InboundMessage, OutboundMessage
-from urp_portal.gateway.numbers import messaging_limit_groups_of
+from urp_portal.gateway.numbers import own_number_messaging_limit_groups
 from urp_portal.gateway.reach import ROLLING
 from urp_portal.gateway.states import InboundState, OutboundState
 from urp_portal.municipality.models import Municipality
@@ -81,6 +81,10 @@ class ProviderHealth:
     # the deployment as a whole.
     templates_per_comune: bool
     templates: dict[str, int]
+    # The deployment's own number (WHATSAPP_*), the active comune's when it has none bound:
+    # its business portfolio id, empty when not set (grouped by its WABA alone).
+    own_portfolio_id: str = ""
+    own_business_account_id: str = ""
 
     @property
     def queue_rows(self) -> list[tuple[str, int]]:
@@ -228,32 +232,30 @@ def provider_health(*, now: dt.datetime | None = None) -> ProviderHealth:
         portfolios=portfolios,
         templates_per_comune=per_comune_templates,
         templates=_ordered(deployment_templates),
+        own_portfolio_id=str(settings.WHATSAPP_BUSINESS_PORTFOLIO_ID or ""),
+        own_business_account_id=str(settings.WHATSAPP_BUSINESS_ACCOUNT_ID or ""),
     )
 
 
 def _portfolios(comuni: list[Municipality], active_id: int | None) -> list[PortfolioHealth]:
     """The comuni grouped by the messaging limit they share, from their prefetched numbers (no
-    query): the grouping of the sends themselves (gateway/numbers.py)."""
+    query): the grouping of the sends themselves, the deployment's own number included
+    (gateway/numbers.py)."""
     by_pk = {c.pk: c for c in comuni}
     numbers = [n for c in comuni for n in c.whatsapp_numbers.all()]
-    own_waba = str(settings.WHATSAPP_BUSINESS_ACCOUNT_ID or "")
-    grouping = messaging_limit_groups_of(
+    grouping = own_number_messaging_limit_groups(
         [(n.comune_id, n.business_account_id, n.business_portfolio_id) for n in numbers],
         active_id=active_id,
-        own_business_account_id=own_waba,
     )
     portfolios = []
     for group in grouping.groups:
         members = sorted((by_pk[pk] for pk in group if pk in by_pk), key=lambda c: c.name)
-        own = [n for n in numbers if n.comune_id in group]
-        wabas = {n.business_account_id for n in own if n.business_account_id}
-        if active_id in group and not any(n.comune_id == active_id for n in own) and own_waba:
-            wabas.add(own_waba)
+        accounts = grouping.accounts_of(group)
         portfolios.append(
             PortfolioHealth(
                 comuni=members,
-                portfolio_ids=sorted({n.business_portfolio_id for n in own} - {""}),
-                business_account_ids=sorted(wabas),
+                portfolio_ids=list(accounts.business_portfolio_ids),
+                business_account_ids=list(accounts.business_account_ids),
             )
         )
     return sorted(portfolios, key=lambda p: [c.name for c in p.comuni])

@@ -125,7 +125,10 @@ def check_number() -> list[Finding]:
     number = whatsapp_number_of(comune_id=comune.pk)
     if number is None:
         if comune.is_active and settings.WHATSAPP_PHONE_NUMBER_ID:
-            return [_ok(area, "Usa il numero del servizio (WHATSAPP_PHONE_NUMBER_ID).")]
+            return [
+                _ok(area, "Usa il numero del servizio (WHATSAPP_PHONE_NUMBER_ID)."),
+                *_own_number_portfolio(),
+            ]
         return [
             _block(
                 area,
@@ -164,6 +167,29 @@ def check_number() -> list[Finding]:
             )
         )
     return found
+
+
+def _own_number_portfolio() -> list[Finding]:
+    """The active comune sending from the deployment's number while bound numbers name their
+    business portfolio: without WHATSAPP_BUSINESS_PORTFOLIO_ID its sends are counted with its
+    WABA's alone, though Meta may count them against a portfolio shared with other comuni."""
+    from django.conf import settings
+
+    from urp_portal.municipality.models import WhatsAppNumber
+
+    if settings.WHATSAPP_GATEWAY != "meta" or settings.WHATSAPP_BUSINESS_PORTFOLIO_ID:
+        return []
+    if not WhatsAppNumber.objects.exclude(business_portfolio_id="").exists():
+        return []
+    return [
+        _warn(
+            "Numero WhatsApp",
+            "Manca WHATSAPP_BUSINESS_PORTFOLIO_ID: i numeri degli altri comuni indicano il loro "
+            "portafoglio aziendale, quello del servizio no. Meta conta il limite di messaggi "
+            "per portafoglio: se è lo stesso, i cittadini raggiunti da questo comune vanno "
+            "contati con quelli degli altri, altrimenti le campagne possono superarlo.",
+        )
+    ]
 
 
 def check_comune_templates() -> list[Finding]:

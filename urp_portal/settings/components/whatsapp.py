@@ -9,6 +9,11 @@ WHATSAPP_GATEWAY = env.str("WHATSAPP_GATEWAY", default="simulator")
 WHATSAPP_GRAPH_URL = env.str("WHATSAPP_GRAPH_URL", default="https://graph.facebook.com/v25.0")
 # The WhatsApp Business Account that holds the templates (POST/GET /{WABA_ID}/message_templates).
 WHATSAPP_BUSINESS_ACCOUNT_ID = env.str("WHATSAPP_BUSINESS_ACCOUNT_ID", default="")
+# The business portfolio that WABA belongs to (contract extension, issue #24): Meta counts the
+# messaging limit per portfolio, so the active comune sending from this number shares a limit
+# with the bound numbers of the same portfolio even in other WABAs (gateway/numbers.py).
+# Empty: grouped by the WABA alone.
+WHATSAPP_BUSINESS_PORTFOLIO_ID = env.str("WHATSAPP_BUSINESS_PORTFOLIO_ID", default="")
 # The Meta app's id: a template's header image is uploaded to it (Resumable Upload API,
 # POST /{app-id}/uploads) before the template is submitted. Only templates with an image need it.
 WHATSAPP_APP_ID = env.str("WHATSAPP_APP_ID", default="")
