@@ -260,3 +260,24 @@ def test_the_shared_accounts_history_page_is_accessible_and_pictured(
         "history-comune.png": ([], True, False),
         "history-comune-tablet.png": ([], True, False),
     }
+
+
+def test_a_help_desks_recent_actions_are_those_of_the_comune_it_works_for(shared_desk):
+    """The home page's "Le mie azioni": in Assemini's session, not the Cagliari citizen the help
+    desk corrected while working for Cagliari."""
+    cagliari, assemini, people, _desk = shared_desk
+    with comune_scope(cagliari):
+        subscriber = SubscriberFactory(comune=cagliari)
+        request = RequestFactory().get("/")
+        request.user = people["desk"]
+        admin.site.get_model_admin(Subscriber).log_change(request, subscriber, "Corretto")
+    link = f"/admin/subscribers/subscriber/{subscriber.pk}/change/"
+    client = _signed_in(people["desk"])
+
+    client.post("/admin/comune/", {"comune": cagliari.pk})
+    in_cagliari = client.get("/admin/").content.decode()
+    client.post("/admin/comune/", {"comune": assemini.pk})
+    in_assemini = client.get("/admin/").content.decode()
+
+    assert link in in_cagliari
+    assert link not in in_assemini

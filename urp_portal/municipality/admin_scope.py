@@ -20,6 +20,7 @@ staff and what they wrote.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.admin.models import LogEntry
@@ -45,19 +46,34 @@ class ComuneHistoryOnly:
     asserts it, so a Django that stops calling it fails there)."""
 
     def get_paginator(self, request: HttpRequest, queryset: QuerySet, *args: Any, **kwargs: Any):
-        if queryset.model is LogEntry and serves_other_comuni() and not request.user.is_superuser:
-            queryset = self._the_comunes_entries(queryset)
+        if queryset.model is LogEntry:
+            queryset = log_entries_for_the_session(request, queryset)
         return super().get_paginator(request, queryset, *args, **kwargs)  # type: ignore[misc]
 
-    @staticmethod
-    def _the_comunes_entries(entries: QuerySet) -> QuerySet:
-        if current_comune() is None:
-            # Every console request is scoped where several comuni are served
-            # (accounts/request_scope.py): none here would be a bug of ours. Fail closed.
-            return entries.none()
-        # The default manager holds the running comune's rows only (and, for the active
-        # comune, those with no comune): an entry with no row matches none.
-        return entries.filter(Exists(LogEntryComune.objects.filter(log_entry=OuterRef("pk"))))
+
+def log_entries_for_the_session(request: HttpRequest, entries: QuerySet) -> QuerySet:
+    """The admin history `entries` the request's reader may see (ComuneHistoryOnly's rule)."""
+    if not serves_other_comuni() or request.user.is_superuser:
+        return entries
+    if current_comune() is None:
+        # Every console request is scoped where several comuni are served
+        # (accounts/request_scope.py): none here would be a bug of ours. Fail closed.
+        return entries.none()
+    # The default manager holds the running comune's rows only (and, for the active comune,
+    # those with no comune): an entry with no row matches none.
+    return entries.filter(Exists(LogEntryComune.objects.filter(log_entry=OuterRef("pk"))))
+
+
+def recent_actions_of_the_session(
+    get_log_entries: Callable[[HttpRequest], QuerySet],
+) -> Callable[[HttpRequest], QuerySet]:
+    """AdminSite.get_log_entries (the home page's "Le mie azioni"), by the same rule: a help
+    desk working for one comune is not shown the names of another's objects it changed there."""
+
+    def entries(request: HttpRequest) -> QuerySet:
+        return log_entries_for_the_session(request, get_log_entries(request))
+
+    return entries
 
 
 class OtherComunesRowsNotFound(ComuneHistoryOnly):
