@@ -11,7 +11,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from urp_portal.municipality.admin_scope import OtherComunesRowsNotFound
+from urp_portal.municipality.admin_scope import ComuneHistoryOnly, OtherComunesRowsNotFound
 
 from .models import ConsentRecord, DataSubjectRequest, PrivacyNotice, Subscriber
 from .selectors import subscriber_counts
@@ -244,7 +244,7 @@ class ConsentRecordAdmin(OtherComunesRowsNotFound, ReadOnlyAdminMixin, admin.Mod
 
 
 @admin.register(PrivacyNotice)
-class PrivacyNoticeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class PrivacyNoticeAdmin(ComuneHistoryOnly, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["municipality", "version", "in_force_from"]
     list_filter = ["municipality"]
     fields = ["municipality", "version", "in_force_from", "text"]

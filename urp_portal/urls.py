@@ -9,6 +9,7 @@ from tickets.admin.landing import login_landing_on_inbox
 from urp_portal import health
 from urp_portal.accounts import comune_views
 from urp_portal.accounts.staff_views import index_with_staff_link
+from urp_portal.municipality.admin_scope import recent_actions_of_the_session
 from urp_portal.provider.access import index_with_provider_link, login_landing_on_health
 from urp_portal.simulator.checks import simulator_enabled
 
@@ -24,6 +25,8 @@ admin.site.login = login_landing_on_health(admin.site.login)  # type: ignore[met
 admin.site.index = index_with_provider_link(admin.site.index)  # type: ignore[method-assign,assignment]
 # A comune's administrators find its staff page there too.
 admin.site.index = index_with_staff_link(admin.site.index)  # type: ignore[method-assign,assignment]
+# Its recent actions: the session's comune's only, as every history page (admin_scope.py).
+admin.site.get_log_entries = recent_actions_of_the_session(admin.site.get_log_entries)  # type: ignore[method-assign,assignment]
 
 urlpatterns = [
     # Whoever types only the server's address lands on the console (its sign-in page first).

@@ -2,11 +2,15 @@
 
 from django.contrib import admin
 
+from urp_portal.municipality.admin_scope import ComuneHistoryOnly
+
 from ..models import RateCard
 
 
 @admin.register(RateCard)
-class RateCardAdmin(admin.ModelAdmin):
+class RateCardAdmin(ComuneHistoryOnly, admin.ModelAdmin):
+    # The deployment's one rate card, which every comune's administrators may edit: its history
+    # shows each comune its own changes only.
     list_display = [
         "valid_from",
         "currency",

@@ -1,12 +1,14 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin
+from django.contrib.auth.models import Group
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from urp_portal.core.admin import user_errors_as_validation
-from urp_portal.municipality.admin_scope import OtherComunesRowsNotFound
+from urp_portal.municipality.admin_scope import ComuneHistoryOnly, OtherComunesRowsNotFound
 
 from . import user_admin  # noqa: F401  (registers Django's user admin, scoped per comune)
 from .models import ApiToken
@@ -126,3 +128,12 @@ class SecondFactorDeviceAdmin(OfTheComunesAccounts, admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+class ComuneGroupAdmin(ComuneHistoryOnly, GroupAdmin):
+    """The roles are the deployment's, read by every comune's administrators: a role's history
+    shows each comune only the changes made while working in it."""
+
+
+admin.site.unregister(Group)
+admin.site.register(Group, ComuneGroupAdmin)

@@ -1,5 +1,8 @@
 """Every add, change and delete made in the admin, mirrored from Django's own LogEntry: one place
-covers every model of every app, with the request's address from the request in progress."""
+covers every model of every app, with the request's address from the request in progress. The
+same two hooks record the comune each entry was written in (LogEntry has none), so that an
+object's history page shows a comune's staff their comune's changes only
+(municipality/admin_scope.py, ComuneHistoryOnly)."""
 
 from typing import Any
 
@@ -7,6 +10,8 @@ from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry, Lo
 from django.contrib.contenttypes.models import ContentType
 from django.db.models.signals import post_save
 from django.dispatch import receiver
+
+from urp_portal.municipality.services import log_entries_comune_record
 
 from .services import audit_record
 from .states import AuditAction
@@ -40,6 +45,7 @@ def audit_from_log_entry(entry: LogEntry) -> None:
 @receiver(post_save, sender=LogEntry, dispatch_uid="audit_admin_log_entry")
 def audit_admin_log_entry(sender: Any, instance: LogEntry, created: bool, **kwargs: Any) -> None:
     if created:
+        log_entries_comune_record(log_entry_ids=[instance.pk])
         audit_from_log_entry(instance)
 
 
@@ -51,6 +57,7 @@ _log_actions = LogEntryManager.log_actions
 def _log_actions_audited(self, user_id, queryset, action_flag, change_message="", **kwargs):
     result = _log_actions(self, user_id, queryset, action_flag, change_message, **kwargs)
     if isinstance(result, list) and len(result) > 1:
+        log_entries_comune_record(log_entry_ids=[entry.pk for entry in result])
         for entry in result:
             audit_from_log_entry(entry)
     return result

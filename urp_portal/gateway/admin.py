@@ -13,7 +13,7 @@ from django.utils.translation import ngettext
 
 from urp_portal.accounts.roles import PROVIDER_GROUP_NAME
 from urp_portal.core.admin import user_errors
-from urp_portal.municipality.admin_scope import OtherComunesRowsNotFound
+from urp_portal.municipality.admin_scope import ComuneHistoryOnly, OtherComunesRowsNotFound
 from urp_portal.municipality.scope import current_comune, owned_by_current
 
 from .adapters import get_adapter
@@ -177,7 +177,7 @@ class OutboundMessageAdmin(OfTheComuneAdmin, ReadOnlyAdmin):
 
 
 @admin.register(PendingStatus)
-class PendingStatusAdmin(ReadOnlyAdmin):
+class PendingStatusAdmin(ComuneHistoryOnly, ReadOnlyAdmin):
     list_display = ["received_at", "provider_id", "status", "error_code"]
     list_filter = ["status"]
     search_fields = ["provider_id"]

@@ -11,18 +11,72 @@ Built on `ModelAdmin.get_object`, the public lookup those three views share (Dja
 calls it first and only redirects when it returns None), and custom views that look an object
 up through it get the same answer. Mixed into the ModelAdmin of every comune-owned model;
 tests/test_access_walk_comuni.py checks that none is left out.
+
+An object's history page is scoped too (ComuneHistoryOnly, which the 404 mixin includes): an
+object more than one comune sees (an account shared by a help desk, the roles, Meta's rate
+card) would otherwise list every comune's changes of it, with the names of the other comuni's
+staff and what they wrote.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from django.contrib.admin.models import LogEntry
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404, HttpRequest
 
-from .scope import serves_other_comuni
+from .models import LogEntryComune
+from .scope import current_comune, serves_other_comuni
 
 
-class OtherComunesRowsNotFound:
+class ComuneHistoryOnly:
+    """Mixed into (before) admin.ModelAdmin: where several comuni are served, an object's
+    history page shows a comune's staff only the entries written while working in the
+    session's comune (by its staff, or by the provider working in it: models.LogEntryComune);
+    superusers, who run the deployment, see every entry. An entry of no known comune (written
+    outside any comune, or before the comune was recorded on a deployment already serving
+    several) is shown to no comune: it may be another comune's. A deployment of one comune
+    keeps the page as it was.
+
+    Filtered where Django's history_view hands its LogEntry queryset to the paginator
+    (`ModelAdmin.get_paginator`, the public hook it calls in Django 5.2): the page, its count
+    and its pages are then all the comune's, at no extra query (tests/test_admin_history_comuni.py
+    asserts it, so a Django that stops calling it fails there)."""
+
+    def get_paginator(self, request: HttpRequest, queryset: QuerySet, *args: Any, **kwargs: Any):
+        if queryset.model is LogEntry:
+            queryset = log_entries_for_the_session(request, queryset)
+        return super().get_paginator(request, queryset, *args, **kwargs)  # type: ignore[misc]
+
+
+def log_entries_for_the_session(request: HttpRequest, entries: QuerySet) -> QuerySet:
+    """The admin history `entries` the request's reader may see (ComuneHistoryOnly's rule)."""
+    if not serves_other_comuni() or request.user.is_superuser:
+        return entries
+    if current_comune() is None:
+        # Every console request is scoped where several comuni are served
+        # (accounts/request_scope.py): none here would be a bug of ours. Fail closed.
+        return entries.none()
+    # The default manager holds the running comune's rows only (and, for the active comune,
+    # those with no comune): an entry with no row matches none.
+    return entries.filter(Exists(LogEntryComune.objects.filter(log_entry=OuterRef("pk"))))
+
+
+def recent_actions_of_the_session(
+    get_log_entries: Callable[[HttpRequest], QuerySet],
+) -> Callable[[HttpRequest], QuerySet]:
+    """AdminSite.get_log_entries (the home page's "Le mie azioni"), by the same rule: a help
+    desk working for one comune is not shown the names of another's objects it changed there."""
+
+    def entries(request: HttpRequest) -> QuerySet:
+        return log_entries_for_the_session(request, get_log_entries(request))
+
+    return entries
+
+
+class OtherComunesRowsNotFound(ComuneHistoryOnly):
     """Mixed into (before) admin.ModelAdmin: an object the running comune does not own, or that
     does not exist, is a 404 where several comuni are served."""
 

@@ -2,6 +2,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from .scope import ComuneScopedManager, comune_owner_field
 from .states import ChannelMode, ElsewhereHandling, FirstContactNotice, KeywordKind, Weekday
 from .validators import validate_e164, whatsapp_text_length
 
@@ -366,3 +367,30 @@ class WhatsAppNumber(models.Model):
 
     def __str__(self) -> str:
         return self.phone_number_id
+
+
+class LogEntryComune(models.Model):
+    """The comune an entry of the admin's history (Django's LogEntry, which has no comune) was
+    written in: a history page shows a comune's staff only the changes made while working in
+    their comune (admin_scope.ComuneHistoryOnly). Written beside every LogEntry by
+    services.log_entry_comune_record; empty comune: the active comune's, as on every row a
+    comune owns (made on a deployment of one comune). An entry with no row here was written
+    outside any comune where several are served (or before this table, on a deployment
+    already serving several): no comune's staff see it."""
+
+    log_entry = models.OneToOneField(
+        "admin.LogEntry",
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="urp_comune",
+    )
+    comune = comune_owner_field()
+
+    objects = ComuneScopedManager()
+
+    class Meta:
+        verbose_name = _("comune di una voce della cronologia")
+        verbose_name_plural = _("comuni delle voci della cronologia")
+
+    def __str__(self) -> str:
+        return f"{self.log_entry_id} → {self.comune_id or '-'}"

@@ -8,9 +8,21 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from .keywords import normalize_keyword
-from .models import BroadcastSlot, Keyword, Municipality, OfficeHoursSlot, WhatsAppNumber
+from .models import (
+    BroadcastSlot,
+    Keyword,
+    LogEntryComune,
+    Municipality,
+    OfficeHoursSlot,
+    WhatsAppNumber,
+)
 from .presets import PRESETS
-from .scope import comune_owned_models, forget_serves_other_comuni
+from .scope import (
+    comune_owned_models,
+    current_comune,
+    forget_serves_other_comuni,
+    serves_other_comuni,
+)
 from .sealed import reseal, seal
 from .signals import comune_activated, comune_loaded
 from .states import KeywordKind, Weekday
@@ -280,3 +292,15 @@ def _preset_apply(*, preset_slug: str, comune_slug: str) -> Municipality:
         unsubscribe=preset.unsubscribe_words,
     )
     return municipality
+
+
+def log_entries_comune_record(*, log_entry_ids: Iterable[int]) -> int:
+    """The comune the admin history entries just written belong to: the running scope's (the
+    session's comune; admin_scope.ComuneHistoryOnly shows them to its staff alone). Unscoped
+    work is the active comune's (an empty comune) on a deployment of one comune; where several
+    are served nothing is recorded, so no comune's staff see it. Returns the rows written."""
+    comune = current_comune()
+    if comune is None and serves_other_comuni():
+        return 0
+    rows = [LogEntryComune(log_entry_id=pk, comune=comune) for pk in log_entry_ids if pk]
+    return len(LogEntryComune.objects.bulk_create(rows))

@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from urp_portal.municipality.admin_scope import ComuneHistoryOnly
+
 from .models import SimulatedMedia, SimulatedMessage
 
 
 @admin.register(SimulatedMessage)
-class SimulatedMessageAdmin(admin.ModelAdmin):
+class SimulatedMessageAdmin(ComuneHistoryOnly, admin.ModelAdmin):
     list_display = ["created_at", "direction", "number", "kind", "body", "status"]
     list_filter = ["direction", "status", "kind"]
     search_fields = ["number", "wamid", "body"]
@@ -16,7 +18,7 @@ class SimulatedMessageAdmin(admin.ModelAdmin):
 
 
 @admin.register(SimulatedMedia)
-class SimulatedMediaAdmin(admin.ModelAdmin):
+class SimulatedMediaAdmin(ComuneHistoryOnly, admin.ModelAdmin):
     list_display = ["created_at", "media_id", "mime_type", "file_size", "origin"]
     list_filter = ["origin"]
     readonly_fields = [f.name for f in SimulatedMedia._meta.fields]
