@@ -4,6 +4,7 @@ import phonenumbers
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -11,7 +12,8 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from urp_portal.municipality.admin_scope import ComuneHistoryOnly, OtherComunesRowsNotFound
+from urp_portal.municipality.admin_scope import OtherComunesRowsNotFound
+from urp_portal.municipality.scope import current_comune, serves_other_comuni
 
 from .models import ConsentRecord, DataSubjectRequest, PrivacyNotice, Subscriber
 from .selectors import subscriber_counts
@@ -244,10 +246,25 @@ class ConsentRecordAdmin(OtherComunesRowsNotFound, ReadOnlyAdminMixin, admin.Mod
 
 
 @admin.register(PrivacyNotice)
-class PrivacyNoticeAdmin(ComuneHistoryOnly, ReadOnlyAdminMixin, admin.ModelAdmin):
+class PrivacyNoticeAdmin(OtherComunesRowsNotFound, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Each comune's versions of its notice. Where several comuni are served a comune's staff
+    read their own (another's is a 404, and the filter naming every comune is gone); a
+    deployment of one comune keeps the list of every configuration it has had."""
+
     list_display = ["municipality", "version", "in_force_from"]
     list_filter = ["municipality"]
     fields = ["municipality", "version", "in_force_from", "text"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[PrivacyNotice]:
+        notices = super().get_queryset(request)
+        if not serves_other_comuni():
+            return notices
+        comune = current_comune()
+        # Every console request is scoped where several comuni are served: fail closed.
+        return notices.filter(municipality=comune) if comune is not None else notices.none()
+
+    def get_list_filter(self, request: HttpRequest):
+        return [] if serves_other_comuni() else self.list_filter
 
 
 @admin.register(DataSubjectRequest)

@@ -28,7 +28,8 @@ from broadcasts.tests.factories import CampaignFactory, MessageTemplateFactory
 from moderation.models import PolicyCategory, ScreeningFlag
 from moderation.services.actions import subscriber_block
 from moderation.services.evidence import case_report
-from subscribers.services import subscriber_export
+from subscribers.models import PrivacyNotice
+from subscribers.services import privacy_notice_in_force, subscriber_export
 from subscribers.services.subscription import consent_record_create
 from subscribers.states import ConsentChannel, ConsentKind
 from subscribers.tests.factories import SubscriberFactory
@@ -232,6 +233,8 @@ def _assemini_object(model, walk):
         return model.objects.get(username=walk.objects.account.username)
     if model in (InboundMessage, OutboundMessage, WebhookEvent):
         return model.objects.filter(comune=walk.assemini).order_by("pk").first()
+    if model is PrivacyNotice:
+        return privacy_notice_in_force(municipality=walk.assemini)
     with comune_scope(walk.assemini):
         return model._default_manager.order_by("pk").first()
 
@@ -240,9 +243,11 @@ def _comune_owned(model) -> bool:
     """A comune owns the model's rows: its default manager reads one comune's
     (ComuneScopedManager), or its admin does (the gateway's messages; the comuni's own
     configuration, one comune per session; the accounts, its staff: accounts/user_admin.py, and
-    their devices and sign-in attempts: accounts/security_admin.py)."""
+    their devices and sign-in attempts: accounts/security_admin.py; its privacy notices:
+    subscribers/admin.py)."""
     return model in (
         Municipality,
+        PrivacyNotice,
         InboundMessage,
         OutboundMessage,
         WebhookEvent,
