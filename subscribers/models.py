@@ -135,7 +135,10 @@ class PrivacyNotice(AppendOnlyModel):
     configuration; each change becomes a new row here, so consent always points at what was read."""
 
     municipality = models.ForeignKey(
-        Municipality, on_delete=models.PROTECT, related_name="privacy_notices"
+        Municipality,
+        verbose_name=_("comune"),
+        on_delete=models.PROTECT,
+        related_name="privacy_notices",
     )
     version = models.CharField(_("versione"), max_length=30)
     text = models.TextField(_("testo"))

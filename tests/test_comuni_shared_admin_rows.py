@@ -1,7 +1,7 @@
 """What the comuni served side by side share in the console (issue #24): Meta's rate card is the
 deployment's, so where several are served it is the provider's to change and the comuni's to
-read; each comune's privacy notices are its own (another's is a 404). A deployment of one comune
-keeps both as they were."""
+read, as are which comuni there are and which is active; each comune's privacy notices are its
+own (another's is a 404). A deployment of one comune keeps all of it as it was."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from subscribers.services import privacy_notice_in_force
 from tests.test_comune_staff import _signed_in
 from urp_portal.accounts.roles import Role
 from urp_portal.accounts.tests.factories import UserFactory
+from urp_portal.municipality.models import Municipality
 
 CARD_FORM = {
     "valid_from": "2026-07-01",
@@ -100,7 +101,6 @@ def test_a_comunes_staff_read_their_own_privacy_notices_and_not_anothers(comuni_
 
 
 def test_with_one_comune_every_configurations_notices_stay_listed(municipality):
-    from urp_portal.municipality.models import Municipality
     from urp_portal.municipality.services import municipality_load_preset
 
     before = privacy_notice_in_force(municipality=municipality)
@@ -112,3 +112,35 @@ def test_with_one_comune_every_configurations_notices_stay_listed(municipality):
 
     assert set(listed.context["cl"].result_list) == {before, after}
     assert PrivacyNotice.objects.count() == 2
+
+
+def test_where_several_comuni_are_served_a_comunes_administrator_adds_activates_no_comune(
+    comuni_staff,
+):
+    cagliari, _assemini, people = comuni_staff
+    active_before = list(Municipality.objects.filter(is_active=True).values_list("slug"))
+    count_before = Municipality.objects.count()
+    admin = _signed_in(people["admin"])
+
+    add_page = admin.get("/admin/municipality/municipality/add/")
+    delete_page = admin.get(f"/admin/municipality/municipality/{cagliari.pk}/delete/")
+    listed = admin.get("/admin/municipality/municipality/")
+    admin.post(
+        "/admin/municipality/municipality/",
+        {"action": "activate", "_selected_action": [cagliari.pk]},
+    )
+
+    assert (add_page.status_code, delete_page.status_code) == (403, 403)
+    assert 'value="activate"' not in listed.content.decode()
+    assert list(Municipality.objects.filter(is_active=True).values_list("slug")) == active_before
+    assert Municipality.objects.count() == count_before
+
+
+def test_with_one_comune_its_administrator_may_still_add_a_configuration(municipality):
+    admin = _signed_in(UserFactory(username="admin.solo", roles=[Role.ADMINISTRATOR]))
+
+    add_page = admin.get("/admin/municipality/municipality/add/")
+    listed = admin.get("/admin/municipality/municipality/")
+
+    assert add_page.status_code == 200
+    assert 'value="activate"' in listed.content.decode()

@@ -3,8 +3,7 @@
 from django.contrib import admin
 from django.http import HttpRequest
 
-from urp_portal.municipality.admin_scope import ComuneHistoryOnly
-from urp_portal.municipality.scope import serves_other_comuni
+from urp_portal.municipality.admin_scope import ComuneHistoryOnly, may_change_what_comuni_share
 
 from ..models import RateCard
 
@@ -26,14 +25,10 @@ class RateCardAdmin(ComuneHistoryOnly, admin.ModelAdmin):
     ]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return self._may_write(request) and super().has_add_permission(request)
+        return may_change_what_comuni_share(request) and super().has_add_permission(request)
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return self._may_write(request) and super().has_change_permission(request, obj)
+        return may_change_what_comuni_share(request) and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return self._may_write(request) and super().has_delete_permission(request, obj)
-
-    @staticmethod
-    def _may_write(request: HttpRequest) -> bool:
-        return request.user.is_superuser or not serves_other_comuni()
+        return may_change_what_comuni_share(request) and super().has_delete_permission(request, obj)

@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 
-from .admin_scope import OtherComunesRowsNotFound
+from .admin_scope import OtherComunesRowsNotFound, may_change_what_comuni_share
 from .keywords import normalize_keyword
 from .models import BroadcastSlot, Closure, Keyword, Municipality, OfficeHoursSlot
 from .scope import current_comune
@@ -164,6 +164,22 @@ class MunicipalityAdmin(OtherComunesRowsNotFound, admin.ModelAdmin):
             },
         ),
     ]
+
+    # Where several comuni are served, adding or removing a comune and choosing the deployment's
+    # active one are the provider's (its pages, or a superuser): a comune's administrator keeps
+    # its own configuration, and could otherwise make a comune nobody serves, or hand itself the
+    # rows that belong to the active comune (municipality_activate).
+    def has_add_permission(self, request) -> bool:
+        return may_change_what_comuni_share(request) and super().has_add_permission(request)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return may_change_what_comuni_share(request) and super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not may_change_what_comuni_share(request):
+            actions.pop("activate", None)
+        return actions
 
     @admin.display(description=_("orari"))
     def office_hours(self, obj):

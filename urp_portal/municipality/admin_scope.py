@@ -88,3 +88,11 @@ class OtherComunesRowsNotFound(ComuneHistoryOnly):
             # Not "of another comune": whoever may not see it is not told it exists.
             raise Http404
         return found
+
+
+def may_change_what_comuni_share(request: HttpRequest) -> bool:
+    """Whether the request may change what every comune served depends on (which comuni there
+    are, which is the deployment's active one, Meta's rate card): a deployment of one comune's
+    administrators, as before; where several are served, the provider's superusers only, since
+    one comune's change would be every other's too."""
+    return request.user.is_superuser or not serves_other_comuni()
