@@ -76,11 +76,11 @@ def test_a_comunes_administrator_reads_only_the_comunes_changes_of_a_shared_acco
     theirs = _history(_signed_in(people["their_admin"]).get(url))
     ours = _history(_signed_in(people["admin"]).get(url))
 
-    # Each row names who changed what (Django words the fields as it labels them).
-    assert "admin.assemini" in theirs and "Last name" in theirs
-    assert "admin.cagliari" not in theirs and "First name" not in theirs
-    assert "admin.cagliari" in ours and "First name" in ours
-    assert "admin.assemini" not in ours and "Last name" not in ours
+    # Each row names who changed what (the account's fields in Italian: user_admin.py).
+    assert "admin.assemini" in theirs and "Modificati cognome" in theirs
+    assert "admin.cagliari" not in theirs and "Modificati nome" not in theirs
+    assert "admin.cagliari" in ours and "Modificati nome" in ours
+    assert "admin.assemini" not in ours and "Modificati cognome" not in ours
 
 
 def test_the_provider_reads_every_comunes_changes_and_its_own_go_to_the_comune_it_worked_for(
@@ -190,7 +190,7 @@ def test_one_comune_keeps_the_history_page_as_it_was(municipality):
 
     listed = _history(client.get(f"/admin/auth/user/{operator.pk}/history/"))
 
-    assert "First name" in listed and "Last name" in listed
+    assert "Modificati nome" in listed and "Modificati cognome" in listed
     assert list(LogEntryComune.objects.values_list("comune", flat=True)) == [None]
 
 

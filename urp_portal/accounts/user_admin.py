@@ -30,7 +30,9 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import FieldDoesNotExist
 from django.http import HttpRequest
+from django.utils.translation import override as translation_override
 
 from urp_portal.municipality.admin_scope import OtherComunesRowsNotFound
 from urp_portal.municipality.scope import current_comune, serves_other_comuni
@@ -82,6 +84,19 @@ class ComuneUserAdmin(OtherComunesRowsNotFound, UserAdmin):
             return [*fields, *RIGHTS_FIELDS]
         return fields
 
+    def construct_change_message(self, request, form, formsets, add=False):
+        """Django stores a changed field by its form label, untranslated and capitalised ("Last
+        name"), which no catalogue translates back when the history is read: an Italian console
+        read "Modificati First name e Last name". The model's own verbose name ("last name") is
+        the word Django's catalogues translate ("cognome")."""
+        message = super().construct_change_message(request, form, formsets, add)
+        if message and set(message[0].get("changed", {})) == {"fields"}:
+            with translation_override(None):
+                message[0]["changed"]["fields"] = [
+                    _stored_label(form, name) for name in form.changed_data
+                ]
+        return message
+
     def get_actions(self, request: HttpRequest):
         actions = super().get_actions(request)
         if _comune_scoped(request):
@@ -89,6 +104,13 @@ class ComuneUserAdmin(OtherComunesRowsNotFound, UserAdmin):
             # rest. One at a time, through the delete page, each account is checked.
             actions.pop("delete_selected", None)
         return actions
+
+
+def _stored_label(form: Any, name: str) -> str:
+    try:
+        return str(form._meta.model._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:  # a form's own field (the password's): its label, as Django does
+        return str(form.fields[name].label or name) if name in form.fields else name
 
 
 admin.site.unregister(get_user_model())
