@@ -9,12 +9,11 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core import mail
 from django.test import Client
 
 from urp_portal.accounts.models import StaffMembership
-from urp_portal.accounts.roles import GROUP_NAMES, PROVIDER_GROUP_NAME, Role
+from urp_portal.accounts.roles import GROUP_NAMES, Role
 from urp_portal.accounts.tests.factories import UserFactory, pass_second_factor
 from urp_portal.audit.models import AuditEvent
 from urp_portal.municipality.scope import forget_serves_other_comuni
@@ -30,8 +29,7 @@ def _signed_in(user) -> Client:
 def _provider(session_comune):
     """The provider's administrator; its console session works for `session_comune` (the
     fixture's comuni have no active one for an account of none), its pages for any comune."""
-    provider = UserFactory(username="fornitore")
-    provider.groups.add(Group.objects.get(name=PROVIDER_GROUP_NAME))
+    provider = UserFactory(username="fornitore", provider=True)
     StaffMembership.objects.create(user=provider, comune=session_comune)
     return provider
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from io import StringIO
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
@@ -21,7 +20,6 @@ from subscribers.states import SubscriberStatus
 from tests.fixtures.check_config import run
 from tests.fixtures.comuni import ASSEMINI_NUMBER, ASSEMINI_TOKEN, SECRETS_KEY
 from tests.test_comuni_broadcasts import _reached
-from urp_portal.accounts.roles import PROVIDER_GROUP_NAME
 from urp_portal.accounts.tests.factories import UserFactory
 from urp_portal.gateway.numbers import forget_sending_numbers, messaging_limit_groups_of
 from urp_portal.municipality.models import Municipality
@@ -192,8 +190,7 @@ def test_the_active_comunes_campaign_counts_against_the_portfolio_it_shares(
 
 @pytest.fixture
 def provider_client(active_and_bound) -> Client:
-    user = UserFactory(username="fornitore")
-    user.groups.add(Group.objects.get(name=PROVIDER_GROUP_NAME))
+    user = UserFactory(username="fornitore", provider=True)
     client = Client()
     client.force_login(user)
     return client

@@ -10,7 +10,6 @@ import datetime as dt
 from io import StringIO
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
@@ -20,7 +19,6 @@ from django.utils import timezone
 from broadcasts.outlook import campaign_outlook
 from tests.fixtures.comuni import ASSEMINI_NUMBER, CAGLIARI_NUMBER
 from tests.test_comuni_broadcasts import _reached, approved_campaign, subscribe
-from urp_portal.accounts.roles import PROVIDER_GROUP_NAME
 from urp_portal.accounts.tests.factories import UserFactory
 from urp_portal.gateway import reach
 from urp_portal.gateway.numbers import forget_sending_numbers, messaging_limit_groups_of
@@ -158,8 +156,7 @@ def test_different_portfolio_ids_keep_their_limits_apart(two_comuni):
 def provider_client(two_comuni) -> Client:
     # A provider's account has no comune of its own, and two_comuni leaves none active: its
     # pages need none (request_scope.py).
-    user = UserFactory(username="fornitore")
-    user.groups.add(Group.objects.get(name=PROVIDER_GROUP_NAME))
+    user = UserFactory(username="fornitore", provider=True)
     client = Client()
     client.force_login(user)
     return client

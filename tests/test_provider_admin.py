@@ -45,8 +45,7 @@ CITIZEN_NUMBER = "+393479998877"
 @pytest.fixture
 def provider(db, settings):
     settings.URP_SECRETS_KEY = [SECRETS_KEY]
-    user = UserFactory(username="fornitore")
-    user.groups.add(Group.objects.get(name=PROVIDER_GROUP_NAME))
+    user = UserFactory(username="fornitore", provider=True)
     return user
 
 
@@ -375,8 +374,7 @@ def test_the_provider_pages_pass_axe_on_a_laptop_and_a_tablet(
     from tests.test_console_accessibility import _violations
 
     settings.URP_SECRETS_KEY = [SECRETS_KEY]
-    user = UserFactory(username="fornitore")
-    user.groups.add(Group.objects.get(name=PROVIDER_GROUP_NAME))
+    user = UserFactory(username="fornitore", provider=True)
     client = Client()
     client.force_login(user)
     _create_sestu(client)

@@ -93,7 +93,7 @@ class ComuneUserAdmin(OtherComunesRowsNotFound, UserAdmin):
         if message and set(message[0].get("changed", {})) == {"fields"}:
             with translation_override(None):
                 message[0]["changed"]["fields"] = [
-                    _stored_label(form, name) for name in form.changed_data
+                    _stored_label(self.model, form, name) for name in form.changed_data
                 ]
         return message
 
@@ -106,9 +106,9 @@ class ComuneUserAdmin(OtherComunesRowsNotFound, UserAdmin):
         return actions
 
 
-def _stored_label(form: Any, name: str) -> str:
+def _stored_label(model: Any, form: Any, name: str) -> str:
     try:
-        return str(form._meta.model._meta.get_field(name).verbose_name)
+        return str(model._meta.get_field(name).verbose_name)
     except FieldDoesNotExist:  # a form's own field (the password's): its label, as Django does
         return str(form.fields[name].label or name) if name in form.fields else name
 

@@ -4,14 +4,14 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
-from urp_portal.accounts.roles import GROUP_NAMES
+from urp_portal.accounts.roles import GROUP_NAMES, PROVIDER_GROUP_NAME
 from urp_portal.accounts.second_factor import DEVICE_NAME, user_needs_second_factor
 from urp_portal.accounts.services import api_token_create
 
 
 class UserFactory(factory.django.DjangoModelFactory):
-    """A member of the comune's staff (the only kind of account), in the groups of `roles`:
-    `UserFactory(roles=[Role.OPERATOR])`."""
+    """A member of the comune's staff, in the groups of `roles`:
+    `UserFactory(roles=[Role.OPERATOR])`; with `provider=True`, a provider's administrator."""
 
     class Meta:
         model = "auth.User"
@@ -27,6 +27,12 @@ class UserFactory(factory.django.DjangoModelFactory):
     def roles(self, create, roles, **kwargs):
         for role in roles or ():
             self.groups.add(Group.objects.get(name=GROUP_NAMES[role]))
+
+    @factory.post_generation
+    def provider(self, create, provider, **kwargs):
+        """`provider=True`: one of the provider's administrators (their group; no role)."""
+        if provider:
+            self.groups.add(Group.objects.get(name=PROVIDER_GROUP_NAME))
 
 
 def make_api_token(role: str = "operator", *, service_slug: str = "", name: str = "gestionale"):

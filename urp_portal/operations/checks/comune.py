@@ -127,7 +127,7 @@ def check_number() -> list[Finding]:
         if comune.is_active and settings.WHATSAPP_PHONE_NUMBER_ID:
             return [
                 _ok(area, "Usa il numero del servizio (WHATSAPP_PHONE_NUMBER_ID)."),
-                *_own_number_portfolio(),
+                *_own_number_portfolio(area),
             ]
         return [
             _block(
@@ -169,7 +169,7 @@ def check_number() -> list[Finding]:
     return found
 
 
-def _own_number_portfolio() -> list[Finding]:
+def _own_number_portfolio(area: str) -> list[Finding]:
     """The active comune sending from the deployment's number while bound numbers name their
     business portfolio: without WHATSAPP_BUSINESS_PORTFOLIO_ID its sends are counted with its
     WABA's alone, though Meta may count them against a portfolio shared with other comuni."""
@@ -183,7 +183,7 @@ def _own_number_portfolio() -> list[Finding]:
         return []
     return [
         _warn(
-            "Numero WhatsApp",
+            area,
             "Manca WHATSAPP_BUSINESS_PORTFOLIO_ID: i numeri degli altri comuni indicano il loro "
             "portafoglio aziendale, quello del servizio no. Meta conta il limite di messaggi "
             "per portafoglio: se è lo stesso, i cittadini raggiunti da questo comune vanno "
